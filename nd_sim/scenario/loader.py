@@ -1,0 +1,207 @@
+"""Read a scenario TOML file: `extends`, notes beside numbers, and validation.
+
+A number may be written plainly (``wte = 2.0``) or with its source beside it
+(``wte = { value = 2.0, note = "assumption: ..." }``). Notes are lifted out into
+``Scenario.notes`` keyed by dotted path, so that reports can print an assumptions log.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from nd_sim.errors import Problem, ScenarioError
+from nd_sim.scenario.checks import cross_checks
+from nd_sim.scenario import models
+from nd_sim.scenario.models import Scenario
+
+NOTE_KEYS = ({"value", "note"}, {"value", "source"})
+MAX_EXTENDS_DEPTH = 8
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, merge, validate and return a scenario, or raise `ScenarioError` with every problem."""
+    path = Path(path)
+    raw = _read_with_extends(path, depth=0)
+    notes: dict[str, str] = {}
+    raw = _lift_notes(raw, "", notes)
+    raw.pop("notes", None)
+    _resolve_paths(raw, path.parent)
+    problems = _structural_problems(raw)
+    problems += cross_checks(raw)
+    if problems:
+        raise ScenarioError(str(path), problems)
+    scenario = Scenario.model_validate(raw)
+    return scenario.model_copy(update={"notes": notes})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ScenarioError(str(path), [Problem("", str(path), "the scenario file must exist")])
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), [Problem("", str(path), f"must be valid TOML ({exc})")])
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), [Problem("", str(path), f"must be readable ({exc})")])
+
+
+def _read_with_extends(path: Path, depth: int) -> dict[str, Any]:
+    if depth > MAX_EXTENDS_DEPTH:
+        raise ScenarioError(str(path), [Problem("extends", str(path), "extends chain too deep")])
+    raw = _read_toml(path)
+    parent = raw.get("extends")
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), [Problem("extends", parent, "must be a file path")])
+    base = _read_with_extends(path.parent / parent, depth + 1)
+    base.pop("name", None)
+    base.pop("description", None)
+    _rebase_paths(base, Path(parent).parent)
+    return deep_merge(base, raw)
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; anything else (numbers, lists) is replaced whole."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not _is_note(value):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _is_note(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) in NOTE_KEYS
+
+
+def _lift_notes(node: Any, path: str, notes: dict[str, str]) -> Any:
+    if _is_note(node):
+        notes[path] = str(node.get("note", node.get("source")))
+        return node["value"]
+    if isinstance(node, dict):
+        return {k: _lift_notes(v, f"{path}.{k}" if path else k, notes) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_lift_notes(v, f"{path}[{i}]", notes) for i, v in enumerate(node)]
+    return node
+
+
+def _rebase_paths(raw: dict[str, Any], relative_dir: Path) -> None:
+    """A parent's CSV path is relative to the parent file, not to the child."""
+    starting = raw.get("starting_list")
+    if isinstance(starting, dict) and isinstance(starting.get("csv"), str):
+        csv = Path(starting["csv"])
+        if not csv.is_absolute():
+            starting["csv"] = str(relative_dir / csv)
+
+
+def _resolve_paths(raw: dict[str, Any], base_dir: Path) -> None:
+    starting = raw.get("starting_list")
+    if isinstance(starting, dict) and isinstance(starting.get("csv"), str):
+        csv = Path(starting["csv"])
+        starting["csv"] = str((csv if csv.is_absolute() else base_dir / csv).resolve())
+
+
+def _structural_problems(raw: dict[str, Any]) -> list[Problem]:
+    try:
+        Scenario.model_validate(raw)
+    except ValidationError as exc:
+        return [_to_problem(err) for err in exc.errors(include_url=False)]
+    return []
+
+
+def _to_problem(err: dict[str, Any]) -> Problem:
+    raw_loc = list(err["loc"])
+    loc = [part for part in raw_loc if part not in _TAGGED]
+    value = err.get("input")
+    rule = err["msg"]
+    if err["type"] == "extra_forbidden":
+        suggestion = _did_you_mean(raw_loc)
+        rule = "unknown key" + (f"; did you mean '{suggestion}'?" if suggestion else "")
+        value = loc[-1] if loc else value
+    elif err["type"] == "missing":
+        value = "(missing)"
+    return Problem(_dotted(loc), value, rule)
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _did_you_mean(loc: list[Any]) -> str | None:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return None
+    names = [f.alias or name for name, f in model.model_fields.items()]
+    match = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _is_model(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseModel)
+
+
+def _model_at(loc: list[Any]) -> type[BaseModel] | None:
+    """Walk the model tree along an error location, to suggest the keys valid there."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(model, _DictOf):
+            model = model.model
+            continue
+        if part in _TAGGED:
+            model = _TAGGED[part]
+            continue
+        if isinstance(part, int) or not _is_model(model):
+            continue
+        field = _field_by_name(model, str(part))
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model if _is_model(model) else None
+
+
+def _field_by_name(model: type[BaseModel], key: str) -> Any:
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field
+    return None
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The model a field holds, looking through Optional, list[...] and dict[str, ...]."""
+    if _is_model(annotation):
+        return annotation
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is dict and len(args) == 2:
+        return _DictOf(_inner_model(args[1]))
+    for arg in args:
+        inner = _inner_model(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+class _DictOf:
+    """Marks a dict field: the next location part is a user's key, not a field."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+
+_TAGGED: dict[str, type[BaseModel]] = {
+    "staff_change": models.StaffChange,
+    "funding": models.Funding,
+    "outsourced_assessments": models.Outsourcing,
+}

@@ -1,0 +1,342 @@
+"""Pydantic models of a scenario file.
+
+Every key carries its unit in its name and a description, because `docs/scenario.md`
+and `nd-sim schema` are generated from these models: the models are the documentation.
+Cross-references (a shock naming an unknown district, say) are checked in
+:mod:`nd_sim.scenario.checks`, so that all problems are reported together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+ALL = "all"
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors and models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Profession(Strict):
+    """Defaults for one profession; a team's staff entry may override any of them."""
+
+    hours_per_wte_week: Positive = Field(37.5, description="Contracted hours per WTE per week.")
+    clinical_share: Probability = Field(
+        0.6, description="Share of contracted hours spent on this pathway's clinical work."
+    )
+    leave_fraction: Probability = Field(
+        0.15, description="Share of hours lost to annual leave, sickness and training."
+    )
+    cost_gbp_per_wte_year: NonNegative = Field(
+        0.0, description="Full employment cost of one WTE for a year (salary + on-costs), in £."
+    )
+
+
+class StaffGroup(Strict):
+    """The staff of one profession in one team."""
+
+    wte: NonNegative = Field(description="Whole-time equivalents in post at the start.")
+    hours_per_wte_week: Positive | None = Field(None, description="Overrides the profession.")
+    clinical_share: Probability | None = Field(None, description="Overrides the profession.")
+    leave_fraction: Probability | None = Field(None, description="Overrides the profession.")
+
+
+class Team(Strict):
+    """A team; the districts it serves name it in `districts.<name>.team`."""
+
+    staff: dict[str, StaffGroup] = Field(
+        default_factory=dict, description="Staff by profession name (declared in `professions`)."
+    )
+
+
+class ReferralMix(Strict):
+    """Shares of referrals by pathway; they must sum to 1."""
+
+    asd: Probability = Field(0.5, description="Share referred for autism (ASD) only.")
+    adhd: Probability = Field(0.3, description="Share referred for ADHD only.")
+    both: Probability = Field(0.2, description="Share referred for both ASD and ADHD.")
+
+
+class District(Strict):
+    """A district: where children live and are referred from."""
+
+    team: str = Field(description="The team (key of `teams`) that serves this district.")
+    children: int | None = Field(None, ge=0, description="Resident children aged 0-17.")
+    referrals_per_week: NonNegative = Field(
+        description="Baseline referrals per week at `start_date`, before growth and shocks."
+    )
+    referral_mix: ReferralMix | None = Field(None, description="Overrides `demand.referral_mix`.")
+
+
+class Shock(Strict):
+    """A multiplier on referrals over a date window: a surge, a pause (0) or a drop."""
+
+    name: str = Field("shock", description="A label for reports.")
+    districts: list[str] = Field(default_factory=lambda: [ALL], description='Or ["all"].')
+    multiplier: NonNegative = Field(description="Referrals are multiplied by this (0 = pause).")
+    from_date: dt.date = Field(alias="from", description="First day of the shock.")
+    until_date: dt.date | None = Field(
+        None, alias="until", description="Day the shock ends (exclusive); none = never."
+    )
+    ramp_weeks: NonNegative = Field(
+        0.0, description="Weeks over which the multiplier ramps linearly from 1 to its value."
+    )
+
+
+class CriteriaChange(Strict):
+    """A change to referral criteria: triage acceptance is scaled from a date."""
+
+    name: str = Field("criteria change", description="A label for reports.")
+    districts: list[str] = Field(default_factory=lambda: [ALL], description='Or ["all"].')
+    accept_multiplier: NonNegative = Field(
+        description="Scales the triage accept probability; the rest is signposted."
+    )
+    from_date: dt.date = Field(alias="from", description="First day of the new criteria.")
+    until_date: dt.date | None = Field(None, alias="until", description="End (exclusive).")
+
+
+class Demand(Strict):
+    """How referrals vary over time."""
+
+    growth_per_year: float = Field(
+        0.0, ge=-0.5, le=2.0, description="Compound annual growth of referrals (0.08 = 8%)."
+    )
+    seasonality: Literal["none", "school_terms", "monthly"] = Field(
+        "none",
+        description="`school_terms` uses the built-in English school-year profile; "
+        "`monthly` uses `monthly_multipliers`.",
+    )
+    monthly_multipliers: list[NonNegative] | None = Field(
+        None, description="Twelve multipliers, January first; normalised to mean 1."
+    )
+    referral_mix: ReferralMix = Field(
+        default_factory=ReferralMix, description="Default pathway mix for every district."
+    )
+    shocks: list[Shock] = Field(default_factory=list, description="Surges and pauses.")
+    criteria_changes: list[CriteriaChange] = Field(default_factory=list)
+
+
+class Triage(Strict):
+    """The triage panel that accepts, signposts or asks for more information."""
+
+    enabled: bool = Field(True, description="false: every referral is accepted at once.")
+    panel_every_weeks: int = Field(1, ge=1, description="Weeks between panels.")
+    hours_per_referral: dict[str, NonNegative] = Field(
+        default_factory=dict, description="Profession-hours each referral takes at the panel."
+    )
+    accept: Probability = Field(0.85, description="Probability a referral is accepted.")
+    signpost: Probability = Field(0.10, description="Probability it is signposted elsewhere.")
+    more_information: Probability = Field(
+        0.05, description="Probability the panel asks for more information first."
+    )
+    more_information_delay_weeks: NonNegative = Field(
+        6.0, description="Weeks the request adds before the referral returns to the panel."
+    )
+
+
+class Workshop(Strict):
+    """Group sessions offered to families while they wait."""
+
+    kind: str = Field(description="e.g. behaviour, sleep, sensory.")
+    every_weeks: int = Field(4, ge=1, description="Weeks between sessions, per team.")
+    places_per_session: int = Field(12, ge=0, description="Families per session.")
+    uptake: Probability = Field(0.2, description="Share of accepted families who sign up.")
+    need_met_share: Probability = Field(
+        0.0,
+        description="Share of attenders whose need is met, so they leave the assessment list "
+        "(only while not yet booked for a first appointment).",
+    )
+
+
+class Appointment(Strict):
+    """One appointment of the assessment, in order; the first is the initial appointment."""
+
+    name: str = Field(description="e.g. initial, assessment, mdt, feedback.")
+    hours: dict[str, NonNegative] = Field(description="Profession-hours it takes.")
+    gap_weeks_to_next: NonNegative = Field(
+        0.0, description="Minimum weeks before the next appointment can take place."
+    )
+
+
+class Outcomes(Strict):
+    """Outcome shares of completed assessments; they must sum to 1."""
+
+    autism: Probability = Field(0.50, description="Autism diagnosed.")
+    adhd: Probability = Field(0.15, description="ADHD diagnosed.")
+    autism_and_adhd: Probability = Field(0.10, description="Both diagnosed.")
+    other_nd: Probability = Field(0.14, description="Another neurodevelopmental diagnosis.")
+    no_nd: Probability = Field(0.11, description="No neurodevelopmental diagnosis.")
+
+
+class Dna(Strict):
+    """Did-not-attend: the slot's hours are spent and the child is rebooked."""
+
+    probability: Probability = Field(0.0, description="Per booked appointment.")
+    discharge_after: int = Field(
+        0, ge=0, description="Discharge (as withdrawn) after this many DNAs; 0 = never."
+    )
+
+
+class Withdrawal(Strict):
+    """Families leaving the list (moved, went private, no longer need it)."""
+
+    weekly_hazard: Probability = Field(
+        0.0, description="Chance per week of leaving while not yet booked for a first appointment."
+    )
+
+
+class Rereferral(Strict):
+    """Children who come back after leaving."""
+
+    probability: Probability = Field(0.0, description="Chance of a new referral after an exit.")
+    after: list[Literal["signposted", "withdrawn", "no_nd", "met_by_workshop"]] = Field(
+        default_factory=lambda: ["signposted", "no_nd"], description="Exits that can return."
+    )
+    delay_weeks_mean: Positive = Field(26.0, description="Mean weeks until the new referral.")
+
+
+class Pathway(Strict):
+    """The route from referral to outcome."""
+
+    triage: Triage = Field(default_factory=Triage)
+    workshops: list[Workshop] = Field(default_factory=list, description="[] = no workshops.")
+    appointments: list[Appointment] = Field(min_length=1, description="In order.")
+    outcomes: Outcomes = Field(default_factory=Outcomes)
+    dna: Dna = Field(default_factory=Dna)
+    withdrawal: Withdrawal = Field(default_factory=Withdrawal)
+    rereferral: Rereferral = Field(default_factory=Rereferral)
+
+
+class PriorityClass(Strict):
+    """A priority class of referral."""
+
+    name: str = Field(description="e.g. urgent, routine.")
+    share_of_referrals: Probability = Field(description="Share of new referrals in the class.")
+    share_of_new_slots: Probability = Field(
+        1.0, description="With `queue_order = priority_shares`: share of new-patient slots."
+    )
+
+
+class Booking(Strict):
+    """How the diary is filled."""
+
+    queue_order: Literal["referral_date", "priority_then_referral_date", "priority_shares"] = (
+        Field("referral_date", description="Order in which waiting children are offered slots.")
+    )
+    lead_time_weeks: int = Field(
+        0, ge=0, description="Minimum weeks between being ready for a slot and attending it."
+    )
+    new_patient_share: Probability = Field(
+        0.5,
+        description="Share of each profession's hours offered first to initial appointments; "
+        "hours one side leaves unused go to the other.",
+    )
+    priority_classes: list[PriorityClass] = Field(
+        default_factory=lambda: [PriorityClass(name="routine", share_of_referrals=1.0)],
+        description="Listed from most to least urgent.",
+    )
+
+
+class StaffChange(Strict):
+    """WTE added (or lost, if negative) in one team from a date."""
+
+    kind: Literal["staff_change"]
+    name: str = Field("staff change", description="A label for reports.")
+    team: str
+    profession: str
+    wte: float = Field(description="WTE added; negative for posts lost.")
+    from_date: dt.date = Field(alias="from", description="Date the post is approved.")
+    until_date: dt.date | None = Field(None, alias="until", description="Date the post ends.")
+    recruitment_lag_weeks: NonNegative = Field(0.0, description="Weeks before the start.")
+    ramp_up_weeks: NonNegative = Field(0.0, description="Weeks to reach full productivity.")
+
+
+class Funding(Strict):
+    """Money over a period, turned into fixed-term WTE through each profession's cost."""
+
+    kind: Literal["funding"]
+    name: str = Field("funding", description="A label for reports.")
+    budget_gbp: NonNegative
+    from_date: dt.date = Field(alias="from", description="Date the money is available.")
+    over_months: Positive = Field(description="Months the money pays for staff.")
+    spend_on: dict[str, Probability] = Field(description="Share of the budget by profession.")
+    teams: list[str] = Field(
+        default_factory=lambda: [ALL], description="Split in proportion to baseline referrals."
+    )
+    max_recruits_wte: dict[str, NonNegative] = Field(
+        default_factory=dict, description="Cap on WTE recruited, by profession."
+    )
+    recruitment_lag_weeks: NonNegative = Field(12.0, description="Weeks before staff start.")
+    ramp_up_weeks: NonNegative = Field(4.0, description="Weeks to reach full productivity.")
+
+
+class Outsourcing(Strict):
+    """Whole assessments bought from an outside provider over a window."""
+
+    kind: Literal["outsourced_assessments"]
+    name: str = Field("outsourced assessments", description="A label for reports.")
+    assessments: int = Field(ge=0, description="Assessments bought over the window.")
+    price_gbp_each: NonNegative
+    from_date: dt.date = Field(alias="from")
+    until_date: dt.date = Field(alias="until")
+    districts: list[str] = Field(default_factory=lambda: [ALL], description='Or ["all"].')
+    weeks_to_outcome: NonNegative = Field(
+        8.0, description="Weeks from the provider's first appointment to the outcome."
+    )
+
+
+Intervention = Annotated[StaffChange | Funding | Outsourcing, Field(discriminator="kind")]
+
+
+class ProfileBand(Strict):
+    """Children already waiting, as a count in one band of weeks waited."""
+
+    district: str
+    stage: Literal["triage", "waiting_first", "in_assessment"] = "waiting_first"
+    weeks_waiting_min: NonNegative
+    weeks_waiting_max: NonNegative
+    count: int = Field(ge=0)
+
+
+class StartingList(Strict):
+    """Today's waiting list: a CSV snapshot or an age-of-wait profile (or both)."""
+
+    csv: str | None = Field(None, description="Path, relative to the scenario file.")
+    profile: list[ProfileBand] = Field(default_factory=list)
+
+
+class RunDefaults(Strict):
+    """Defaults for `nd-sim run`; the command line overrides them."""
+
+    replications: int = Field(20, ge=1, le=100_000)
+    seed: int = Field(20260401, ge=0)
+
+
+class Scenario(Strict):
+    """A whole scenario."""
+
+    name: str
+    description: str = ""
+    extends: str | None = Field(None, description="Parent scenario, relative to this file.")
+    start_date: dt.date
+    horizon_weeks: int = Field(ge=1, le=1040)
+    run: RunDefaults = Field(default_factory=RunDefaults)
+    professions: dict[str, Profession] = Field(min_length=1)
+    teams: dict[str, Team] = Field(min_length=1)
+    districts: dict[str, District] = Field(min_length=1)
+    demand: Demand = Field(default_factory=Demand)
+    pathway: Pathway
+    booking: Booking = Field(default_factory=Booking)
+    interventions: list[Intervention] = Field(default_factory=list)
+    starting_list: StartingList = Field(default_factory=StartingList)
+    notes: dict[str, str] = Field(
+        default_factory=dict, description="Filled by the loader: dotted path -> source note."
+    )
