@@ -1,0 +1,185 @@
+"""Staff, funding and outsourcing turned into profession-hours per team per week.
+
+Capacity is staff time: WTE x hours per WTE-week x clinical share x (1 - leave). The
+schedule is computed once per scenario (it has no randomness), so the engine only
+reads ``hours[team, profession, week]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from nd_sim.scenario.models import ALL, Funding, Outsourcing, Scenario, StaffChange
+
+WEEKS_PER_YEAR = 365.25 / 7.0
+WEEKS_PER_MONTH = WEEKS_PER_YEAR / 12.0
+
+
+@dataclass(frozen=True)
+class OutsourcingBlock:
+    """Whole assessments bought for a window: how many per week, from which districts."""
+
+    name: str
+    districts: tuple[int, ...]
+    per_week: tuple[int, ...]
+    price_gbp_each: float
+    weeks_to_outcome: float
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Deterministic staffing schedule of a scenario.
+
+    ``hours`` and ``wte`` have shape (teams, professions, weeks). ``hours_per_wte`` converts
+    one to the other for each team and profession.
+    """
+
+    teams: tuple[str, ...]
+    professions: tuple[str, ...]
+    wte: np.ndarray
+    hours: np.ndarray
+    cost_gbp_per_wte_week: np.ndarray
+    funded_wte: np.ndarray
+    outsourcing: tuple[OutsourcingBlock, ...]
+
+    def staff_cost_gbp(self) -> float:
+        """Cost of every WTE in post over the horizon."""
+        return float((self.wte * self.cost_gbp_per_wte_week[None, :, None]).sum())
+
+    def added_cost_gbp(self) -> float:
+        """Cost of the WTE added by interventions (funding and staff changes) over the horizon."""
+        return float((self.funded_wte * self.cost_gbp_per_wte_week[None, :, None]).sum())
+
+
+def week_of(start: dt.date, when: dt.date) -> float:
+    """Weeks from the start date to a date (may be negative or fractional)."""
+    return (when - start).days / 7.0
+
+
+def build_capacity(scenario: Scenario, team_weights: dict[str, float]) -> Capacity:
+    """Staffing of every team and profession for every week of the horizon."""
+    teams = tuple(scenario.teams)
+    profs = tuple(scenario.professions)
+    weeks = scenario.horizon_weeks
+    base = np.zeros((len(teams), len(profs), weeks))
+    per_wte = np.zeros((len(teams), len(profs)))
+    for ti, team in enumerate(teams):
+        for pi, prof in enumerate(profs):
+            per_wte[ti, pi] = _hours_per_wte(scenario, team, prof)
+            group = scenario.teams[team].staff.get(prof)
+            base[ti, pi, :] = group.wte if group else 0.0
+    added = np.zeros_like(base)
+    for item in scenario.interventions:
+        if isinstance(item, StaffChange):
+            ti, pi = teams.index(item.team), profs.index(item.profession)
+            added[ti, pi] += item.wte * _profile(scenario, item, weeks)
+        elif isinstance(item, Funding):
+            added += _funded_wte(scenario, item, teams, profs, team_weights)
+    wte = np.maximum(base + added, 0.0)
+    cost = np.array([scenario.professions[p].cost_gbp_per_wte_year for p in profs])
+    return Capacity(
+        teams=teams,
+        professions=profs,
+        wte=wte,
+        hours=wte * per_wte[:, :, None],
+        cost_gbp_per_wte_week=cost / WEEKS_PER_YEAR,
+        funded_wte=wte - np.maximum(base, 0.0),
+        outsourcing=_outsourcing(scenario),
+    )
+
+
+def _hours_per_wte(scenario: Scenario, team: str, prof: str) -> float:
+    """Clinical hours a WTE gives this pathway in a week, after leave and absence."""
+    default = scenario.professions[prof]
+    group = scenario.teams[team].staff.get(prof)
+
+    def pick(name: str) -> float:
+        value = getattr(group, name) if group is not None else None
+        return getattr(default, name) if value is None else value
+
+    return pick("hours_per_wte_week") * pick("clinical_share") * (1.0 - pick("leave_fraction"))
+
+
+def _ramp(weeks: int, start_week: float, ramp_weeks: float, end_week: float) -> np.ndarray:
+    """Productivity of a post per week: 0 before start, a linear ramp, 1, then 0 after end."""
+    w = np.arange(weeks, dtype=float)
+    if ramp_weeks > 0:
+        level = np.clip((w - start_week + 1.0) / ramp_weeks, 0.0, 1.0)
+    else:
+        level = (w >= start_week).astype(float)
+    return np.where((w >= start_week) & (w < end_week), level, 0.0)
+
+
+def _profile(scenario: Scenario, item: StaffChange, weeks: int) -> np.ndarray:
+    start = week_of(scenario.start_date, item.from_date) + item.recruitment_lag_weeks
+    end = np.inf if item.until_date is None else week_of(scenario.start_date, item.until_date)
+    if item.wte < 0:  # posts lost: gone from the date, no lag and no ramp
+        start = week_of(scenario.start_date, item.from_date)
+        return _ramp(weeks, start, 0.0, end)
+    return _ramp(weeks, start, item.ramp_up_weeks, end)
+
+
+def affordable_wte(scenario: Scenario, item: Funding) -> dict[str, float]:
+    """WTE the budget pays for over its period, by profession, after the recruitment caps."""
+    years = item.over_months / 12.0
+    out = {}
+    for prof, share in item.spend_on.items():
+        cost = scenario.professions[prof].cost_gbp_per_wte_year
+        wte = share * item.budget_gbp / (cost * years) if cost > 0 else 0.0
+        cap = item.max_recruits_wte.get(prof)
+        out[prof] = min(wte, cap) if cap is not None else wte
+    return out
+
+
+def _funded_wte(
+    scenario: Scenario,
+    item: Funding,
+    teams: tuple[str, ...],
+    profs: tuple[str, ...],
+    team_weights: dict[str, float],
+) -> np.ndarray:
+    """Fixed-term posts: they start after the lag, ramp up, and are paid for `over_months`."""
+    weeks = scenario.horizon_weeks
+    chosen = teams if ALL in item.teams else tuple(t for t in teams if t in item.teams)
+    total_weight = sum(team_weights.get(t, 0.0) for t in chosen) or 1.0
+    start = week_of(scenario.start_date, item.from_date) + item.recruitment_lag_weeks
+    profile = _ramp(weeks, start, item.ramp_up_weeks, start + item.over_months * WEEKS_PER_MONTH)
+    out = np.zeros((len(teams), len(profs), weeks))
+    for prof, wte in affordable_wte(scenario, item).items():
+        for team in chosen:
+            share = team_weights.get(team, 0.0) / total_weight
+            out[teams.index(team), profs.index(prof)] += wte * share * profile
+    return out
+
+
+def _outsourcing(scenario: Scenario) -> tuple[OutsourcingBlock, ...]:
+    names = list(scenario.districts)
+    blocks = []
+    for item in scenario.interventions:
+        if not isinstance(item, Outsourcing):
+            continue
+        start = week_of(scenario.start_date, item.from_date)
+        end = week_of(scenario.start_date, item.until_date)
+        blocks.append(
+            OutsourcingBlock(
+                name=item.name,
+                districts=tuple(
+                    i for i, n in enumerate(names) if ALL in item.districts or n in item.districts
+                ),
+                per_week=_spread(item.assessments, start, end, scenario.horizon_weeks),
+                price_gbp_each=item.price_gbp_each,
+                weeks_to_outcome=item.weeks_to_outcome,
+            )
+        )
+    return tuple(blocks)
+
+
+def _spread(total: int, start: float, end: float, weeks: int) -> tuple[int, ...]:
+    """Whole assessments per week, spread evenly over the window (the sum is exact)."""
+    span = max(end - start, 1e-9)
+    w = np.arange(weeks + 1, dtype=float)
+    cumulative = np.floor(np.clip((w - start) / span, 0.0, 1.0) * total + 1e-9)
+    return tuple(int(x) for x in np.diff(cumulative))

@@ -1,0 +1,573 @@
+"""The pathway engine: one replication as a pure function of (model, replication, seed).
+
+SimPy schedules what really happens in a service: triage panels, the weekly clinic
+diary, outsourced assessments, workshop sessions. Children are rows in plain lists;
+queues are heaps of (key, child) with children who have left skipped lazily when they
+reach the front. Times are in days from the scenario's start date; week w is
+[7w, 7w + 7). Within a week: panel (day 0.0), outsourcing (0.1), booking (0.2),
+appointments (2.5, Wednesday noon), workshops (3.5).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+
+import numpy as np
+import simpy
+
+from nd_sim.cohort import NEW_REFERRAL, attributes, draw_cohort
+from nd_sim.model import Model
+from nd_sim.raw import RawResults
+
+WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = range(5)
+NO_ND = 4  # index of "no_nd" in model.OUTCOMES
+APPOINTMENT_DAY = 2.5
+WORKSHOP_DAY = 3.5
+EPS = 1e-9
+REFERRAL_POOL = 256
+INF = math.inf
+NAN = math.nan
+
+
+def run_replication(model: Model, replication: int, seed: int) -> RawResults:
+    """Simulate one replication and return its compact per-child and per-week arrays."""
+    sim = _Simulation(model, replication, seed)
+    env = simpy.Environment()
+    sim.start(env)
+    env.run(until=model.days)
+    sim.finish()
+    return sim.results(replication)
+
+
+class _Simulation:
+    """The state of one replication; its methods are the events of the pathway."""
+
+    def __init__(self, model: Model, replication: int, seed: int) -> None:
+        self.model = model
+        self.seed = seed
+        self.replication = replication
+        sc = model.scenario
+        cohort = draw_cohort(model, seed, replication)
+        self.cohort = cohort
+        n = len(cohort)
+        self.n_initial = n
+        self.ref_t = cohort.referral_day.tolist()
+        self.dist = cohort.district.tolist()
+        self.team = [model.team_of_district[d] for d in self.dist]
+        self.pathway = cohort.pathway.tolist()
+        self.prio = cohort.priority.tolist()
+        self.wd_t = cohort.withdraw_day.tolist()
+        self.u_tri = cohort.u_triage.tolist()
+        self.u_tri2 = cohort.u_triage_again.tolist()
+        self.u_out = cohort.u_outcome.tolist()
+        self.u_reref = cohort.u_rereferral.tolist()
+        self.reref_delay = cohort.rereferral_delay_days.tolist()
+        self.ws_u = cohort.workshop_u.T.tolist()
+        self.ws_met = cohort.workshop_met_u.T.tolist()
+        self.dna_left = cohort.dna_counts.T.tolist()
+        self.start_stage = cohort.start_stage.tolist()
+        self.parent = [-1] * n
+        # outputs
+        self.tri_t = [NAN] * n
+        self.tri_res = [-1] * n
+        self.first_t = [NAN] * n
+        self.out_t = [NAN] * n
+        self.exit_t = [NAN] * n
+        self.exit_code = [WAITING] * n
+        self.outcome = [-1] * n
+        self.n_dna = [0] * n
+        self.ws_mask = [0] * n
+        self.outsourced = [False] * n
+        self.more_info = [False] * n
+        # parameters
+        tri = sc.pathway.triage
+        self.triage_on = tri.enabled
+        self.p_accept, self.p_signpost, self.p_more = tri.accept, tri.signpost, tri.more_information
+        self.more_delay = tri.more_information_delay_weeks * 7.0
+        self.lead_days = sc.booking.lead_time_weeks * 7.0
+        self.new_share = sc.booking.new_patient_share
+        self.discharge_after = sc.pathway.dna.discharge_after
+        reref = sc.pathway.rereferral
+        self.p_reref = reref.probability
+        self.reref_after = set(reref.after)
+        self.workshops = sc.pathway.workshops
+        self.pool: dict[str, list] = {}
+        self.pool_next = 0
+        # queues, per team
+        t_count, n_class, n_steps = len(model.teams), len(model.priority_shares), model.n_steps
+        self.arrivals: list[list[int]] = [[] for _ in range(t_count)]
+        self.arr_ptr = [0] * t_count
+        self.reref_heap: list[list] = [[] for _ in range(t_count)]
+        self.triage_q: list[deque] = [deque() for _ in range(t_count)]
+        self.more_heap: list[list] = [[] for _ in range(t_count)]
+        self.staging: list[list] = [[] for _ in range(t_count)]
+        self.new_q = [[[] for _ in range(n_class)] for _ in range(t_count)]
+        self.follow_q = [[[] for _ in range(n_steps)] for _ in range(t_count)]
+        self.ws_q = [[deque() for _ in self.workshops] for _ in range(t_count)]
+        cap = model.capacity
+        self.avail = np.transpose(cap.hours, (0, 2, 1)).tolist()  # [team][week][prof]
+        self.used = np.zeros_like(np.transpose(cap.hours, (0, 2, 1))).tolist()
+        self.outsourced_count = 0
+        self.outsourced_cost_gbp = 0.0
+        self._place_initial()
+
+    # ------------------------------------------------------------------ set-up
+    def _place_initial(self) -> None:
+        """Put every child in its first queue: arrivals, or where today's list has them."""
+        for i in range(self.n_initial):
+            stage = self.start_stage[i]
+            team = self.team[i]
+            if stage == NEW_REFERRAL or stage == 0:
+                self.arrivals[team].append(i)
+            elif stage == 1:
+                self.tri_t[i] = self.ref_t[i]
+                self.tri_res[i] = 0
+                self._sign_up(i, team)
+                heapq.heappush(self.new_q[team][self.prio[i]], (self.ref_t[i], i))
+            else:
+                step = int(self.cohort.start_step[i])
+                self.tri_t[i] = self.ref_t[i]
+                self.tri_res[i] = 0
+                if step == 0:  # a one-appointment pathway has no 'in assessment' stage
+                    self.start_stage[i] = 1
+                    heapq.heappush(self.new_q[team][self.prio[i]], (self.ref_t[i], i))
+                else:
+                    heapq.heappush(self.follow_q[team][step], (0.0, i))
+
+    def start(self, env: simpy.Environment) -> None:
+        """Schedule the recurring events of the service."""
+        sc = self.model.scenario
+        for team in range(len(self.model.teams)):
+            if self.triage_on:
+                env.process(self._panels(env, team, sc.pathway.triage.panel_every_weeks))
+            env.process(self._clinic_weeks(env, team))
+            for k, workshop in enumerate(self.workshops):
+                env.process(self._workshop_sessions(env, team, k, workshop.every_weeks))
+        if self.model.capacity.outsourcing:
+            env.process(self._outsourcing_weeks(env))
+
+    # ------------------------------------------------------------------ processes
+    def _panels(self, env: simpy.Environment, team: int, every: int):
+        for week in range(0, self.model.weeks, every):
+            yield env.timeout(7.0 * week - env.now)
+            self.triage_panel(team, week)
+
+    def _clinic_weeks(self, env: simpy.Environment, team: int):
+        for week in range(self.model.weeks):
+            yield env.timeout(7.0 * week + 0.2 - env.now)
+            self.clinic_week(team, week)
+
+    def _workshop_sessions(self, env: simpy.Environment, team: int, k: int, every: int):
+        for week in range(0, self.model.weeks, every):
+            yield env.timeout(7.0 * week + WORKSHOP_DAY - env.now)
+            self.workshop_session(team, k, week)
+
+    def _outsourcing_weeks(self, env: simpy.Environment):
+        for week in range(self.model.weeks):
+            yield env.timeout(7.0 * week + 0.1 - env.now)
+            for block in self.model.capacity.outsourcing:
+                if block.per_week[week]:
+                    self.outsource(block, week)
+
+    # ------------------------------------------------------------------ referrals
+    def _arrived(self, team: int, cutoff: float) -> list[int]:
+        """Referrals (new and returning) made before the cutoff and not yet taken in."""
+        arrivals, ref_t = self.arrivals[team], self.ref_t
+        ptr, end = self.arr_ptr[team], len(arrivals)
+        start = ptr
+        while ptr < end and ref_t[arrivals[ptr]] < cutoff:
+            ptr += 1
+        self.arr_ptr[team] = ptr
+        out = arrivals[start:ptr]
+        heap = self.reref_heap[team]
+        while heap and heap[0][0] < cutoff:
+            out.append(heapq.heappop(heap)[1])
+        return out
+
+    def accept(self, i: int, t: float) -> None:
+        """Accepted at triage: join the appointment list after the booking lead time."""
+        team = self.team[i]
+        self.tri_t[i] = t
+        if self.tri_res[i] < 0:
+            self.tri_res[i] = 0
+        heapq.heappush(self.staging[team], (t + self.lead_days, i))
+        self._sign_up(i, team)
+
+    def _sign_up(self, i: int, team: int) -> None:
+        for k, workshop in enumerate(self.workshops):
+            if self.ws_u[k][i] < workshop.uptake:
+                self.ws_q[team][k].append(i)
+
+    # ------------------------------------------------------------------ triage
+    def triage_panel(self, team: int, week: int) -> None:
+        """The panel decides on referrals in arrival order while its hours last."""
+        now = 7.0 * week
+        queue = self.triage_q[team]
+        queue.extend(self._arrived(team, now))
+        more = self.more_heap[team]
+        returned = []
+        while more and more[0][0] <= now:
+            returned.append(heapq.heappop(more)[1])
+        if returned:
+            queue.extendleft(reversed(returned))
+        need = self.model.triage_hours
+        used = self.used[team][week]
+        left = [a - u for a, u in zip(self.avail[team][week], used, strict=True)]
+        wd_t, exit_code, more_info = self.wd_t, self.exit_code, self.more_info
+        while queue:
+            i = queue[0]
+            if wd_t[i] <= now:
+                queue.popleft()
+                self.leave(i, wd_t[i], WITHDRAWN)
+                continue
+            if any(left[p] < h - EPS for p, h in need):
+                break
+            for p, h in need:
+                left[p] -= h
+                used[p] += h
+            queue.popleft()
+            if exit_code[i] == WAITING:
+                self.decide(i, now, second=more_info[i])
+
+    def decide(self, i: int, now: float, second: bool) -> None:
+        """Accept, signpost, or ask for more information (once)."""
+        scale = self.model.accept_multiplier[self.dist[i]][min(int(now), self.model.days)]
+        p_acc = min(1.0, self.p_accept * scale)
+        p_more = min(self.p_more, 1.0 - p_acc)
+        p_sign = max(0.0, 1.0 - p_acc - p_more)
+        if second:
+            u = self.u_tri2[i]
+            total = p_acc + p_sign
+            if total > 0 and u < p_acc / total:
+                self.accept(i, now)
+            else:
+                self.tri_t[i] = now
+                self.tri_res[i] = 1
+                self.leave(i, now, SIGNPOSTED)
+            return
+        u = self.u_tri[i]
+        if u < p_acc:
+            self.accept(i, now)
+        elif u < p_acc + p_sign:
+            self.tri_t[i] = now
+            self.tri_res[i] = 1
+            self.leave(i, now, SIGNPOSTED)
+        else:
+            self.more_info[i] = True
+            heapq.heappush(self.more_heap[self.team[i]], (now + self.more_delay, i))
+
+    # ------------------------------------------------------------------ booking
+    def clinic_week(self, team: int, week: int) -> None:
+        """Fill this week's diary in queue order, then hold the appointments."""
+        now = 7.0 * week
+        if not self.triage_on:
+            for i in self._arrived(team, now):
+                self.accept(i, self.ref_t[i])
+        staging, new_q, prio, ref_t = self.staging[team], self.new_q[team], self.prio, self.ref_t
+        while staging and staging[0][0] <= now:
+            i = heapq.heappop(staging)[1]
+            heapq.heappush(new_q[prio[i]], (ref_t[i], i))
+        used = self.used[team][week]
+        left = [a - u for a, u in zip(self.avail[team][week], used, strict=True)]
+        start = list(left)
+        share = self.new_share
+        follow_left = [x * (1.0 - share) for x in left]
+        new_left = [x * share for x in left]
+        self._book_follow_ups(team, now, follow_left)
+        self._book_new(team, now, new_left)
+        pooled = [a + b for a, b in zip(follow_left, new_left, strict=True)]
+        self._book_follow_ups(team, now, pooled)
+        self._book_new(team, now, pooled)
+        for p, (s, e) in enumerate(zip(start, pooled, strict=True)):
+            used[p] += s - e
+
+    def _book_follow_ups(self, team: int, now: float, left: list[float]) -> None:
+        """Later appointments first (finish what is started), each step in ready order."""
+        queues = self.follow_q[team]
+        step_hours = self.model.step_hours
+        for step in range(len(queues) - 1, 0, -1):
+            heap, need = queues[step], step_hours[step]
+            while heap and heap[0][0] <= now:
+                if any(left[p] < h - EPS for p, h in need):
+                    break
+                i = heapq.heappop(heap)[1]
+                for p, h in need:
+                    left[p] -= h
+                self.attend(i, step, now + APPOINTMENT_DAY)
+
+    def _book_new(self, team: int, now: float, left: list[float]) -> None:
+        """Initial appointments, in the order the booking policy sets."""
+        need = self.model.step_hours[0]
+        booked = [0] * len(self.model.priority_shares)
+        while not any(left[p] < h - EPS for p, h in need):
+            i = self.pop_next(team, now, booked)
+            if i < 0:
+                return
+            for p, h in need:
+                left[p] -= h
+            self.attend(i, 0, now + APPOINTMENT_DAY)
+
+    def pop_next(self, team: int, now: float, booked: list[int]) -> int:
+        """The next child to offer a new-patient slot to, skipping those who have left."""
+        heaps = self.new_q[team]
+        wd_t, exit_code = self.wd_t, self.exit_code
+        while True:
+            c = self._choose_class(heaps, booked)
+            if c < 0:
+                return -1
+            i = heapq.heappop(heaps[c])[1]
+            if exit_code[i] != WAITING:
+                continue
+            if wd_t[i] <= now:
+                self.leave(i, wd_t[i], WITHDRAWN)
+                continue
+            booked[c] += 1
+            return i
+
+    def _choose_class(self, heaps: list[list], booked: list[int]) -> int:
+        order = self.model.queue_order
+        if len(heaps) == 1:
+            return 0 if heaps[0] else -1
+        if order == 0:  # referral date, whatever the class
+            best, best_key = -1, INF
+            for c, heap in enumerate(heaps):
+                if heap and heap[0][0] < best_key:
+                    best, best_key = c, heap[0][0]
+            return best
+        if order == 1:  # strict priority
+            for c, heap in enumerate(heaps):
+                if heap:
+                    return c
+            return -1
+        total = sum(booked) + 1  # shares: the class furthest below its share of slots
+        best, best_gap = -1, -INF
+        for c, heap in enumerate(heaps):
+            if heap:
+                gap = self.model.slot_shares[c] * total - booked[c]
+                if gap > best_gap:
+                    best, best_gap = c, gap
+        return best
+
+    def attend(self, i: int, step: int, t: float) -> None:
+        """An appointment takes place: attended (move on) or DNA (slot lost, rebook)."""
+        dna_left = self.dna_left[step]
+        team = self.team[i]
+        if dna_left[i] > 0:
+            dna_left[i] -= 1
+            self.n_dna[i] += 1
+            if self.discharge_after and self.n_dna[i] >= self.discharge_after:
+                self.leave(i, t, WITHDRAWN)
+            elif step == 0:
+                heapq.heappush(self.staging[team], (t + self.lead_days, i))
+            else:
+                heapq.heappush(self.follow_q[team][step], (t, i))
+            return
+        if step == 0:
+            self.first_t[i] = t
+        if step + 1 < len(self.dna_left):
+            heapq.heappush(self.follow_q[team][step + 1], (t + self.model.step_gap_days[step], i))
+        else:
+            self.complete(i, t)
+
+    def complete(self, i: int, t: float) -> None:
+        """The last appointment gives the outcome."""
+        u, cdf = self.u_out[i], self.model.outcome_cdf
+        k = 0
+        while k < len(cdf) - 1 and u >= cdf[k]:
+            k += 1
+        self.outcome[i] = k
+        self.out_t[i] = t
+        self.leave(i, t, ASSESSED)
+
+    # ------------------------------------------------------------------ workshops
+    def workshop_session(self, team: int, k: int, week: int) -> None:
+        """Families who signed up attend in order; some find their need met and leave."""
+        t = 7.0 * week + WORKSHOP_DAY
+        workshop = self.workshops[k]
+        queue = self.ws_q[team][k]
+        places = workshop.places_per_session
+        met_u, bit = self.ws_met[k], 1 << k
+        first_t, exit_code, wd_t = self.first_t, self.exit_code, self.wd_t
+        while places > 0 and queue:
+            i = queue.popleft()
+            if exit_code[i] != WAITING:
+                continue
+            unseen = first_t[i] != first_t[i]  # NaN: not yet had a first appointment
+            if unseen and wd_t[i] <= t:
+                self.leave(i, wd_t[i], WITHDRAWN)
+                continue
+            places -= 1
+            self.ws_mask[i] |= bit
+            if unseen and met_u[i] < workshop.need_met_share:
+                self.leave(i, t, MET_BY_WORKSHOP)
+
+    # ------------------------------------------------------------------ outsourcing
+    def outsource(self, block, week: int) -> None:
+        """The provider takes the next children in queue order from the districts it covers."""
+        now = 7.0 * week
+        allowed = set(block.districts)
+        teams = sorted({self.model.team_of_district[d] for d in block.districts})
+        for team in teams:  # children accepted long enough ago are on the list
+            staging, new_q = self.staging[team], self.new_q[team]
+            while staging and staging[0][0] <= now:
+                i = heapq.heappop(staging)[1]
+                heapq.heappush(new_q[self.prio[i]], (self.ref_t[i], i))
+        for _ in range(block.per_week[week]):
+            i = self._pop_for_block(teams, allowed, now)
+            if i < 0:
+                return
+            t = now + APPOINTMENT_DAY
+            self.first_t[i] = t
+            self.outsourced[i] = True
+            self.outsourced_count += 1
+            self.outsourced_cost_gbp += block.price_gbp_each
+            self.complete(i, t + 7.0 * block.weeks_to_outcome)
+
+    def _pop_for_block(self, teams: list[int], allowed: set[int], now: float) -> int:
+        strict = self.model.queue_order != 0
+        while True:
+            best, best_key = None, (INF, INF)
+            for team in teams:
+                for c, heap in enumerate(self.new_q[team]):
+                    key = self._first_allowed(heap, allowed)
+                    if key is not None:
+                        rank = (c if strict else 0, key[0])
+                        if rank < best_key:
+                            best, best_key = (team, c, key), rank
+            if best is None:
+                return -1
+            team, c, key = best
+            heap = self.new_q[team][c]
+            heap.remove(key)
+            heapq.heapify(heap)
+            i = key[1]
+            if self.exit_code[i] != WAITING:
+                continue
+            if self.wd_t[i] <= now:
+                self.leave(i, self.wd_t[i], WITHDRAWN)
+                continue
+            return i
+
+    def _first_allowed(self, heap: list, allowed: set[int]) -> tuple | None:
+        """Earliest entry of a heap from an allowed district (children who left are dropped)."""
+        while heap and self.exit_code[heap[0][1]] != WAITING:
+            heapq.heappop(heap)
+        if heap and self.dist[heap[0][1]] in allowed:
+            return heap[0]
+        candidates = [e for e in heap if self.dist[e[1]] in allowed and self.exit_code[e[1]] == 0]
+        return min(candidates) if candidates else None
+
+    # ------------------------------------------------------------------ exits
+    def leave(self, i: int, t: float, reason: int) -> None:
+        """A child leaves the pathway; some come back later as a new referral."""
+        self.exit_code[i] = reason
+        self.exit_t[i] = t
+        if not self.p_reref or self.u_reref[i] >= self.p_reref:
+            return
+        label = _REREFERRAL_LABEL.get(reason)
+        if reason == ASSESSED:
+            label = "no_nd" if self.outcome[i] == NO_ND else None
+        if label not in self.reref_after:
+            return
+        when = t + self.reref_delay[i]
+        if when < self.model.days:
+            self._rereferral(i, when)
+
+    def _rereferral(self, parent: int, when: float) -> None:
+        j = len(self.ref_t)
+        k = self._pool_row()
+        pool = self.pool
+        self.ref_t.append(when)
+        for name in ("dist", "team", "pathway", "prio"):
+            values = getattr(self, name)
+            values.append(values[parent])
+        self.wd_t.append(when + pool["withdraw_day"][k])
+        self.u_tri.append(pool["u_triage"][k])
+        self.u_tri2.append(pool["u_triage_again"][k])
+        self.u_out.append(pool["u_outcome"][k])
+        self.u_reref.append(pool["u_rereferral"][k])
+        self.reref_delay.append(pool["rereferral_delay_days"][k])
+        for dest, src in ((self.ws_u, "workshop_u"), (self.ws_met, "workshop_met_u")):
+            for col, values in enumerate(dest):
+                values.append(pool[src][k][col])
+        for col, values in enumerate(self.dna_left):
+            values.append(pool["dna_counts"][k][col])
+        self.start_stage.append(NEW_REFERRAL)
+        self.parent.append(parent)
+        for name, blank in _OUTPUT_BLANKS:
+            getattr(self, name).append(blank)
+        heapq.heappush(self.reref_heap[self.team[j]], (when, j))
+
+    def _pool_row(self) -> int:
+        """Random habits for returning children, drawn in blocks from their own stream."""
+        if not self.pool or self.pool_next >= len(self.pool["u_outcome"]):
+            block = len(self.pool.get("u_outcome", ())) // REFERRAL_POOL
+            name = f"rereferrals/{block}"
+            rows = attributes(
+                self.model, REFERRAL_POOL, name, self.seed, self.replication, np.zeros(REFERRAL_POOL)
+            )
+            fresh = {k: v.tolist() for k, v in rows.items()}
+            for key, values in fresh.items():
+                self.pool.setdefault(key, []).extend(values)
+        self.pool_next += 1
+        return self.pool_next - 1
+
+    def finish(self) -> None:
+        """At the horizon: resolve withdrawals that happened unseen; later events are undone."""
+        days = self.model.days
+        first_t, exit_code, exit_t, wd_t = self.first_t, self.exit_code, self.exit_t, self.wd_t
+        for i in range(len(exit_code)):
+            if exit_code[i] != WAITING:
+                if exit_t[i] >= days:  # an outsourced outcome after the horizon
+                    exit_code[i], exit_t[i], self.out_t[i] = WAITING, NAN, NAN
+                    self.outcome[i] = -1
+                continue
+            if first_t[i] != first_t[i] and self.start_stage[i] != 2 and wd_t[i] < days:
+                exit_code[i] = WITHDRAWN
+                exit_t[i] = wd_t[i]
+
+    def results(self, replication: int) -> RawResults:
+        """Compact arrays: nothing in here refers back to the simulation."""
+        f = np.asarray
+        return RawResults(
+            replication=replication,
+            referral_day=f(self.ref_t, float),
+            district=f(self.dist, np.int16),
+            pathway=f(self.pathway, np.int8),
+            priority=f(self.prio, np.int8),
+            start_stage=f(self.start_stage, np.int8),
+            parent=f(self.parent, np.int32),
+            triage_day=f(self.tri_t, float),
+            triage_result=f(self.tri_res, np.int8),
+            more_information=f(self.more_info, bool),
+            first_day=f(self.first_t, float),
+            outcome_day=f(self.out_t, float),
+            exit_day=f(self.exit_t, float),
+            exit_code=f(self.exit_code, np.int8),
+            outcome=f(self.outcome, np.int8),
+            dna=f(self.n_dna, np.int16),
+            workshops=f(self.ws_mask, np.int16),
+            outsourced=f(self.outsourced, bool),
+            hours_available=np.transpose(f(self.avail, float), (0, 2, 1)),
+            hours_used=np.transpose(f(self.used, float), (0, 2, 1)),
+            outsourced_cost_gbp=self.outsourced_cost_gbp,
+            starting_ids=self.cohort.starting_ids,
+        )
+
+
+_REREFERRAL_LABEL = {SIGNPOSTED: "signposted", WITHDRAWN: "withdrawn", MET_BY_WORKSHOP: "met_by_workshop"}
+_OUTPUT_BLANKS = (
+    ("tri_t", NAN),
+    ("tri_res", -1),
+    ("first_t", NAN),
+    ("out_t", NAN),
+    ("exit_t", NAN),
+    ("exit_code", WAITING),
+    ("outcome", -1),
+    ("n_dna", 0),
+    ("ws_mask", 0),
+    ("outsourced", False),
+    ("more_info", False),
+)
