@@ -71,7 +71,10 @@ def _check_columns(frame: pd.DataFrame, path: Path) -> list[Problem]:
     missing = [c for c in REQUIRED if c not in frame.columns]
     unknown = [c for c in frame.columns if c not in REQUIRED + OPTIONAL]
     out = [Problem(f"column {c}", "(missing)", "required column") for c in missing]
-    out += [Problem(f"column {c}", c, f"unknown column; expected {REQUIRED + OPTIONAL}") for c in unknown]
+    out += [
+        Problem(f"column {c}", c, f"unknown column; expected {REQUIRED + OPTIONAL}")
+        for c in unknown
+    ]
     return out
 
 

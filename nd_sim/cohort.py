@@ -45,7 +45,9 @@ class Cohort:
 
 def draw_cohort(model: Model, seed: int, replication: int) -> Cohort:
     """All children of a replication: today's list plus every referral over the horizon."""
-    starting = backlog.concat(model.starting, backlog.profile_children(model.scenario, seed, replication))
+    starting = backlog.concat(
+        model.starting, backlog.profile_children(model.scenario, seed, replication)
+    )
     parts = [_starting_part(model, starting, seed, replication)]
     for d, name in enumerate(model.districts):
         times = demand.referral_times(model.rates_per_day[d], seed, replication, name)
@@ -93,7 +95,9 @@ def _new_part(model: Model, d: int, times: np.ndarray, seed: int, rep: int) -> d
 
 
 def _pick(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
-    return np.minimum(np.searchsorted(cdf / cdf[-1], u, side="right"), cdf.size - 1).astype(np.int64)
+    return np.minimum(np.searchsorted(cdf / cdf[-1], u, side="right"), cdf.size - 1).astype(
+        np.int64
+    )
 
 
 def attributes(

@@ -21,6 +21,7 @@ from nd_sim.scenario.models import ALL, Scenario
 # Christmas and Easter), read off NHS Digital's ASD12 0-17 referrals for 2019-20
 # and 2021-22 (shared data) and rounded; January first, normalised to mean 1.
 SCHOOL_TERMS = (1.05, 1.12, 1.12, 0.90, 1.05, 1.00, 1.02, 0.68, 0.86, 1.10, 1.10, 1.00)
+LARGE_MEAN = 200.0  # daily mean above which Poisson inversion switches to scipy
 
 
 def day_dates(start: dt.date, days: int) -> list[dt.date]:
@@ -72,7 +73,11 @@ def daily_rates(scenario: Scenario, days: int) -> dict[str, np.ndarray]:
     growth = (1.0 + scenario.demand.growth_per_year) ** years
     season = seasonal_by_day(scenario, days)
     return {
-        name: district.referrals_per_week / 7.0 * growth * season * shock_by_day(scenario, name, days)
+        name: district.referrals_per_week
+        / 7.0
+        * growth
+        * season
+        * shock_by_day(scenario, name, days)
         for name, district in scenario.districts.items()
     }
 
@@ -89,11 +94,37 @@ def accept_multiplier_by_day(scenario: Scenario, district: str, days: int) -> np
     return factor
 
 
+def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Smallest k with P(X <= k) > u for X ~ Poisson(mean), elementwise.
+
+    Summing the pmf term by term is exact for the small daily means of a referral
+    process and much faster than a general quantile function.
+    """
+    mean = np.maximum(np.asarray(mean, float), 0.0)
+    large = mean > LARGE_MEAN
+    if large.any():  # exp(-mean) underflows: use the general quantile function there
+        out = np.zeros(u.size, np.int64)
+        out[~large] = poisson_inverse(u[~large], mean[~large])
+        out[large] = poisson.ppf(u[large], mean[large]).astype(np.int64)
+        return out
+    pmf = np.exp(-mean)
+    cdf = pmf.copy()
+    count = np.zeros(u.size, np.int64)
+    k = 0
+    below = u >= cdf
+    while below.any() and k < 10_000:
+        k += 1
+        count += below
+        pmf = pmf * mean / k
+        cdf = cdf + pmf
+        below = below & (u >= cdf) & (pmf > 0)
+    return count
+
+
 def referral_times(rate_per_day: np.ndarray, seed: int, replication: int, name: str) -> np.ndarray:
     """Sorted referral times in days for one district: Poisson counts per day, uniform within."""
     counts_u = stream(seed, replication, f"referrals/{name}").random(rate_per_day.size)
-    counts = poisson.ppf(counts_u, rate_per_day).astype(np.int64)
-    counts[rate_per_day <= 0] = 0
+    counts = poisson_inverse(counts_u, rate_per_day)
     days = np.repeat(np.arange(rate_per_day.size, dtype=float), counts)
     within = stream(seed, replication, f"referral_times/{name}").random(days.size)
     times = days + within

@@ -110,6 +110,8 @@ class _Simulation:
         self.avail = np.transpose(cap.hours, (0, 2, 1)).tolist()  # [team][week][prof]
         self.used = np.zeros_like(np.transpose(cap.hours, (0, 2, 1))).tolist()
         self.outsourced_count = 0
+        self.appointments = 0
+        self.uptake = [w.uptake for w in self.workshops]
         self.outsourced_cost_gbp = 0.0
         self._place_initial()
 
@@ -196,8 +198,8 @@ class _Simulation:
         self._sign_up(i, team)
 
     def _sign_up(self, i: int, team: int) -> None:
-        for k, workshop in enumerate(self.workshops):
-            if self.ws_u[k][i] < workshop.uptake:
+        for k, uptake in enumerate(self.uptake):
+            if self.ws_u[k][i] < uptake:
                 self.ws_q[team][k].append(i)
 
     # ------------------------------------------------------------------ triage
@@ -215,48 +217,50 @@ class _Simulation:
         need = self.model.triage_hours
         used = self.used[team][week]
         left = [a - u for a, u in zip(self.avail[team][week], used, strict=True)]
-        wd_t, exit_code, more_info = self.wd_t, self.exit_code, self.more_info
-        while queue:
-            i = queue[0]
+        room = _room(left, need)
+        probs = self._triage_probabilities(now)
+        wd_t, more_info, dist = self.wd_t, self.more_info, self.dist
+        u_first, u_again = self.u_tri, self.u_tri2
+        decided = 0
+        while queue and decided < room:
+            i = queue.popleft()
             if wd_t[i] <= now:
-                queue.popleft()
                 self.leave(i, wd_t[i], WITHDRAWN)
                 continue
-            if any(left[p] < h - EPS for p, h in need):
-                break
-            for p, h in need:
-                left[p] -= h
-                used[p] += h
-            queue.popleft()
-            if exit_code[i] == WAITING:
-                self.decide(i, now, second=more_info[i])
-
-    def decide(self, i: int, now: float, second: bool) -> None:
-        """Accept, signpost, or ask for more information (once)."""
-        scale = self.model.accept_multiplier[self.dist[i]][min(int(now), self.model.days)]
-        p_acc = min(1.0, self.p_accept * scale)
-        p_more = min(self.p_more, 1.0 - p_acc)
-        p_sign = max(0.0, 1.0 - p_acc - p_more)
-        if second:
-            u = self.u_tri2[i]
-            total = p_acc + p_sign
-            if total > 0 and u < p_acc / total:
+            decided += 1
+            p_acc, p_sign = probs[dist[i]]
+            if more_info[i]:  # second look: accept or signpost, in proportion
+                total = p_acc + p_sign
+                if total > 0 and u_again[i] * total < p_acc:
+                    self.accept(i, now)
+                else:
+                    self.signpost(i, now)
+                continue
+            u = u_first[i]
+            if u < p_acc:
                 self.accept(i, now)
+            elif u < p_acc + p_sign:
+                self.signpost(i, now)
             else:
-                self.tri_t[i] = now
-                self.tri_res[i] = 1
-                self.leave(i, now, SIGNPOSTED)
-            return
-        u = self.u_tri[i]
-        if u < p_acc:
-            self.accept(i, now)
-        elif u < p_acc + p_sign:
-            self.tri_t[i] = now
-            self.tri_res[i] = 1
-            self.leave(i, now, SIGNPOSTED)
-        else:
-            self.more_info[i] = True
-            heapq.heappush(self.more_heap[self.team[i]], (now + self.more_delay, i))
+                more_info[i] = True
+                heapq.heappush(self.more_heap[team], (now + self.more_delay, i))
+        _spend(used, need, -decided)
+
+    def _triage_probabilities(self, now: float) -> list[tuple[float, float]]:
+        """Accept and signpost probabilities per district today (criteria changes apply)."""
+        day = min(int(now), self.model.days)
+        out = []
+        for scale in self.model.accept_multiplier:
+            p_acc = min(1.0, self.p_accept * float(scale[day]))
+            p_more = min(self.p_more, 1.0 - p_acc)
+            out.append((p_acc, max(0.0, 1.0 - p_acc - p_more)))
+        return out
+
+    def signpost(self, i: int, now: float) -> None:
+        """Triage sends the family elsewhere."""
+        self.tri_t[i] = now
+        self.tri_res[i] = 1
+        self.leave(i, now, SIGNPOSTED)
 
     # ------------------------------------------------------------------ booking
     def clinic_week(self, team: int, week: int) -> None:
@@ -286,28 +290,35 @@ class _Simulation:
     def _book_follow_ups(self, team: int, now: float, left: list[float]) -> None:
         """Later appointments first (finish what is started), each step in ready order."""
         queues = self.follow_q[team]
-        step_hours = self.model.step_hours
         for step in range(len(queues) - 1, 0, -1):
-            heap, need = queues[step], step_hours[step]
-            while heap and heap[0][0] <= now:
-                if any(left[p] < h - EPS for p, h in need):
-                    break
-                i = heapq.heappop(heap)[1]
-                for p, h in need:
-                    left[p] -= h
-                self.attend(i, step, now + APPOINTMENT_DAY)
+            heap = queues[step]
+            if not heap or heap[0][0] > now:
+                continue
+            room = _room(left, self.model.step_hours[step])
+            taken = []
+            while heap and room > 0 and heap[0][0] <= now:
+                taken.append(heapq.heappop(heap)[1])
+                room -= 1
+            if taken:
+                _spend(left, self.model.step_hours[step], len(taken))
+                self.hold(taken, step, now + APPOINTMENT_DAY)
 
     def _book_new(self, team: int, now: float, left: list[float]) -> None:
         """Initial appointments, in the order the booking policy sets."""
-        need = self.model.step_hours[0]
+        room = _room(left, self.model.step_hours[0])
+        if room <= 0:
+            return
         booked = [0] * len(self.model.priority_shares)
-        while not any(left[p] < h - EPS for p, h in need):
+        taken = []
+        while room > 0:
             i = self.pop_next(team, now, booked)
             if i < 0:
-                return
-            for p, h in need:
-                left[p] -= h
-            self.attend(i, 0, now + APPOINTMENT_DAY)
+                break
+            taken.append(i)
+            room -= 1
+        if taken:
+            _spend(left, self.model.step_hours[0], len(taken))
+            self.hold(taken, 0, now + APPOINTMENT_DAY)
 
     def pop_next(self, team: int, now: float, booked: list[int]) -> int:
         """The next child to offer a new-patient slot to, skipping those who have left."""
@@ -350,26 +361,32 @@ class _Simulation:
                     best, best_gap = c, gap
         return best
 
-    def attend(self, i: int, step: int, t: float) -> None:
-        """An appointment takes place: attended (move on) or DNA (slot lost, rebook)."""
-        dna_left = self.dna_left[step]
-        team = self.team[i]
-        if dna_left[i] > 0:
-            dna_left[i] -= 1
-            self.n_dna[i] += 1
-            if self.discharge_after and self.n_dna[i] >= self.discharge_after:
-                self.leave(i, t, WITHDRAWN)
-            elif step == 0:
-                heapq.heappush(self.staging[team], (t + self.lead_days, i))
+    def hold(self, children: list[int], step: int, t: float) -> None:
+        """Appointments take place: attended (move on) or DNA (slot lost, rebook)."""
+        self.appointments += len(children)
+        dna_left, n_dna = self.dna_left[step], self.n_dna
+        team = self.team[children[0]]
+        last = step + 1 == len(self.dna_left)
+        ready = t + self.model.step_gap_days[step]
+        next_heap = None if last else self.follow_q[team][step + 1]
+        first_t = self.first_t
+        for i in children:
+            if dna_left[i] > 0:
+                dna_left[i] -= 1
+                n_dna[i] += 1
+                if self.discharge_after and n_dna[i] >= self.discharge_after:
+                    self.leave(i, t, WITHDRAWN)
+                elif step == 0:
+                    heapq.heappush(self.staging[team], (t + self.lead_days, i))
+                else:
+                    heapq.heappush(self.follow_q[team][step], (t, i))
+                continue
+            if step == 0:
+                first_t[i] = t
+            if last:
+                self.complete(i, t)
             else:
-                heapq.heappush(self.follow_q[team][step], (t, i))
-            return
-        if step == 0:
-            self.first_t[i] = t
-        if step + 1 < len(self.dna_left):
-            heapq.heappush(self.follow_q[team][step + 1], (t + self.model.step_gap_days[step], i))
-        else:
-            self.complete(i, t)
+                heapq.heappush(next_heap, (ready, i))
 
     def complete(self, i: int, t: float) -> None:
         """The last appointment gives the outcome."""
@@ -506,7 +523,12 @@ class _Simulation:
             block = len(self.pool.get("u_outcome", ())) // REFERRAL_POOL
             name = f"rereferrals/{block}"
             rows = attributes(
-                self.model, REFERRAL_POOL, name, self.seed, self.replication, np.zeros(REFERRAL_POOL)
+                self.model,
+                REFERRAL_POOL,
+                name,
+                self.seed,
+                self.replication,
+                np.zeros(REFERRAL_POOL),
             )
             fresh = {k: v.tolist() for k, v in rows.items()}
             for key, values in fresh.items():
@@ -553,11 +575,31 @@ class _Simulation:
             hours_available=np.transpose(f(self.avail, float), (0, 2, 1)),
             hours_used=np.transpose(f(self.used, float), (0, 2, 1)),
             outsourced_cost_gbp=self.outsourced_cost_gbp,
+            appointments=self.appointments,
             starting_ids=self.cohort.starting_ids,
         )
 
 
-_REREFERRAL_LABEL = {SIGNPOSTED: "signposted", WITHDRAWN: "withdrawn", MET_BY_WORKSHOP: "met_by_workshop"}
+def _room(left: list[float], need: tuple[tuple[int, float], ...]) -> int:
+    """How many appointments needing these profession-hours still fit."""
+    room = 1 << 30
+    for p, h in need:
+        fit = int((left[p] + EPS) // h)
+        if fit < room:
+            room = fit
+    return room
+
+
+def _spend(left: list[float], need: tuple[tuple[int, float], ...], count: int) -> None:
+    for p, h in need:
+        left[p] -= h * count
+
+
+_REREFERRAL_LABEL = {
+    SIGNPOSTED: "signposted",
+    WITHDRAWN: "withdrawn",
+    MET_BY_WORKSHOP: "met_by_workshop",
+}
 _OUTPUT_BLANKS = (
     ("tri_t", NAN),
     ("tri_res", -1),

@@ -76,7 +76,9 @@ def compile_model(scenario: Scenario) -> Model:
         days=days,
         weeks=scenario.horizon_weeks,
         rates_per_day=tuple(rates[d] for d in districts),
-        accept_multiplier=tuple(demand.accept_multiplier_by_day(scenario, d, days) for d in districts),
+        accept_multiplier=tuple(
+            demand.accept_multiplier_by_day(scenario, d, days) for d in districts
+        ),
         capacity=build_capacity(scenario, weights),
         triage_hours=_hours(pathway.triage.hours_per_referral, profs),
         step_hours=tuple(_hours(a.hours, profs) for a in pathway.appointments),

@@ -35,6 +35,7 @@ class RawResults:
     hours_available: np.ndarray
     hours_used: np.ndarray
     outsourced_cost_gbp: float
+    appointments: int
     starting_ids: tuple[str, ...]
 
     @property

@@ -157,7 +157,9 @@ def _check_pathway(raw: dict[str, Any], professions: set[str]) -> list[Problem]:
             if professions and prof not in professions:
                 path = f"pathway.appointments[{i}].hours.{prof}"
                 out.append(Problem(path, prof, _unknown("profession", professions)))
-        if "hours" in appt and not any(isinstance(v, int | float) and v > 0 for v in needed.values()):
+        if "hours" in appt and not any(
+            isinstance(v, int | float) and v > 0 for v in needed.values()
+        ):
             rule = "an appointment must take some profession-hours"
             out.append(Problem(f"pathway.appointments[{i}].hours", needed, rule))
     kinds = [w.get("kind") for _, w in _items(pathway, "workshops")]

@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.scenario.checks import cross_checks
 from nd_sim.scenario import models
+from nd_sim.scenario.checks import cross_checks
 from nd_sim.scenario.models import Scenario
 
 NOTE_KEYS = ({"value", "note"}, {"value", "source"})

@@ -228,8 +228,8 @@ class PriorityClass(Strict):
 class Booking(Strict):
     """How the diary is filled."""
 
-    queue_order: Literal["referral_date", "priority_then_referral_date", "priority_shares"] = (
-        Field("referral_date", description="Order in which waiting children are offered slots.")
+    queue_order: Literal["referral_date", "priority_then_referral_date", "priority_shares"] = Field(
+        "referral_date", description="Order in which waiting children are offered slots."
     )
     lead_time_weeks: int = Field(
         0, ge=0, description="Minimum weeks between being ready for a slot and attending it."

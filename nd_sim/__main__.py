@@ -1,0 +1,5 @@
+"""`python -m nd_sim` runs the command line."""
+
+from nd_sim.cli import app
+
+app(prog_name="nd-sim")

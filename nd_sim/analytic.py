@@ -1,0 +1,121 @@
+"""The instant analytic panel shown beside every simulated result.
+
+Fluid (average-rate) rules, no randomness: load = demand / capacity per team, the
+backlog clearance estimate B / (capacity - demand), and the Fong/Walton relief capacity
+(demand + (queue - target queue) / time, with target mean wait = target / 4). They ignore
+queueing variability, so they are a sanity check and a first guess, not the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from nd_sim.model import Model
+
+TARGET_WEEKS = 13.0
+RELIEF_WEEKS = 52.0
+OPENING_WEEKS = 13
+
+
+@dataclass(frozen=True)
+class TeamPanel:
+    """Fluid figures for one team; rates are children per week."""
+
+    team: str
+    referrals_per_week: float
+    demand_per_week: float
+    capacity_per_week: float
+    load_start: float
+    load_peak: float
+    peak_week: int
+    bottleneck: str
+    backlog_start: int
+    clearance_weeks: float
+    relief_capacity_per_week: float
+
+
+def accepted_share(model: Model) -> float:
+    """Share of referrals that end up needing an assessment (after triage and more-info)."""
+    tri = model.scenario.pathway.triage
+    if not tri.enabled:
+        return 1.0
+    second = tri.accept / (tri.accept + tri.signpost) if tri.accept + tri.signpost > 0 else 0.0
+    return tri.accept + tri.more_information * second
+
+
+def team_panels(model: Model) -> list[TeamPanel]:
+    """One panel row per team."""
+    weeks = model.weeks
+    share = accepted_share(model)
+    p_dna = model.scenario.pathway.dna.probability
+    attempts = 1.0 / (1.0 - p_dna) if p_dna < 1 else np.inf
+    n_prof = len(model.professions)
+    per_assessment = np.zeros(n_prof)
+    for step in model.step_hours:
+        for p, h in step:
+            per_assessment[p] += h * attempts
+    per_triage = np.zeros(n_prof)
+    if model.scenario.pathway.triage.enabled:
+        for p, h in model.triage_hours:
+            per_triage[p] += h
+    outsourced = np.zeros(weeks)
+    for block in model.capacity.outsourcing:
+        outsourced += np.asarray(block.per_week, float)
+    starting_team = np.asarray(model.team_of_district, int)[model.starting.district]
+    rows = []
+    for t, team in enumerate(model.teams):
+        refs = _weekly_referrals(model, t)
+        hours = model.capacity.hours[t]  # (prof, weeks)
+        spare = np.maximum(hours - refs[None, :] * per_triage[:, None], 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cap_by_prof = np.where(
+                per_assessment[:, None] > 0, spare / per_assessment[:, None], np.inf
+            )
+        capacity = cap_by_prof.min(axis=0) + outsourced * _team_share(model, t)
+        demand = refs * share
+        with np.errstate(divide="ignore", invalid="ignore"):
+            load = np.where(capacity > 0, demand / capacity, np.inf)
+        bottleneck = model.professions[int(np.argmin(cap_by_prof[:, 0]))] if n_prof else ""
+        cap0 = float(capacity[:OPENING_WEEKS].mean())
+        dem0 = float(demand[:OPENING_WEEKS].mean())
+        backlog = int(np.count_nonzero(starting_team == t))
+        rows.append(
+            TeamPanel(
+                team=team,
+                referrals_per_week=float(refs[:OPENING_WEEKS].mean()),
+                demand_per_week=dem0,
+                capacity_per_week=cap0,
+                load_start=dem0 / cap0 if cap0 > 0 else np.inf,
+                load_peak=float(load.max()),
+                peak_week=int(load.argmax()),
+                bottleneck=bottleneck,
+                backlog_start=backlog,
+                clearance_weeks=backlog / (cap0 - dem0) if cap0 > dem0 else np.inf,
+                relief_capacity_per_week=dem0 + (backlog - dem0 * TARGET_WEEKS / 4) / RELIEF_WEEKS,
+            )
+        )
+    return rows
+
+
+def _weekly_referrals(model: Model, team: int) -> np.ndarray:
+    total = np.zeros(model.weeks)
+    for d, rates in enumerate(model.rates_per_day):
+        if model.team_of_district[d] == team:
+            total += rates[: model.weeks * 7].reshape(model.weeks, 7).sum(axis=1)
+    return total
+
+
+def _team_share(model: Model, team: int) -> float:
+    """Outsourced capacity is shared in proportion to baseline referrals (a fluid guess)."""
+    weights = np.zeros(len(model.teams))
+    for d, name in enumerate(model.districts):
+        weights[model.team_of_district[d]] += model.scenario.districts[name].referrals_per_week
+    return float(weights[team] / weights.sum()) if weights.sum() > 0 else 0.0
+
+
+def panel_frame(model: Model) -> pd.DataFrame:
+    """The panel as a table (written to analytic.csv)."""
+    return pd.DataFrame([asdict(row) for row in team_panels(model)])

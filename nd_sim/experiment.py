@@ -1,0 +1,90 @@
+"""Replications, mapped over an executor seam: serial or local processes.
+
+Each replication is independent and keyed only by (seed, replication), so the same seed
+gives the same results whatever the number of processes; results are always yielded in
+replication order. Post-processing (KPIs, weekly counts, the per-child columns) runs in
+the worker, so the parent only writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from nd_sim.children import child_columns
+from nd_sim.engine import run_replication
+from nd_sim.kpis import replication_kpis
+from nd_sim.model import Model
+from nd_sim.weekly import weekly_counts
+
+TASKS_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class ReplicationOutput:
+    """What the parent process keeps of one replication."""
+
+    replication: int
+    kpis: list[tuple[str, str, str, float]]
+    weekly: dict[str, np.ndarray]
+    hours_available: np.ndarray
+    hours_used: np.ndarray
+    children: dict[str, np.ndarray] | None
+    n_children: int
+    n_appointments: int
+
+
+def run_one(model: Model, replication: int, seed: int, keep_children: bool) -> ReplicationOutput:
+    """Simulate and post-process one replication."""
+    raw = run_replication(model, replication, seed)
+    return ReplicationOutput(
+        replication=replication,
+        kpis=replication_kpis(raw, model),
+        weekly=weekly_counts(raw, len(model.districts), model.weeks),
+        hours_available=raw.hours_available,
+        hours_used=raw.hours_used,
+        children=child_columns(raw, model) if keep_children else None,
+        n_children=raw.n_children,
+        n_appointments=raw.appointments,
+    )
+
+
+def _run_chunk(model: Model, reps: list[int], seed: int, keep: bool) -> list[ReplicationOutput]:
+    return [run_one(model, r, seed, keep) for r in reps]
+
+
+def chunks(replications: int, jobs: int) -> list[list[int]]:
+    """Replications split into contiguous chunks, a few per worker to balance load."""
+    n_chunks = max(1, min(replications, jobs * TASKS_PER_WORKER))
+    bounds = np.linspace(0, replications, n_chunks + 1).round().astype(int)
+    return [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+
+
+def iter_replications(
+    model: Model,
+    replications: int,
+    seed: int,
+    jobs: int = 1,
+    keep_children: bool = True,
+    on_done: Callable[[int], None] | None = None,
+) -> Iterator[ReplicationOutput]:
+    """Yield every replication's output in replication order."""
+    if jobs <= 1:
+        for rep in range(replications):
+            out = run_one(model, rep, seed, keep_children)
+            if on_done:
+                on_done(1)
+            yield out
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = []
+        for chunk in chunks(replications, jobs):
+            future = pool.submit(_run_chunk, model, chunk, seed, keep_children)
+            if on_done:
+                future.add_done_callback(lambda _, n=len(chunk): on_done(n))
+            futures.append(future)
+        for future in futures:
+            yield from future.result()

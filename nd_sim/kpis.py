@@ -1,0 +1,177 @@
+"""Key performance indicators of one replication, per district, per team and for the county.
+
+Waits are measured from referral, in weeks. Waits to a first appointment are over the
+first appointments that took place during the horizon (the NHS "clock stops" view);
+children still waiting are reported as the open list at the end, by weeks waited
+(censored, never dropped). Utilisation and cost are team and county figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nd_sim.capacity import WEEKS_PER_YEAR
+from nd_sim.engine import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WAITING, WITHDRAWN
+from nd_sim.model import Model
+from nd_sim.raw import RawResults
+
+COUNTY = "county"
+NICE_WEEKS = 13
+RTT_WEEKS = 18
+OPEN_BANDS_WEEKS = (13, 18, 52, 104)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A KPI's name, unit and one-line meaning (documented in docs/outputs.md)."""
+
+    name: str
+    unit: str
+    meaning: str
+
+
+KPIS = (
+    Kpi("first_wait_median_weeks", "weeks", "Median wait from referral to first appointment"),
+    Kpi("first_wait_p90_weeks", "weeks", "90th percentile of that wait"),
+    Kpi("first_wait_mean_weeks", "weeks", "Mean of that wait"),
+    Kpi("first_within_13w_pct", "%", "First appointments within 13 weeks (NICE 3 months)"),
+    Kpi("first_within_18w_pct", "%", "First appointments within 18 weeks"),
+    Kpi("outcome_wait_median_weeks", "weeks", "Median wait from referral to outcome"),
+    Kpi("outcome_wait_p90_weeks", "weeks", "90th percentile of that wait"),
+    Kpi("outcome_wait_mean_weeks", "weeks", "Mean of that wait"),
+    Kpi("open_end", "children", "Open referrals at the end (any stage)"),
+    Kpi("waiting_first_end", "children", "Open referrals not yet seen at the end"),
+    Kpi("open_13w_plus_end", "children", "Open referrals waiting 13+ weeks at the end"),
+    Kpi("open_18w_plus_end", "children", "Open referrals waiting 18+ weeks at the end"),
+    Kpi("open_52w_plus_end", "children", "Open referrals waiting 52+ weeks at the end"),
+    Kpi("open_104w_plus_end", "children", "Open referrals waiting 104+ weeks at the end"),
+    Kpi("open_under_18w_pct_end", "%", "18-week view: share of the open list under 18 weeks"),
+    Kpi("open_wait_median_end_weeks", "weeks", "Median weeks waited so far by the open list"),
+    Kpi("referrals", "children", "New referrals over the horizon (incl. re-referrals)"),
+    Kpi("first_appointments", "children", "First appointments over the horizon"),
+    Kpi("assessed", "children", "Assessments completed over the horizon"),
+    Kpi("signposted", "children", "Referrals signposted at triage"),
+    Kpi("withdrawn", "children", "Children who left the list unseen"),
+    Kpi("met_by_workshop", "children", "Children whose need a workshop met"),
+    Kpi("assessed_per_week", "children/week", "Throughput: assessments completed per week"),
+    Kpi("outsourced_assessments", "children", "Assessments done by outsourced providers"),
+)
+TEAM_KPIS = (Kpi("utilisation_pct", "%", "Profession-hours used / available (per profession)"),)
+COST_KPIS = (
+    Kpi("staff_cost_gbp", "GBP", "Cost of all staff in post over the horizon"),
+    Kpi("added_staff_cost_gbp", "GBP", "Cost of staff added by interventions"),
+    Kpi("outsourced_cost_gbp", "GBP", "Cost of outsourced assessments delivered"),
+    Kpi("intervention_cost_gbp", "GBP", "Added staff + outsourcing"),
+)
+
+
+def replication_kpis(raw: RawResults, model: Model) -> list[tuple[str, str, str, float]]:
+    """Rows of (area_type, area, kpi, value) for one replication."""
+    rows: list[tuple[str, str, str, float]] = []
+    horizon_day = float(model.days)
+    wait = _Waits(raw, horizon_day)
+    areas = [("district", name, raw.district == d) for d, name in enumerate(model.districts)]
+    team_of = np.asarray(model.team_of_district)[raw.district]
+    areas += [("team", name, team_of == t) for t, name in enumerate(model.teams)]
+    areas.append(("county", COUNTY, np.ones(raw.referral_day.size, bool)))
+    for kind, name, mask in areas:
+        for kpi, value in wait.kpis(mask, model.weeks).items():
+            rows.append((kind, name, kpi, value))
+    rows += _utilisation(raw, model)
+    rows += _costs(raw, model)
+    return rows
+
+
+class _Waits:
+    """Precomputed per-child quantities shared by every area."""
+
+    def __init__(self, raw: RawResults, horizon_day: float) -> None:
+        seen = ~np.isnan(raw.first_day) & (raw.start_stage != 2) & (raw.first_day >= 0)
+        self.seen = seen
+        self.first_wait = (raw.first_day - raw.referral_day) / 7.0
+        done = (raw.exit_code == ASSESSED) & (raw.outcome_day >= 0)
+        self.done = done
+        self.outcome_wait = (raw.outcome_day - raw.referral_day) / 7.0
+        self.open = raw.exit_code == WAITING
+        self.unseen = self.open & np.isnan(raw.first_day) & (raw.start_stage != 2)
+        self.open_wait = (horizon_day - raw.referral_day) / 7.0
+        self.new = raw.start_stage < 0
+        self.code = raw.exit_code
+        self.outsourced = raw.outsourced
+
+    def kpis(self, mask: np.ndarray, weeks: int) -> dict[str, float]:
+        first = self.first_wait[mask & self.seen]
+        outcome = self.outcome_wait[mask & self.done]
+        open_wait = self.open_wait[mask & self.open]
+        out = {
+            "first_wait_median_weeks": _quantile(first, 0.5),
+            "first_wait_p90_weeks": _quantile(first, 0.9),
+            "first_wait_mean_weeks": float(first.mean()) if first.size else np.nan,
+            "first_within_13w_pct": _pct(first <= NICE_WEEKS),
+            "first_within_18w_pct": _pct(first <= RTT_WEEKS),
+            "outcome_wait_median_weeks": _quantile(outcome, 0.5),
+            "outcome_wait_p90_weeks": _quantile(outcome, 0.9),
+            "outcome_wait_mean_weeks": float(outcome.mean()) if outcome.size else np.nan,
+            "open_end": float(open_wait.size),
+            "waiting_first_end": float(np.count_nonzero(mask & self.unseen)),
+        }
+        for band in OPEN_BANDS_WEEKS:
+            out[f"open_{band}w_plus_end"] = float(np.count_nonzero(open_wait >= band))
+        out["open_under_18w_pct_end"] = _pct(open_wait < RTT_WEEKS)
+        out["open_wait_median_end_weeks"] = _quantile(open_wait, 0.5)
+        code = self.code[mask]
+        out["referrals"] = float(np.count_nonzero(self.new[mask]))
+        out["first_appointments"] = float(first.size)
+        out["assessed"] = float(np.count_nonzero(code == ASSESSED))
+        out["signposted"] = float(np.count_nonzero(code == SIGNPOSTED))
+        out["withdrawn"] = float(np.count_nonzero(code == WITHDRAWN))
+        out["met_by_workshop"] = float(np.count_nonzero(code == MET_BY_WORKSHOP))
+        out["assessed_per_week"] = out["assessed"] / weeks
+        out["outsourced_assessments"] = float(np.count_nonzero(self.outsourced[mask]))
+        return out
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    return float(np.quantile(values, q)) if values.size else np.nan
+
+
+def _pct(flags: np.ndarray) -> float:
+    return float(100.0 * flags.mean()) if flags.size else np.nan
+
+
+def _utilisation(raw: RawResults, model: Model) -> list[tuple[str, str, str, float]]:
+    rows = []
+    avail, used = raw.hours_available, raw.hours_used
+    for p, prof in enumerate(model.professions):
+        for t, team in enumerate(model.teams):
+            a = avail[t, p].sum()
+            if a > 0:
+                rows.append(("team", team, f"utilisation_pct.{prof}", 100.0 * used[t, p].sum() / a))
+        a = avail[:, p].sum()
+        if a > 0:
+            rows.append(("county", COUNTY, f"utilisation_pct.{prof}", 100.0 * used[:, p].sum() / a))
+    return rows
+
+
+def _costs(raw: RawResults, model: Model) -> list[tuple[str, str, str, float]]:
+    cap = model.capacity
+    added = cap.added_cost_gbp()
+    values = {
+        "staff_cost_gbp": cap.staff_cost_gbp(),
+        "added_staff_cost_gbp": added,
+        "outsourced_cost_gbp": raw.outsourced_cost_gbp,
+        "intervention_cost_gbp": added + raw.outsourced_cost_gbp,
+    }
+    return [("county", COUNTY, k, float(v)) for k, v in values.items()]
+
+
+def kpi_units() -> dict[str, str]:
+    """Unit of every KPI name (utilisation KPIs share one entry)."""
+    units = {k.name: k.unit for k in KPIS + COST_KPIS}
+    units["utilisation_pct"] = "%"
+    return units
+
+
+__all__ = ["COUNTY", "KPIS", "WEEKS_PER_YEAR", "kpi_units", "replication_kpis"]
