@@ -61,10 +61,12 @@ def _read_frame(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except FileNotFoundError:
-        raise ScenarioError(str(path), [Problem("starting_list.csv", str(path), "file must exist")])
+        raise ScenarioError(
+            str(path), [Problem("starting_list.csv", str(path), "file must exist")]
+        ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         rule = f"must be a readable CSV file ({type(exc).__name__}: {exc})"
-        raise ScenarioError(str(path), [Problem("starting_list.csv", str(path), rule)])
+        raise ScenarioError(str(path), [Problem("starting_list.csv", str(path), rule)]) from None
 
 
 def _check_columns(frame: pd.DataFrame, path: Path) -> list[Problem]:
@@ -89,9 +91,9 @@ def _parse_rows(frame: pd.DataFrame, scenario: Scenario) -> tuple[StartingChildr
         line = i + 2  # the header is line 1
         errs = _row_problems(row, line, districts, classes, steps, scenario.start_date, seen)
         problems += errs
+        seen.add(row.get("child_id", ""))
         if errs:
             continue
-        seen.add(row["child_id"])
         stage = STAGES.index(row["stage"])
         cols["id"].append(row["child_id"])
         cols["d"].append(districts.index(row["district"]))

@@ -93,8 +93,8 @@ class _Simulation:
         self.p_reref = reref.probability
         self.reref_after = set(reref.after)
         self.workshops = sc.pathway.workshops
-        self.pool: dict[str, list] = {}
-        self.pool_next = 0
+        self.pools: list[dict[str, list]] = [{} for _ in model.districts]
+        self.pool_next = [0] * len(model.districts)
         # queues, per team
         t_count, n_class, n_steps = len(model.teams), len(model.priority_shares), model.n_steps
         self.arrivals: list[list[int]] = [[] for _ in range(t_count)]
@@ -494,8 +494,7 @@ class _Simulation:
 
     def _rereferral(self, parent: int, when: float) -> None:
         j = len(self.ref_t)
-        k = self._pool_row()
-        pool = self.pool
+        pool, k = self._pool_row(self.dist[parent])
         self.ref_t.append(when)
         for name in ("dist", "team", "pathway", "prio"):
             values = getattr(self, name)
@@ -517,24 +516,19 @@ class _Simulation:
             getattr(self, name).append(blank)
         heapq.heappush(self.reref_heap[self.team[j]], (when, j))
 
-    def _pool_row(self) -> int:
-        """Random habits for returning children, drawn in blocks from their own stream."""
-        if not self.pool or self.pool_next >= len(self.pool["u_outcome"]):
-            block = len(self.pool.get("u_outcome", ())) // REFERRAL_POOL
-            name = f"rereferrals/{block}"
-            rows = attributes(
-                self.model,
-                REFERRAL_POOL,
-                name,
-                self.seed,
-                self.replication,
-                np.zeros(REFERRAL_POOL),
-            )
-            fresh = {k: v.tolist() for k, v in rows.items()}
-            for key, values in fresh.items():
-                self.pool.setdefault(key, []).extend(values)
-        self.pool_next += 1
-        return self.pool_next - 1
+    def _pool_row(self, district: int) -> tuple[dict[str, list], int]:
+        """Random habits for returning children, drawn in blocks from a stream per district
+        (so that a shock in one team never changes the children of another)."""
+        pool = self.pools[district]
+        k = self.pool_next[district]
+        if k >= len(pool.get("u_outcome", ())):
+            name = f"rereferrals/{self.model.districts[district]}/{k // REFERRAL_POOL}"
+            zeros = np.zeros(REFERRAL_POOL)
+            rows = attributes(self.model, REFERRAL_POOL, name, self.seed, self.replication, zeros)
+            for key, values in rows.items():
+                pool.setdefault(key, []).extend(values.tolist())
+        self.pool_next[district] = k + 1
+        return pool, k
 
     def finish(self) -> None:
         """At the horizon: resolve withdrawals that happened unseen; later events are undone."""

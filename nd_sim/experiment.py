@@ -8,6 +8,7 @@ the worker, so the parent only writes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ def chunks(replications: int, jobs: int) -> list[list[int]]:
     """Replications split into contiguous chunks, a few per worker to balance load."""
     n_chunks = max(1, min(replications, jobs * TASKS_PER_WORKER))
     bounds = np.linspace(0, replications, n_chunks + 1).round().astype(int)
-    return [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    return [list(range(a, b)) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def iter_replications(

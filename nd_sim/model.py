@@ -59,7 +59,7 @@ def compile_model(scenario: Scenario) -> Model:
     days = scenario.horizon_weeks * 7
     rates = demand.daily_rates(scenario, days)
     weights = {t: 0.0 for t in teams}
-    for name, district in scenario.districts.items():
+    for _name, district in scenario.districts.items():
         weights[district.team] += district.referrals_per_week
     pathway = scenario.pathway
     starting = backlog.StartingChildren()

@@ -46,22 +46,32 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ScenarioError(str(path), [Problem("", str(path), "the scenario file must exist")])
+        raise ScenarioError(
+            str(path), [Problem("", str(path), "the scenario file must exist")]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), [Problem("", str(path), f"must be valid TOML ({exc})")])
+        raise ScenarioError(
+            str(path), [Problem("", str(path), f"must be valid TOML ({exc})")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), [Problem("", str(path), f"must be readable ({exc})")])
+        raise ScenarioError(
+            str(path), [Problem("", str(path), f"must be readable ({exc})")]
+        ) from None
 
 
 def _read_with_extends(path: Path, depth: int) -> dict[str, Any]:
     if depth > MAX_EXTENDS_DEPTH:
-        raise ScenarioError(str(path), [Problem("extends", str(path), "extends chain too deep")])
+        raise ScenarioError(
+            str(path), [Problem("extends", str(path), "extends chain too deep")]
+        ) from None
     raw = _read_toml(path)
     parent = raw.get("extends")
     if parent is None:
         return raw
     if not isinstance(parent, str):
-        raise ScenarioError(str(path), [Problem("extends", parent, "must be a file path")])
+        raise ScenarioError(
+            str(path), [Problem("extends", parent, "must be a file path")]
+        ) from None
     base = _read_with_extends(path.parent / parent, depth + 1)
     base.pop("name", None)
     base.pop("description", None)

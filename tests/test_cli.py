@@ -1,0 +1,186 @@
+"""The command line: every output file, clear refusals with exit code 2, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from nd_sim.cli import app
+
+from .conftest import FIXTURES, SCENARIOS
+
+runner = CliRunner()
+RUN_FILES = {
+    "children.parquet",
+    "weekly.csv",
+    "staff_weekly.csv",
+    "summary.csv",
+    "kpis_by_replication.csv",
+    "analytic.csv",
+    "manifest.json",
+}
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_run_writes_every_file(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(FIXTURES / "small.toml"), "-n", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == RUN_FILES
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["replications"] == 3 and manifest["seed"] == 7
+    assert manifest["scenario"]["name"] == "small" and "numpy" in manifest["versions"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"area_type", "area", "kpi", "mean", "ci95_low", "ci95_high"} <= set(summary.columns)
+    assert set(summary.area) >= {"A", "B", "C", "north", "south", "county"}
+    children = pq.read_table(out / "children.parquet").to_pandas()
+    assert children.replication.nunique() == 3
+    assert set(children.exit_reason.unique()) <= {
+        "assessed",
+        "signposted",
+        "withdrawn",
+        "met_by_workshop",
+        "waiting_at_end",
+    }
+    weekly = pd.read_csv(out / "weekly.csv")
+    assert len(weekly) == 3 * 104 * 3
+    assert "county" in result.output and "Analytic panel" in result.output
+
+
+def test_run_refuses_non_empty_folder_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    result = runner.invoke(app, ["run", str(FIXTURES / "small.toml"), "-n", "1", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "--force" in result.output
+    assert (out / "keep.txt").read_text() == "precious"
+    forced = runner.invoke(
+        app, ["run", str(FIXTURES / "small.toml"), "-n", "1", "--out", str(out), "--force"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert not (out / "keep.txt").exists() and (out / "summary.csv").exists()
+
+
+def test_same_seed_byte_identical_summary_serial_and_parallel(tmp_path: Path) -> None:
+    args = ["run", str(FIXTURES / "small.toml"), "-n", "6", "--seed", "3"]
+    for name, jobs in (("a", "1"), ("b", "2"), ("c", "1")):
+        result = runner.invoke(app, [*args, "--out", str(tmp_path / name), "--jobs", jobs])
+        assert result.exit_code == 0, result.output
+    a, b, c = ((tmp_path / n / "summary.csv").read_bytes() for n in "abc")
+    assert a == b == c
+    assert (tmp_path / "a" / "weekly.csv").read_bytes() == (
+        tmp_path / "b" / "weekly.csv"
+    ).read_bytes()
+
+
+BAD_SCENARIO = f"""
+extends = "{(FIXTURES / "small.toml").as_posix()}"
+name = "bad"
+horizon_wekks = 10
+[districts.A]
+referrals_per_week = -2.0
+[[demand.shocks]]
+districts = ["Atlantis"]
+multiplier = 4.0
+from = 2026-09-01
+[pathway.triage]
+accept = 0.9
+signpost = 0.2
+more_information = 0.1
+[starting_list]
+csv = "{(FIXTURES / "no_such_list.csv").as_posix()}"
+"""
+
+
+def test_bad_scenario_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.toml", BAD_SCENARIO)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    text = result.output
+    assert "horizon_wekks" in text and "did you mean 'horizon_weeks'" in text
+    assert "districts.A.referrals_per_week" in text and "-2.0" in text
+    assert "Atlantis" in text and "unknown district" in text
+    assert "pathway.triage" in text and "sum to 1" in text
+    assert "Traceback" not in text
+
+
+def test_bad_scenario_leaves_no_results_folder(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.toml", BAD_SCENARIO)
+    out = tmp_path / "never"
+    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert not out.exists()
+    assert not any(p.name.startswith(".never") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("child_id,district\nX-1,A\n", "required column"),
+        ("\x00\x01garbage\xff", "readable CSV"),
+        (
+            "child_id,district,referral_date,stage,pathway\n"
+            "X-1,Atlantis,2026-01-01,waiting_first,asd\n"
+            "X-1,A,2030-01-01,waiting_first,asd\n"
+            "X-3,A,not-a-date,limbo,cats\n",
+            "line 2, column district",
+        ),
+    ],
+)
+def test_bad_starting_list_exits_2(tmp_path: Path, content: str, expected: str) -> None:
+    csv = tmp_path / "list.csv"
+    csv.write_bytes(content.encode("latin-1"))
+    path = _write(
+        tmp_path / "s.toml",
+        f'extends = "{(FIXTURES / "small.toml").as_posix()}"\nname = "s"\n'
+        f'[starting_list]\ncsv = "{csv.as_posix()}"\n',
+    )
+    result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert expected in result.output
+    assert not (tmp_path / "out").exists()
+    if "Atlantis" in content:
+        for needle in ("duplicate id", "before the scenario start_date", "line 4, column stage"):
+            assert needle in result.output
+
+
+def test_unreadable_toml_exits_2(tmp_path: Path) -> None:
+    path = _write(tmp_path / "broken.toml", "name = [unclosed\n")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "valid TOML" in result.output
+    missing = runner.invoke(app, ["validate", str(tmp_path / "nope.toml")])
+    assert missing.exit_code == 2 and "must exist" in missing.output
+
+
+@pytest.mark.parametrize(
+    "name", ["lancashire.toml", "north_4x.toml", "icb_funding.toml", "ep_surge.toml"]
+)
+def test_shipped_scenarios_validate(name: str) -> None:
+    result = runner.invoke(app, ["validate", str(SCENARIOS / name)])
+    assert result.exit_code == 0, result.output
+
+
+def test_schema_is_json() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert "districts" in schema["properties"]
+
+
+def test_python_dash_m() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "nd_sim", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0 and "run" in done.stdout
