@@ -29,8 +29,8 @@ class TeamPanel:
     demand_per_week: float
     capacity_per_week: float
     load_start: float
-    load_peak: float
-    peak_week: int
+    load_peak: float  # highest 13-week rolling load over the horizon
+    peak_week: int  # first week of that 13-week window
     bottleneck: str
     backlog_start: int
     clearance_weeks: float
@@ -77,11 +77,12 @@ def team_panels(model: Model) -> list[TeamPanel]:
         capacity = cap_by_prof.min(axis=0) + outsourced * _team_share(model, t)
         demand = refs * share
         with np.errstate(divide="ignore", invalid="ignore"):
-            load = np.where(capacity > 0, demand / capacity, np.inf)
+            quarter_demand, quarter_capacity = _quarterly(demand), _quarterly(capacity)
+            load = np.where(quarter_capacity > 0, quarter_demand / quarter_capacity, np.inf)
         bottleneck = model.professions[int(np.argmin(cap_by_prof[:, 0]))] if n_prof else ""
         cap0 = float(capacity[:OPENING_WEEKS].mean())
         dem0 = float(demand[:OPENING_WEEKS].mean())
-        backlog = int(np.count_nonzero(starting_team == t))
+        backlog = int(np.count_nonzero(starting_team == t)) + _profile_count(model, t)
         rows.append(
             TeamPanel(
                 team=team,
@@ -98,6 +99,19 @@ def team_panels(model: Model) -> list[TeamPanel]:
             )
         )
     return rows
+
+
+def _profile_count(model: Model, team: int) -> int:
+    """Children the age-of-wait profile puts on this team's list."""
+    teams = {name: model.team_of_district[d] for d, name in enumerate(model.districts)}
+    return sum(b.count for b in model.scenario.starting_list.profile if teams[b.district] == team)
+
+
+def _quarterly(series: np.ndarray) -> np.ndarray:
+    """Rolling 13-week means: a single busy week is not a sustained overload."""
+    window = min(OPENING_WEEKS, series.size)
+    kernel = np.ones(window) / window
+    return np.convolve(series, kernel, mode="valid")
 
 
 def _weekly_referrals(model: Model, team: int) -> np.ndarray:

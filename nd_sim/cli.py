@@ -27,14 +27,15 @@ app = typer.Typer(
     no_args_is_help=True,
     help="nd-sim: simulate the neurodevelopmental (autism/ADHD) assessment pathway.",
 )
-console = Console()
+console = Console(width=None if Console().is_terminal else 120)
 err_console = Console(stderr=True)
 DEFAULT_SCENARIO = Path("scenarios") / "lancashire.toml"
 BAD_INPUT = 2
 HEADLINE = (
-    ("first_wait_median_weeks", "median wait to 1st appt (wk)"),
-    ("first_within_13w_pct", "1st appt within 13 wk (%)"),
-    ("open_end", "open list at end"),
+    ("first_wait_median_weeks", "median wk to 1st appt"),
+    ("first_within_13w_pct", "% 1st appt <=13 wk"),
+    ("outcome_wait_median_weeks", "median wk to outcome"),
+    ("open_end", "open at end"),
     ("open_52w_plus_end", "open 52+ wk at end"),
 )
 
@@ -126,16 +127,21 @@ def _run_with_progress(
 
 
 def _fmt(mean: float, low: float, high: float) -> str:
+    """Mean and the half-width of its 95% CI, compact enough for 12 districts."""
     if math.isnan(mean):
         return "-"
+    digits = 0 if abs(mean) >= 100 else 1
     if math.isnan(low):
-        return f"{mean:.1f}"
-    return f"{mean:.1f} ({low:.1f}-{high:.1f})"
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ±{(high - low) / 2:.{digits}f}"
 
 
 def _report(result: RunResult, sc: Scenario) -> None:
     summary = result.summary
-    table = Table(title=f"Headline KPIs at the end of {sc.horizon_weeks} weeks (mean, 95% CI)")
+    table = Table(
+        title=f"{sc.name}: headline KPIs over {sc.horizon_weeks} weeks "
+        f"(mean ± 95% CI half-width over replications)"
+    )
     table.add_column("area")
     for _, label in HEADLINE:
         table.add_column(label, justify="right")

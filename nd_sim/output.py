@@ -90,6 +90,9 @@ class RunFolder:
         self.path(name).write_text(text)
 
     def _commit(self) -> None:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(self.tmp, 0o777 & ~mask)  # mkdtemp makes it private; results are to share
         for path in self.tmp.iterdir():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())

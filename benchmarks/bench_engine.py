@@ -1,0 +1,147 @@
+"""Speed and memory of nd-sim on the shipped Lancashire scenario.
+
+Measures (medians of several runs, after a warm-up):
+1. one 5-year replication of ``scenarios/lancashire.toml`` in-process: children simulated
+   per second per core, and appointments held per second;
+2. the whole command ``nd-sim run scenarios/lancashire.toml --replications 100 --jobs 2``,
+   outputs included: wall time and peak memory of the process tree (sum of RSS).
+
+Run: ``python benchmarks/bench_engine.py [--runs 5] [--command-runs 3]``; it appends a
+dated entry to ``benchmarks/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nd_sim.engine import run_replication  # noqa: E402
+from nd_sim.model import compile_model  # noqa: E402
+from nd_sim.scenario import load_scenario  # noqa: E402
+
+SCENARIO = ROOT / "scenarios" / "lancashire.toml"
+
+
+def bench_replication(runs: int) -> dict[str, float]:
+    """Median time of one replication (different replication numbers, same seed)."""
+    model = compile_model(load_scenario(SCENARIO))
+    run_replication(model, 999, 1)  # warm-up
+    times, children, appointments = [], [], []
+    for rep in range(runs):
+        start = time.perf_counter()
+        raw = run_replication(model, rep, 1)
+        times.append(time.perf_counter() - start)
+        children.append(raw.n_children)
+        appointments.append(raw.appointments)
+    median = statistics.median(times)
+    return {
+        "replication_seconds_median": median,
+        "replication_seconds_min": min(times),
+        "replication_seconds_max": max(times),
+        "children_per_replication": statistics.median(children),
+        "children_per_second": statistics.median(children) / median,
+        "appointments_per_second": statistics.median(appointments) / median,
+    }
+
+
+def _peak_tree_rss(proc: psutil.Popen, stop: threading.Event, peak: list[int]) -> None:
+    while not stop.is_set():
+        try:
+            tree = [proc, *proc.children(recursive=True)]
+            peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+
+
+def bench_command(runs: int, replications: int, jobs: int) -> dict[str, float]:
+    """Median wall time and peak tree memory of the whole `nd-sim run` command."""
+    walls, peaks = [], []
+    for _ in range(runs):
+        out = Path(tempfile.mkdtemp()) / "run"
+        cmd = [
+            sys.executable,
+            "-m",
+            "nd_sim",
+            "run",
+            str(SCENARIO),
+            "--replications",
+            str(replications),
+            "--jobs",
+            str(jobs),
+            "--out",
+            str(out),
+        ]
+        stop, peak = threading.Event(), [0]
+        start = time.perf_counter()
+        proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        watcher = threading.Thread(target=_peak_tree_rss, args=(proc, stop, peak))
+        watcher.start()
+        code = proc.wait()
+        walls.append(time.perf_counter() - start)
+        stop.set()
+        watcher.join()
+        peaks.append(peak[0])
+        shutil.rmtree(out.parent, ignore_errors=True)
+        if code != 0:
+            raise SystemExit(f"command failed with exit code {code}")
+    return {
+        "command_seconds_median": statistics.median(walls),
+        "command_seconds_min": min(walls),
+        "command_seconds_max": max(walls),
+        "peak_memory_mb_median": statistics.median(peaks) / 2**20,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--command-runs", type=int, default=3)
+    parser.add_argument("--replications", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    rep = bench_replication(args.runs)
+    cmd = bench_command(args.command_runs, args.replications, args.jobs)
+    lines = [
+        f"## {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"- one 5-year replication of lancashire.toml ({args.runs} runs): median "
+        f"{rep['replication_seconds_median']:.3f} s (min {rep['replication_seconds_min']:.3f}, "
+        f"max {rep['replication_seconds_max']:.3f}); {rep['children_per_replication']:,.0f} children; "
+        f"**{rep['children_per_second']:,.0f} children/s per core**, "
+        f"{rep['appointments_per_second']:,.0f} appointments/s",
+        f"- `nd-sim run scenarios/lancashire.toml --replications {args.replications} --jobs "
+        f"{args.jobs}` ({args.command_runs} runs, outputs included): median "
+        f"**{cmd['command_seconds_median']:.1f} s** (min {cmd['command_seconds_min']:.1f}, max "
+        f"{cmd['command_seconds_max']:.1f}); peak memory of the process tree "
+        f"**{cmd['peak_memory_mb_median']:,.0f} MB**",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    results = Path(__file__).with_name("results.md")
+    if not results.exists():
+        results.write_text(
+            "# Benchmark results\n\nAppended by `python benchmarks/bench_engine.py`.\n\n"
+        )
+    with results.open("a") as handle:
+        handle.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
