@@ -121,7 +121,7 @@ def _horizon(model: Model, weeks: int) -> Model:
     "name", ["lancashire.toml", "north_4x.toml", "icb_funding.toml", "ep_surge.toml"]
 )
 def test_more_staff_never_worse_on_average_functional(name: str) -> None:
-    """With common random numbers, 20% more staff gives no longer mean waits to first appointment."""
+    """With common random numbers, 20% more staff never lengthens the mean first wait."""
     base = _horizon(shipped_model(name), 104)
     more = _with_more_staff(base, 1.2)
     diffs = []
