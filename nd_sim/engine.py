@@ -111,7 +111,12 @@ class _Simulation:
         self.used = np.zeros_like(np.transpose(cap.hours, (0, 2, 1))).tolist()
         self.outsourced_count = 0
         self.appointments = 0
-        self.uptake = [w.uptake for w in self.workshops]
+        uptake = np.array([w.uptake for w in self.workshops])
+        bits = 1 << np.arange(len(self.workshops))
+        self.ws_wanted = ((cohort.workshop_u < uptake) * bits).sum(axis=1).astype(int).tolist()
+        self.fixed_probs = None
+        if not sc.demand.criteria_changes:
+            self.fixed_probs = self._triage_probabilities(0.0)
         self.outsourced_cost_gbp = 0.0
         self._place_initial()
 
@@ -198,9 +203,12 @@ class _Simulation:
         self._sign_up(i, team)
 
     def _sign_up(self, i: int, team: int) -> None:
-        for k, uptake in enumerate(self.uptake):
-            if self.ws_u[k][i] < uptake:
-                self.ws_q[team][k].append(i)
+        wanted = self.ws_wanted[i]
+        if wanted:
+            queues = self.ws_q[team]
+            for k in range(len(queues)):
+                if wanted >> k & 1:
+                    queues[k].append(i)
 
     # ------------------------------------------------------------------ triage
     def triage_panel(self, team: int, week: int) -> None:
@@ -218,7 +226,7 @@ class _Simulation:
         used = self.used[team][week]
         left = [a - u for a, u in zip(self.avail[team][week], used, strict=True)]
         room = _room(left, need)
-        probs = self._triage_probabilities(now)
+        probs = self.fixed_probs or self._triage_probabilities(now)
         wd_t, more_info, dist = self.wd_t, self.more_info, self.dist
         u_first, u_again = self.u_tri, self.u_tri2
         decided = 0
@@ -367,7 +375,8 @@ class _Simulation:
         dna_left, n_dna = self.dna_left[step], self.n_dna
         team = self.team[children[0]]
         last = step + 1 == len(self.dna_left)
-        ready = t + self.model.step_gap_days[step]
+        # next appointment: a later week, and at least the gap after this one's week starts
+        ready = t - APPOINTMENT_DAY + max(7.0, self.model.step_gap_days[step])
         next_heap = None if last else self.follow_q[team][step + 1]
         first_t = self.first_t
         for i in children:
@@ -508,6 +517,9 @@ class _Simulation:
         for dest, src in ((self.ws_u, "workshop_u"), (self.ws_met, "workshop_met_u")):
             for col, values in enumerate(dest):
                 values.append(pool[src][k][col])
+        self.ws_wanted.append(
+            sum(1 << c for c, w in enumerate(self.workshops) if pool["workshop_u"][k][c] < w.uptake)
+        )
         for col, values in enumerate(self.dna_left):
             values.append(pool["dna_counts"][k][col])
         self.start_stage.append(NEW_REFERRAL)

@@ -156,3 +156,32 @@ def test_north_shock_leaves_other_teams_untouched_functional() -> None:
                 np.testing.assert_array_equal(a.referral_day[ma], b.referral_day[mb])
                 np.testing.assert_array_equal(a.first_day[ma], b.first_day[mb])
                 np.testing.assert_array_equal(a.exit_code[ma], b.exit_code[mb])
+
+
+@pytest.mark.parametrize("gap, days", [(0.0, 7), (1.0, 7), (1.5, 14), (2.0, 14), (6.0, 42)])
+def test_gap_to_next_appointment_functional(gap: float, days: int) -> None:
+    """The next appointment is in a later week, and at least the gap after this one."""
+    from nd_sim.scenario import Scenario
+
+    sc = Scenario.model_validate(
+        {
+            "name": "gap",
+            "start_date": "2026-01-05",
+            "horizon_weeks": 30,
+            "professions": {
+                "x": {"hours_per_wte_week": 1.0, "clinical_share": 1.0, "leave_fraction": 0.0}
+            },
+            "teams": {"t": {"staff": {"x": {"wte": 1000}}}},
+            "districts": {"d": {"team": "t", "referrals_per_week": 5}},
+            "pathway": {
+                "triage": {"enabled": False},
+                "appointments": [
+                    {"name": "a", "hours": {"x": 1.0}, "gap_weeks_to_next": gap},
+                    {"name": "b", "hours": {"x": 1.0}},
+                ],
+            },
+        }
+    )
+    raw = run_replication(compile_model(sc), 0, 1)
+    between = raw.outcome_day - raw.first_day
+    assert set(np.unique(between[~np.isnan(between)])) == {float(days)}
