@@ -36,6 +36,7 @@ HEADLINE = (
     ("first_within_13w_pct", "% 1st appt <=13 wk"),
     ("outcome_wait_median_weeks", "median wk to outcome"),
     ("open_end", "open at end"),
+    ("open_wait_median_end_weeks", "open: median wk so far"),
     ("open_52w_plus_end", "open 52+ wk at end"),
 )
 

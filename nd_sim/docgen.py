@@ -21,7 +21,6 @@ from typing import Any
 import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from nd_sim.scenario.models import Scenario
 
@@ -363,7 +362,7 @@ Chains of up to 8 parents are allowed.
 | `stage` | yes | `triage`, `waiting_first` (accepted, not yet seen) or `in_assessment` (seen) |
 | `pathway` | yes | `asd`, `adhd` or `both` |
 | `priority` | no | a name in `booking.priority_classes`; empty = the last (least urgent) class |
-| `next_appointment` | no | for `in_assessment`: the next appointment's name (not the first); empty = the second |
+| `next_appointment` | no | `in_assessment` only: the next appointment's name; empty = the second |
 
 Other columns are errors. `starting_list.profile` describes a list by age-of-wait bands
 instead (or as well).
