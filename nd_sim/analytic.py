@@ -32,7 +32,9 @@ class TeamPanel:
     load_peak: float  # highest 13-week rolling load over the horizon
     peak_week: int  # first week of that 13-week window
     bottleneck: str
+    peak_bottleneck: str
     backlog_start: int
+    leavers_per_week_start: float
     clearance_weeks: float
     relief_capacity_per_week: float
 
@@ -65,6 +67,7 @@ def team_panels(model: Model) -> list[TeamPanel]:
     for block in model.capacity.outsourcing:
         outsourced += np.asarray(block.per_week, float)
     starting_team = np.asarray(model.team_of_district, int)[model.starting.district]
+    hazard = model.scenario.pathway.withdrawal.weekly_hazard
     rows = []
     for t, team in enumerate(model.teams):
         refs = _weekly_referrals(model, t)
@@ -79,7 +82,9 @@ def team_panels(model: Model) -> list[TeamPanel]:
         with np.errstate(divide="ignore", invalid="ignore"):
             quarter_demand, quarter_capacity = _quarterly(demand), _quarterly(capacity)
             load = np.where(quarter_capacity > 0, quarter_demand / quarter_capacity, np.inf)
-        bottleneck = model.professions[int(np.argmin(cap_by_prof[:, 0]))] if n_prof else ""
+        peak = int(load.argmax())
+        bottleneck = _bottleneck(model, cap_by_prof, slice(0, OPENING_WEEKS))
+        peak_bottleneck = _bottleneck(model, cap_by_prof, slice(peak, peak + OPENING_WEEKS))
         cap0 = float(capacity[:OPENING_WEEKS].mean())
         dem0 = float(demand[:OPENING_WEEKS].mean())
         backlog = int(np.count_nonzero(starting_team == t)) + _profile_count(model, t)
@@ -91,14 +96,23 @@ def team_panels(model: Model) -> list[TeamPanel]:
                 capacity_per_week=cap0,
                 load_start=dem0 / cap0 if cap0 > 0 else np.inf,
                 load_peak=float(load.max()),
-                peak_week=int(load.argmax()),
+                peak_week=peak,
                 bottleneck=bottleneck,
+                peak_bottleneck=peak_bottleneck,
                 backlog_start=backlog,
+                leavers_per_week_start=backlog * hazard,
                 clearance_weeks=backlog / (cap0 - dem0) if cap0 > dem0 else np.inf,
                 relief_capacity_per_week=dem0 + (backlog - dem0 * TARGET_WEEKS / 4) / RELIEF_WEEKS,
             )
         )
     return rows
+
+
+def _bottleneck(model: Model, cap_by_prof: np.ndarray, window: slice) -> str:
+    """The profession that allows the fewest assessments over a window of weeks."""
+    if not model.professions:
+        return ""
+    return model.professions[int(np.argmin(cap_by_prof[:, window].mean(axis=1)))]
 
 
 def _profile_count(model: Model, team: int) -> int:

@@ -33,25 +33,28 @@ class OutsourcingBlock:
 class Capacity:
     """Deterministic staffing schedule of a scenario.
 
-    ``hours`` and ``wte`` have shape (teams, professions, weeks). ``hours_per_wte`` converts
-    one to the other for each team and profession.
+    ``wte`` (productive: new posts ramp up), ``employed_wte`` (paid in full from the first
+    day) and ``hours`` have shape (teams, professions, weeks).
     """
 
     teams: tuple[str, ...]
     professions: tuple[str, ...]
     wte: np.ndarray
+    employed_wte: np.ndarray
+    added_employed_wte: np.ndarray
     hours: np.ndarray
     cost_gbp_per_wte_week: np.ndarray
-    funded_wte: np.ndarray
+    funding_budget_gbp: float
+    funding_committed_gbp: float
     outsourcing: tuple[OutsourcingBlock, ...]
 
     def staff_cost_gbp(self) -> float:
-        """Cost of every WTE in post over the horizon."""
-        return float((self.wte * self.cost_gbp_per_wte_week[None, :, None]).sum())
+        """Cost of every WTE employed over the horizon."""
+        return float((self.employed_wte * self.cost_gbp_per_wte_week[None, :, None]).sum())
 
     def added_cost_gbp(self) -> float:
         """Cost of the WTE added by interventions (funding and staff changes) over the horizon."""
-        return float((self.funded_wte * self.cost_gbp_per_wte_week[None, :, None]).sum())
+        return float((self.added_employed_wte * self.cost_gbp_per_wte_week[None, :, None]).sum())
 
 
 def week_of(start: dt.date, when: dt.date) -> float:
@@ -72,21 +75,33 @@ def build_capacity(scenario: Scenario, team_weights: dict[str, float]) -> Capaci
             group = scenario.teams[team].staff.get(prof)
             base[ti, pi, :] = group.wte if group else 0.0
     added = np.zeros_like(base)
+    employed = np.zeros_like(base)
+    budget = committed = 0.0
     for item in scenario.interventions:
         if isinstance(item, StaffChange):
             ti, pi = teams.index(item.team), profs.index(item.profession)
-            added[ti, pi] += item.wte * _profile(scenario, item, weeks)
+            productive, paid = _profile(scenario, item, weeks)
+            added[ti, pi] += item.wte * productive
+            employed[ti, pi] += item.wte * paid
         elif isinstance(item, Funding):
-            added += _funded_wte(scenario, item, teams, profs, team_weights)
+            productive, paid = _funded_wte(scenario, item, teams, profs, team_weights)
+            added += productive
+            employed += paid
+            budget += item.budget_gbp
+            committed += committed_gbp(scenario, item)
     wte = np.maximum(base + added, 0.0)
+    employed_wte = np.maximum(base + employed, 0.0)
     cost = np.array([scenario.professions[p].cost_gbp_per_wte_year for p in profs])
     return Capacity(
         teams=teams,
         professions=profs,
         wte=wte,
+        employed_wte=employed_wte,
+        added_employed_wte=employed_wte - np.maximum(base, 0.0),
         hours=wte * per_wte[:, :, None],
         cost_gbp_per_wte_week=cost / WEEKS_PER_YEAR,
-        funded_wte=wte - np.maximum(base, 0.0),
+        funding_budget_gbp=budget,
+        funding_committed_gbp=committed,
         outsourcing=_outsourcing(scenario),
     )
 
@@ -113,13 +128,14 @@ def _ramp(weeks: int, start_week: float, ramp_weeks: float, end_week: float) -> 
     return np.where((w >= start_week) & (w < end_week), level, 0.0)
 
 
-def _profile(scenario: Scenario, item: StaffChange, weeks: int) -> np.ndarray:
+def _profile(scenario: Scenario, item: StaffChange, weeks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Productive and paid share of a post, per week."""
     start = week_of(scenario.start_date, item.from_date) + item.recruitment_lag_weeks
     end = np.inf if item.until_date is None else week_of(scenario.start_date, item.until_date)
     if item.wte < 0:  # posts lost: gone from the date, no lag and no ramp
-        start = week_of(scenario.start_date, item.from_date)
-        return _ramp(weeks, start, 0.0, end)
-    return _ramp(weeks, start, item.ramp_up_weeks, end)
+        gone = _ramp(weeks, week_of(scenario.start_date, item.from_date), 0.0, end)
+        return gone, gone
+    return _ramp(weeks, start, item.ramp_up_weeks, end), _ramp(weeks, start, 0.0, end)
 
 
 def affordable_wte(scenario: Scenario, item: Funding) -> dict[str, float]:
@@ -134,25 +150,37 @@ def affordable_wte(scenario: Scenario, item: Funding) -> dict[str, float]:
     return out
 
 
+def committed_gbp(scenario: Scenario, item: Funding) -> float:
+    """What the posts the budget can fill will cost over the term (caps can leave money unspent)."""
+    years = item.over_months / 12.0
+    return sum(
+        wte * scenario.professions[prof].cost_gbp_per_wte_year * years
+        for prof, wte in affordable_wte(scenario, item).items()
+    )
+
+
 def _funded_wte(
     scenario: Scenario,
     item: Funding,
     teams: tuple[str, ...],
     profs: tuple[str, ...],
     team_weights: dict[str, float],
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Fixed-term posts: they start after the lag, ramp up, and are paid for `over_months`."""
     weeks = scenario.horizon_weeks
     chosen = teams if ALL in item.teams else tuple(t for t in teams if t in item.teams)
     total_weight = sum(team_weights.get(t, 0.0) for t in chosen) or 1.0
     start = week_of(scenario.start_date, item.from_date) + item.recruitment_lag_weeks
-    profile = _ramp(weeks, start, item.ramp_up_weeks, start + item.over_months * WEEKS_PER_MONTH)
-    out = np.zeros((len(teams), len(profs), weeks))
+    end = start + item.over_months * WEEKS_PER_MONTH
+    productive = _ramp(weeks, start, item.ramp_up_weeks, end)
+    paid = _ramp(weeks, start, 0.0, end)
+    out = np.zeros((2, len(teams), len(profs), weeks))
     for prof, wte in affordable_wte(scenario, item).items():
         for team in chosen:
             share = team_weights.get(team, 0.0) / total_weight
-            out[teams.index(team), profs.index(prof)] += wte * share * profile
-    return out
+            out[0, teams.index(team), profs.index(prof)] += wte * share * productive
+            out[1, teams.index(team), profs.index(prof)] += wte * share * paid
+    return out[0], out[1]
 
 
 def _outsourcing(scenario: Scenario) -> tuple[OutsourcingBlock, ...]:

@@ -27,7 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="nd-sim: simulate the neurodevelopmental (autism/ADHD) assessment pathway.",
 )
-console = Console(width=None if Console().is_terminal else 120)
+console = Console(width=None if Console().is_terminal else 140)
 err_console = Console(stderr=True)
 DEFAULT_SCENARIO = Path("scenarios") / "lancashire.toml"
 BAD_INPUT = 2
@@ -165,28 +165,26 @@ def _report(result: RunResult, sc: Scenario) -> None:
 
 
 def _print_panel(panel: pd.DataFrame) -> None:
-    table = Table(title="Analytic panel (fluid rules, no variability): per team")
-    for name in (
-        "team",
-        "demand/wk",
-        "capacity/wk",
-        "load",
-        "peak load",
-        "bottleneck",
-        "backlog",
-        "clears in (wk)",
-        "relief cap./wk",
-    ):
-        table.add_column(name, justify="right")
+    table = Table(
+        title="Analytic panel (fluid rules, no variability), per team; rates are children a week",
+        caption="load = demand / capacity over the first 13 weeks; peak = highest 13-week load; "
+        "clears = backlog / (capacity - demand); relief = Fong/Walton capacity to reach a "
+        "13-week target list in a year",
+    )
+    headers = ("team", "demand", "capacity", "load", "bottleneck", "peak", "at peak")
+    for name in (*headers, "backlog", "leavers", "clears (wk)", "relief"):
+        table.add_column(name, justify="right", overflow="fold")
     for row in panel.itertuples(index=False):
         table.add_row(
             row.team,
             f"{row.demand_per_week:.1f}",
             f"{row.capacity_per_week:.1f}",
             f"{row.load_start:.2f}",
-            f"{row.load_peak:.2f}",
             row.bottleneck,
+            f"{row.load_peak:.2f}",
+            row.peak_bottleneck,
             f"{row.backlog_start:,}",
+            f"{row.leavers_per_week_start:.1f}",
             "never" if math.isinf(row.clearance_weeks) else f"{row.clearance_weeks:.0f}",
             f"{row.relief_capacity_per_week:.1f}",
         )
@@ -194,6 +192,8 @@ def _print_panel(panel: pd.DataFrame) -> None:
     for row in panel.itertuples(index=False):
         if row.load_start >= 1 or row.load_peak >= 1:
             console.print(
-                f"[yellow]warning[/]: team {row.team}: load reaches {row.load_peak:.2f} "
-                f"(>= 1): demand exceeds capacity, so its list grows and waits lengthen."
+                f"[yellow]warning[/]: team {row.team}: load reaches {row.load_peak:.2f} (>= 1) "
+                f"in the 13 weeks from week {row.peak_week}: demand exceeds capacity, so the "
+                f"list grows unless enough families leave it (about "
+                f"{row.leavers_per_week_start:.0f} a week leave today's list)."
             )

@@ -60,47 +60,6 @@ UNIT_RULES: tuple[tuple[str, str], ...] = (
 # Models whose probabilities are shares of a whole (they must sum to 1).
 SHARE_MODELS = ("ReferralMix", "Outcomes")
 
-# Descriptions for keys whose model field has none. The model's own description always
-# wins; better still, move these into nd_sim/scenario/models.py.
-FALLBACK: dict[tuple[str, str], str] = {
-    ("Scenario", "name"): "The scenario's name, shown in reports and results folders.",
-    ("Scenario", "description"): "A sentence or two on what the scenario asks.",
-    ("Scenario", "start_date"): "Day 0 of the simulation (the date of the starting list).",
-    ("Scenario", "horizon_weeks"): "Weeks simulated from `start_date`.",
-    ("Scenario", "run"): "Defaults for `nd-sim run`.",
-    ("Scenario", "professions"): "Professions by name, with their hours and costs.",
-    ("Scenario", "teams"): "Teams by name, with their staff.",
-    ("Scenario", "districts"): "Districts by name.",
-    ("Scenario", "demand"): "How referrals vary over time.",
-    ("Scenario", "pathway"): "The route from referral to outcome.",
-    ("Scenario", "booking"): "How the diary is filled.",
-    ("Scenario", "interventions"): "Staff changes, funding and outsourcing, by `kind`.",
-    ("Scenario", "starting_list"): "Today's waiting list.",
-    ("RunDefaults", "replications"): "Replications per run.",
-    ("RunDefaults", "seed"): "Base seed of the random streams; same seed, same results.",
-    ("Demand", "criteria_changes"): "Changes to the referral criteria.",
-    ("Pathway", "triage"): "The triage panel.",
-    ("Pathway", "outcomes"): "Outcome shares of completed assessments.",
-    ("Pathway", "dna"): "Did-not-attend.",
-    ("Pathway", "withdrawal"): "Families leaving the list.",
-    ("Pathway", "rereferral"): "Children who come back after leaving.",
-    ("StaffChange", "kind"): "Selects this kind of intervention.",
-    ("StaffChange", "team"): "The team (key of `teams`).",
-    ("StaffChange", "profession"): "The profession (key of `professions`).",
-    ("Funding", "kind"): "Selects this kind of intervention.",
-    ("Funding", "budget_gbp"): "The money, in £.",
-    ("Outsourcing", "kind"): "Selects this kind of intervention.",
-    ("Outsourcing", "price_gbp_each"): "Price of one assessment, in £.",
-    ("Outsourcing", "from"): "First day of the window.",
-    ("Outsourcing", "until"): "Day the window ends (exclusive).",
-    ("ProfileBand", "district"): "The district (key of `districts`).",
-    ("ProfileBand", "stage"): "Where the children are: triage, waiting_first or in_assessment.",
-    ("ProfileBand", "weeks_waiting_min"): "Shortest wait in the band (weeks since referral).",
-    ("ProfileBand", "weeks_waiting_max"): "Longest wait in the band (weeks since referral).",
-    ("ProfileBand", "count"): "Children in the band.",
-    ("StartingList", "profile"): "Age-of-wait bands; referral dates are drawn uniformly within.",
-}
-
 
 @dataclass
 class Section:
@@ -257,7 +216,7 @@ def walk(model: type[BaseModel], path: str, heading: str) -> list[Section]:
         bounds = kind.constraints + _bounds(info.metadata)
         if _is_probability(info.annotation, bounds):
             kind = Shape(kind.text, kind.model, kind.container, kind.constraints, True)
-        description = info.description or FALLBACK.get((model.__name__, key), "")
+        description = info.description or ""
         section.rows.append(
             (
                 f"`{full}`",
@@ -317,7 +276,7 @@ wte = { value = 1.8, note = "assumption: calibrated, paediatrician load 1.01" }
 The loader lifts each note out (keyed by its dotted path, e.g.
 `teams.north.staff.paediatrician.wte`) into an assumptions log: `manifest.json` of every run
 keeps them under `notes`. `source = "..."` may be used instead of `note = "..."`. The
-top-level `notes` key is filled by the loader: a `[notes]` table written in a file is ignored.
+top-level `notes` table may also hold notes directly, as `"dotted.path" = "note"`.
 
 ## What-ifs: `extends`
 

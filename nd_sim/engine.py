@@ -5,7 +5,7 @@ diary, outsourced assessments, workshop sessions. Children are rows in plain lis
 queues are heaps of (key, child) with children who have left skipped lazily when they
 reach the front. Times are in days from the scenario's start date; week w is
 [7w, 7w + 7). Within a week: panel (day 0.0), outsourcing (0.1), booking (0.2),
-appointments (2.5, Wednesday noon), workshops (3.5).
+appointments (2.5, mid-week), workshops (3.5); weeks start on the weekday of the start date.
 """
 
 from __future__ import annotations
@@ -385,7 +385,8 @@ class _Simulation:
                 n_dna[i] += 1
                 if self.discharge_after and n_dna[i] >= self.discharge_after:
                     self.leave(i, t, WITHDRAWN)
-                elif step == 0:
+                elif step == 0:  # back on the list; patience did not run while booked
+                    self.wd_t[i] += APPOINTMENT_DAY
                     heapq.heappush(self.staging[team], (t + self.lead_days, i))
                 else:
                     heapq.heappush(self.follow_q[team][step], (t, i))

@@ -42,7 +42,11 @@ KPIS = (
     Kpi("outcome_wait_p90_weeks", "weeks", "90th percentile of that wait"),
     Kpi("outcome_wait_mean_weeks", "weeks", "Mean of that wait"),
     Kpi("open_end", "children", "Open referrals at the end (any stage)"),
-    Kpi("waiting_first_end", "children", "Open referrals not yet seen at the end"),
+    Kpi(
+        "not_yet_seen_end",
+        "children",
+        "Open referrals not yet seen (at triage or waiting for a first appointment)",
+    ),
     Kpi("open_13w_plus_end", "children", "Open referrals waiting 13+ weeks at the end"),
     Kpi("open_18w_plus_end", "children", "Open referrals waiting 18+ weeks at the end"),
     Kpi("open_52w_plus_end", "children", "Open referrals waiting 52+ weeks at the end"),
@@ -64,6 +68,8 @@ COST_KPIS = (
     Kpi("added_staff_cost_gbp", "GBP", "Cost of staff added by interventions"),
     Kpi("outsourced_cost_gbp", "GBP", "Cost of outsourced assessments delivered"),
     Kpi("intervention_cost_gbp", "GBP", "Added staff + outsourcing"),
+    Kpi("funding_budget_gbp", "GBP", "Budgets of all funding interventions"),
+    Kpi("funding_unspent_gbp", "GBP", "Budget the recruitment caps leave unspent"),
 )
 
 
@@ -115,7 +121,7 @@ class _Waits:
             "outcome_wait_p90_weeks": _quantile(outcome, 0.9),
             "outcome_wait_mean_weeks": float(outcome.mean()) if outcome.size else np.nan,
             "open_end": float(open_wait.size),
-            "waiting_first_end": float(np.count_nonzero(mask & self.unseen)),
+            "not_yet_seen_end": float(np.count_nonzero(mask & self.unseen)),
         }
         for band in OPEN_BANDS_WEEKS:
             out[f"open_{band}w_plus_end"] = float(np.count_nonzero(open_wait >= band))
@@ -163,6 +169,8 @@ def _costs(raw: RawResults, model: Model) -> list[tuple[str, str, str, float]]:
         "added_staff_cost_gbp": added,
         "outsourced_cost_gbp": raw.outsourced_cost_gbp,
         "intervention_cost_gbp": added + raw.outsourced_cost_gbp,
+        "funding_budget_gbp": cap.funding_budget_gbp,
+        "funding_unspent_gbp": cap.funding_budget_gbp - cap.funding_committed_gbp,
     }
     return [("county", COUNTY, k, float(v)) for k, v in values.items()]
 

@@ -63,6 +63,7 @@ def test_staff_change_lag_and_ramp_unit() -> None:
     wte = cap.wte[0, 0]
     assert wte[14] == 2.0 and np.isclose(wte[15], 2.25) and np.isclose(wte[18], 3.0)
     assert wte[-1] == 3.0
+    assert cap.employed_wte[0, 0, 15] == 3.0  # paid in full while still ramping up
 
 
 def test_funding_buys_capped_fixed_term_posts_unit() -> None:
@@ -78,7 +79,7 @@ def test_funding_buys_capped_fixed_term_posts_unit() -> None:
     sc = scenario([funding])
     assert np.isclose(affordable_wte(sc, sc.interventions[0])["psych"], 2.0)
     cap = build_capacity(sc, {"a": 3.0, "b": 1.0})
-    added = cap.funded_wte[:, 0, :]
+    added = cap.added_employed_wte[:, 0, :]
     assert np.isclose(added[:, 0].sum(), 2.0) and np.isclose(added[0, 0], 1.5)  # split 3:1
     end = int(np.ceil(12 * WEEKS_PER_MONTH))
     assert added[:, end + 1].sum() == 0.0
@@ -86,6 +87,8 @@ def test_funding_buys_capped_fixed_term_posts_unit() -> None:
     capped = {**funding, "max_recruits_wte": {"psych": 0.5}}
     sc2 = scenario([capped])
     assert np.isclose(affordable_wte(sc2, sc2.interventions[0])["psych"], 0.5)
+    cap2 = build_capacity(sc2, {"a": 3.0, "b": 1.0})
+    assert np.isclose(cap2.funding_budget_gbp - cap2.funding_committed_gbp, 90000)
 
 
 @given(st.integers(0, 5000), st.floats(-10, 50), st.floats(0.5, 80))

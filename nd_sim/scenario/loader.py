@@ -31,9 +31,14 @@ def load_scenario(path: str | Path) -> Scenario:
     raw = _read_with_extends(path, depth=0)
     notes: dict[str, str] = {}
     raw = _lift_notes(raw, "", notes)
-    raw.pop("notes", None)
+    explicit = raw.pop("notes", {})
+    problems = []
+    if isinstance(explicit, dict) and all(isinstance(v, str) for v in explicit.values()):
+        notes.update({str(k): v for k, v in explicit.items()})  # [notes] "dotted.path" = "..."
+    else:
+        problems.append(Problem("notes", explicit, 'must be a table of "dotted.path" = "note"'))
     _resolve_paths(raw, path.parent)
-    problems = _structural_problems(raw)
+    problems += _structural_problems(raw)
     problems += cross_checks(raw)
     if problems:
         raise ScenarioError(str(path), problems)

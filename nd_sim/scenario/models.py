@@ -121,7 +121,9 @@ class Demand(Strict):
         default_factory=ReferralMix, description="Default pathway mix for every district."
     )
     shocks: list[Shock] = Field(default_factory=list, description="Surges and pauses.")
-    criteria_changes: list[CriteriaChange] = Field(default_factory=list)
+    criteria_changes: list[CriteriaChange] = Field(
+        default_factory=list, description="Changes to the referral criteria."
+    )
 
 
 class Triage(Strict):
@@ -206,13 +208,19 @@ class Rereferral(Strict):
 class Pathway(Strict):
     """The route from referral to outcome."""
 
-    triage: Triage = Field(default_factory=Triage)
+    triage: Triage = Field(default_factory=Triage, description="The triage panel.")
     workshops: list[Workshop] = Field(default_factory=list, description="[] = no workshops.")
     appointments: list[Appointment] = Field(min_length=1, description="In order.")
-    outcomes: Outcomes = Field(default_factory=Outcomes)
-    dna: Dna = Field(default_factory=Dna)
-    withdrawal: Withdrawal = Field(default_factory=Withdrawal)
-    rereferral: Rereferral = Field(default_factory=Rereferral)
+    outcomes: Outcomes = Field(
+        default_factory=Outcomes, description="Outcome shares of completed assessments."
+    )
+    dna: Dna = Field(default_factory=Dna, description="Did-not-attend.")
+    withdrawal: Withdrawal = Field(
+        default_factory=Withdrawal, description="Families leaving the list."
+    )
+    rereferral: Rereferral = Field(
+        default_factory=Rereferral, description="Children who come back after leaving."
+    )
 
 
 class PriorityClass(Strict):
@@ -248,10 +256,10 @@ class Booking(Strict):
 class StaffChange(Strict):
     """WTE added (or lost, if negative) in one team from a date."""
 
-    kind: Literal["staff_change"]
+    kind: Literal["staff_change"] = Field(description="Selects this kind of intervention.")
     name: str = Field("staff change", description="A label for reports.")
-    team: str
-    profession: str
+    team: str = Field(description="The team (key of `teams`).")
+    profession: str = Field(description="The profession (key of `professions`).")
     wte: float = Field(description="WTE added; negative for posts lost.")
     from_date: dt.date = Field(alias="from", description="Date the post is approved.")
     until_date: dt.date | None = Field(None, alias="until", description="Date the post ends.")
@@ -262,9 +270,9 @@ class StaffChange(Strict):
 class Funding(Strict):
     """Money over a period, turned into fixed-term WTE through each profession's cost."""
 
-    kind: Literal["funding"]
+    kind: Literal["funding"] = Field(description="Selects this kind of intervention.")
     name: str = Field("funding", description="A label for reports.")
-    budget_gbp: NonNegative
+    budget_gbp: NonNegative = Field(description="The money, in £.")
     from_date: dt.date = Field(alias="from", description="Date the money is available.")
     over_months: Positive = Field(description="Months the money pays for staff.")
     spend_on: dict[str, Probability] = Field(description="Share of the budget by profession.")
@@ -281,12 +289,14 @@ class Funding(Strict):
 class Outsourcing(Strict):
     """Whole assessments bought from an outside provider over a window."""
 
-    kind: Literal["outsourced_assessments"]
+    kind: Literal["outsourced_assessments"] = Field(
+        description="Selects this kind of intervention."
+    )
     name: str = Field("outsourced assessments", description="A label for reports.")
     assessments: int = Field(ge=0, description="Assessments bought over the window.")
-    price_gbp_each: NonNegative
-    from_date: dt.date = Field(alias="from")
-    until_date: dt.date = Field(alias="until")
+    price_gbp_each: NonNegative = Field(description="Price of one assessment, in £.")
+    from_date: dt.date = Field(alias="from", description="First day of the window.")
+    until_date: dt.date = Field(alias="until", description="Day the window ends (exclusive).")
     districts: list[str] = Field(default_factory=lambda: [ALL], description='Or ["all"].')
     weeks_to_outcome: NonNegative = Field(
         8.0, description="Weeks from the provider's first appointment to the outcome."
@@ -299,44 +309,60 @@ Intervention = Annotated[StaffChange | Funding | Outsourcing, Field(discriminato
 class ProfileBand(Strict):
     """Children already waiting, as a count in one band of weeks waited."""
 
-    district: str
-    stage: Literal["triage", "waiting_first", "in_assessment"] = "waiting_first"
-    weeks_waiting_min: NonNegative
-    weeks_waiting_max: NonNegative
-    count: int = Field(ge=0)
+    district: str = Field(description="The district (key of `districts`).")
+    stage: Literal["triage", "waiting_first", "in_assessment"] = Field(
+        "waiting_first", description="Where the children are."
+    )
+    weeks_waiting_min: NonNegative = Field(description="Shortest wait in the band (weeks).")
+    weeks_waiting_max: NonNegative = Field(description="Longest wait in the band (weeks).")
+    count: int = Field(ge=0, description="Children in the band.")
 
 
 class StartingList(Strict):
     """Today's waiting list: a CSV snapshot or an age-of-wait profile (or both)."""
 
     csv: str | None = Field(None, description="Path, relative to the scenario file.")
-    profile: list[ProfileBand] = Field(default_factory=list)
+    profile: list[ProfileBand] = Field(
+        default_factory=list,
+        description="Age-of-wait bands; referral dates are drawn uniformly within each band.",
+    )
 
 
 class RunDefaults(Strict):
     """Defaults for `nd-sim run`; the command line overrides them."""
 
-    replications: int = Field(20, ge=1, le=100_000)
-    seed: int = Field(20260401, ge=0)
+    replications: int = Field(20, ge=1, le=100_000, description="Replications per run.")
+    seed: int = Field(
+        20260401, ge=0, description="Base seed of the random streams; same seed, same results."
+    )
 
 
 class Scenario(Strict):
     """A whole scenario."""
 
-    name: str
-    description: str = ""
+    name: str = Field(description="The scenario's name, shown in reports and results folders.")
+    description: str = Field("", description="A sentence or two on what the scenario asks.")
     extends: str | None = Field(None, description="Parent scenario, relative to this file.")
-    start_date: dt.date
-    horizon_weeks: int = Field(ge=1, le=1040)
-    run: RunDefaults = Field(default_factory=RunDefaults)
-    professions: dict[str, Profession] = Field(min_length=1)
-    teams: dict[str, Team] = Field(min_length=1)
-    districts: dict[str, District] = Field(min_length=1)
-    demand: Demand = Field(default_factory=Demand)
-    pathway: Pathway
-    booking: Booking = Field(default_factory=Booking)
-    interventions: list[Intervention] = Field(default_factory=list)
-    starting_list: StartingList = Field(default_factory=StartingList)
+    start_date: dt.date = Field(
+        description="Day 0 of the simulation (the date of the starting list)."
+    )
+    horizon_weeks: int = Field(ge=1, le=1040, description="Weeks simulated from `start_date`.")
+    run: RunDefaults = Field(default_factory=RunDefaults, description="Defaults for `nd-sim run`.")
+    professions: dict[str, Profession] = Field(
+        min_length=1, description="Professions by name, with their hours and costs."
+    )
+    teams: dict[str, Team] = Field(min_length=1, description="Teams by name, with their staff.")
+    districts: dict[str, District] = Field(min_length=1, description="Districts by name.")
+    demand: Demand = Field(default_factory=Demand, description="How referrals vary over time.")
+    pathway: Pathway = Field(description="The route from referral to outcome.")
+    booking: Booking = Field(default_factory=Booking, description="How the diary is filled.")
+    interventions: list[Intervention] = Field(
+        default_factory=list, description="Staff changes, funding and outsourcing, by `kind`."
+    )
+    starting_list: StartingList = Field(
+        default_factory=StartingList, description="Today's waiting list."
+    )
     notes: dict[str, str] = Field(
-        default_factory=dict, description="Filled by the loader: dotted path -> source note."
+        default_factory=dict,
+        description="Source notes by dotted path; the loader adds every `{ value, note }`.",
     )
