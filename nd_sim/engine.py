@@ -589,12 +589,12 @@ class _Simulation:
 
 def _room(left: list[float], need: tuple[tuple[int, float], ...]) -> int:
     """How many appointments needing these profession-hours still fit."""
-    room = 1 << 30
+    room = float(1 << 30)  # also the answer when nothing is needed
     for p, h in need:
-        fit = int((left[p] + EPS) // h)
+        fit = (left[p] + EPS) // h
         if fit < room:
             room = fit
-    return room
+    return int(room)
 
 
 def _spend(left: list[float], need: tuple[tuple[int, float], ...], count: int) -> None:

@@ -65,10 +65,10 @@ def run_to_folder(
         )
         summary = summarise(by_rep)
         panel = analytic.panel_frame(model)
-        folder.write_csv("kpis_by_replication.csv", by_rep)
+        folder.write_big_csv("kpis_by_replication.csv", by_rep)
         folder.write_csv("summary.csv", summary)
-        folder.write_csv("weekly.csv", pd.concat(weekly_parts, ignore_index=True))
-        folder.write_csv("staff_weekly.csv", pd.concat(staff_parts, ignore_index=True))
+        folder.write_big_csv("weekly.csv", pd.concat(weekly_parts, ignore_index=True))
+        folder.write_big_csv("staff_weekly.csv", pd.concat(staff_parts, ignore_index=True))
         folder.write_csv("analytic.csv", panel)
         wall = time.perf_counter() - started
         folder.write_json(
@@ -79,8 +79,9 @@ def run_to_folder(
 
 
 def _week_starts(model: Model) -> np.ndarray:
+    """ISO dates of the first day of each week, as text (CSV readers parse them)."""
     start = np.datetime64(model.scenario.start_date, "D")
-    return start + np.arange(model.weeks) * 7
+    return np.datetime_as_string(start + np.arange(model.weeks) * 7, unit="D").astype(object)
 
 
 def _weekly_frame(rep: ReplicationOutput, model: Model) -> pd.DataFrame:
