@@ -9,6 +9,7 @@ the worker, so the parent only writes.
 from __future__ import annotations
 
 import itertools
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -80,7 +81,8 @@ def iter_replications(
                 on_done(1)
             yield out
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+    try:
         futures = []
         for chunk in chunks(replications, jobs):
             future = pool.submit(_run_chunk, model, chunk, seed, keep_children)
@@ -89,3 +91,19 @@ def iter_replications(
             futures.append(future)
         for future in futures:
             yield from future.result()
+    except BaseException:  # Ctrl-C or an error downstream: stop the workers now
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them (no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = list(getattr(pool, "_processes", {}).values())  # no public API for this
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()

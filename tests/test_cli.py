@@ -184,3 +184,40 @@ def test_python_dash_m() -> None:
         [sys.executable, "-m", "nd_sim", "--help"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0 and "run" in done.stdout
+
+
+def test_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
+    """An interrupted run exits 130, stops its workers and leaves no folder, not even a partial."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nd_sim",
+            "run",
+            str(SCENARIOS / "lancashire.toml"),
+            "-n",
+            "400",
+            "--jobs",
+            "2",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(tmp_path.glob(".run.*.partial")):
+        time.sleep(0.1)
+    time.sleep(1.5)  # the workers are busy now
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, output
+    assert b"no results folder was written" in output
+    assert list(tmp_path.iterdir()) == []
