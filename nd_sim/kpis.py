@@ -38,6 +38,13 @@ KPIS = (
     Kpi("first_wait_mean_weeks", "weeks", "Mean of that wait"),
     Kpi("first_within_13w_pct", "%", "First appointments within 13 weeks (NICE 3 months)"),
     Kpi("first_within_18w_pct", "%", "First appointments within 18 weeks"),
+    Kpi("first_within_13w", "children", "Children seen for a first appointment within 13 weeks"),
+    Kpi(
+        "referred_seen_within_13w_pct",
+        "%",
+        "Of children referred during the run (13+ weeks before its end, not signposted), "
+        "the share first seen within 13 weeks of referral",
+    ),
     Kpi("outcome_wait_median_weeks", "weeks", "Median wait from referral to outcome"),
     Kpi("outcome_wait_p90_weeks", "weeks", "90th percentile of that wait"),
     Kpi("outcome_wait_mean_weeks", "weeks", "Mean of that wait"),
@@ -104,6 +111,10 @@ class _Waits:
         self.unseen = self.open & np.isnan(raw.first_day) & (raw.start_stage != 2)
         self.open_wait = (horizon_day - raw.referral_day) / 7.0
         self.new = raw.start_stage < 0
+        cohort = self.new & (raw.referral_day <= horizon_day - 7.0 * NICE_WEEKS)
+        self.cohort = cohort & (raw.triage_result != 1)  # signposted: not for this pathway
+        with np.errstate(invalid="ignore"):
+            self.cohort_in_time = self.first_wait <= NICE_WEEKS  # NaN (never seen) is False
         self.code = raw.exit_code
         self.outsourced = raw.outsourced
 
@@ -117,6 +128,8 @@ class _Waits:
             "first_wait_mean_weeks": float(first.mean()) if first.size else np.nan,
             "first_within_13w_pct": _pct(first <= NICE_WEEKS),
             "first_within_18w_pct": _pct(first <= RTT_WEEKS),
+            "first_within_13w": float(np.count_nonzero(first <= NICE_WEEKS)),
+            "referred_seen_within_13w_pct": _pct(self.cohort_in_time[mask & self.cohort]),
             "outcome_wait_median_weeks": _quantile(outcome, 0.5),
             "outcome_wait_p90_weeks": _quantile(outcome, 0.9),
             "outcome_wait_mean_weeks": float(outcome.mean()) if outcome.size else np.nan,

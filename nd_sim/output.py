@@ -68,8 +68,10 @@ class RunFolder:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def path(self, name: str) -> Path:
-        """Where a file is being written (inside the temporary folder)."""
-        return self.tmp / name
+        """Where a file is being written (inside the temporary folder; subfolders are made)."""
+        target = self.tmp / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
 
     def append_parquet(self, name: str, table) -> None:
         """Stream a table's rows into a Parquet file, a replication at a time."""
@@ -78,6 +80,12 @@ class RunFolder:
             writer = pq.ParquetWriter(self.path(name), table.schema, compression="zstd")
             self._writers[name] = writer
         writer.write_table(table)
+
+    def close_parquet(self, name: str) -> None:
+        """Finish a streamed Parquet file (its footer is written now)."""
+        writer = self._writers.pop(name, None)
+        if writer is not None:
+            writer.close()
 
     def write_csv(self, name: str, frame: pd.DataFrame) -> None:
         """A small CSV for people: numbers to 6 significant figures, no index."""
@@ -103,9 +111,10 @@ class RunFolder:
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(self.tmp, 0o777 & ~mask)  # mkdtemp makes it private; results are to share
-        for path in self.tmp.iterdir():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
+        for path in self.tmp.rglob("*"):
+            if path.is_file():
+                with path.open("rb") as handle:
+                    os.fsync(handle.fileno())
         if self.out.exists():
             old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
             self.out.rename(old)

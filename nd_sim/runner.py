@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.metadata
 import platform
@@ -27,10 +28,11 @@ PACKAGES = ("nd-sim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic"
 
 @dataclass(frozen=True)
 class RunResult:
-    """What the CLI reports after a run."""
+    """What the CLI reports after a run (and what a comparison pairs up)."""
 
     out: Path
     summary: pd.DataFrame
+    by_replication: pd.DataFrame
     panel: pd.DataFrame
     wall_seconds: float
     children: int
@@ -47,35 +49,49 @@ def run_to_folder(
     on_done: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run the replications and write every output file atomically into `out`."""
+    with RunFolder(out, force) as folder:
+        result = run_into(folder, "", model, replications, seed, jobs, on_done)
+    return dataclasses.replace(result, out=out)
+
+
+def run_into(
+    folder: RunFolder,
+    prefix: str,
+    model: Model,
+    replications: int,
+    seed: int,
+    jobs: int = 1,
+    on_done: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run the replications and write a run's files into a folder under construction.
+
+    `prefix` places them in a subfolder (e.g. ``"scenarios/baseline/"`` in a comparison).
+    """
     started = time.perf_counter()
     kpi_rows: list[tuple] = []
     weekly_parts: list[pd.DataFrame] = []
     staff_parts: list[pd.DataFrame] = []
     children = appointments = 0
-    with RunFolder(out, force) as folder:
-        for rep in iter_replications(model, replications, seed, jobs, True, on_done):
-            kpi_rows += [(rep.replication, *row) for row in rep.kpis]
-            weekly_parts.append(_weekly_frame(rep, model))
-            staff_parts.append(_staff_frame(rep, model))
-            folder.append_parquet("children.parquet", to_arrow(rep.children, model))
-            children += rep.n_children
-            appointments += rep.n_appointments
-        by_rep = pd.DataFrame(
-            kpi_rows, columns=["replication", "area_type", "area", "kpi", "value"]
-        )
-        summary = summarise(by_rep)
-        panel = analytic.panel_frame(model)
-        folder.write_big_csv("kpis_by_replication.csv", by_rep)
-        folder.write_csv("summary.csv", summary)
-        folder.write_big_csv("weekly.csv", pd.concat(weekly_parts, ignore_index=True))
-        folder.write_big_csv("staff_weekly.csv", pd.concat(staff_parts, ignore_index=True))
-        folder.write_csv("analytic.csv", panel)
-        wall = time.perf_counter() - started
-        folder.write_json(
-            "manifest.json",
-            _manifest(model, replications, seed, jobs, wall, children, appointments),
-        )
-    return RunResult(out, summary, panel, wall, children, appointments)
+    for rep in iter_replications(model, replications, seed, jobs, True, on_done):
+        kpi_rows += [(rep.replication, *row) for row in rep.kpis]
+        weekly_parts.append(_weekly_frame(rep, model))
+        staff_parts.append(_staff_frame(rep, model))
+        folder.append_parquet(prefix + "children.parquet", to_arrow(rep.children, model))
+        children += rep.n_children
+        appointments += rep.n_appointments
+    folder.close_parquet(prefix + "children.parquet")
+    by_rep = pd.DataFrame(kpi_rows, columns=["replication", "area_type", "area", "kpi", "value"])
+    summary = summarise(by_rep)
+    panel = analytic.panel_frame(model)
+    folder.write_big_csv(prefix + "kpis_by_replication.csv", by_rep)
+    folder.write_csv(prefix + "summary.csv", summary)
+    folder.write_big_csv(prefix + "weekly.csv", pd.concat(weekly_parts, ignore_index=True))
+    folder.write_big_csv(prefix + "staff_weekly.csv", pd.concat(staff_parts, ignore_index=True))
+    folder.write_csv(prefix + "analytic.csv", panel)
+    wall = time.perf_counter() - started
+    manifest = _manifest(model, replications, seed, jobs, wall, children, appointments)
+    folder.write_json(prefix + "manifest.json", manifest)
+    return RunResult(folder.path(prefix), summary, by_rep, panel, wall, children, appointments)
 
 
 def _week_starts(model: Model) -> np.ndarray:

@@ -21,7 +21,16 @@ FLOWS = (
     "withdrawn",
     "met_by_workshop",
 )
-STOCKS = ("waiting_triage", "waiting_first", "in_assessment", "open_referrals")
+STOCKS = (
+    "waiting_triage",
+    "waiting_first",
+    "in_assessment",
+    "open_referrals",
+    "open_13w_plus",
+    "open_52w_plus",
+    "open_104w_plus",
+)
+BANDS_WEEKS = {"open_13w_plus": 13, "open_52w_plus": 52, "open_104w_plus": 104}
 
 
 def _week_bins(days: np.ndarray, weeks: int) -> np.ndarray:
@@ -57,12 +66,16 @@ def stage_intervals(raw: RawResults) -> dict[str, tuple[np.ndarray, np.ndarray]]
     first_start = np.where(accepted & ~started_in_assessment, raw.triage_day, np.inf)
     first_end = np.where(seen, raw.first_day, exit_or_inf)
     assess_start = np.where(started_in_assessment, -np.inf, np.where(seen, raw.first_day, never))
-    return {
+    out = {
         "waiting_triage": (raw.referral_day, triage_end),
         "waiting_first": (first_start, np.where(np.isinf(first_start), np.inf, first_end)),
         "in_assessment": (assess_start, np.where(np.isposinf(assess_start), np.inf, exit_or_inf)),
         "open_referrals": (raw.referral_day, exit_or_inf),
     }
+    for name, weeks in BANDS_WEEKS.items():  # open and waiting at least this long
+        start = raw.referral_day + 7.0 * weeks
+        out[name] = (start, np.maximum(exit_or_inf, start))
+    return out
 
 
 def weekly_counts(raw: RawResults, n_districts: int, weeks: int) -> dict[str, np.ndarray]:
