@@ -119,10 +119,12 @@ def main() -> None:
     cmd = bench_command(args.command_runs, args.replications, args.jobs)
     lines = [
         f"## {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         f"- one 5-year replication of lancashire.toml ({args.runs} runs): median "
         f"{rep['replication_seconds_median']:.3f} s (min {rep['replication_seconds_min']:.3f}, "
-        f"max {rep['replication_seconds_max']:.3f}); {rep['children_per_replication']:,.0f} children; "
+        f"max {rep['replication_seconds_max']:.3f}); "
+        f"{rep['children_per_replication']:,.0f} children; "
         f"**{rep['children_per_second']:,.0f} children/s per core**, "
         f"{rep['appointments_per_second']:,.0f} appointments/s",
         f"- `nd-sim run scenarios/lancashire.toml --replications {args.replications} --jobs "
