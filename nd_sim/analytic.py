@@ -50,7 +50,6 @@ def accepted_share(model: Model) -> float:
 
 def team_panels(model: Model) -> list[TeamPanel]:
     """One panel row per team."""
-    weeks = model.weeks
     share = accepted_share(model)
     p_dna = model.scenario.pathway.dna.probability
     attempts = 1.0 / (1.0 - p_dna) if p_dna < 1 else np.inf
@@ -63,9 +62,6 @@ def team_panels(model: Model) -> list[TeamPanel]:
     if model.scenario.pathway.triage.enabled:
         for p, h in model.triage_hours:
             per_triage[p] += h
-    outsourced = np.zeros(weeks)
-    for block in model.capacity.outsourcing:
-        outsourced += np.asarray(block.per_week, float)
     starting_team = np.asarray(model.team_of_district, int)[model.starting.district]
     hazard = model.scenario.pathway.withdrawal.weekly_hazard
     rows = []
@@ -77,7 +73,7 @@ def team_panels(model: Model) -> list[TeamPanel]:
             cap_by_prof = np.where(
                 per_assessment[:, None] > 0, spare / per_assessment[:, None], np.inf
             )
-        capacity = cap_by_prof.min(axis=0) + outsourced * _team_share(model, t)
+        capacity = cap_by_prof.min(axis=0) + _outsourced_for_team(model, t)
         demand = refs * share
         with np.errstate(divide="ignore", invalid="ignore"):
             quarter_demand, quarter_capacity = _quarterly(demand), _quarterly(capacity)
@@ -136,12 +132,20 @@ def _weekly_referrals(model: Model, team: int) -> np.ndarray:
     return total
 
 
-def _team_share(model: Model, team: int) -> float:
-    """Outsourced capacity is shared in proportion to baseline referrals (a fluid guess)."""
-    weights = np.zeros(len(model.teams))
-    for d, name in enumerate(model.districts):
-        weights[model.team_of_district[d]] += model.scenario.districts[name].referrals_per_week
-    return float(weights[team] / weights.sum()) if weights.sum() > 0 else 0.0
+def _outsourced_for_team(model: Model, team: int) -> np.ndarray:
+    """Outsourced assessments a week this team's children can expect: each block is shared
+    over the districts it covers in proportion to their baseline referrals (a fluid guess)."""
+    out = np.zeros(model.weeks)
+    rates = {name: d.referrals_per_week for name, d in model.scenario.districts.items()}
+    for block in model.capacity.outsourcing:
+        covered = [model.districts[d] for d in block.districts]
+        total = sum(rates[n] for n in covered)
+        mine = sum(
+            rates[n] for n in covered if model.team_of_district[model.districts.index(n)] == team
+        )
+        if total > 0:
+            out += np.asarray(block.per_week, float) * mine / total
+    return out
 
 
 def panel_frame(model: Model) -> pd.DataFrame:

@@ -162,6 +162,7 @@ def profile_children(scenario: Scenario, seed: int, replication: int) -> Startin
     if not bands:
         return StartingChildren()
     rng = stream(seed, replication, "starting_list/profile")
+    last_step = len(scenario.pathway.appointments) - 1
     names = list(scenario.districts)
     mix_shares = [_mix(scenario, b.district) for b in bands]
     classes = np.array([c.share_of_referrals for c in scenario.booking.priority_classes])
@@ -181,7 +182,7 @@ def profile_children(scenario: Scenario, seed: int, replication: int) -> Startin
         stage=stage,
         pathway=np.concatenate(parts["p"]).astype(np.int64),
         priority=np.concatenate(parts["q"]).astype(np.int64),
-        next_step=np.where(stage == 2, 1, 0).astype(np.int64),
+        next_step=np.minimum(np.where(stage == 2, 1, 0), last_step).astype(np.int64),
     )
 
 

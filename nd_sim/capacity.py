@@ -119,13 +119,15 @@ def _hours_per_wte(scenario: Scenario, team: str, prof: str) -> float:
 
 
 def _ramp(weeks: int, start_week: float, ramp_weeks: float, end_week: float) -> np.ndarray:
-    """Productivity of a post per week: 0 before start, a linear ramp, 1, then 0 after end."""
+    """Share of a post at work in each week: the part of the week inside [start, end),
+    times productivity, which ramps linearly from the start over `ramp_weeks`."""
     w = np.arange(weeks, dtype=float)
+    inside = np.clip(np.minimum(w + 1.0, end_week) - np.maximum(w, start_week), 0.0, 1.0)
     if ramp_weeks > 0:
-        level = np.clip((w - start_week + 1.0) / ramp_weeks, 0.0, 1.0)
+        level = np.clip((w - np.floor(start_week) + 1.0) / ramp_weeks, 0.0, 1.0)
     else:
-        level = (w >= start_week).astype(float)
-    return np.where((w >= start_week) & (w < end_week), level, 0.0)
+        level = np.ones(weeks)
+    return inside * level
 
 
 def _profile(scenario: Scenario, item: StaffChange, weeks: int) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +171,10 @@ def _funded_wte(
     """Fixed-term posts: they start after the lag, ramp up, and are paid for `over_months`."""
     weeks = scenario.horizon_weeks
     chosen = teams if ALL in item.teams else tuple(t for t in teams if t in item.teams)
-    total_weight = sum(team_weights.get(t, 0.0) for t in chosen) or 1.0
+    total_weight = sum(team_weights.get(t, 0.0) for t in chosen)
+    if total_weight <= 0:  # no referrals anywhere chosen: split the posts evenly
+        team_weights = {t: 1.0 for t in chosen}
+        total_weight = float(len(chosen))
     start = week_of(scenario.start_date, item.from_date) + item.recruitment_lag_weeks
     end = start + item.over_months * WEEKS_PER_MONTH
     productive = _ramp(weeks, start, item.ramp_up_weeks, end)

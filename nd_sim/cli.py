@@ -59,7 +59,8 @@ def validate(scenario: Path = typer.Argument(..., help="Scenario TOML file.")) -
     console.print(
         f"[green]ok[/]: {sc.name}: {len(sc.districts)} districts, {len(sc.teams)} teams, "
         f"{len(sc.pathway.appointments)} appointments, {len(sc.interventions)} interventions, "
-        f"{len(model.starting)} children on the starting list"
+        f"{len(model.starting) + sum(b.count for b in sc.starting_list.profile):,} children on "
+        "the starting list"
     )
 
 
@@ -79,6 +80,7 @@ def run(
     out: Path = typer.Option(None, "--out", "-o", help="Results folder (default: results/<time>)."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes to run replications on."),
     force: bool = typer.Option(False, "--force", help="Replace a non-empty --out folder."),
+    report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
 ) -> None:
     """Run replications of a scenario and write a results folder."""
     path = scenario or default_scenario()
@@ -105,6 +107,8 @@ def run(
         err_console.print("interrupted: no results folder was written")
         raise typer.Exit(130) from None
     terminal.print_run(console, result, sc)
+    if report:
+        _write_report(result.out)
 
 
 def _with_progress(total: int, work: Callable[[Callable[[int], None]], T]) -> T:
@@ -133,6 +137,7 @@ def compare(
     headline: str = typer.Option(
         compare_mod.HEADLINE, "--headline", help="County KPI to rank the options on."
     ),
+    report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
 ) -> None:
     """Run scenarios on the same random numbers and compare them with the first (the base)."""
     try:
@@ -165,3 +170,28 @@ def compare(
         err_console.print("interrupted: no results folder was written")
         raise typer.Exit(130) from None
     terminal.print_comparison(console, result, headline)
+    if report:
+        _write_report(result.out)
+
+
+@app.command("report")
+def report_command(
+    folder: Path = typer.Argument(
+        ..., help="A folder written by `nd-sim run` or `nd-sim compare`."
+    ),
+) -> None:
+    """Write report.html (self-contained, prints on A4) and figures/ into a results folder."""
+    _write_report(folder)
+
+
+def _write_report(folder: Path) -> None:
+    from nd_sim.report import write_report  # matplotlib is only needed here
+
+    existed = (folder / "report.html").exists()
+    try:
+        with console.status("drawing the figures and writing the report"):
+            path = write_report(folder)
+    except ScenarioError as exc:
+        raise _fail(exc) from None
+    note = " (replacing the previous report, built from the same results)" if existed else ""
+    console.print(f"report: [bold]{path}[/]{note}")

@@ -106,7 +106,7 @@ def attributes(
     """The random habits of n children, each from a stream of its own name."""
     pathway = model.scenario.pathway
     hazard = pathway.withdrawal.weekly_hazard
-    if hazard > 0:
+    if hazard > 1e-12:  # below that, nobody leaves within any horizon
         rate_per_day = -np.log1p(-min(hazard, 1 - 1e-12)) / 7.0
         patience = stream(seed, rep, f"{name}/withdrawal").exponential(1.0 / rate_per_day, n)
         withdraw = np.maximum(start_day, 0.0) + patience

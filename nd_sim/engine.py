@@ -104,6 +104,7 @@ class _Simulation:
         self.more_heap: list[list] = [[] for _ in range(t_count)]
         self.staging: list[list] = [[] for _ in range(t_count)]
         self.new_q = [[[] for _ in range(n_class)] for _ in range(t_count)]
+        self.credit = [[0.0] * n_class for _ in range(t_count)]
         self.follow_q = [[[] for _ in range(n_steps)] for _ in range(t_count)]
         self.ws_q = [[deque() for _ in self.workshops] for _ in range(t_count)]
         cap = model.capacity
@@ -119,6 +120,7 @@ class _Simulation:
             self.fixed_probs = self._triage_probabilities(0.0)
         self.outsourced_cost_gbp = 0.0
         self._place_initial()
+        self.wd_heap = self._at_risk()
 
     # ------------------------------------------------------------------ set-up
     def _place_initial(self) -> None:
@@ -139,9 +141,29 @@ class _Simulation:
                 self.tri_res[i] = 0
                 if step == 0:  # a one-appointment pathway has no 'in assessment' stage
                     self.start_stage[i] = 1
+                    self._sign_up(i, team)
                     heapq.heappush(self.new_q[team][self.prio[i]], (self.ref_t[i], i))
                 else:
                     heapq.heappush(self.follow_q[team][step], (0.0, i))
+
+    def _at_risk(self) -> list[tuple[float, int]]:
+        """Withdrawal times of every child who can leave unseen within the horizon."""
+        days, stage = self.model.days, self.start_stage
+        heap = [(t, i) for i, t in enumerate(self.wd_t) if t < days and stage[i] != 2]
+        heapq.heapify(heap)
+        return heap
+
+    def withdrawals_due(self, now: float) -> None:
+        """Families whose patience ran out by `now` leave, dated when it ran out.
+
+        Done eagerly (not when the child reaches the front of a queue) so that a family's
+        return as a re-referral is timed by its own leaving, whatever the queue.
+        """
+        heap, wd_t, exit_code, first_t = self.wd_heap, self.wd_t, self.exit_code, self.first_t
+        while heap and heap[0][0] <= now:
+            t, i = heapq.heappop(heap)
+            if wd_t[i] == t and exit_code[i] == WAITING and first_t[i] != first_t[i]:
+                self.leave(i, t, WITHDRAWN)
 
     def start(self, env: simpy.Environment) -> None:
         """Schedule the recurring events of the service."""
@@ -189,8 +211,10 @@ class _Simulation:
         self.arr_ptr[team] = ptr
         out = arrivals[start:ptr]
         heap = self.reref_heap[team]
-        while heap and heap[0][0] < cutoff:
-            out.append(heapq.heappop(heap)[1])
+        if heap and heap[0][0] < cutoff:
+            while heap and heap[0][0] < cutoff:
+                out.append(heapq.heappop(heap)[1])
+            out.sort(key=ref_t.__getitem__)  # returning families in referral order too
         return out
 
     def accept(self, i: int, t: float) -> None:
@@ -214,6 +238,7 @@ class _Simulation:
     def triage_panel(self, team: int, week: int) -> None:
         """The panel decides on referrals in arrival order while its hours last."""
         now = 7.0 * week
+        self.withdrawals_due(now)
         queue = self.triage_q[team]
         queue.extend(self._arrived(team, now))
         more = self.more_heap[team]
@@ -230,8 +255,11 @@ class _Simulation:
         wd_t, more_info, dist = self.wd_t, self.more_info, self.dist
         u_first, u_again = self.u_tri, self.u_tri2
         decided = 0
+        exit_code = self.exit_code
         while queue and decided < room:
             i = queue.popleft()
+            if exit_code[i] != WAITING:
+                continue
             if wd_t[i] <= now:
                 self.leave(i, wd_t[i], WITHDRAWN)
                 continue
@@ -274,6 +302,7 @@ class _Simulation:
     def clinic_week(self, team: int, week: int) -> None:
         """Fill this week's diary in queue order, then hold the appointments."""
         now = 7.0 * week
+        self.withdrawals_due(now)
         if not self.triage_on:
             for i in self._arrived(team, now):
                 self.accept(i, self.ref_t[i])
@@ -316,10 +345,9 @@ class _Simulation:
         room = _room(left, self.model.step_hours[0])
         if room <= 0:
             return
-        booked = [0] * len(self.model.priority_shares)
         taken = []
         while room > 0:
-            i = self.pop_next(team, now, booked)
+            i = self.pop_next(team, now)
             if i < 0:
                 break
             taken.append(i)
@@ -328,24 +356,24 @@ class _Simulation:
             _spend(left, self.model.step_hours[0], len(taken))
             self.hold(taken, 0, now + APPOINTMENT_DAY)
 
-    def pop_next(self, team: int, now: float, booked: list[int]) -> int:
-        """The next child to offer a new-patient slot to, skipping those who have left."""
+    def pop_next(self, team: int, now: float) -> int:
+        """The next child to offer a new-patient slot to (children who left are dropped)."""
         heaps = self.new_q[team]
         wd_t, exit_code = self.wd_t, self.exit_code
-        while True:
-            c = self._choose_class(heaps, booked)
-            if c < 0:
-                return -1
-            i = heapq.heappop(heaps[c])[1]
-            if exit_code[i] != WAITING:
-                continue
-            if wd_t[i] <= now:
-                self.leave(i, wd_t[i], WITHDRAWN)
-                continue
-            booked[c] += 1
-            return i
+        for heap in heaps:  # clean the heads first, so the choice is between real children
+            while heap:
+                i = heap[0][1]
+                if exit_code[i] != WAITING:
+                    heapq.heappop(heap)
+                elif wd_t[i] <= now:
+                    heapq.heappop(heap)
+                    self.leave(i, wd_t[i], WITHDRAWN)
+                else:
+                    break
+        c = self._choose_class(team, heaps)
+        return -1 if c < 0 else heapq.heappop(heaps[c])[1]
 
-    def _choose_class(self, heaps: list[list], booked: list[int]) -> int:
+    def _choose_class(self, team: int, heaps: list[list]) -> int:
         order = self.model.queue_order
         if len(heaps) == 1:
             return 0 if heaps[0] else -1
@@ -360,13 +388,27 @@ class _Simulation:
                 if heap:
                     return c
             return -1
-        total = sum(booked) + 1  # shares: the class furthest below its share of slots
-        best, best_gap = -1, -INF
-        for c, heap in enumerate(heaps):
-            if heap:
-                gap = self.model.slot_shares[c] * total - booked[c]
-                if gap > best_gap:
-                    best, best_gap = c, gap
+        return self._share_class(team, heaps)
+
+    def _share_class(self, team: int, heaps: list[list]) -> int:
+        """Deficit round robin: each slot, every class with children waiting earns its share
+        of a slot in credit; the class with most credit gets the slot and pays for it. Credit
+        runs on across rounds and weeks, so even one slot a week honours the shares over
+        time; a class with nobody waiting keeps no credit (no burst when children arrive)."""
+        credit, shares = self.credit[team], self.model.slot_shares
+        waiting = [c for c, heap in enumerate(heaps) if heap]
+        if not waiting:
+            return -1
+        total = sum(shares[c] for c in waiting) or float(len(waiting))
+        best, best_credit = -1, -INF
+        for c in range(len(heaps)):
+            if not heaps[c]:
+                credit[c] = 0.0
+                continue
+            credit[c] += (shares[c] or 0.0) / total if total else 1.0 / len(waiting)
+            if credit[c] > best_credit:
+                best, best_credit = c, credit[c]
+        credit[best] -= 1.0
         return best
 
     def hold(self, children: list[int], step: int, t: float) -> None:
@@ -387,6 +429,8 @@ class _Simulation:
                     self.leave(i, t, WITHDRAWN)
                 elif step == 0:  # back on the list; patience did not run while booked
                     self.wd_t[i] += APPOINTMENT_DAY
+                    if self.wd_t[i] < self.model.days:
+                        heapq.heappush(self.wd_heap, (self.wd_t[i], i))
                     heapq.heappush(self.staging[team], (t + self.lead_days, i))
                 else:
                     heapq.heappush(self.follow_q[team][step], (t, i))
@@ -412,6 +456,7 @@ class _Simulation:
     def workshop_session(self, team: int, k: int, week: int) -> None:
         """Families who signed up attend in order; some find their need met and leave."""
         t = 7.0 * week + WORKSHOP_DAY
+        self.withdrawals_due(t)
         workshop = self.workshops[k]
         queue = self.ws_q[team][k]
         places = workshop.places_per_session
@@ -434,6 +479,7 @@ class _Simulation:
     def outsource(self, block, week: int) -> None:
         """The provider takes the next children in queue order from the districts it covers."""
         now = 7.0 * week
+        self.withdrawals_due(now)
         allowed = set(block.districts)
         teams = sorted({self.model.team_of_district[d] for d in block.districts})
         for team in teams:  # children accepted long enough ago are on the list
@@ -528,6 +574,8 @@ class _Simulation:
         for name, blank in _OUTPUT_BLANKS:
             getattr(self, name).append(blank)
         heapq.heappush(self.reref_heap[self.team[j]], (when, j))
+        if self.wd_t[j] < self.model.days:
+            heapq.heappush(self.wd_heap, (self.wd_t[j], j))
 
     def _pool_row(self, district: int) -> tuple[dict[str, list], int]:
         """Random habits for returning children, drawn in blocks from a stream per district
@@ -544,18 +592,15 @@ class _Simulation:
         return pool, k
 
     def finish(self) -> None:
-        """At the horizon: resolve withdrawals that happened unseen; later events are undone."""
+        """At the horizon: the last withdrawals (and the returns they cause) are resolved in
+        time order, and outsourced outcomes due after the horizon are undone."""
+        self.withdrawals_due(self.model.days - EPS)
         days = self.model.days
-        first_t, exit_code, exit_t, wd_t = self.first_t, self.exit_code, self.exit_t, self.wd_t
+        exit_code, exit_t = self.exit_code, self.exit_t
         for i in range(len(exit_code)):
-            if exit_code[i] != WAITING:
-                if exit_t[i] >= days:  # an outsourced outcome after the horizon
-                    exit_code[i], exit_t[i], self.out_t[i] = WAITING, NAN, NAN
-                    self.outcome[i] = -1
-                continue
-            if first_t[i] != first_t[i] and self.start_stage[i] != 2 and wd_t[i] < days:
-                exit_code[i] = WITHDRAWN
-                exit_t[i] = wd_t[i]
+            if exit_code[i] != WAITING and exit_t[i] >= days:  # outsourced, outcome later
+                exit_code[i], exit_t[i], self.out_t[i] = WAITING, NAN, NAN
+                self.outcome[i] = -1
 
     def results(self, replication: int) -> RawResults:
         """Compact arrays: nothing in here refers back to the simulation."""

@@ -67,13 +67,13 @@ KPIS = (
     Kpi("withdrawn", "children", "Children who left the list unseen"),
     Kpi("met_by_workshop", "children", "Children whose need a workshop met"),
     Kpi("assessed_per_week", "children/week", "Throughput: assessments completed per week"),
-    Kpi("outsourced_assessments", "children", "Assessments done by outsourced providers"),
+    Kpi("outsourced_assessments", "children", "Children outsourced providers took on"),
 )
 TEAM_KPIS = (Kpi("utilisation_pct", "%", "Profession-hours used / available (per profession)"),)
 COST_KPIS = (
     Kpi("staff_cost_gbp", "GBP", "Cost of all staff in post over the horizon"),
     Kpi("added_staff_cost_gbp", "GBP", "Cost of staff added by interventions"),
-    Kpi("outsourced_cost_gbp", "GBP", "Cost of outsourced assessments delivered"),
+    Kpi("outsourced_cost_gbp", "GBP", "Cost of the assessments outsourced providers took on"),
     Kpi("intervention_cost_gbp", "GBP", "Added staff + outsourcing"),
     Kpi("funding_budget_gbp", "GBP", "Budgets of all funding interventions"),
     Kpi("funding_unspent_gbp", "GBP", "Budget the recruitment caps leave unspent"),

@@ -109,9 +109,7 @@ def _scenario_result(folder: Path, slug: str) -> ScenarioResult:
         rule = "a results folder needs these files; was the run interrupted or moved?"
         raise ScenarioError(str(folder), [Problem(name, "(missing)", rule) for name in missing])
     manifest = json.loads((folder / "manifest.json").read_text())
-    scenario = Scenario.model_validate(
-        {**manifest["scenario"], "notes": manifest.get("notes", {})}
-    )
+    scenario = Scenario.model_validate({**manifest["scenario"], "notes": manifest.get("notes", {})})
     return ScenarioResult(
         label=scenario.name,
         slug=slug,

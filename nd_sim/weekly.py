@@ -73,7 +73,7 @@ def stage_intervals(raw: RawResults) -> dict[str, tuple[np.ndarray, np.ndarray]]
         "open_referrals": (raw.referral_day, exit_or_inf),
     }
     for name, weeks in BANDS_WEEKS.items():  # open and waiting at least this long
-        start = raw.referral_day + 7.0 * weeks
+        start = raw.referral_day + 7.0 * weeks - 1e-9  # exactly N weeks counts as N weeks
         out[name] = (start, np.maximum(exit_or_inf, start))
     return out
 

@@ -181,7 +181,9 @@ class Outcomes(Strict):
 class Dna(Strict):
     """Did-not-attend: the slot's hours are spent and the child is rebooked."""
 
-    probability: Probability = Field(0.0, description="Per booked appointment.")
+    probability: float = Field(
+        0.0, ge=0.0, lt=1.0, description="Per booked appointment (below 1: someone must attend)."
+    )
     discharge_after: int = Field(
         0, ge=0, description="Discharge (as withdrawn) after this many DNAs; 0 = never."
     )
