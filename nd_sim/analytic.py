@@ -64,15 +64,20 @@ def team_panels(model: Model) -> list[TeamPanel]:
             per_triage[p] += h
     starting_team = np.asarray(model.team_of_district, int)[model.starting.district]
     hazard = model.scenario.pathway.withdrawal.weekly_hazard
+    cap_share = model.scenario.pathway.triage.max_share_of_hours
     rows = []
     for t, team in enumerate(model.teams):
         refs = _weekly_referrals(model, t)
         hours = model.capacity.hours[t]  # (prof, weeks)
-        spare = np.maximum(hours - refs[None, :] * per_triage[:, None], 0.0)
+        triage_used = np.minimum(refs[None, :] * per_triage[:, None], cap_share * hours)
+        spare = hours - triage_used
         with np.errstate(divide="ignore", invalid="ignore"):
-            cap_by_prof = np.where(
-                per_assessment[:, None] > 0, spare / per_assessment[:, None], np.inf
-            )
+            by_prof = np.where(per_assessment[:, None] > 0, spare / per_assessment[:, None], np.inf)
+            # the panel decides at most cap_share x hours / hours-per-referral referrals
+            triaged = np.where(
+                per_triage[:, None] > 0, cap_share * hours / per_triage[:, None], np.inf
+            ).min(axis=0)
+        cap_by_prof = np.vstack([by_prof, triaged * share])
         capacity = cap_by_prof.min(axis=0) + _outsourced_for_team(model, t)
         demand = refs * share
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -105,10 +110,9 @@ def team_panels(model: Model) -> list[TeamPanel]:
 
 
 def _bottleneck(model: Model, cap_by_prof: np.ndarray, window: slice) -> str:
-    """The profession that allows the fewest assessments over a window of weeks."""
-    if not model.professions:
-        return ""
-    return model.professions[int(np.argmin(cap_by_prof[:, window].mean(axis=1)))]
+    """The profession (or the triage panel) that allows the fewest assessments over a window."""
+    names = (*model.professions, "triage panel")
+    return names[int(np.argmin(cap_by_prof[:, window].mean(axis=1)))]
 
 
 def _profile_count(model: Model, team: int) -> int:

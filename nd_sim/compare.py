@@ -238,14 +238,14 @@ def _cost_effectiveness(entries: tuple[Entry, ...], runs: tuple[RunResult, ...])
 def _ratio_interval(
     cost: np.ndarray, benefit: np.ndarray, rng: np.random.Generator
 ) -> tuple[float, float, float]:
-    if cost.size == 0 or benefit.mean() <= 0:
-        return (np.nan, np.nan, np.nan)
+    if cost.size == 0 or benefit.mean() <= 0 or not np.any(cost):
+        return (np.nan, np.nan, np.nan)  # nothing bought, or nothing gained
     ratio = float(cost.mean() / benefit.mean())
     picks = rng.integers(0, cost.size, size=(BOOTSTRAP_RESAMPLES, cost.size))
     b_cost, b_benefit = cost[picks].mean(axis=1), benefit[picks].mean(axis=1)
     valid = b_benefit > 0
-    if valid.mean() < 0.975:  # the benefit itself is not clearly positive
-        return (ratio, np.nan, np.nan)
+    if valid.mean() < 0.975:  # the benefit is not clearly above zero: no honest ratio
+        return (np.nan, np.nan, np.nan)
     boot = b_cost[valid] / b_benefit[valid]
     return (ratio, float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
 

@@ -86,6 +86,7 @@ class _Simulation:
         self.triage_on = tri.enabled
         self.p_accept, self.p_signpost, self.p_more = tri.accept, tri.signpost, tri.more_information
         self.more_delay = tri.more_information_delay_weeks * 7.0
+        self.triage_share = tri.max_share_of_hours
         self.lead_days = sc.booking.lead_time_weeks * 7.0
         self.new_share = sc.booking.new_patient_share
         self.discharge_after = sc.pathway.dna.discharge_after
@@ -249,7 +250,8 @@ class _Simulation:
             queue.extendleft(reversed(returned))
         need = self.model.triage_hours
         used = self.used[team][week]
-        left = [a - u for a, u in zip(self.avail[team][week], used, strict=True)]
+        cap = self.triage_share
+        left = [min(a - u, cap * a) for a, u in zip(self.avail[team][week], used, strict=True)]
         room = _room(left, need)
         probs = self.fixed_probs or self._triage_probabilities(now)
         wd_t, more_info, dist = self.wd_t, self.more_info, self.dist

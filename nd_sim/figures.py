@@ -44,6 +44,9 @@ OKABE_ITO = {
 SERIES = [OKABE_ITO[k] for k in ("blue", "vermillion", "green", "purple", "orange", "sky_blue")]
 SERIES += [OKABE_ITO["black"], OKABE_ITO["yellow"]]
 GREY = "#7f7f7f"
+# Events in a single run: colours kept apart from the data's blues (and black).
+EVENT_COLOURS = [OKABE_ITO[k] for k in ("vermillion", "green", "purple", "orange", "yellow")]
+EVENT_GREY = "#555555"  # events drawn where colours already mean something (staff figure)
 
 WIDTH = 7.5  # inches: A4 (8.27") less margins, so a figure prints at its natural size
 DPI = 150
@@ -186,7 +189,8 @@ def _style(ax: Axes) -> None:
 def _date_axis(ax: Axes, data: ReportData, maxticks: int = 7) -> None:
     """Concise dates from the run's start to its end."""
     ax.set_xlim(data.base.start_date, data.base.end_date)
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=maxticks)
+    locator.intervald[mdates.MONTHLY] = [1, 2, 3, 4, 6, 12]  # a short run in a small panel
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
 
@@ -259,6 +263,16 @@ def _quantiles(table: pd.DataFrame, qs=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.Data
     return pd.DataFrame({q: table.quantile(q, axis=1) for q in qs})
 
 
+def _grid_height(districts: list[str], county: float) -> float:
+    """Inches for a title, a county panel and rows of district panels."""
+    return 1.1 + county + 1.75 * math.ceil(len(districts) / COLUMNS)
+
+
+def _legend_height(key_rows: float, events: list) -> float:
+    """Inches for the legends under the panels (event labels take two lines each)."""
+    return 0.2 + 0.16 * max(key_rows, 2.2 * len(events))
+
+
 def _area_grid(
     fig: Figure, districts: list[str], county_height: float = 1.5
 ) -> tuple[Axes, dict[str, Axes]]:
@@ -303,8 +317,7 @@ def _legend(fig: Figure, entries: list[tuple], events: list | None = None, ncols
     style = {"fontsize": NOTE_SIZE, "frameon": False, "handlelength": 2.2, "columnspacing": 1.2}
     if entries:
         loc = "outside lower left" if events else "outside lower center"
-        fig.legend([h for h, _ in entries], [x for _, x in entries], loc=loc, ncols=ncols,
-                   **style)
+        fig.legend([h for h, _ in entries], [x for _, x in entries], loc=loc, ncols=ncols, **style)
     if events:
         loc = "outside lower right" if entries else "outside lower center"
         fig.legend([h for h, _ in events], [x for _, x in events], loc=loc, ncols=1, **style)
@@ -328,6 +341,7 @@ class Event:
     colour: str = GREY
     drawn: tuple | str = ""  # the line style on the panels (set by `_events`)
     owners: frozenset[str] = frozenset()  # slugs of the options that have it
+    number: int = 0  # its tag where events are drawn in grey
 
     @property
     def style(self) -> tuple:
@@ -378,7 +392,7 @@ def _scenario_events(run: ScenarioResult) -> list[Event]:
         else:  # staff_change
             where = _event_areas(sc, teams=[iv.team])
             label = (
-                f"{iv.name}: {iv.wte:+g} WTE {_profession(iv.profession).lower()} "
+                f"{iv.name}: {_signed(iv.wte, 1)} WTE {_profession(iv.profession).lower()} "
                 f"({iv.team} team) from {_date(iv.from_date)}"
             )
             events.append(Event(label, start, None, *where, False))
@@ -417,9 +431,10 @@ def _events(data: ReportData) -> list[Event]:
     events = []
     n = len(data.scenarios)
     for k, (ev, owners) in enumerate(sorted(found.values(), key=lambda e: e[0].start)):
+        ev.number = k + 1
         ev.owners = frozenset(data.scenarios[i].slug for i in owners)
         if n == 1:
-            ev.colour = SERIES[1 + k % (len(SERIES) - 1)]
+            ev.colour = EVENT_COLOURS[k % len(EVENT_COLOURS)]
         elif len(owners) == n:
             ev.label += " (all options)"
         else:
@@ -441,8 +456,14 @@ def _mark(
     district: str | None = None,
     team: str | None = None,
     option: str | None = None,
+    grey: bool = False,
 ) -> None:
-    """Draw the events that touch this panel (its district, team or option; all by default)."""
+    """Draw the events that touch this panel (its district, team or option; all by default).
+
+    `grey` draws them in grey, each tagged with its number (for figures whose colours already
+    stand for something else).
+    """
+    tagged: dict[pd.Timestamp, int] = {}
     for ev in events:
         if option is not None and option not in ev.owners:
             continue
@@ -450,16 +471,34 @@ def _mark(
             continue
         if team is not None and team not in ev.teams:
             continue
-        ax.axvline(ev.start, color=ev.colour, linestyle=ev.drawn, linewidth=1.2, zorder=1.5)
+        colour = EVENT_GREY if grey else ev.colour
+        ax.axvline(ev.start, color=colour, linestyle=ev.drawn, linewidth=1.2, zorder=1.5)
         if ev.end is not None:
-            ax.axvspan(ev.start, ev.end, color=ev.colour, alpha=0.08, linewidth=0, zorder=0.5)
+            ax.axvspan(ev.start, ev.end, color=colour, alpha=0.08, linewidth=0, zorder=0.5)
+        if grey:  # events on one date stack their tags downwards
+            row = tagged.get(ev.start, 0)
+            tagged[ev.start] = row + 1
+            ax.annotate(
+                str(ev.number),
+                xy=(ev.start, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2 - 8 * row),
+                textcoords="offset points",
+                fontsize=NOTE_SIZE - 1,
+                color=EVENT_GREY,
+                ha="left",
+                va="top",
+            )
 
 
-def _event_handles(events: list[Event]) -> list:
+def _event_handles(events: list[Event], grey: bool = False) -> list:
     handles = []
     for ev in events:
-        line = Line2D([], [], color=ev.colour, linestyle=ev.style, linewidth=1.2)
-        handles.append((line, _wrap(ev.label, 58)))
+        line = Line2D(
+            [], [], color=EVENT_GREY if grey else ev.colour, linestyle=ev.style, linewidth=1.2
+        )
+        label = f"{ev.number}: {ev.label}" if grey else ev.label
+        handles.append((line, _wrap(label, 58)))
     return handles
 
 
@@ -506,7 +545,8 @@ def fan_chart(data: ReportData) -> Figure:
     colours = _colours(data)
     events = _events(data)
     single = data.kind != "comparison"
-    fig = _figure(9.4)
+    keys = 3 if single else len(data.scenarios)
+    fig = _figure(_grid_height(districts, 2.5) + _legend_height(keys, events))
     county, panels = _area_grid(fig, districts, county_height=1.7)
     for run in data.scenarios:
         bands = open_list_bands(run)
@@ -529,6 +569,8 @@ def fan_chart(data: ReportData) -> Figure:
             ax.set_ylabel("children", fontsize=LABEL_SIZE)
     first = next(iter(panels.values()))
     first.set_ylim(bottom=0)
+    for ax in list(panels.values())[-min(COLUMNS, len(panels)) :]:
+        ax.set_xlabel("end of week", fontsize=LABEL_SIZE)
     reps = _reps(data.base)
     subtitle = (
         f"{_period(data.base)}; end of each week. Line: median of {reps} replications; "
@@ -650,6 +692,33 @@ def _km_series(ax: Axes, km: pd.DataFrame, colour: str, slug: str, area: str, sm
         )
 
 
+def _unknown_span(ax: Axes, tables: list[pd.DataFrame], data: ReportData) -> None:
+    """Shade the referral months whose median is not known yet (every later one unreached)."""
+    starts = []
+    for km in tables:
+        reached = km["median_reached"].to_numpy(bool)
+        if len(km) and not reached[-1]:
+            last = np.flatnonzero(reached)
+            starts.append(km["month"].iloc[last[-1] + 1 if last.size else 0])
+    if not starts:
+        return
+    start = min(starts)
+    ax.axvspan(start, data.base.end_date, color="#d9d9d9", alpha=0.35, linewidth=0, zorder=0.4)
+    ax.annotate(
+        "median not known yet:\nmost still waiting at the end",
+        xy=(start, 0.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, 3),
+        textcoords="offset points",
+        fontsize=NOTE_SIZE - 0.5,
+        color="#444444",
+        ha="left",
+        va="bottom",
+        bbox={"boxstyle": "square,pad=0.15", "fc": "#ececec", "ec": "none", "alpha": 0.9},
+        zorder=4,
+    )
+
+
 def _nice_line(ax: Axes, label: bool) -> None:
     ax.axhline(NICE_WEEKS, color=OKABE_ITO["black"], linestyle=(0, (5, 3)), linewidth=0.9)
     if label:
@@ -661,6 +730,7 @@ def _nice_line(ax: Axes, label: bool) -> None:
             textcoords="offset points",
             fontsize=NOTE_SIZE,
             va="bottom",
+            bbox={"boxstyle": "square,pad=0.1", "fc": "#f7f7f7", "ec": "none", "alpha": 0.9},
         )
 
 
@@ -708,13 +778,17 @@ def waits_by_referral_month(data: ReportData) -> Figure:
     """County: KM median and P90 weeks from referral to first appointment, by referral month."""
     colours = _colours(data)
     events = _events(data)
-    fig = _figure(5.2)
+    keys = 4 + (len(data.scenarios) if data.kind == "comparison" else 0)
+    fig = _figure(4.6 + _legend_height(keys / 2 if not events else keys, events))
     ax = fig.add_subplot()
     _style(ax)
     _emphasise(ax)
+    tables = []
     for run in data.scenarios:
         km = _km_by_month(first_wait_durations(run))
         _km_series(ax, km, colours[run.slug], run.slug, "county", small=False)
+        tables.append(km)
+    _unknown_span(ax, tables, data)
     _mark(ax, events)
     _nice_line(ax, label=True)
     _county_title(ax, data)
@@ -737,15 +811,21 @@ def waits_by_referral_month_districts(data: ReportData) -> Figure:
     colours = _colours(data)
     events = _events(data)
     districts = _districts(data)
-    fig = _figure(9.6)
+    keys = 4 + (len(data.scenarios) if data.kind == "comparison" else 0)
+    legend = _legend_height(keys / 2 if not events else keys, events)
+    fig = _figure(_grid_height(districts, 2.6) + legend)
     county, panels = _area_grid(fig, districts, county_height=1.6)
+    tables: list[pd.DataFrame] = []
     for run in data.scenarios:
         table = first_wait_durations(run)
         colour = colours[run.slug]
-        _km_series(county, _km_by_month(table), colour, run.slug, "county", small=False)
+        km = _km_by_month(table)
+        _km_series(county, km, colour, run.slug, "county", small=False)
+        tables.append(km)
         for name, ax in panels.items():
             km = _km_by_month(table[table["district"] == name])
             _km_series(ax, km, colour, run.slug, name, small=True)
+    _unknown_span(county, tables, data)
     _mark(county, events)
     _nice_line(county, label=True)
     _county_title(county, data)
@@ -809,21 +889,25 @@ def within_13_weeks(data: ReportData) -> Figure:
     colours = _colours(data)
     events = _events(data)
     single = data.kind != "comparison"
-    fig = _figure(7.6)
+    keys = 3 if single else len(data.scenarios)
+    fig = _figure(7.0 + _legend_height(keys if events else 1, events))
     if single:
         grid = fig.add_gridspec(2, 1, height_ratios=[1.0, 1.1])
         top = fig.add_subplot(grid[0])
-        bottom = [fig.add_subplot(grid[1], sharex=top)]
+        bottom = [fig.add_subplot(grid[1])]
     else:
         grid = fig.add_gridspec(2, 3, height_ratios=[1.1, 1.0])
         top = fig.add_subplot(grid[0, :])
-        bottom = [fig.add_subplot(grid[1, 0], sharex=top)]
-        bottom += [fig.add_subplot(grid[1, i], sharex=top) for i in (1, 2)]
+        bottom = [fig.add_subplot(grid[1, 0])]
+        bottom += [fig.add_subplot(grid[1, i], sharex=bottom[0]) for i in (1, 2)]
     for ax in [top, *bottom]:
         _style(ax)
+    highest = 0.0
+    band_keys: list[tuple] = []  # the long-waiter bands, for a single run
     for run in data.scenarios:
         pct = within_13_weeks_by_month(run)
         bands = _quantiles(pct)
+        highest = max(highest, float(np.nan_to_num(bands[0.95].max())))
         bands.index = bands.index + pd.Timedelta(days=14)
         _fan(top, bands, colours[run.slug], inner=False, lw=1.5)
         top.plot(
@@ -835,7 +919,9 @@ def within_13_weeks(data: ReportData) -> Figure:
             color=colours[run.slug],
         )
     _mark(top, events)
-    top.set_ylim(0, 100)
+    # From 0, up to a little above the highest band (not to 100%: options would be unreadable).
+    top.set_ylim(0, min(100.0, max(10.0, math.ceil(highest * 1.15 / 5) * 5)))
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
     top.set_ylabel("% first seen\nwithin 13 weeks", fontsize=LABEL_SIZE)
     top.set_xlabel("month of referral", fontsize=LABEL_SIZE)
     top.set_title(
@@ -849,21 +935,10 @@ def within_13_weeks(data: ReportData) -> Figure:
     bands_cols = [("open_13w_plus", "13"), ("open_52w_plus", "52"), ("open_104w_plus", "104")]
     if single:
         ax = bottom[0]
-        band_colours = [OKABE_ITO["orange"], OKABE_ITO["vermillion"], OKABE_ITO["purple"]]
+        band_colours = [OKABE_ITO["sky_blue"], OKABE_ITO["blue"], OKABE_ITO["black"]]
         for (column, weeks), colour in zip(bands_cols, band_colours, strict=True):
             _fan(ax, open_list_bands(data.base, column)["county"], colour, inner=False)
-            last = open_list_bands(data.base, column)["county"][0.5].iloc[-1]
-            ax.annotate(
-                f"≥{weeks} weeks",
-                xy=(1.0, last),
-                xycoords=("axes fraction", "data"),
-                xytext=(2, 0),
-                textcoords="offset points",
-                fontsize=NOTE_SIZE,
-                color=colour,
-                va="center",
-                annotation_clip=False,
-            )
+            band_keys.append((Line2D([], [], color=colour, linewidth=1.6), f"open ≥{weeks} weeks"))
         _mark(ax, events)
         ax.set_title(
             "County: open referrals by weeks waited so far (13+, 52+ and 104+)",
@@ -883,7 +958,7 @@ def within_13_weeks(data: ReportData) -> Figure:
                 _fan(ax, open_list_bands(run, column)["county"], colours[run.slug], inner=False)
             _mark(ax, events)
             ax.set_title(
-                f"County: open, waiting {weeks}+ weeks",
+                f"Open, waiting {weeks}+ weeks",
                 fontsize=PANEL_TITLE_SIZE,
                 fontweight="bold",
                 loc="left",
@@ -893,7 +968,7 @@ def within_13_weeks(data: ReportData) -> Figure:
             _thousands(ax)
             ax.set_ylim(bottom=0)
             _date_axis(ax, data, maxticks=4)
-        bottom[0].set_ylabel("open referrals\n(children)", fontsize=LABEL_SIZE)
+        bottom[0].set_ylabel("county: open referrals\n(children)", fontsize=LABEL_SIZE)
     reps = _reps(data.base)
     subtitle = (
         "NICE QS51: an autism assessment should start within 3 months (13 weeks) of referral. "
@@ -902,8 +977,8 @@ def within_13_weeks(data: ReportData) -> Figure:
         "signposted; those who left unseen count as not seen." + _event_note(events)
     )
     _title(fig, f"Seen within 13 weeks, and the long waiters: {_where(data)}", subtitle)
-    handles = [] if single else _scenario_handles(data, colours)
-    _legend(fig, handles, _event_handles(events), ncols=1)
+    handles = band_keys if single else _scenario_handles(data, colours)
+    _legend(fig, handles, _event_handles(events), ncols=1 if events else 3)
     _place_subtitle(fig)
     return fig
 
@@ -951,7 +1026,7 @@ def staff(data: ReportData) -> Figure:
     if len(runs) == 1:
         ncols = min(2, len(teams))
         nrows = math.ceil(len(teams) / ncols)
-        fig = _figure(1.1 + 2.3 * nrows)
+        fig = _figure(1.1 + 2.3 * nrows + _legend_height(4, events))
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
         cells = [(runs[0], team, axes.flat[i]) for i, team in enumerate(teams)]
         for ax in axes.flat[len(teams) :]:
@@ -959,7 +1034,7 @@ def staff(data: ReportData) -> Figure:
         width = 48
     else:
         nrows, ncols = len(teams), len(runs)
-        fig = _figure(1.6 + 1.75 * nrows)
+        fig = _figure(1.6 + 1.75 * nrows + _legend_height(4, events))
         axes = fig.subplots(nrows, ncols, sharex=True, sharey="row", squeeze=False)
         cells = [
             (run, team, axes[r, c]) for r, team in enumerate(teams) for c, run in enumerate(runs)
@@ -979,7 +1054,7 @@ def staff(data: ReportData) -> Figure:
                 ax.plot(x, part["hours_used"], color=colour, linewidth=1.3)
                 if profession not in used_professions:
                     used_professions.append(profession)
-        _mark(ax, events, team=team, option=run.slug)
+        _mark(ax, events, team=team, option=run.slug, grey=True)
         _date_axis(ax, data, maxticks=4 if len(runs) > 1 else 6)
         if len(runs) == 1:
             ax.set_title(_team_title(run, team, width), fontsize=PANEL_TITLE_SIZE, pad=2)
@@ -1013,13 +1088,15 @@ def staff(data: ReportData) -> Figure:
     where = data.base.label if len(runs) == 1 else f"{len(runs)} options, by team"
     _title(fig, f"Staff hours available and used, by team and profession: {where}", subtitle)
     handles = [
-        (Line2D([], [], color=colours[p], linewidth=1.6), _profession(p)) for p in used_professions
+        (Line2D([], [], color=colours[p], linewidth=1.6), _profession(p))
+        for p in colours
+        if p in used_professions
     ]
     handles += [
         (Line2D([], [], color=GREY, linestyle=(0, (4, 2)), linewidth=1.1), "available"),
         (Line2D([], [], color=GREY, linewidth=1.3), "used"),
     ]
-    _legend(fig, handles, _event_handles(events), ncols=2 if events else 4)
+    _legend(fig, handles, _event_handles(events, grey=True), ncols=2 if events else 4)
     _place_subtitle(fig)
     return fig
 
@@ -1028,7 +1105,7 @@ def utilisation(data: ReportData) -> Figure:
     """Utilisation % by team and profession over the whole run, with a 100% line."""
     colours = _profession_colours(data)
     runs = data.scenarios
-    fig = _figure(1.2 + 2.1 * len(runs) if len(runs) > 1 else 4.2)
+    fig = _figure(1.3 + 1.75 * len(runs) if len(runs) > 1 else 4.2)
     axes = fig.subplots(len(runs), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
     top = 100.0
     shown: list[str] = []
@@ -1142,8 +1219,9 @@ def paired_differences(data: ReportData) -> Figure:
             text = f"{_signed(d, digits)} ({_signed(lo, digits)} to {_signed(hi, digits)})"
             notes.append((d, y, text))
         ax.axvline(0, color="black", linewidth=0.9)
-        ax.set_title(_wrap(title, 34), fontsize=PANEL_TITLE_SIZE + 0.5, fontweight="bold",
-                     loc="left", pad=3)
+        ax.set_title(
+            _wrap(title, 34), fontsize=PANEL_TITLE_SIZE + 0.5, fontweight="bold", loc="left", pad=3
+        )
         arrow = "◀ better" if lower_better else "better ▶"
         what = f"change from base, {unit}"
         ax.set_xlabel(
@@ -1159,12 +1237,21 @@ def paired_differences(data: ReportData) -> Figure:
             where = (d - lo) / (hi - lo)
             ha = "left" if where < 0.3 else "right" if where > 0.7 else "center"
             dx = {"left": -6, "right": 6, "center": 0}[ha]
-            ax.annotate(text, (d, y), xytext=(dx, 5), textcoords="offset points", ha=ha,
-                        va="bottom", fontsize=NOTE_SIZE - 0.5, color="#333333",
-                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
+            ax.annotate(
+                text,
+                (d, y),
+                xytext=(dx, 5),
+                textcoords="offset points",
+                ha=ha,
+                va="bottom",
+                fontsize=NOTE_SIZE - 0.5,
+                color="#333333",
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"},
+            )
     for ax in axes.flat[len(kpis) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
+        ax.set_ylabel("option", fontsize=LABEL_SIZE)
         ax.set_yticks(ys)
         ax.set_yticklabels([_wrap(r.label, 24) for r in alternatives], fontsize=TICK_SIZE)
     ax = axes[:, 0][0]
@@ -1211,10 +1298,13 @@ def cost_benefit(data: ReportData) -> Figure:
             gid=f"cost:{run.slug}",
             zorder=3,
         )
-        label = run.label + (" (base)" if i == 0 else "")
-        if i and run.slug in ratio.index and pd.notna(ratio.loc[run.slug, "mean"]) and y > 0:
-            label += f"\n£{ratio.loc[run.slug, 'mean']:,.0f} per week saved"
-        points.append((x, y, _wrap(label, 30), colours[run.slug]))
+        label = _wrap(run.label + (" (base)" if i == 0 else ""), 30)
+        per_week = ratio["mean"].get(run.slug, np.nan) if i else np.nan
+        if x > 0 and lo > 0 and pd.notna(per_week):  # a cost, and a saving clear of zero
+            label += f"\n£{per_week:,.0f} per week saved"
+        elif i and lo <= 0 <= hi:
+            label += "\nno clear change in the median wait"
+        points.append((x, y, label, colours[run.slug]))
     ax.axhline(0, color="black", linewidth=0.9)
     ax.axvline(0, color=GREY, linewidth=0.6)
     _thousands(ax, "x")

@@ -69,16 +69,14 @@ def _ci(low: Number, high: Number) -> str:
 
 def run_summary(run: ScenarioResult) -> list[str]:
     """Sentences (HTML) describing one run."""
-    s = run.scenario
-    years = s.horizon_weeks / 52.18
     last_day = run.end_date - pd.Timedelta(days=1)
 
     def num(kpi: str, field: str = "mean", digits: int = 1, area: str = COUNTY) -> Number:
         return _summary_number(run, area, kpi, field, digits)
 
     sentences = [
-        f"Over the {years:.0f} years from {_month(run.start_date)} to {_month(last_day)}, "
-        f"children in the county waited a median of {num(HEADLINE).html()} weeks "
+        f"From {_month(run.start_date)} to {_month(last_day)}, children in the county "
+        f"waited a median of {num(HEADLINE).html()} weeks "
         f"({_ci(num(HEADLINE, 'ci95_low'), num(HEADLINE, 'ci95_high'))}) from referral to a "
         "first appointment, counting the first appointments held in that time.",
         f"Of the children referred in that time, {num('referred_seen_within_13w_pct').html()}% "

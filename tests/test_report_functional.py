@@ -82,7 +82,7 @@ def test_every_number_in_the_summary_matches_its_source(compared: Path) -> None:
         assert text.lstrip("+") == expected.lstrip("+"), (attrs, text, expected)
     stripped = re.sub(SPAN, "", summary)
     stripped = re.sub(r"<[^>]+>", "", stripped)
-    leftover = re.findall(r"\d[\d,.]*", stripped)
+    leftover = re.findall(r"\d+(?:[.,]\d+)*", stripped)
     allowed = {"13", "3", "95", "52", "51"} | {str(y) for y in range(2020, 2040)}
     assert set(leftover) <= allowed, f"numbers not traced to a source: {set(leftover) - allowed}"
 

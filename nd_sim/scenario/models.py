@@ -134,6 +134,12 @@ class Triage(Strict):
     hours_per_referral: dict[str, NonNegative] = Field(
         default_factory=dict, description="Profession-hours each referral takes at the panel."
     )
+    max_share_of_hours: Probability = Field(
+        0.5,
+        description="Most of a profession's weekly hours the panel may use; the rest is kept "
+        "for appointments, so a surge of referrals queues at triage rather than stopping "
+        "every assessment that needs the same profession.",
+    )
     accept: Probability = Field(0.85, description="Probability a referral is accepted.")
     signpost: Probability = Field(0.10, description="Probability it is signposted elsewhere.")
     more_information: Probability = Field(
