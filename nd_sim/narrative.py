@@ -63,8 +63,8 @@ def _month(ts: pd.Timestamp) -> str:
     return ts.strftime("%B %Y")
 
 
-def _ci(low: Number, high: Number) -> str:
-    return f"95% CI {low.html()} to {high.html()}"
+def _ci(low: Number, high: Number, unit: str = "") -> str:
+    return f"95% CI {unit}{low.html()} to {unit}{high.html()}"
 
 
 def run_summary(run: ScenarioResult) -> list[str]:
@@ -105,9 +105,11 @@ def _analytic_sentence(run: ScenarioResult) -> list[str]:
         return ["The fluid arithmetic puts demand below capacity in every team."]
     worst = over.loc[over.load_peak.idxmax()]
     peak = Number("analytic", run.slug, str(worst.team), "load_peak", "value", worst.load_peak, 2)
-    teams = ", ".join(html.escape(str(t)) for t in over.team)
+    names = [html.escape(str(t)) for t in over.team]
+    teams = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    noun = "team" if len(names) == 1 else "teams"
     return [
-        f"The fluid arithmetic puts demand above capacity in {teams} at some point "
+        f"The fluid arithmetic puts demand above capacity in the {teams} {noun} at some point "
         f"(highest 13-week load {peak.html()} in {html.escape(str(worst.team))}), so those "
         "lists grow unless enough families leave them."
     ]
@@ -200,7 +202,7 @@ def _cost_clause(data: ReportData, option: ScenarioResult) -> str:
     high = _comparison_number(
         data, option.slug, COUNTY, "cost_per_week_of_median_wait_saved_gbp", "ci95_high", 0
     )
-    tail = f" ({_ci(low, high)})" if not math.isnan(low.value) else ""
+    tail = f" ({_ci(low, high, '£')})" if not math.isnan(low.value) else ""
     return text + f": £{per_week.html()} per week of median wait saved{tail}."
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from nd_sim import figures
 from nd_sim.changes import flatten
-from nd_sim.kpis import COUNTY, KPIS
+from nd_sim.kpis import COST_KPIS, COUNTY, KPIS
 from nd_sim.narrative import summary_html
 from nd_sim.report_data import ReportData, ScenarioResult, load_report_data
 from nd_sim.stress import checklist
@@ -35,7 +35,7 @@ KEY_KPIS = (
     "open_104w_plus_end",
     "assessed_per_week",
 )
-MEANING = {k.name: (k.meaning, k.unit) for k in KPIS}
+MEANING = {k.name: (k.meaning, k.unit) for k in (*KPIS, *COST_KPIS)}
 FIGURE_TEXT = {
     "fan_chart": "The open waiting list over time: median over replications, with 50% and 90% "
     "bands; vertical lines mark interventions and demand shocks.",

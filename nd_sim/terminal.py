@@ -116,7 +116,7 @@ def print_comparison(console: Console, result, headline: str) -> None:
         "option",
         headline,
         "vs base",
-        "% 1st appt <=13 wk vs base",
+        "% referrals seen <=13 wk vs base",
         "open 52+ wk vs base",
         "added cost £",
         "£ per week of median wait saved",
@@ -135,7 +135,7 @@ def print_comparison(console: Console, result, headline: str) -> None:
             row.scenario,
             _fmt(row.mean, row.ci95_low, row.ci95_high),
             _diff(pd.Series(row._asdict())),
-            _diff(pick("first_within_13w_pct")),
+            _diff(pick("referred_seen_within_13w_pct")),
             _diff(pick("open_52w_plus_end")),
             f"{cost['mean']:,.0f}" if cost is not None else "-",
             f"{per_week['mean']:,.0f}"
