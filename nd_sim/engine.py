@@ -81,6 +81,7 @@ class _Simulation:
         self.ws_mask = [0] * n
         self.outsourced = [False] * n
         self.more_info = [False] * n
+        self.step_t = [[NAN] * n for _ in range(model.n_steps)]  # day each step was attended
         # parameters
         tri = sc.pathway.triage
         self.triage_on = tri.enabled
@@ -422,7 +423,7 @@ class _Simulation:
         # next appointment: a later week, and at least the gap after this one's week starts
         ready = t - APPOINTMENT_DAY + max(7.0, self.model.step_gap_days[step])
         next_heap = None if last else self.follow_q[team][step + 1]
-        first_t = self.first_t
+        first_t, step_t = self.first_t, self.step_t[step]
         for i in children:
             if dna_left[i] > 0:
                 dna_left[i] -= 1
@@ -439,6 +440,7 @@ class _Simulation:
                 continue
             if step == 0:
                 first_t[i] = t
+            step_t[i] = t
             if last:
                 self.complete(i, t)
             else:
@@ -575,6 +577,8 @@ class _Simulation:
         self.parent.append(parent)
         for name, blank in _OUTPUT_BLANKS:
             getattr(self, name).append(blank)
+        for days in self.step_t:
+            days.append(NAN)
         heapq.heappush(self.reref_heap[self.team[j]], (when, j))
         if self.wd_t[j] < self.model.days:
             heapq.heappush(self.wd_heap, (self.wd_t[j], j))
@@ -626,6 +630,7 @@ class _Simulation:
             dna=f(self.n_dna, np.int16),
             workshops=f(self.ws_mask, np.int16),
             outsourced=f(self.outsourced, bool),
+            step_days=f(self.step_t, float).reshape(len(self.step_t), -1),
             hours_available=np.transpose(f(self.avail, float), (0, 2, 1)),
             hours_used=np.transpose(f(self.used, float), (0, 2, 1)),
             outsourced_cost_gbp=self.outsourced_cost_gbp,

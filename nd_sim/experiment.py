@@ -13,6 +13,7 @@ import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from nd_sim.model import Model
 from nd_sim.weekly import weekly_counts
 
 TASKS_PER_WORKER = 4
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ class ReplicationOutput:
     n_appointments: int
 
 
-def run_one(model: Model, replication: int, seed: int, keep_children: bool) -> ReplicationOutput:
+def run_one(
+    model: Model, replication: int, seed: int, keep_children: bool = True
+) -> ReplicationOutput:
     """Simulate and post-process one replication."""
     raw = run_replication(model, replication, seed)
     return ReplicationOutput(
@@ -54,8 +58,8 @@ def run_one(model: Model, replication: int, seed: int, keep_children: bool) -> R
     )
 
 
-def _run_chunk(model: Model, reps: list[int], seed: int, keep: bool) -> list[ReplicationOutput]:
-    return [run_one(model, r, seed, keep) for r in reps]
+def _run_chunk(work: Callable, model: Model, reps: list[int], seed: int) -> list:
+    return [work(model, r, seed) for r in reps]
 
 
 def chunks(replications: int, jobs: int) -> list[list[int]]:
@@ -63,6 +67,41 @@ def chunks(replications: int, jobs: int) -> list[list[int]]:
     n_chunks = max(1, min(replications, jobs * TASKS_PER_WORKER))
     bounds = np.linspace(0, replications, n_chunks + 1).round().astype(int)
     return [list(range(a, b)) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def map_replications(
+    work: Callable[[Model, int, int], T],
+    model: Model,
+    replications: int,
+    seed: int,
+    jobs: int = 1,
+    on_done: Callable[[int], None] | None = None,
+) -> Iterator[T]:
+    """Yield `work(model, replication, seed)` for every replication, in replication order.
+
+    `work` must be a module-level function (it is pickled to the worker processes).
+    """
+    if jobs <= 1:
+        for rep in range(replications):
+            out = work(model, rep, seed)
+            if on_done:
+                on_done(1)
+            yield out
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+    try:
+        futures = []
+        for chunk in chunks(replications, jobs):
+            future = pool.submit(_run_chunk, work, model, chunk, seed)
+            if on_done:
+                future.add_done_callback(lambda _, n=len(chunk): on_done(n))
+            futures.append(future)
+        for future in futures:
+            yield from future.result()
+    except BaseException:  # Ctrl-C or an error downstream: stop the workers now
+        _stop(pool)
+        raise
+    pool.shutdown()
 
 
 def iter_replications(
@@ -73,28 +112,14 @@ def iter_replications(
     keep_children: bool = True,
     on_done: Callable[[int], None] | None = None,
 ) -> Iterator[ReplicationOutput]:
-    """Yield every replication's output in replication order."""
-    if jobs <= 1:
-        for rep in range(replications):
-            out = run_one(model, rep, seed, keep_children)
-            if on_done:
-                on_done(1)
-            yield out
-        return
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
-    try:
-        futures = []
-        for chunk in chunks(replications, jobs):
-            future = pool.submit(_run_chunk, model, chunk, seed, keep_children)
-            if on_done:
-                future.add_done_callback(lambda _, n=len(chunk): on_done(n))
-            futures.append(future)
-        for future in futures:
-            yield from future.result()
-    except BaseException:  # Ctrl-C or an error downstream: stop the workers now
-        _stop(pool)
-        raise
-    pool.shutdown()
+    """Every replication's output (KPIs, weekly counts, per-child columns), in order."""
+    work = run_one if keep_children else run_one_without_children
+    return map_replications(work, model, replications, seed, jobs, on_done)
+
+
+def run_one_without_children(model: Model, replication: int, seed: int) -> ReplicationOutput:
+    """`run_one` without the per-child columns (for callers that only need summaries)."""
+    return run_one(model, replication, seed, keep_children=False)
 
 
 def _ignore_interrupts() -> None:

@@ -32,6 +32,7 @@ class RawResults:
     dna: np.ndarray
     workshops: np.ndarray
     outsourced: np.ndarray
+    step_days: np.ndarray  # (appointments, children): day each appointment was attended
     hours_available: np.ndarray
     hours_used: np.ndarray
     outsourced_cost_gbp: float
