@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from nd_sim import compare as compare_mod
@@ -195,3 +196,78 @@ def _write_report(folder: Path) -> None:
         raise _fail(exc) from None
     note = " (replacing the previous report, built from the same results)" if existed else ""
     console.print(f"report: [bold]{path}[/]{note}")
+
+
+@app.command()
+def families(
+    scenario: Path = typer.Argument(None, help="Scenario TOML (default: the shipped Lancashire)."),
+    waiting_list: Path = typer.Option(..., "--waiting-list", "-l", help="Today's list (CSV)."),
+    as_of: str = typer.Option(..., "--as-of", help="The list's date, YYYY-MM-DD."),
+    replications: int = typer.Option(
+        None, "--replications", "-n", min=1, help="Default: the scenario's."
+    ),
+    seed: int = typer.Option(None, "--seed", "-s", min=0, help="Default: the scenario's."),
+    out: Path = typer.Option(None, "--out", "-o", help="Folder (default: results/<time>)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes to run replications on."),
+    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out folder."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse the list if any row is bad."),
+    previous: Path = typer.Option(
+        None, "--previous", help="An earlier projections.csv, to show whose window moved."
+    ),
+    contact: str = typer.Option(
+        None, "--contact", help="Phone number or email families should use (in every letter)."
+    ),
+    service_name: str = typer.Option(None, "--service-name", help="Signs the letters."),
+) -> None:
+    """Project when each child on today's list will be seen, and write letters for families."""
+    from nd_sim.families.run import CONTACT_PLACEHOLDER, SERVICE_NAME, families_to_folder
+
+    if contact is None:
+        err_console.print(
+            f"note: no --contact given; letters say {escape(CONTACT_PLACEHOLDER)} for a mail merge"
+        )
+    path = scenario or default_scenario()
+    try:
+        when = _parse_date(as_of)
+        sc = load_scenario(path)
+        reps = replications or sc.run.replications
+        base_seed = sc.run.seed if seed is None else seed
+        dest = out or default_run_dir(Path("results"), f"families-{sc.name}")
+        check_destination(dest, force)
+        if previous is not None and not previous.exists():
+            raise ScenarioError(str(previous), [Problem("--previous", str(previous), "must exist")])
+        result = _with_progress(
+            reps,
+            lambda done: families_to_folder(
+                sc,
+                waiting_list,
+                when,
+                dest,
+                reps,
+                base_seed,
+                jobs,
+                force,
+                strict,
+                previous,
+                done,
+                contact or CONTACT_PLACEHOLDER,
+                service_name or SERVICE_NAME,
+            ),
+        )
+    except ScenarioError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted: no results folder was written")
+        raise typer.Exit(130) from None
+    terminal.print_families(console, result)
+
+
+def _parse_date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ScenarioError(
+            "--as-of", [Problem("--as-of", text, "must be a date YYYY-MM-DD")]
+        ) from None

@@ -144,3 +144,40 @@ def print_comparison(console: Console, result, headline: str) -> None:
         )
     console.print(view)
     console.print(f"results: [bold]{result.out}[/] (comparison.csv, changes.md)")
+
+
+def print_families(console: Console, result) -> None:
+    """How many children were projected or set aside, and the range per district."""
+    frame = result.projections
+    console.print(
+        f"{result.rows_read:,} rows read: {len(frame):,} children projected, "
+        f"{result.rejected.line.nunique() if len(result.rejected) else 0:,} rows set aside "
+        "(see rejected_rows.csv)"
+        + (
+            f"; columns ignored: {', '.join(result.ignored_columns)}"
+            if result.ignored_columns
+            else ""
+        )
+    )
+    view = Table(
+        title="Middle estimate of the first appointment, by district (children not yet seen)"
+    )
+    for name in ("district", "children", "earliest middle date", "latest middle date"):
+        view.add_column(name, justify="right")
+    waiting = frame[frame.stage != "in_assessment"]
+    for district, group in waiting.groupby("district"):
+        known = group[~group.first_p50_after.astype(bool) & group.first_p50.notna()]
+        later = int(group.first_p50_after.astype(bool).sum())
+        latest = (
+            f"after {group.projection_end.iloc[0]}"
+            if later
+            else (str(max(known.first_p50)) if len(known) else "-")
+        )
+        view.add_row(
+            str(district),
+            f"{len(group):,}",
+            str(min(known.first_p50)) if len(known) else "-",
+            latest,
+        )
+    console.print(view)
+    console.print(f"results: [bold]{result.out}[/] (projections.csv, letters/, staff_summary.md)")
