@@ -79,7 +79,8 @@ def test_later_in_the_queue_never_earlier_median(projected: Path) -> None:
 def test_windows_after_the_horizon_say_after(tmp_path: Path) -> None:
     short = tmp_path / "short.toml"
     short.write_text(
-        f'extends = "{(SCENARIOS / "lancashire.toml").as_posix()}"\nname = "short"\nhorizon_weeks = 26\n'
+        f'extends = "{(SCENARIOS / "lancashire.toml").as_posix()}"\n'
+        'name = "short"\nhorizon_weeks = 26\n'
     )
     result, out = _families(tmp_path, scenario=short)
     assert result.exit_code == 0, result.output
@@ -91,6 +92,8 @@ def test_windows_after_the_horizon_say_after(tmp_path: Path) -> None:
     assert "or later" in letter or "at least" in letter
 
 
+HEADER = "child_id,district,referral_date,stage,pathway\n"
+ROW = "Preston,2025-01-10,waiting_first,asd\n"
 MESSY = """child_id,district,referral_date,stage,pathway,priority,notes
 A-1,Preston,2025-01-10,waiting_first,asd,routine,ok
 A-2,Atlantis,2025-01-10,waiting_first,asd,routine,unknown district
@@ -143,15 +146,15 @@ def test_messy_rows_are_set_aside_with_reasons(tmp_path: Path) -> None:
     "content, why",
     [
         (
-            "child_id,name,district,referral_date,stage,pathway\nA-1,Sam Smith,Preston,2025-01-10,waiting_first,asd\n",
+            HEADER.replace("child_id,", "child_id,name,") + "A-1,Sam Smith," + ROW,
             "personal data",
         ),
         (
-            "child_id,district,referral_date,stage,pathway\n943 476 5919,Preston,2025-01-10,waiting_first,asd\n",
+            HEADER + "943 476 5919," + ROW,
             "NHS numbers",
         ),
         (
-            "child_id,district,referral_date,stage,pathway,home\nA-1,Preston,2025-01-10,waiting_first,asd,PR1 2AB\n",
+            HEADER.replace("\n", ",home\n") + "A-1," + ROW.replace("\n", ",PR1 2AB\n"),
             "postcodes",
         ),
         ("\x00\x01\x02 not a csv", "CSV"),
@@ -195,3 +198,10 @@ def test_a_shock_the_projection_does_not_know_about_is_reported() -> None:
     result = coverage(shocked, base, dt.date(2026, 8, 1), 30, history_seed=1, projection_seed=2)
     assert result.children > 2000
     assert np.isfinite(result.first_inside)
+
+
+def test_every_column_is_documented(projected: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "families.md").read_text()
+    for name in ("projections.csv", "if_referred_today.csv", "rejected_rows.csv", "letters.csv"):
+        for column in pd.read_csv(projected / name, nrows=1).columns:
+            assert f"`{column}`" in doc, f"{name}: {column} is not in docs/families.md"
