@@ -110,35 +110,50 @@ def compare_to_folder(
 ) -> ComparisonResult:
     """Run every scenario on the same random numbers and write the comparison atomically."""
     check_comparable(models, paths)
-    entries = entries_for(models, paths)
     with RunFolder(out, force) as folder:
-        runs = tuple(
-            run_into(folder, f"scenarios/{e.slug}/", e.model, replications, seed, jobs, on_done)
-            for e in entries
-        )
-        table = comparison_table(entries, runs)
-        folder.write_csv("comparison.csv", table)
-        folder.write_text("changes.md", changes_markdown(entries))
-        folder.write_json(
-            "manifest.json",
-            {
-                "kind": "comparison",
-                "base": entries[0].slug,
-                "scenarios": [
-                    {"name": e.name, "folder": f"scenarios/{e.slug}", "file": str(p)}
-                    for e, p in zip(entries, paths, strict=True)
-                ],
-                "seed": seed,
-                "replications": replications,
-                "jobs": jobs,
-                "versions": _versions(),
-            },
-        )
+        result = compare_into(folder, models, paths, replications, seed, jobs, on_done)
     runs = tuple(
         dataclasses.replace(r, out=out / "scenarios" / e.slug)
-        for e, r in zip(entries, runs, strict=True)
+        for e, r in zip(result.entries, result.runs, strict=True)
     )
-    return ComparisonResult(out, table, entries, runs)
+    return dataclasses.replace(result, out=out, runs=runs)
+
+
+def compare_into(
+    folder: RunFolder,
+    models: list[Model],
+    paths: list[Path],
+    replications: int,
+    seed: int,
+    jobs: int = 1,
+    on_done: Callable[[int], None] | None = None,
+) -> ComparisonResult:
+    """Write a comparison into a folder under construction (others may add files)."""
+    check_comparable(models, paths)
+    entries = entries_for(models, paths)
+    runs = tuple(
+        run_into(folder, f"scenarios/{e.slug}/", e.model, replications, seed, jobs, on_done)
+        for e in entries
+    )
+    table = comparison_table(entries, runs)
+    folder.write_csv("comparison.csv", table)
+    folder.write_text("changes.md", changes_markdown(entries))
+    folder.write_json(
+        "manifest.json",
+        {
+            "kind": "comparison",
+            "base": entries[0].slug,
+            "scenarios": [
+                {"name": e.name, "folder": f"scenarios/{e.slug}", "file": str(p)}
+                for e, p in zip(entries, paths, strict=True)
+            ],
+            "seed": seed,
+            "replications": replications,
+            "jobs": jobs,
+            "versions": _versions(),
+        },
+    )
+    return ComparisonResult(folder.path(""), table, entries, runs)
 
 
 def comparison_table(entries: tuple[Entry, ...], runs: tuple[RunResult, ...]) -> pd.DataFrame:
