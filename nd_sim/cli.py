@@ -271,3 +271,6 @@ def _parse_date(text: str):
         raise ScenarioError(
             "--as-of", [Problem("--as-of", text, "must be a date YYYY-MM-DD")]
         ) from None
+
+
+from nd_sim import options_cli  # noqa: E402,F401  (registers `nd-sim options`)
