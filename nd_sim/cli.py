@@ -274,3 +274,69 @@ def _parse_date(text: str):
 
 
 from nd_sim import options_cli  # noqa: E402,F401  (registers `nd-sim options`)
+
+
+@app.command()
+def size(
+    scenario: Path = typer.Argument(None, help="Scenario TOML (default: the shipped Lancashire)."),
+    target: str = typer.Option(
+        ..., "--target", "-t", help='e.g. "first_within_13w_pct >= 90" (see docs/sizing.md).'
+    ),
+    by: str = typer.Option(..., "--by", help="Date the target must hold by, YYYY-MM-DD."),
+    lever: str = typer.Option(
+        ...,
+        "--lever",
+        "-l",
+        help='Professions "a,b" (extra WTE, fixed mix), outsourced_per_month, workshop_uptake '
+        "or funding_gbp[:a,b].",
+    ),
+    each: bool = typer.Option(False, "--each", help="Size each listed profession on its own."),
+    confidence: float = typer.Option(
+        0.8, "--confidence", help="Share of replications that must meet the target."
+    ),
+    replications: int = typer.Option(
+        None, "--replications", "-n", min=1, help="Per lever value (default: scenario's)."
+    ),
+    seed: int = typer.Option(None, "--seed", "-s", min=0, help="Base seed (default: scenario's)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes to run replications on."),
+    out: Path = typer.Option(None, "--out", "-o", help="Results folder (default: results/<time>)."),
+    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out folder."),
+    cap: float = typer.Option(None, "--cap", help="Most of the lever to try (default per lever)."),
+    step: float = typer.Option(None, "--step", help="Grid step of the lever (default per lever)."),
+    area: str = typer.Option("county", "--area", help="county, a district or a team."),
+    lag: float = typer.Option(
+        None, "--recruitment-lag-weeks", min=0, help="Default: the scenario's funding's, else 12."
+    ),
+    ramp: float = typer.Option(0.0, "--ramp-up-weeks", min=0, help="Weeks to full productivity."),
+    price: float = typer.Option(
+        1500.0, "--price-gbp-each", min=0, help="Price of an outsourced assessment."
+    ),
+) -> None:
+    """Find the smallest lever value that meets a target by a date (on the simulation)."""
+    from nd_sim.sizing import terminal as size_terminal
+    from nd_sim.sizing.run import expected_replications, prepare, size_to_folder
+
+    path = scenario or default_scenario()
+    try:
+        sc = load_scenario(path)
+        request = prepare(
+            sc, target, by, lever, each=each, cap=cap, step=step, lag_weeks=lag,
+            ramp_weeks=ramp, price_gbp_each=price, area=area, confidence=confidence,
+            replications=replications, seed=seed, jobs=jobs,
+        )  # fmt: skip
+        dest = out or default_run_dir(Path("results"), f"size-{sc.name}")
+        check_destination(dest, force)
+    except ScenarioError as exc:
+        raise _fail(exc) from None
+    size_terminal.print_request(console, request)
+    try:
+        result = _with_progress(
+            expected_replications(request),
+            lambda done: size_to_folder(request, dest, force, done),
+        )
+    except ScenarioError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted: no results folder was written")
+        raise typer.Exit(130) from None
+    size_terminal.print_size(console, result, request)
