@@ -265,6 +265,8 @@ def ranking_table(result: ComparisonResult, options: list[Option]) -> pd.DataFra
         kind="stable",
     ).drop(columns="helps")
     frame.insert(0, "rank", range(1, len(frame) + 1))
+    by_children = frame.extra_seen_within_13w.rank(ascending=False, method="min")
+    frame.insert(1, "rank_by_children_within_13w", by_children.astype(int))
     return frame.reset_index(drop=True)
 
 
