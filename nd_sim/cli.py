@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from nd_sim import compare as compare_mod
 from nd_sim import kpis, terminal
+from nd_sim.cli_options import Force, Jobs, Out, Replications, Seed
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.model import compile_model
 from nd_sim.output import check_destination, default_run_dir
@@ -74,13 +75,11 @@ def schema() -> None:
 @app.command()
 def run(
     scenario: Path = typer.Argument(None, help="Scenario TOML (default: the shipped Lancashire)."),
-    replications: int = typer.Option(
-        None, "--replications", "-n", min=1, help="Default: scenario's."
-    ),
-    seed: int = typer.Option(None, "--seed", "-s", min=0, help="Base seed (default: scenario's)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Results folder (default: results/<time>)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes to run replications on."),
-    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out folder."),
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = None,
+    jobs: Jobs = 1,
+    force: Force = False,
     report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
 ) -> None:
     """Run replications of a scenario and write a results folder."""
@@ -128,13 +127,11 @@ def _with_progress(total: int, work: Callable[[Callable[[int], None]], T]) -> T:
 @app.command()
 def compare(
     scenarios: list[Path] = typer.Argument(..., help="The base scenario first, then the options."),
-    replications: int = typer.Option(
-        None, "--replications", "-n", min=1, help="Default: the base scenario's."
-    ),
-    seed: int = typer.Option(None, "--seed", "-s", min=0, help="Default: the base scenario's."),
-    out: Path = typer.Option(None, "--out", "-o", help="Folder (default: results/<time>)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes to run replications on."),
-    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out folder."),
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = None,
+    jobs: Jobs = 1,
+    force: Force = False,
     headline: str = typer.Option(
         compare_mod.HEADLINE, "--headline", help="County KPI to rank the options on."
     ),
@@ -203,13 +200,11 @@ def families(
     scenario: Path = typer.Argument(None, help="Scenario TOML (default: the shipped Lancashire)."),
     waiting_list: Path = typer.Option(..., "--waiting-list", "-l", help="Today's list (CSV)."),
     as_of: str = typer.Option(..., "--as-of", help="The list's date, YYYY-MM-DD."),
-    replications: int = typer.Option(
-        None, "--replications", "-n", min=1, help="Default: the scenario's."
-    ),
-    seed: int = typer.Option(None, "--seed", "-s", min=0, help="Default: the scenario's."),
-    out: Path = typer.Option(None, "--out", "-o", help="Folder (default: results/<time>)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes to run replications on."),
-    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out folder."),
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = None,
+    jobs: Jobs = 1,
+    force: Force = False,
     strict: bool = typer.Option(False, "--strict", help="Refuse the list if any row is bad."),
     previous: Path = typer.Option(
         None, "--previous", help="An earlier projections.csv, to show whose window moved."
@@ -294,13 +289,11 @@ def size(
     confidence: float = typer.Option(
         0.8, "--confidence", help="Share of replications that must meet the target."
     ),
-    replications: int = typer.Option(
-        None, "--replications", "-n", min=1, help="Per lever value (default: scenario's)."
-    ),
-    seed: int = typer.Option(None, "--seed", "-s", min=0, help="Base seed (default: scenario's)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes to run replications on."),
-    out: Path = typer.Option(None, "--out", "-o", help="Results folder (default: results/<time>)."),
-    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out folder."),
+    replications: Replications = None,
+    seed: Seed = None,
+    jobs: Jobs = 1,
+    out: Out = None,
+    force: Force = False,
     cap: float = typer.Option(None, "--cap", help="Most of the lever to try (default per lever)."),
     step: float = typer.Option(None, "--step", help="Grid step of the lever (default per lever)."),
     area: str = typer.Option("county", "--area", help="county, a district or a team."),

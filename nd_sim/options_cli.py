@@ -18,6 +18,7 @@ from nd_sim.cli import (
     default_scenario,
     err_console,
 )
+from nd_sim.cli_options import Force, Jobs, Out, Replications, Seed
 from nd_sim.errors import ScenarioError
 from nd_sim.options import Settings, build_options, custom_option, options_to_folder
 from nd_sim.scenario import load_scenario
@@ -35,11 +36,11 @@ def options(
     price_gbp_each: float = typer.Option(
         1500.0, "--price-gbp-each", min=0, help="Outsourced assessment."
     ),
-    replications: int = typer.Option(None, "--replications", "-n", min=1),
-    seed: int = typer.Option(None, "--seed", "-s", min=0),
-    out: Path = typer.Option(None, "--out", "-o", help="Folder (default: results/<time>)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1),
-    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out folder."),
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = None,
+    jobs: Jobs = 1,
+    force: Force = False,
     option: list[Path] = typer.Option(
         None, "--option", help="Your own option: a scenario file extending the base (repeatable)."
     ),
