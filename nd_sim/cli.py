@@ -97,31 +97,35 @@ def run(
         f"[bold]{sc.name}[/]: {reps} replications x {sc.horizon_weeks} weeks from "
         f"{sc.start_date}, seed {base_seed}, {jobs} process{'es' if jobs > 1 else ''}"
     )
-    try:
-        result = _with_progress(
-            reps, lambda done: run_to_folder(model, dest, reps, base_seed, jobs, force, done)
-        )
-    except ScenarioError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt:
-        err_console.print("interrupted: no results folder was written")
-        raise typer.Exit(130) from None
+    result = _with_progress(
+        reps, lambda done: run_to_folder(model, dest, reps, base_seed, jobs, force, done)
+    )
     terminal.print_run(console, result, sc)
     if report:
         _write_report(result.out)
 
 
 def _with_progress(total: int, work: Callable[[Callable[[int], None]], T]) -> T:
-    """Run `work(on_done)` under a progress bar of `total` replications, with an ETA."""
+    """Run `work(on_done)` under a progress bar of `total` replications, with an ETA.
+
+    Bad input found on the way exits 2; Ctrl-C exits 130; either way the results folder
+    under construction is removed by its writer, so nothing half-written is left.
+    """
     columns = (
         TextColumn("replications"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task("run", total=total)
-        return work(lambda n: progress.advance(task, n))
+    try:
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            task = progress.add_task("run", total=total)
+            return work(lambda n: progress.advance(task, n))
+    except ScenarioError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted: no results folder was written")
+        raise typer.Exit(130) from None
 
 
 @app.command()
@@ -155,18 +159,12 @@ def compare(
         f"[bold]{len(models)} scenarios[/] (base: {base.name}), {reps} replications each on "
         f"common random numbers, seed {base_seed}"
     )
-    try:
-        result = _with_progress(
-            reps * len(models),
-            lambda done: compare_mod.compare_to_folder(
-                models, scenarios, dest, reps, base_seed, jobs, force, done
-            ),
-        )
-    except ScenarioError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt:
-        err_console.print("interrupted: no results folder was written")
-        raise typer.Exit(130) from None
+    result = _with_progress(
+        reps * len(models),
+        lambda done: compare_mod.compare_to_folder(
+            models, scenarios, dest, reps, base_seed, jobs, force, done
+        ),
+    )
     terminal.print_comparison(console, result, headline)
     if report:
         _write_report(result.out)
@@ -251,9 +249,6 @@ def families(
         )
     except ScenarioError as exc:
         raise _fail(exc) from None
-    except KeyboardInterrupt:
-        err_console.print("interrupted: no results folder was written")
-        raise typer.Exit(130) from None
     terminal.print_families(console, result)
 
 
@@ -329,7 +324,4 @@ def size(
         )
     except ScenarioError as exc:
         raise _fail(exc) from None
-    except KeyboardInterrupt:
-        err_console.print("interrupted: no results folder was written")
-        raise typer.Exit(130) from None
     size_terminal.print_size(console, result, request)

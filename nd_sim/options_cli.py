@@ -16,7 +16,6 @@ from nd_sim.cli import (
     console,
     default_run_dir,
     default_scenario,
-    err_console,
 )
 from nd_sim.cli_options import Force, Jobs, Out, Replications, Seed
 from nd_sim.errors import ScenarioError
@@ -72,9 +71,6 @@ def options(
         )
     except ScenarioError as exc:
         raise _fail(exc) from None
-    except KeyboardInterrupt:
-        err_console.print("interrupted: no results folder was written")
-        raise typer.Exit(130) from None
     _print(ranked, settings, refused, dest)
 
 
