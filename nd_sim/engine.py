@@ -10,6 +10,7 @@ appointments (2.5, mid-week), workshops (3.5); weeks start on the weekday of the
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import deque
@@ -104,10 +105,10 @@ class _Simulation:
         self.reref_heap: list[list] = [[] for _ in range(t_count)]
         self.triage_q: list[deque] = [deque() for _ in range(t_count)]
         self.more_heap: list[list] = [[] for _ in range(t_count)]
-        self.staging: list[list] = [[] for _ in range(t_count)]
+        self.staging: list[deque] = [deque() for _ in range(t_count)]
         self.new_q = [[[] for _ in range(n_class)] for _ in range(t_count)]
         self.credit = [[0.0] * n_class for _ in range(t_count)]
-        self.follow_q = [[[] for _ in range(n_steps)] for _ in range(t_count)]
+        self.follow_q = [[deque() for _ in range(n_steps)] for _ in range(t_count)]
         self.ws_q = [[deque() for _ in self.workshops] for _ in range(t_count)]
         cap = model.capacity
         self.avail = np.transpose(cap.hours, (0, 2, 1)).tolist()  # [team][week][prof]
@@ -146,7 +147,7 @@ class _Simulation:
                     self._sign_up(i, team)
                     heapq.heappush(self.new_q[team][self.prio[i]], (self.ref_t[i], i))
                 else:
-                    heapq.heappush(self.follow_q[team][step], (0.0, i))
+                    _push_sorted(self.follow_q[team][step], (0.0, i))
 
     def _at_risk(self) -> list[tuple[float, int]]:
         """Withdrawal times of every child who can leave unseen within the horizon."""
@@ -225,7 +226,7 @@ class _Simulation:
         self.tri_t[i] = t
         if self.tri_res[i] < 0:
             self.tri_res[i] = 0
-        heapq.heappush(self.staging[team], (t + self.lead_days, i))
+        _push_sorted(self.staging[team], (t + self.lead_days, i))
         self._sign_up(i, team)
 
     def _sign_up(self, i: int, team: int) -> None:
@@ -311,7 +312,7 @@ class _Simulation:
                 self.accept(i, self.ref_t[i])
         staging, new_q, prio, ref_t = self.staging[team], self.new_q[team], self.prio, self.ref_t
         while staging and staging[0][0] <= now:
-            i = heapq.heappop(staging)[1]
+            i = staging.popleft()[1]
             heapq.heappush(new_q[prio[i]], (ref_t[i], i))
         used = self.used[team][week]
         left = [a - u for a, u in zip(self.avail[team][week], used, strict=True)]
@@ -337,7 +338,7 @@ class _Simulation:
             room = _room(left, self.model.step_hours[step])
             taken = []
             while heap and room > 0 and heap[0][0] <= now:
-                taken.append(heapq.heappop(heap)[1])
+                taken.append(heap.popleft()[1])
                 room -= 1
             if taken:
                 _spend(left, self.model.step_hours[step], len(taken))
@@ -434,9 +435,9 @@ class _Simulation:
                     self.wd_t[i] += APPOINTMENT_DAY
                     if self.wd_t[i] < self.model.days:
                         heapq.heappush(self.wd_heap, (self.wd_t[i], i))
-                    heapq.heappush(self.staging[team], (t + self.lead_days, i))
+                    _push_sorted(self.staging[team], (t + self.lead_days, i))
                 else:
-                    heapq.heappush(self.follow_q[team][step], (t, i))
+                    _push_sorted(self.follow_q[team][step], (t, i))
                 continue
             if step == 0:
                 first_t[i] = t
@@ -444,7 +445,7 @@ class _Simulation:
             if last:
                 self.complete(i, t)
             else:
-                heapq.heappush(next_heap, (ready, i))
+                _push_sorted(next_heap, (ready, i))
 
     def complete(self, i: int, t: float) -> None:
         """The last appointment gives the outcome."""
@@ -489,7 +490,7 @@ class _Simulation:
         for team in teams:  # children accepted long enough ago are on the list
             staging, new_q = self.staging[team], self.new_q[team]
             while staging and staging[0][0] <= now:
-                i = heapq.heappop(staging)[1]
+                i = staging.popleft()[1]
                 heapq.heappush(new_q[self.prio[i]], (self.ref_t[i], i))
         for _ in range(block.per_week[week]):
             i = self._pop_for_block(teams, allowed, now)
@@ -637,6 +638,18 @@ class _Simulation:
             appointments=self.appointments,
             starting_ids=self.cohort.starting_ids,
         )
+
+
+def _push_sorted(queue: deque, item: tuple[float, int]) -> None:
+    """Keep a queue sorted by (ready time, child), as a heap would pop it.
+
+    Children become ready in time order almost always, so this is an append; the rare
+    entry that belongs earlier is inserted in place. Pops are then O(1) from the left.
+    """
+    if not queue or item >= queue[-1]:
+        queue.append(item)
+    else:
+        queue.insert(bisect.bisect_right(queue, item), item)
 
 
 def _room(left: list[float], need: tuple[tuple[int, float], ...]) -> int:
