@@ -11,6 +11,7 @@ appointments (2.5, mid-week), workshops (3.5); weeks start on the weekday of the
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
 import math
 from collections import deque
@@ -33,13 +34,25 @@ NAN = math.nan
 
 
 def run_replication(model: Model, replication: int, seed: int) -> RawResults:
-    """Simulate one replication and return its compact per-child and per-week arrays."""
-    sim = _Simulation(model, replication, seed)
-    env = simpy.Environment()
-    sim.start(env)
-    env.run(until=model.days)
-    sim.finish()
-    return sim.results(replication)
+    """Simulate one replication and return its compact per-child and per-week arrays.
+
+    The cyclic garbage collector is paused meanwhile (and restored after): the state is
+    flat lists and tuples without reference cycles, and the collections that its many
+    small allocations trigger would otherwise scan all of it again and again (10-15% of
+    the time, measured).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        sim = _Simulation(model, replication, seed)
+        env = simpy.Environment()
+        sim.start(env)
+        env.run(until=model.days)
+        sim.finish()
+        return sim.results(replication)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Simulation:
