@@ -2,8 +2,9 @@
 
 SimPy schedules what really happens in a service: triage panels, the weekly clinic
 diary, outsourced assessments, workshop sessions. Children are rows in plain lists;
-queues are heaps of (key, child) with children who have left skipped lazily when they
-reach the front. Times are in days from the scenario's start date; week w is
+queues are ordered by (key, child) (heaps, or sorted deques where children become ready
+in time order) with children who have left skipped lazily when they reach the front.
+Times are in days from the scenario's start date; week w is
 [7w, 7w + 7). Within a week: panel (day 0.0), outsourcing (0.1), booking (0.2),
 appointments (2.5, mid-week), workshops (3.5); weeks start on the weekday of the start date.
 """
