@@ -43,7 +43,7 @@ class StartingChildren:
 def read_starting_csv(path: str | Path, scenario: Scenario) -> StartingChildren:
     """Read and check a snapshot CSV; raise `ScenarioError` naming each bad row and column."""
     path = Path(path)
-    frame = _read_frame(path)
+    frame = read_list_csv(path, "starting_list.csv")
     problems = _check_columns(frame, path)
     if problems:
         raise ScenarioError(str(path), problems)
@@ -57,16 +57,17 @@ def read_starting_csv(path: str | Path, scenario: Scenario) -> StartingChildren:
     return rows
 
 
-def _read_frame(path: Path) -> pd.DataFrame:
+def read_list_csv(path: Path, option: str) -> pd.DataFrame:
+    """A waiting-list CSV as text columns, or `ScenarioError` naming the option it came from."""
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except FileNotFoundError:
-        raise ScenarioError(
-            str(path), [Problem("starting_list.csv", str(path), "file must exist")]
-        ) from None
+        raise ScenarioError(str(path), [Problem(option, str(path), "file must exist")]) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         rule = f"must be a readable CSV file ({type(exc).__name__}: {exc})"
-        raise ScenarioError(str(path), [Problem("starting_list.csv", str(path), rule)]) from None
+        raise ScenarioError(str(path), [Problem(option, str(path), rule)]) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
 
 def _check_columns(frame: pd.DataFrame, path: Path) -> list[Problem]:
@@ -124,35 +125,47 @@ def _row_problems(
     start: dt.date,
     seen: set[str],
 ) -> list[Problem]:
-    out = []
+    latest = start - dt.timedelta(days=1)
+    rule = f"must be before the scenario start_date {start}"
+    return [
+        Problem(f"line {line}, column {column}", row.get(column, ""), why)
+        for column, why in row_reasons(row, districts, classes, steps, latest, rule, seen)
+    ]
 
-    def bad(column: str, rule: str) -> None:
-        out.append(Problem(f"line {line}, column {column}", row.get(column, ""), rule))
 
-    for column in REQUIRED:
-        if not str(row.get(column, "")).strip():
-            bad(column, "must not be empty")
+def row_reasons(
+    row: dict[str, str],
+    districts: list[str] | set[str],
+    classes: list[str],
+    steps: list[str],
+    latest: dt.date,
+    too_late: str,
+    seen: set[str],
+) -> list[tuple[str, str]]:
+    """(column, rule) for everything wrong with one list row; shared by every list reader.
+
+    `latest` is the last referral date allowed; `too_late` says why a later one is wrong.
+    """
+    value = {k: str(row.get(k, "") or "").strip() for k in (*REQUIRED, *OPTIONAL)}
+    out = [(column, "missing value") for column in REQUIRED if not value[column]]
     if out:
         return out
-    if row["child_id"] in seen:
-        bad("child_id", "duplicate id")
-    if row["district"] not in districts:
-        bad("district", f"unknown district; known: {', '.join(districts)}")
+    if value["child_id"] in seen:
+        out.append(("child_id", "duplicate id (an earlier row has it)"))
+    if value["district"] not in districts:
+        out.append(("district", f"unknown district; known: {', '.join(sorted(districts))}"))
     try:
-        when = dt.date.fromisoformat(row["referral_date"])
-        if when >= start:
-            bad("referral_date", f"must be before the scenario start_date {start}")
+        if dt.date.fromisoformat(value["referral_date"]) > latest:
+            out.append(("referral_date", too_late))
     except ValueError:
-        bad("referral_date", "must be a date YYYY-MM-DD")
-    if row["stage"] not in STAGES:
-        bad("stage", f"must be one of {', '.join(STAGES)}")
-    if row["pathway"] not in PATHWAYS:
-        bad("pathway", f"must be one of {', '.join(PATHWAYS)}")
-    if row.get("priority") and row["priority"] not in classes:
-        bad("priority", f"must be one of {', '.join(classes)}")
-    nxt = row.get("next_appointment")
-    if nxt and nxt not in steps[1:]:
-        bad("next_appointment", f"must be one of {', '.join(steps[1:])}")
+        out.append(("referral_date", "must be a date YYYY-MM-DD"))
+    for column, allowed in (("stage", STAGES), ("pathway", PATHWAYS)):
+        if value[column] not in allowed:
+            out.append((column, f"must be one of {', '.join(allowed)}"))
+    if value["priority"] and value["priority"] not in classes:
+        out.append(("priority", f"must be one of {', '.join(classes)}"))
+    if value["next_appointment"] and value["next_appointment"] not in steps[1:]:
+        out.append(("next_appointment", f"must be one of {', '.join(steps[1:])}"))
     return out
 
 

@@ -109,7 +109,6 @@ def compare_to_folder(
     on_done: Callable[[int], None] | None = None,
 ) -> ComparisonResult:
     """Run every scenario on the same random numbers and write the comparison atomically."""
-    check_comparable(models, paths)
     with RunFolder(out, force) as folder:
         result = compare_into(folder, models, paths, replications, seed, jobs, on_done)
     runs = tuple(

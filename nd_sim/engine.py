@@ -79,7 +79,6 @@ class _Simulation:
         self.u_out = cohort.u_outcome.tolist()
         self.u_reref = cohort.u_rereferral.tolist()
         self.reref_delay = cohort.rereferral_delay_days.tolist()
-        self.ws_u = cohort.workshop_u.T.tolist()
         self.ws_met = cohort.workshop_met_u.T.tolist()
         self.dna_left = cohort.dna_counts.T.tolist()
         self.start_stage = cohort.start_stage.tolist()
@@ -127,7 +126,6 @@ class _Simulation:
         cap = model.capacity
         self.avail = np.transpose(cap.hours, (0, 2, 1)).tolist()  # [team][week][prof]
         self.used = np.zeros_like(np.transpose(cap.hours, (0, 2, 1))).tolist()
-        self.outsourced_count = 0
         self.appointments = 0
         uptake = np.array([w.uptake for w in self.workshops])
         bits = 1 << np.arange(len(self.workshops))
@@ -513,7 +511,6 @@ class _Simulation:
             t = now + APPOINTMENT_DAY
             self.first_t[i] = t
             self.outsourced[i] = True
-            self.outsourced_count += 1
             self.outsourced_cost_gbp += block.price_gbp_each
             self.complete(i, t + 7.0 * block.weeks_to_outcome)
 
@@ -580,9 +577,8 @@ class _Simulation:
         self.u_out.append(pool["u_outcome"][k])
         self.u_reref.append(pool["u_rereferral"][k])
         self.reref_delay.append(pool["rereferral_delay_days"][k])
-        for dest, src in ((self.ws_u, "workshop_u"), (self.ws_met, "workshop_met_u")):
-            for col, values in enumerate(dest):
-                values.append(pool[src][k][col])
+        for col, values in enumerate(self.ws_met):
+            values.append(pool["workshop_met_u"][k][col])
         self.ws_wanted.append(
             sum(1 << c for c, w in enumerate(self.workshops) if pool["workshop_u"][k][c] < w.uptake)
         )
@@ -646,7 +642,7 @@ class _Simulation:
             workshops=f(self.ws_mask, np.int16),
             outsourced=f(self.outsourced, bool),
             step_days=f(self.step_t, float).reshape(len(self.step_t), -1),
-            hours_available=np.transpose(f(self.avail, float), (0, 2, 1)),
+            hours_available=self.model.capacity.hours,  # the schedule: no randomness
             hours_used=np.transpose(f(self.used, float), (0, 2, 1)),
             outsourced_cost_gbp=self.outsourced_cost_gbp,
             appointments=self.appointments,

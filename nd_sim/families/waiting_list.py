@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nd_sim.backlog import OPTIONAL, PATHWAYS, REQUIRED, STAGES
+from nd_sim.backlog import OPTIONAL, REQUIRED, read_list_csv, row_reasons
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario.models import Scenario
 
@@ -62,16 +62,7 @@ def read_family_list(path: Path, scenario: Scenario, as_of: dt.date, strict: boo
 
 
 def _read(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except FileNotFoundError:
-        raise ScenarioError(
-            str(path), [Problem("--waiting-list", str(path), "must exist")]
-        ) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        rule = f"must be a readable CSV file ({type(exc).__name__})"
-        raise ScenarioError(str(path), [Problem("--waiting-list", str(path), rule)]) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = read_list_csv(path, "--waiting-list")
     if len(frame.columns) < 2:
         rule = "must be a CSV file with a header row and comma-separated columns"
         raise ScenarioError(str(path), [Problem("--waiting-list", str(path), rule)])
@@ -123,7 +114,8 @@ def _check_rows(
     good, bad = [], []
     for i, row in enumerate(frame.to_dict("records")):
         line = i + 2  # line 1 is the header
-        reasons = _row_reasons(row, districts, classes, steps, as_of, seen)
+        too_late = f"in the future (after --as-of {as_of})"
+        reasons = row_reasons(row, districts, classes, steps, as_of, too_late, seen)
         seen.add(str(row.get("child_id", "")).strip())
         if reasons:
             bad += [
@@ -136,41 +128,3 @@ def _check_rows(
     accepted = pd.DataFrame(good, columns=[*REQUIRED, *OPTIONAL, "line"])
     rejected = pd.DataFrame(bad, columns=REJECTED_COLUMNS)
     return accepted, rejected
-
-
-def _row_reasons(
-    row: dict,
-    districts: set[str],
-    classes: list[str],
-    steps: list[str],
-    as_of: dt.date,
-    seen: set[str],
-) -> list[tuple[str, str]]:
-    out = []
-    for column in REQUIRED:
-        if not str(row.get(column, "")).strip():
-            out.append((column, "missing value"))
-    if out:
-        return out
-    child, district = row["child_id"].strip(), row["district"].strip()
-    if child in seen:
-        out.append(("child_id", "duplicate id (an earlier row has it)"))
-    if district not in districts:
-        out.append(("district", f"unknown district; known: {', '.join(sorted(districts))}"))
-    try:
-        when = dt.date.fromisoformat(row["referral_date"].strip())
-        if when > as_of:
-            out.append(("referral_date", f"in the future (after --as-of {as_of})"))
-    except ValueError:
-        out.append(("referral_date", "not a date YYYY-MM-DD"))
-    if row["stage"].strip() not in STAGES:
-        out.append(("stage", f"must be one of {', '.join(STAGES)}"))
-    if row["pathway"].strip() not in PATHWAYS:
-        out.append(("pathway", f"must be one of {', '.join(PATHWAYS)}"))
-    priority = str(row.get("priority", "")).strip()
-    if priority and priority not in classes:
-        out.append(("priority", f"must be one of {', '.join(classes)}"))
-    nxt = str(row.get("next_appointment", "")).strip()
-    if nxt and nxt not in steps[1:]:
-        out.append(("next_appointment", f"must be one of {', '.join(steps[1:])}"))
-    return out
