@@ -28,20 +28,42 @@ MAX_EXTENDS_DEPTH = 8
 def load_scenario(path: str | Path) -> Scenario:
     """Load, merge, validate and return a scenario, or raise `ScenarioError` with every problem."""
     path = Path(path)
+    raw, notes = read_raw(path)
+    return validate_raw(raw, notes, str(path))
+
+
+def read_raw(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The merged raw dict (after `extends`) with notes lifted out, and those notes.
+
+    Split from `validate_raw` so that a sweep can change the merged dict before validating
+    it exactly as a file would be. The starting list's path is made absolute here, where the
+    file's folder is known. Raises `ScenarioError` only if a file cannot be read.
+    """
     raw = _read_with_extends(path, depth=0)
     notes: dict[str, str] = {}
-    raw = _lift_notes(raw, "", notes)
+    raw = lift_notes(raw, "", notes)
+    _resolve_paths(raw, path.parent)
+    return raw, notes
+
+
+def validate_raw(raw: dict[str, Any], notes: dict[str, str], source: str) -> Scenario:
+    """Validate a raw dict as a scenario file would be; `source` names it in the error.
+
+    Neither argument is changed. Raises `ScenarioError` listing every problem: the top-level
+    `[notes]` table, the structural (pydantic) checks and the cross-checks.
+    """
+    raw = dict(raw)
+    notes = dict(notes)
     explicit = raw.pop("notes", {})
     problems = []
     if isinstance(explicit, dict) and all(isinstance(v, str) for v in explicit.values()):
         notes.update({str(k): v for k, v in explicit.items()})  # [notes] "dotted.path" = "..."
     else:
         problems.append(Problem("notes", explicit, 'must be a table of "dotted.path" = "note"'))
-    _resolve_paths(raw, path.parent)
     problems += _structural_problems(raw)
     problems += cross_checks(raw)
     if problems:
-        raise ScenarioError(str(path), problems)
+        raise ScenarioError(source, problems)
     scenario = Scenario.model_validate(raw)
     return scenario.model_copy(update={"notes": notes})
 
@@ -99,14 +121,15 @@ def _is_note(value: Any) -> bool:
     return isinstance(value, dict) and set(value) in NOTE_KEYS
 
 
-def _lift_notes(node: Any, path: str, notes: dict[str, str]) -> Any:
+def lift_notes(node: Any, path: str, notes: dict[str, str]) -> Any:
+    """`node` with every `{ value, note }` replaced by its value; notes go to `notes` by path."""
     if _is_note(node):
         notes[path] = str(node.get("note", node.get("source")))
         return node["value"]
     if isinstance(node, dict):
-        return {k: _lift_notes(v, f"{path}.{k}" if path else k, notes) for k, v in node.items()}
+        return {k: lift_notes(v, f"{path}.{k}" if path else k, notes) for k, v in node.items()}
     if isinstance(node, list):
-        return [_lift_notes(v, f"{path}[{i}]", notes) for i, v in enumerate(node)]
+        return [lift_notes(v, f"{path}[{i}]", notes) for i, v in enumerate(node)]
     return node
 
 
