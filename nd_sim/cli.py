@@ -18,10 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from nd_sim import compare as compare_mod
 from nd_sim import kpis, terminal
-from nd_sim.cli_options import Force, Jobs, Out, Replications, Seed
+from nd_sim.cli_options import Dask, Force, Jobs, Out, Replications, Resume, Seed
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.model import compile_model
-from nd_sim.output import check_destination, default_run_dir
+from nd_sim.output import check_destination, default_run_dir, staging_dir
 from nd_sim.runner import run_to_folder
 from nd_sim.scenario import Scenario, load_scenario
 
@@ -80,36 +80,63 @@ def run(
     out: Out = None,
     jobs: Jobs = 1,
     force: Force = False,
+    dask: Dask = None,
+    resume: Resume = False,
     report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
 ) -> None:
-    """Run replications of a scenario and write a results folder."""
+    """Run replications of a scenario and write a results folder.
+
+    Per-child and weekly rows stream to Parquet as replications finish, so memory stays flat;
+    an interrupted run is kept aside and `--resume` finishes it.
+    """
     path = scenario or default_scenario()
     try:
         model = compile_model(load_scenario(path))
         sc = model.scenario
         reps = replications or sc.run.replications
         base_seed = sc.run.seed if seed is None else seed
-        dest = out or default_run_dir(Path("results"), sc.name)
+        dest = out or _latest_or_new_run_dir(sc.name, resume)
         check_destination(dest, force)
     except ScenarioError as exc:
         raise _fail(exc) from None
     console.print(
         f"[bold]{sc.name}[/]: {reps} replications x {sc.horizon_weeks} weeks from "
-        f"{sc.start_date}, seed {base_seed}, {jobs} process{'es' if jobs > 1 else ''}"
+        f"{sc.start_date}, seed {base_seed}, {_where(jobs, dask)}"
     )
     result = _with_progress(
-        reps, lambda done: run_to_folder(model, dest, reps, base_seed, jobs, force, done)
+        reps,
+        lambda done: run_to_folder(
+            model, dest, reps, base_seed, jobs, force, done, dask=dask, resume=resume
+        ),
+        staged=staging_dir(dest),
     )
     terminal.print_run(console, result, sc)
     if report:
         _write_report(result.out)
 
 
-def _with_progress(total: int, work: Callable[[Callable[[int], None]], T]) -> T:
+def _where(jobs: int, dask: str | None) -> str:
+    if dask:
+        return f"Dask ({dask})"
+    return f"{jobs} process{'es' if jobs > 1 else ''}"
+
+
+def _latest_or_new_run_dir(name: str, resume: bool) -> Path:
+    """A new timestamped folder; with --resume and no --out, the last interrupted run's."""
+    if resume:
+        staged = sorted(Path("results").glob(".*.partial"), key=lambda p: p.stat().st_mtime)
+        if staged:
+            return staged[-1].with_name(staged[-1].name[1 : -len(".partial")])
+    return default_run_dir(Path("results"), name)
+
+
+def _with_progress(
+    total: int, work: Callable[[Callable[[int], None]], T], staged: Path | None = None
+) -> T:
     """Run `work(on_done)` under a progress bar of `total` replications, with an ETA.
 
-    Bad input found on the way exits 2; Ctrl-C exits 130; either way the results folder
-    under construction is removed by its writer, so nothing half-written is left.
+    Bad input found on the way exits 2; Ctrl-C exits 130; either way no results folder is
+    written. A resumable run keeps its completed work in `staged` for `--resume`.
     """
     columns = (
         TextColumn("replications"),
@@ -125,6 +152,13 @@ def _with_progress(total: int, work: Callable[[Callable[[int], None]], T]) -> T:
         raise _fail(exc) from None
     except KeyboardInterrupt:
         err_console.print("interrupted: no results folder was written")
+        if staged is not None and staged.exists():
+            err_console.print(
+                f"the completed replications are kept in {staged}; run the same command "
+                "with --resume to finish it",
+                highlight=False,
+                soft_wrap=True,
+            )
         raise typer.Exit(130) from None
 
 

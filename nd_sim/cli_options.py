@@ -19,3 +19,17 @@ Out = Annotated[
 ]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Processes to run replications on.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace a non-empty --out folder.")]
+Dask = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help='Run on a Dask cluster: a scheduler address (tcp://host:8786) or "local" to start '
+        'one here with --jobs workers. Needs pip install "nd-sim[dask]".',
+    ),
+]
+Resume = Annotated[
+    bool,
+    typer.Option(
+        "--resume", help="Finish an interrupted run of the same command: completed work is kept."
+    ),
+]

@@ -3,6 +3,8 @@ which is renamed into place only when every file is complete.
 
 An interrupted or failed run therefore leaves no folder (and no half-written file) at the
 destination, and an existing non-empty folder is never overwritten without ``force``.
+A *resumable* folder is staged under a fixed hidden name beside the destination
+(``.<name>.partial``) and kept when the run stops early, so that ``--resume`` can finish it.
 """
 
 from __future__ import annotations
@@ -45,15 +47,35 @@ def check_destination(out: Path, force: bool) -> None:
         raise ScenarioError(str(out), [Problem("--out", str(out), rule)])
 
 
-class RunFolder:
-    """A results folder under construction; use as a context manager."""
+def staging_dir(out: Path) -> Path:
+    """Where a resumable run is staged until it is complete."""
+    return out.parent / f".{out.name}.partial"
 
-    def __init__(self, out: Path, force: bool) -> None:
+
+class RunFolder:
+    """A results folder under construction; use as a context manager.
+
+    With ``resumable``, the staging folder has a fixed name and survives an interrupted
+    or failed run (it is hidden, and never mistaken for results); ``resume`` continues in
+    it, otherwise an existing one is refused unless ``force`` (which starts again).
+    """
+
+    def __init__(
+        self, out: Path, force: bool, resumable: bool = False, resume: bool = False
+    ) -> None:
         check_destination(out, force)
         self.out = out
         self.force = force
+        self.resumable = resumable
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        if resumable:
+            self.tmp = staging_dir(out)
+            _prepare_staging(self.tmp, force, resume)
+        else:
+            self.tmp = Path(
+                tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+            )
+        self.resumed = resumable and resume and any(self.tmp.iterdir())
         self._writers: dict[str, pq.ParquetWriter] = {}
 
     def __enter__(self) -> RunFolder:
@@ -64,8 +86,27 @@ class RunFolder:
             writer.close()
         if exc_type is None:
             self._commit()
-        else:
+        elif not self.resumable:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def exists(self, name: str) -> bool:
+        """Whether a file is already in the folder (a completed part, on resume)."""
+        return (self.tmp / name).exists()
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """A file written whole or not at all (a stop mid-write leaves no partial file)."""
+        target = self.path(name)
+        scratch = target.with_name(f".{target.name}.writing")
+        scratch.write_bytes(data)
+        os.replace(scratch, target)
+
+    def remove(self, name: str) -> None:
+        """Drop a file or folder of working state before the folder is committed."""
+        target = self.tmp / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
 
     def path(self, name: str) -> Path:
         """Where a file is being written (inside the temporary folder; subfolders are made)."""
@@ -100,8 +141,13 @@ class RunFolder:
             pacsv.write_csv(table, handle, write_options=options)
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
-        """Pretty JSON, keys in order."""
-        self.path(name).write_text(json.dumps(data, indent=2, default=str) + "\n")
+        """Pretty JSON, keys in order (written whole or not at all)."""
+        self.write_bytes(name, (json.dumps(data, indent=2, default=str) + "\n").encode())
+
+    def read_json(self, name: str) -> dict[str, Any] | None:
+        """A JSON file written earlier (None if there is none)."""
+        target = self.tmp / name
+        return json.loads(target.read_text()) if target.exists() else None
 
     def write_text(self, name: str, text: str) -> None:
         """A text file."""
@@ -111,6 +157,8 @@ class RunFolder:
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(self.tmp, 0o777 & ~mask)  # mkdtemp makes it private; results are to share
+        for scratch in self.tmp.rglob(".*.writing"):  # a write cut short by a hard stop
+            scratch.unlink()
         for path in self.tmp.rglob("*"):
             if path.is_file():
                 with path.open("rb") as handle:
@@ -122,3 +170,15 @@ class RunFolder:
             shutil.rmtree(old, ignore_errors=True)
         else:
             self.tmp.rename(self.out)
+
+
+def _prepare_staging(tmp: Path, force: bool, resume: bool) -> None:
+    if tmp.exists() and not resume:
+        if not force:
+            rule = (
+                f"an interrupted run is staged in {tmp}; pass --resume to finish it, "
+                "or --force to start again"
+            )
+            raise ScenarioError(str(tmp), [Problem("--out", str(tmp.parent), rule)])
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True, exist_ok=True)

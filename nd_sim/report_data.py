@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario.models import Scenario
 
-RUN_FILES = ("summary.csv", "kpis_by_replication.csv", "weekly.csv", "manifest.json")
+RUN_FILES = ("summary.csv", "kpis_by_replication.csv", "weekly.parquet", "manifest.json")
 
 
 @dataclass
@@ -118,7 +118,21 @@ def _scenario_result(folder: Path, slug: str) -> ScenarioResult:
         manifest=manifest,
         summary=pd.read_csv(folder / "summary.csv"),
         by_replication=pd.read_csv(folder / "kpis_by_replication.csv"),
-        weekly=pd.read_csv(folder / "weekly.csv", parse_dates=["week_start"]),
-        staff_weekly=pd.read_csv(folder / "staff_weekly.csv", parse_dates=["week_start"]),
+        weekly=read_dataset(folder / "weekly.parquet"),
+        staff_weekly=read_dataset(folder / "staff_weekly.parquet"),
         analytic=pd.read_csv(folder / "analytic.csv"),
     )
+
+
+def read_dataset(path: Path) -> pd.DataFrame:
+    """A partitioned Parquet dataset as pandas: labels as text, dates as timestamps, rows in
+    replication order (the parts are chunks of consecutive replications)."""
+    if not path.exists():  # e.g. a run with no staff at all has no staff rows
+        return pd.DataFrame()
+    frame = pq.read_table(path).to_pandas()
+    for name, column in frame.items():
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            frame[name] = column.astype(str)
+    if "week_start" in frame:
+        frame["week_start"] = pd.to_datetime(frame["week_start"])
+    return frame

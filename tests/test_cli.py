@@ -19,8 +19,8 @@ from .conftest import FIXTURES, SCENARIOS
 runner = CliRunner()
 RUN_FILES = {
     "children.parquet",
-    "weekly.csv",
-    "staff_weekly.csv",
+    "weekly.parquet",
+    "staff_weekly.parquet",
     "summary.csv",
     "kpis_by_replication.csv",
     "analytic.csv",
@@ -53,8 +53,9 @@ def test_run_writes_every_file(tmp_path: Path) -> None:
         "met_by_workshop",
         "waiting_at_end",
     }
-    weekly = pd.read_csv(out / "weekly.csv")
+    weekly = pq.read_table(out / "weekly.parquet").to_pandas()
     assert len(weekly) == 3 * 104 * 3
+    assert sorted(weekly.replication.unique()) == [0, 1, 2]
     assert "county" in result.output and "Analytic panel" in result.output
 
 
@@ -80,9 +81,8 @@ def test_same_seed_byte_identical_summary_serial_and_parallel(tmp_path: Path) ->
         assert result.exit_code == 0, result.output
     a, b, c = ((tmp_path / n / "summary.csv").read_bytes() for n in "abc")
     assert a == b == c
-    assert (tmp_path / "a" / "weekly.csv").read_bytes() == (
-        tmp_path / "b" / "weekly.csv"
-    ).read_bytes()
+    weekly = [pq.read_table(tmp_path / n / "weekly.parquet") for n in "ab"]
+    assert weekly[0].equals(weekly[1])
 
 
 BAD_SCENARIO = f"""
@@ -186,38 +186,62 @@ def test_python_dash_m() -> None:
     assert done.returncode == 0 and "run" in done.stdout
 
 
-def test_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
-    """An interrupted run exits 130, stops its workers and leaves no folder, not even a partial."""
+def test_ctrl_c_leaves_no_results_and_resume_finishes_identically(tmp_path: Path) -> None:
+    """An interrupted run exits 130, stops its workers and writes no results folder; its
+    completed chunks are kept aside (hidden), and --resume gives the uninterrupted result."""
     import os
     import signal
     import time
 
     out = tmp_path / "run"
+    staged = tmp_path / ".run.partial"
+    args = ["run", str(SCENARIOS / "lancashire.toml"), "-n", "60", "--jobs", "2"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nd_sim",
-            "run",
-            str(SCENARIOS / "lancashire.toml"),
-            "-n",
-            "400",
-            "--jobs",
-            "2",
-            "--out",
-            str(out),
-        ],
+        [sys.executable, "-m", "nd_sim", *args, "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60
-    while time.time() < deadline and not any(tmp_path.glob(".run.*.partial")):
-        time.sleep(0.1)
-    time.sleep(1.5)  # the workers are busy now
+    while time.time() < deadline and not any(staged.glob(".chunks/*.json")):
+        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, output
-    assert b"no results folder was written" in output
-    assert list(tmp_path.iterdir()) == []
+    assert b"no results folder was written" in output and b"--resume" in output
+    assert [p.name for p in tmp_path.iterdir()] == [".run.partial"]
+    done_before = len(list(staged.glob(".chunks/*.json")))
+    assert 0 < done_before < 8  # 60 replications in chunks of 8 (4 a worker): 8 chunks
+
+    again = runner.invoke(app, [*args, "--out", str(out)])
+    assert again.exit_code == 2 and "--resume" in again.output  # never silently restarted
+    resumed = runner.invoke(app, [*args, "--out", str(out), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert not staged.exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["resumed_replications"] >= 3
+    whole = runner.invoke(app, [*args, "--out", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
+    assert (out / "summary.csv").read_bytes() == (tmp_path / "whole" / "summary.csv").read_bytes()
+    by_rep = [pd.read_csv(f / "kpis_by_replication.csv") for f in (out, tmp_path / "whole")]
+    pd.testing.assert_frame_equal(*by_rep)
+    children = [pq.read_table(f / "children.parquet") for f in (out, tmp_path / "whole")]
+    assert children[0].equals(children[1])
+
+
+def test_resume_refuses_a_different_run(tmp_path: Path) -> None:
+    """A staged run is only resumed by the same run: other settings exit 2, naming them."""
+    out = tmp_path / "run"
+    staged = tmp_path / ".run.partial"
+    staged.mkdir()
+    plan = {"command": "run", "scenario": "x", "replications": 5, "seed": 7, "chunk_size": 1}
+    (staged / "plan.json").write_text(json.dumps(plan))
+    small = str(FIXTURES / "small.toml")
+    result = runner.invoke(app, ["run", small, "-n", "4", "--out", str(out), "--resume"])
+    assert result.exit_code == 2
+    assert "replications" in result.output and "scenario" in result.output
+    assert "--force" in result.output and staged.exists()
+    forced = runner.invoke(app, ["run", small, "-n", "4", "--out", str(out), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert not staged.exists() and (out / "summary.csv").exists()

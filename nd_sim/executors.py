@@ -1,0 +1,180 @@
+"""Where replications run: one seam, three executors (serial, local processes, Dask).
+
+A task is a pure function of its arguments (a model, a chunk of replication numbers and
+the seed), so the executor only decides *where* it runs; results are identical whatever
+runs them. Tasks are yielded as they complete, tagged with their index, so that a caller
+can write each to disk at once and keep nothing else in memory.
+
+Dask is optional (``pip install "nd-sim[dask]"``) and imported only when asked for. Its
+scheduler re-runs the tasks of a worker that dies, so a lost worker costs time, not results.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from nd_sim.errors import Problem, ScenarioError
+
+# A worker runs `fn(shared[task.shared_key], *task.args)`; `shared` holds the large objects
+# (models) that many tasks use, so that an executor can send each to a worker only once.
+DASK_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: which shared object it uses and its other arguments."""
+
+    shared_key: int
+    args: tuple
+
+
+class Executor(Protocol):
+    """Runs tasks and yields ``(task index, result)`` as each completes."""
+
+    name: str
+
+    def run(
+        self, fn: Callable[..., Any], shared: Sequence[Any], tasks: Sequence[Task]
+    ) -> Iterator[tuple[int, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialExecutor:
+    """In this process, in order: the reference the others must match."""
+
+    name = "serial"
+    workers = 1
+
+    def run(self, fn, shared, tasks):
+        for k, task in enumerate(tasks):
+            yield k, fn(shared[task.shared_key], *task.args)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class ProcessExecutor:
+    """Local worker processes. A bounded number of tasks is in flight at once, so the
+    shared objects are pickled only for the tasks being run, not for the whole queue."""
+
+    name = "processes"
+
+    def __init__(self, jobs: int) -> None:
+        self.workers = jobs
+        self._pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+
+    def run(self, fn, shared, tasks):
+        pending: dict[Future, int] = {}
+        queue = iter(enumerate(tasks))
+        try:
+            for k, task in queue:
+                pending[self._pool.submit(fn, shared[task.shared_key], *task.args)] = k
+                if len(pending) >= 2 * self.workers:
+                    break
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    k = pending.pop(future)
+                    yield k, future.result()
+                    for k_next, task in queue:
+                        pool_future = self._pool.submit(fn, shared[task.shared_key], *task.args)
+                        pending[pool_future] = k_next
+                        break
+        except BaseException:  # Ctrl-C or an error downstream: stop the workers now
+            self._stop()
+            raise
+
+    def close(self) -> None:
+        """Let the workers exit."""
+        self._pool.shutdown()
+
+    def _stop(self) -> None:
+        processes = list(getattr(self._pool, "_processes", {}).values())  # no public API
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+
+
+class DaskExecutor:
+    """A Dask cluster: ``address`` is a scheduler (``tcp://host:8786``) or ``local`` to
+    start a `LocalCluster` of ``jobs`` single-threaded worker processes here.
+
+    Shared objects are scattered to every worker once; each task is retried on another
+    worker if the one running it dies.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str, jobs: int) -> None:
+        distributed = _import_distributed()
+        self._cluster = None
+        try:
+            if address == "local":
+                self._cluster = distributed.LocalCluster(
+                    n_workers=jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+                self.client = distributed.Client(self._cluster)
+            else:
+                self.client = distributed.Client(address, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            self.close()
+            rule = f"must be a reachable Dask scheduler or 'local' ({exc})"
+            raise ScenarioError("--dask", [Problem("--dask", address, rule)]) from None
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self._as_completed = distributed.as_completed
+
+    def run(self, fn, shared, tasks):
+        client = self.client
+        remote = [client.scatter(obj, broadcast=True, hash=False) for obj in shared]
+        futures = {
+            client.submit(fn, remote[t.shared_key], *t.args, pure=False, retries=DASK_RETRIES): k
+            for k, t in enumerate(tasks)
+        }
+        try:
+            for future in self._as_completed(futures):
+                result = future.result()
+                k = futures.pop(future)
+                future.release()
+                yield k, result
+        finally:
+            client.cancel(list(futures))
+
+    def close(self) -> None:
+        """Disconnect; a cluster started here is shut down."""
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(jobs: int = 1, dask: str | None = None) -> Executor:
+    """The executor the command line asks for: Dask if an address is given, else processes
+    when more than one job, else serial."""
+    if dask:
+        return DaskExecutor(dask, max(jobs, 1) if dask == "local" else jobs)
+    if jobs > 1:
+        return ProcessExecutor(jobs)
+    return SerialExecutor()
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        rule = 'needs the optional extra: pip install "nd-sim[dask]"'
+        raise ScenarioError("--dask", [Problem("--dask", "dask.distributed", rule)]) from None
+    return distributed
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them (no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
