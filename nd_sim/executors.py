@@ -11,6 +11,7 @@ scheduler re-runs the tasks of a worker that dies, so a lost worker costs time, 
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -22,6 +23,7 @@ from nd_sim.errors import Problem, ScenarioError
 # A worker runs `fn(shared[task.shared_key], *task.args)`; `shared` holds the large objects
 # (models) that many tasks use, so that an executor can send each to a worker only once.
 DASK_RETRIES = 3
+DASK_CONNECT_TIMEOUT = "10s"
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class DaskExecutor:
                 )
                 self.client = distributed.Client(self._cluster)
             else:
-                self.client = distributed.Client(address, timeout="20s")
+                self.client = distributed.Client(address, timeout=DASK_CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             self.close()
             rule = f"must be a reachable Dask scheduler or 'local' ({exc})"
@@ -159,8 +161,8 @@ class DaskExecutor:
 def make_executor(jobs: int = 1, dask: str | None = None) -> Executor:
     """The executor the command line asks for: Dask if an address is given, else processes
     when more than one job, else serial."""
-    if dask:
-        return DaskExecutor(dask, max(jobs, 1) if dask == "local" else jobs)
+    if dask:  # a local cluster uses every core unless --jobs says otherwise
+        return DaskExecutor(dask, jobs if jobs > 1 else os.cpu_count() or 1)
     if jobs > 1:
         return ProcessExecutor(jobs)
     return SerialExecutor()
