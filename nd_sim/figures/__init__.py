@@ -36,6 +36,7 @@ from nd_sim.figures.style import (
     WIDTH,
     save,
 )
+from nd_sim.figures.sweep import sweep_figure
 from nd_sim.figures.waiting_list import fan_chart, open_list_bands
 from nd_sim.figures.waits import (
     first_wait_durations,
@@ -74,6 +75,7 @@ __all__ = [
     "save",
     "staff",
     "staff_hours",
+    "sweep_figure",
     "utilisation",
     "waits_by_referral_month",
     "waits_by_referral_month_districts",
