@@ -24,6 +24,8 @@ from nd_sim.model import compile_model
 from nd_sim.output import check_destination, default_run_dir, staging_dir
 from nd_sim.runner import run_to_folder
 from nd_sim.scenario import Scenario, load_scenario
+from nd_sim.sweep import sweep_to_folder, write_sweep_figures
+from nd_sim.sweep_grid import load_grid
 
 app = typer.Typer(
     add_completion=False,
@@ -202,6 +204,53 @@ def compare(
     terminal.print_comparison(console, result, headline)
     if report:
         _write_report(result.out)
+
+
+@app.command()
+def sweep(
+    scenario: Path = typer.Argument(..., help="The scenario the grid varies."),
+    grid: Path = typer.Option(..., "--grid", "-g", help="Grid TOML: keys and their values."),
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = None,
+    jobs: Jobs = 1,
+    force: Force = False,
+    dask: Dask = None,
+    resume: Resume = False,
+    children: bool = typer.Option(
+        False, "--children", help="Also keep every child's row (large: one row per child)."
+    ),
+    report: bool = typer.Option(
+        False, "--report", help="Also draw the headline KPIs across the grid (PNG and SVG)."
+    ),
+) -> None:
+    """Run every variant of a grid on common random numbers and write one tidy sweep.csv."""
+    try:
+        spec = load_grid(grid, scenario)
+        base = spec.variants[0].scenario
+        reps = replications or base.run.replications
+        base_seed = base.run.seed if seed is None else seed
+        dest = out or _latest_or_new_run_dir(f"sweep-{base.name}", resume)
+        check_destination(dest, force)
+    except ScenarioError as exc:
+        raise _fail(exc) from None
+    console.print(
+        f"[bold]{len(spec.variants)} variants[/] of {base.name} over "
+        f"{', '.join(spec.keys) or 'named variants'}: {reps} replications each on common "
+        f"random numbers, seed {base_seed}, {_where(jobs, dask)}",
+        highlight=False,
+    )
+    result = _with_progress(
+        reps * len(spec.variants),
+        lambda done: sweep_to_folder(
+            spec, dest, reps, base_seed, jobs, force, done, dask, resume, children
+        ),
+        staged=staging_dir(dest),
+    )
+    terminal.print_sweep(console, result)
+    if report:
+        paths = write_sweep_figures(result.out, spec.keys)
+        console.print(f"figures: {', '.join(str(p) for p in paths)}", highlight=False)
 
 
 @app.command("report")

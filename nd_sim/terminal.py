@@ -181,3 +181,59 @@ def print_families(console: Console, result) -> None:
         )
     console.print(view)
     console.print(f"results: [bold]{result.out}[/] (projections.csv, letters/, staff_summary.md)")
+
+
+SWEEP_ROWS_SHOWN = 40
+
+
+def print_sweep(console: Console, result) -> None:
+    """The county headline KPIs of every variant, with paired differences from the first."""
+    table = result.table
+    county = table[table.area_type == "county"].set_index(["variant", "kpi"])
+    view = Table(
+        title="County KPIs by variant (mean ± 95% CI; differences from variant 0 are paired "
+        "over replications)"
+    )
+    for name in (
+        "variant",
+        "median wait to first appt, wk",
+        "vs variant 0",
+        "% referrals seen <=13 wk",
+        "open 52+ wk at end",
+    ):
+        view.add_column(name, justify="right", overflow="fold")
+
+    def pick(v: int, kpi: str) -> pd.Series | None:
+        return county.loc[(v, kpi)] if (v, kpi) in county.index else None
+
+    variants = table.drop_duplicates("variant")[["variant", "variant_name"]]
+    for v, name in variants.head(SWEEP_ROWS_SHOWN).itertuples(index=False):
+        cells = [pick(v, k) for k in ("first_wait_median_weeks", "referred_seen_within_13w_pct")]
+        open_52 = pick(v, "open_52w_plus_end")
+        view.add_row(
+            f"{v}: {name}",
+            *(
+                _fmt(c["mean"], c["ci95_low"], c["ci95_high"]) if c is not None else "-"
+                for c in cells[:1]
+            ),
+            _diff_cells(cells[0]),
+            _fmt(cells[1]["mean"], cells[1]["ci95_low"], cells[1]["ci95_high"])
+            if cells[1] is not None
+            else "-",
+            f"{open_52['mean']:,.0f}" if open_52 is not None else "-",
+        )
+    console.print(view)
+    if len(variants) > SWEEP_ROWS_SHOWN:
+        console.print(f"... and {len(variants) - SWEEP_ROWS_SHOWN} more variants in sweep.csv")
+    rate = result.children / result.wall_seconds if result.wall_seconds > 0 else float("nan")
+    console.print(
+        f"{result.children:,} children simulated in {result.wall_seconds:.1f} s "
+        f"({rate:,.0f} children/s)"
+    )
+    console.print(f"results: [bold]{result.out}[/] (sweep.csv, variants.csv)")
+
+
+def _diff_cells(row: pd.Series | None) -> str:
+    if row is None or math.isnan(row["diff_mean"]):
+        return "-"
+    return _fmt(row["diff_mean"], row["diff_ci95_low"], row["diff_ci95_high"])
