@@ -27,7 +27,8 @@ Rules (each broken one is reported, all at once, with the grid file's name):
   reads a table) means the key `"demand.growth_per_year"`, so that a forgotten pair of quotes
   cannot silently reset the rest of `[demand]`; lists and other values replace the old one;
 - each `[grid]` key holds a non-empty list of different values; `[[variants]]` need a
-  unique `name` and a non-empty `set`; variant names (given or made from the settings) must
+  unique `name` and a `set` table (`set = {}` runs the scenario as it is, e.g. as the
+  reference, variant 0); variant names (given or made from the settings) must
   be unique; at most `MAX_VARIANTS` variants;
 - the districts stay those of the scenario (a key may change a district's settings, not add
   one), `extends` and `notes` cannot be set; start date, horizon and everything else may vary;
@@ -167,6 +168,11 @@ def _read_axes(table: Any) -> tuple[list[tuple[str, list[_Value]]], list[Problem
         if not isinstance(values, list) or not values:
             problems.append(Problem(where, values, "must be a non-empty list of values"))
             continue
+        tables = [v for v in values if isinstance(v, dict) and not _is_note(v)]
+        if tables:
+            rule = "a value may not be a table (a table is never set whole): vary its keys"
+            problems += [Problem(where, v, rule) for v in tables]
+            continue
         lifted, repeated = _distinct([_lift(key, v) for v in values])
         rule = "values must differ: this one is listed twice"
         problems += [Problem(where, v.value, rule) for v in repeated]
@@ -190,8 +196,8 @@ def _read_variants(items: Any) -> tuple[list[_Spec], list[Problem]]:
         if not isinstance(name, str) or not name.strip():
             problems.append(Problem(f"{where}.name", name, "must be a non-empty string"))
             name = f"({where} has no name)"
-        if not isinstance(settings, dict) or not settings:
-            rule = 'must be a non-empty table of "key" = value'
+        if not isinstance(settings, dict):  # empty is allowed: the scenario as it is
+            rule = 'must be a table of "key" = value (set = {} for the scenario as it is)'
             problems.append(Problem(f"{where}.set", settings, rule))
             settings = {}  # kept, so that later variants keep their numbers in messages
         values = {key: _lift(key, v) for key, v in _flatten(settings)}
