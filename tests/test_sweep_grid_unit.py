@@ -247,3 +247,21 @@ def test_load_scenario_unchanged_by_the_split_unit(tmp_path: Path) -> None:
         load_scenario(bad)
     assert info.value.source == str(bad)
     assert str(info.value.problems[0]) == 'notes: 3 -- must be a table of "dotted.path" = "note"'
+
+
+def test_the_docs_grid_example_loads_unit(tmp_path: Path) -> None:
+    doc = (SCENARIOS.parent / "docs" / "sweep.md").read_text()
+    block = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    grid = load_grid(_grid(tmp_path, block), ICB)
+    assert len(grid.variants) == 14
+    assert (
+        grid.variants[13]
+        .scenario.notes["teams.north.staff.paediatrician.wte"]
+        .startswith("assumption")
+    )
+
+
+def test_a_district_name_with_a_space_unit(tmp_path: Path) -> None:
+    text = '[grid]\n"districts.South Ribble.referrals_per_week" = [4.0, 8.0]\n'
+    grid = load_grid(_grid(tmp_path, text), LANCASHIRE)
+    assert grid.variants[1].scenario.districts["South Ribble"].referrals_per_week == 8.0
