@@ -125,8 +125,8 @@ def test_every_output_file_and_column_is_documented_functional(run_folder: Path)
         assert name in documented, f"docs/outputs.md does not mention {name}"
         if name.endswith(".csv"):
             columns[name] = list(pd.read_csv(run_folder / name, nrows=0).columns)
-        elif name.endswith(".parquet"):
-            columns[name] = pq.read_schema(run_folder / name).names
+        elif name.endswith(".parquet"):  # a partitioned dataset (a folder of parts)
+            columns[name] = pq.read_table(run_folder / name).schema.names
         elif name.endswith(".json"):
             columns[name] = list(json.loads((run_folder / name).read_text()))
     missing = [f"{f}: {c}" for f, cols in columns.items() for c in cols if c not in documented]
