@@ -70,8 +70,7 @@ class _Simulation:
         self.n_initial = n
         self.ref_t = cohort.referral_day.tolist()
         self.dist = cohort.district.tolist()
-        self.team = [model.team_of_district[d] for d in self.dist]
-        self.pathway = cohort.pathway.tolist()
+        self.team = np.asarray(model.team_of_district, np.int64)[cohort.district].tolist()
         self.prio = cohort.priority.tolist()
         self.wd_t = cohort.withdraw_day.tolist()
         self.u_tri = cohort.u_triage.tolist()
@@ -81,8 +80,8 @@ class _Simulation:
         self.reref_delay = cohort.rereferral_delay_days.tolist()
         self.ws_met = cohort.workshop_met_u.T.tolist()
         self.dna_left = cohort.dna_counts.T.tolist()
-        self.start_stage = cohort.start_stage.tolist()
-        self.parent = [-1] * n
+        self.start_stage = cohort.start_stage.copy()  # returning children: NEW_REFERRAL
+        self.parent: list[int] = []  # of each returning child, in order
         # outputs
         self.tri_t = [NAN] * n
         self.tri_res = [-1] * n
@@ -135,50 +134,67 @@ class _Simulation:
             self.fixed_probs = self._triage_probabilities(0.0)
         self.outsourced_cost_gbp = 0.0
         self._place_initial()
-        self.wd_heap = self._at_risk()
+        self._at_risk()
 
     # ------------------------------------------------------------------ set-up
     def _place_initial(self) -> None:
         """Put every child in its first queue: arrivals, or where today's list has them."""
-        for i in range(self.n_initial):
-            stage = self.start_stage[i]
+        stage, team_of = self.start_stage, np.asarray(self.team)
+        arriving = (stage == NEW_REFERRAL) | (stage == 0)
+        for team, arrivals in enumerate(self.arrivals):
+            arrivals.extend(np.flatnonzero(arriving & (team_of == team)).tolist())
+        steps = self.cohort.start_step
+        for i in np.flatnonzero(~arriving).tolist():  # today's list, in index order
             team = self.team[i]
-            if stage == NEW_REFERRAL or stage == 0:
-                self.arrivals[team].append(i)
-            elif stage == 1:
-                self.tri_t[i] = self.ref_t[i]
-                self.tri_res[i] = 0
+            self.tri_t[i] = self.ref_t[i]
+            self.tri_res[i] = 0
+            step = 0 if stage[i] == 1 else int(steps[i])
+            if step == 0:  # a one-appointment pathway has no 'in assessment' stage
+                stage[i] = 1
                 self._sign_up(i, team)
                 heapq.heappush(self.new_q[team][self.prio[i]], (self.ref_t[i], i))
             else:
-                step = int(self.cohort.start_step[i])
-                self.tri_t[i] = self.ref_t[i]
-                self.tri_res[i] = 0
-                if step == 0:  # a one-appointment pathway has no 'in assessment' stage
-                    self.start_stage[i] = 1
-                    self._sign_up(i, team)
-                    heapq.heappush(self.new_q[team][self.prio[i]], (self.ref_t[i], i))
-                else:
-                    _push_sorted(self.follow_q[team][step], (0.0, i))
+                _push_sorted(self.follow_q[team][step], (0.0, i))
 
-    def _at_risk(self) -> list[tuple[float, int]]:
-        """Withdrawal times of every child who can leave unseen within the horizon."""
-        days, stage = self.model.days, self.start_stage
-        heap = [(t, i) for i, t in enumerate(self.wd_t) if t < days and stage[i] != 2]
-        heapq.heapify(heap)
-        return heap
+    def _at_risk(self) -> None:
+        """Withdrawal times of every child who can leave unseen within the horizon.
+
+        Those known at the start are sorted once and read in order (no heap operations);
+        the few added later (rebooked or returning children) go in a heap beside them.
+        """
+        wd = self.cohort.withdraw_day
+        at_risk = np.flatnonzero((wd < self.model.days) & (self.start_stage != 2))
+        order = at_risk[np.argsort(wd[at_risk], kind="stable")]  # ties by child, as (t, i)
+        self.wd_times: list[float] = wd[order].tolist()
+        self.wd_ids: list[int] = order.tolist()
+        self.wd_next = 0
+        self.wd_heap: list[tuple[float, int]] = []
 
     def withdrawals_due(self, now: float) -> None:
         """Families whose patience ran out by `now` leave, dated when it ran out.
 
         Done eagerly (not when the child reaches the front of a queue) so that a family's
-        return as a re-referral is timed by its own leaving, whatever the queue.
+        return as a re-referral is timed by its own leaving, whatever the queue. Entries
+        are taken in (time, child) order from the sorted list and the heap together.
         """
-        heap, wd_t, exit_code, first_t = self.wd_heap, self.wd_t, self.exit_code, self.first_t
-        while heap and heap[0][0] <= now:
-            t, i = heapq.heappop(heap)
+        times, ids, heap = self.wd_times, self.wd_ids, self.wd_heap
+        ptr = self.wd_next
+        stop = bisect.bisect_right(times, now, ptr)
+        wd_t, exit_code, first_t = self.wd_t, self.exit_code, self.first_t
+        while True:
+            if ptr < stop:
+                t, i = times[ptr], ids[ptr]
+                if heap and heap[0] < (t, i):
+                    t, i = heapq.heappop(heap)
+                else:
+                    ptr += 1
+            elif heap and heap[0][0] <= now:
+                t, i = heapq.heappop(heap)
+            else:
+                break
             if wd_t[i] == t and exit_code[i] == WAITING and first_t[i] != first_t[i]:
                 self.leave(i, t, WITHDRAWN)
+        self.wd_next = ptr
 
     def start(self, env: simpy.Environment) -> None:
         """Schedule the recurring events of the service."""
@@ -270,8 +286,9 @@ class _Simulation:
         probs = self.fixed_probs or self._triage_probabilities(now)
         wd_t, more_info, dist = self.wd_t, self.more_info, self.dist
         u_first, u_again = self.u_tri, self.u_tri2
+        exit_code, tri_t, tri_res, wanted = self.exit_code, self.tri_t, self.tri_res, self.ws_wanted
+        accepted = []
         decided = 0
-        exit_code = self.exit_code
         while queue and decided < room:
             i = queue.popleft()
             if exit_code[i] != WAITING:
@@ -283,20 +300,26 @@ class _Simulation:
             p_acc, p_sign = probs[dist[i]]
             if more_info[i]:  # second look: accept or signpost, in proportion
                 total = p_acc + p_sign
-                if total > 0 and u_again[i] * total < p_acc:
-                    self.accept(i, now)
-                else:
-                    self.signpost(i, now)
-                continue
-            u = u_first[i]
-            if u < p_acc:
-                self.accept(i, now)
-            elif u < p_acc + p_sign:
-                self.signpost(i, now)
+                accept = total > 0 and u_again[i] * total < p_acc
             else:
-                more_info[i] = True
-                heapq.heappush(self.more_heap[team], (now + self.more_delay, i))
+                u = u_first[i]
+                accept = u < p_acc
+                if not accept and u >= p_acc + p_sign:
+                    more_info[i] = True
+                    heapq.heappush(self.more_heap[team], (now + self.more_delay, i))
+                    continue
+            tri_t[i] = now
+            if not accept:
+                self.signpost(i, now)
+                continue
+            if tri_res[i] < 0:
+                tri_res[i] = 0
+            accepted.append(i)
+            if wanted[i]:
+                self._sign_up(i, team)
         _spend(used, need, -decided)
+        if accepted:  # they join the appointment list after the booking lead time
+            _push_batch(self.staging[team], now + self.lead_days, accepted)
 
     def _triage_probabilities(self, now: float) -> list[tuple[float, float]]:
         """Accept and signpost probabilities per district today (criteria changes apply)."""
@@ -343,17 +366,17 @@ class _Simulation:
     def _book_follow_ups(self, team: int, now: float, left: list[float]) -> None:
         """Later appointments first (finish what is started), each step in ready order."""
         queues = self.follow_q[team]
+        due = (now, INF)  # sorts after every entry ready by now
         for step in range(len(queues) - 1, 0, -1):
-            heap = queues[step]
-            if not heap or heap[0][0] > now:
+            queue = queues[step]
+            if not queue or queue[0][0] > now:
                 continue
-            room = _room(left, self.model.step_hours[step])
-            taken = []
-            while heap and room > 0 and heap[0][0] <= now:
-                taken.append(heap.popleft()[1])
-                room -= 1
-            if taken:
-                _spend(left, self.model.step_hours[step], len(taken))
+            need = self.model.step_hours[step]
+            count = min(_room(left, need), bisect.bisect_right(queue, due))
+            if count > 0:
+                popleft = queue.popleft
+                taken = [popleft()[1] for _ in range(count)]
+                _spend(left, need, count)
                 self.hold(taken, step, now + APPOINTMENT_DAY)
 
     def _book_new(self, team: int, now: float, left: list[float]) -> None:
@@ -361,31 +384,53 @@ class _Simulation:
         room = _room(left, self.model.step_hours[0])
         if room <= 0:
             return
-        taken = []
-        while room > 0:
-            i = self.pop_next(team, now)
-            if i < 0:
-                break
-            taken.append(i)
-            room -= 1
+        if self.model.queue_order == 1 or len(self.new_q[team]) == 1:
+            taken = self._take_by_priority(self.new_q[team], now, room)
+        else:
+            taken = []
+            while room > 0:
+                i = self.pop_next(team, now)
+                if i < 0:
+                    break
+                taken.append(i)
+                room -= 1
         if taken:
             _spend(left, self.model.step_hours[0], len(taken))
             self.hold(taken, 0, now + APPOINTMENT_DAY)
 
+    def _take_by_priority(self, heaps: list[list], now: float, room: int) -> list[int]:
+        """`pop_next` under strict priority, `room` times: as each pop changes only its own
+        heap, only that head needs cleaning again (and not after the last pop)."""
+        for heap in heaps:
+            self._clean_head(heap, now)
+        taken = []
+        for heap in heaps:
+            while heap:
+                taken.append(heapq.heappop(heap)[1])
+                room -= 1
+                if room <= 0:
+                    return taken
+                self._clean_head(heap, now)
+        return taken
+
+    def _clean_head(self, heap: list, now: float) -> None:
+        """Drop children who left from the front of a new-patient heap."""
+        wd_t, exit_code = self.wd_t, self.exit_code
+        while heap:
+            i = heap[0][1]
+            if exit_code[i] != WAITING:
+                heapq.heappop(heap)
+            elif wd_t[i] <= now:
+                heapq.heappop(heap)
+                self.leave(i, wd_t[i], WITHDRAWN)
+            else:
+                break
+
     def pop_next(self, team: int, now: float) -> int:
         """The next child to offer a new-patient slot to (children who left are dropped)."""
         heaps = self.new_q[team]
-        wd_t, exit_code = self.wd_t, self.exit_code
         for heap in heaps:  # clean the heads first, so the choice is between real children
-            while heap:
-                i = heap[0][1]
-                if exit_code[i] != WAITING:
-                    heapq.heappop(heap)
-                elif wd_t[i] <= now:
-                    heapq.heappop(heap)
-                    self.leave(i, wd_t[i], WITHDRAWN)
-                else:
-                    break
+            self._clean_head(heap, now)
         c = self._choose_class(team, heaps)
         return -1 if c < 0 else heapq.heappop(heaps[c])[1]
 
@@ -428,44 +473,82 @@ class _Simulation:
         return best
 
     def hold(self, children: list[int], step: int, t: float) -> None:
-        """Appointments take place: attended (move on) or DNA (slot lost, rebook)."""
+        """Appointments take place: attended (move on) or DNA (slot lost, rebook).
+
+        Before the last step nothing an attender does touches a child who missed, so the
+        two groups are handled apart, and attenders join the next queue as one batch.
+        """
         self.appointments += len(children)
-        dna_left, n_dna = self.dna_left[step], self.n_dna
-        team = self.team[children[0]]
-        last = step + 1 == len(self.dna_left)
+        dna_left = self.dna_left[step]
+        if step + 1 == len(self.dna_left):
+            self._hold_last(children, step, t)
+            return
+        attended = [i for i in children if dna_left[i] <= 0]
+        if len(attended) < len(children):
+            self._missed([i for i in children if dna_left[i] > 0], step, t)
+        if not attended:
+            return
+        step_t = self.step_t[step]
+        for i in attended:
+            step_t[i] = t
+        if step == 0:
+            first_t = self.first_t
+            for i in attended:
+                first_t[i] = t
         # next appointment: a later week, and at least the gap after this one's week starts
         ready = t - APPOINTMENT_DAY + max(7.0, self.model.step_gap_days[step])
-        next_heap = None if last else self.follow_q[team][step + 1]
-        first_t, step_t = self.first_t, self.step_t[step]
+        _push_batch(self.follow_q[self.team[attended[0]]][step + 1], ready, attended)
+
+    def _hold_last(self, children: list[int], step: int, t: float) -> None:
+        """The last appointment: outcomes and DNAs in diary order (both can cause returns)."""
+        dna_left, step_t, first_t = self.dna_left[step], self.step_t[step], self.first_t
+        u_out, cdf, outcome, out_t = self.u_out, self.model.outcome_cdf, self.outcome, self.out_t
+        exit_code, exit_t, u_reref = self.exit_code, self.exit_t, self.u_reref
+        p_reref = self.p_reref
+        top = len(cdf) - 1
         for i in children:
             if dna_left[i] > 0:
-                dna_left[i] -= 1
-                n_dna[i] += 1
-                if self.discharge_after and n_dna[i] >= self.discharge_after:
-                    self.leave(i, t, WITHDRAWN)
-                elif step == 0:  # back on the list; patience did not run while booked
-                    self.wd_t[i] += APPOINTMENT_DAY
-                    if self.wd_t[i] < self.model.days:
-                        heapq.heappush(self.wd_heap, (self.wd_t[i], i))
-                    _push_sorted(self.staging[team], (t + self.lead_days, i))
-                else:
-                    _push_sorted(self.follow_q[team][step], (t, i))
+                self._missed([i], step, t)
                 continue
             if step == 0:
                 first_t[i] = t
             step_t[i] = t
-            if last:
-                self.complete(i, t)
-            else:
-                _push_sorted(next_heap, (ready, i))
+            k = bisect.bisect_right(cdf, u_out[i])  # cdf is non-decreasing
+            outcome[i] = k if k < top else top
+            out_t[i] = t
+            exit_code[i] = ASSESSED
+            exit_t[i] = t
+            if p_reref and u_reref[i] < p_reref:
+                self._may_return(i, t, ASSESSED)
+
+    def _missed(self, children: list[int], step: int, t: float) -> None:
+        """DNA: discharged after too many, else rebooked (patience stopped while booked)."""
+        dna_left, n_dna, discharge = self.dna_left[step], self.n_dna, self.discharge_after
+        team = self.team[children[0]]
+        rebook = []
+        for i in children:
+            dna_left[i] -= 1
+            n_dna[i] += 1
+            if discharge and n_dna[i] >= discharge:
+                self.leave(i, t, WITHDRAWN)
+                continue
+            rebook.append(i)
+            if step == 0:  # back on the list; patience did not run while booked
+                self.wd_t[i] += APPOINTMENT_DAY
+                if self.wd_t[i] < self.model.days:
+                    heapq.heappush(self.wd_heap, (self.wd_t[i], i))
+        if not rebook:
+            return
+        if step == 0:
+            _push_batch(self.staging[team], t + self.lead_days, rebook)
+        else:
+            _push_batch(self.follow_q[team][step], t, rebook)
 
     def complete(self, i: int, t: float) -> None:
         """The last appointment gives the outcome."""
-        u, cdf = self.u_out[i], self.model.outcome_cdf
-        k = 0
-        while k < len(cdf) - 1 and u >= cdf[k]:
-            k += 1
-        self.outcome[i] = k
+        cdf = self.model.outcome_cdf
+        k = bisect.bisect_right(cdf, self.u_out[i])  # cdf is non-decreasing
+        self.outcome[i] = min(k, len(cdf) - 1)
         self.out_t[i] = t
         self.leave(i, t, ASSESSED)
 
@@ -553,8 +636,11 @@ class _Simulation:
         """A child leaves the pathway; some come back later as a new referral."""
         self.exit_code[i] = reason
         self.exit_t[i] = t
-        if not self.p_reref or self.u_reref[i] >= self.p_reref:
-            return
+        if self.p_reref and self.u_reref[i] < self.p_reref:
+            self._may_return(i, t, reason)
+
+    def _may_return(self, i: int, t: float, reason: int) -> None:
+        """A family drawn to come back does so if its way of leaving allows and in time."""
         label = _REREFERRAL_LABEL.get(reason)
         if reason == ASSESSED:
             label = "no_nd" if self.outcome[i] == NO_ND else None
@@ -568,7 +654,7 @@ class _Simulation:
         j = len(self.ref_t)
         pool, k = self._pool_row(self.dist[parent])
         self.ref_t.append(when)
-        for name in ("dist", "team", "pathway", "prio"):
+        for name in ("dist", "team", "prio"):
             values = getattr(self, name)
             values.append(values[parent])
         self.wd_t.append(when + pool["withdraw_day"][k])
@@ -584,7 +670,6 @@ class _Simulation:
         )
         for col, values in enumerate(self.dna_left):
             values.append(pool["dna_counts"][k][col])
-        self.start_stage.append(NEW_REFERRAL)
         self.parent.append(parent)
         for name, blank in _OUTPUT_BLANKS:
             getattr(self, name).append(blank)
@@ -621,15 +706,27 @@ class _Simulation:
 
     def results(self, replication: int) -> RawResults:
         """Compact arrays: nothing in here refers back to the simulation."""
-        f = np.asarray
+        f = _array
+        cohort, n = self.cohort, self.n_initial
+        parent = np.array(self.parent, np.int64)
+        root = parent.copy()  # the child on today's list or first referral each return traces to
+        deep = root >= n
+        while deep.any():
+            root[deep] = parent[root[deep] - n]
+            deep = root >= n
+
+        def with_returns(values: np.ndarray, dtype: type) -> np.ndarray:
+            return np.concatenate([values, values[root]]).astype(dtype)
+
+        returning = np.full(parent.size, NEW_REFERRAL)
         return RawResults(
             replication=replication,
-            referral_day=f(self.ref_t, float),
-            district=f(self.dist, np.int16),
-            pathway=f(self.pathway, np.int8),
-            priority=f(self.prio, np.int8),
-            start_stage=f(self.start_stage, np.int8),
-            parent=f(self.parent, np.int32),
+            referral_day=np.concatenate([cohort.referral_day, self.ref_t[n:]]).astype(float),
+            district=with_returns(cohort.district, np.int16),
+            pathway=with_returns(cohort.pathway, np.int8),
+            priority=with_returns(cohort.priority, np.int8),
+            start_stage=np.concatenate([self.start_stage, returning]).astype(np.int8),
+            parent=np.concatenate([np.full(n, -1), parent]).astype(np.int32),
             triage_day=f(self.tri_t, float),
             triage_result=f(self.tri_res, np.int8),
             more_information=f(self.more_info, bool),
@@ -641,13 +738,20 @@ class _Simulation:
             dna=f(self.n_dna, np.int16),
             workshops=f(self.ws_mask, np.int16),
             outsourced=f(self.outsourced, bool),
-            step_days=f(self.step_t, float).reshape(len(self.step_t), -1),
+            step_days=np.stack([f(days, float) for days in self.step_t]).reshape(
+                len(self.step_t), -1
+            ),
             hours_available=self.model.capacity.hours,  # the schedule: no randomness
-            hours_used=np.transpose(f(self.used, float), (0, 2, 1)),
+            hours_used=np.transpose(np.asarray(self.used, float), (0, 2, 1)),
             outsourced_cost_gbp=self.outsourced_cost_gbp,
             appointments=self.appointments,
             starting_ids=self.cohort.starting_ids,
         )
+
+
+def _array(values: list, dtype: type) -> np.ndarray:
+    """A flat list as an array (np.fromiter: a little quicker than np.asarray)."""
+    return np.fromiter(values, dtype, len(values))
 
 
 def _push_sorted(queue: deque, item: tuple[float, int]) -> None:
@@ -660,6 +764,19 @@ def _push_sorted(queue: deque, item: tuple[float, int]) -> None:
         queue.append(item)
     else:
         queue.insert(bisect.bisect_right(queue, item), item)
+
+
+def _push_batch(queue: deque, key: float, children: list[int]) -> None:
+    """Push children who all become ready at `key` (sorts `children` in place).
+
+    As a rule the batch belongs at the end of the queue and is appended in one go.
+    """
+    children.sort()
+    if not queue or (key, children[0]) >= queue[-1]:
+        queue.extend([(key, i) for i in children])
+    else:
+        for i in children:
+            _push_sorted(queue, (key, i))
 
 
 def _room(left: list[float], need: tuple[tuple[int, float], ...]) -> int:
