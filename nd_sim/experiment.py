@@ -1,4 +1,4 @@
-"""Replications, mapped over an executor seam: serial or local processes.
+"""One replication's outputs, and replications mapped in order over the executor seam.
 
 Each replication is independent and keyed only by (seed, replication), so the same seed
 gives the same results whatever the number of processes; results are always yielded in
@@ -9,9 +9,7 @@ the worker, so the parent only writes.
 from __future__ import annotations
 
 import itertools
-import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -19,6 +17,7 @@ import numpy as np
 
 from nd_sim.children import child_columns
 from nd_sim.engine import run_replication
+from nd_sim.executors import Task, make_executor
 from nd_sim.kpis import replication_kpis
 from nd_sim.model import Model
 from nd_sim.weekly import weekly_counts
@@ -58,7 +57,7 @@ def run_one(
     )
 
 
-def _run_chunk(work: Callable, model: Model, reps: list[int], seed: int) -> list:
+def _run_chunk(model: Model, work: Callable, reps: list[int], seed: int) -> list:
     return [work(model, r, seed) for r in reps]
 
 
@@ -79,56 +78,22 @@ def map_replications(
 ) -> Iterator[T]:
     """Yield `work(model, replication, seed)` for every replication, in replication order.
 
-    `work` must be a module-level function (it is pickled to the worker processes).
+    `work` must be a module-level function (it is pickled to the worker processes). For
+    callers that need every replication's result in memory and in order (sizing, family
+    projections); runs that write to disk use `nd_sim.batch` instead.
     """
-    if jobs <= 1:
-        for rep in range(replications):
-            out = work(model, rep, seed)
-            if on_done:
-                on_done(1)
-            yield out
-        return
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+    parts = chunks(replications, jobs)
+    tasks = [Task(0, (work, reps, seed)) for reps in parts]
+    executor = make_executor(jobs)
     try:
-        futures = []
-        for chunk in chunks(replications, jobs):
-            future = pool.submit(_run_chunk, work, model, chunk, seed)
+        finished: dict[int, list] = {}
+        next_k = 0
+        for k, results in executor.run(_run_chunk, [model], tasks):
             if on_done:
-                future.add_done_callback(lambda _, n=len(chunk): on_done(n))
-            futures.append(future)
-        for future in futures:
-            yield from future.result()
-    except BaseException:  # Ctrl-C or an error downstream: stop the workers now
-        _stop(pool)
-        raise
-    pool.shutdown()
-
-
-def iter_replications(
-    model: Model,
-    replications: int,
-    seed: int,
-    jobs: int = 1,
-    keep_children: bool = True,
-    on_done: Callable[[int], None] | None = None,
-) -> Iterator[ReplicationOutput]:
-    """Every replication's output (KPIs, weekly counts, per-child columns), in order."""
-    work = run_one if keep_children else run_one_without_children
-    return map_replications(work, model, replications, seed, jobs, on_done)
-
-
-def run_one_without_children(model: Model, replication: int, seed: int) -> ReplicationOutput:
-    """`run_one` without the per-child columns (for callers that only need summaries)."""
-    return run_one(model, replication, seed, keep_children=False)
-
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them (no traceback from each)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    processes = list(getattr(pool, "_processes", {}).values())  # no public API for this
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
+                on_done(len(results))
+            finished[k] = results
+            while next_k in finished:  # hold early chunks back until their turn
+                yield from finished.pop(next_k)
+                next_k += 1
+    finally:
+        executor.close()
