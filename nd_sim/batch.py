@@ -67,7 +67,10 @@ class Layout:
         return f"{folder}part-{chunk.index:05d}.parquet"
 
     def kpis(self, chunk: Chunk) -> str:
-        """A chunk's KPIs by replication (working state, removed once summarised)."""
+        """A chunk's KPIs by replication: a dataset of a sweep's results; in a run, working
+        state (the run writes `kpis_by_replication.csv` from it)."""
+        if self.by_variant:
+            return self.part("kpis_by_replication", chunk)
         return f"{self.prefix}.chunks/{chunk.key}.kpis.parquet"
 
     def marker(self, chunk: Chunk) -> str:

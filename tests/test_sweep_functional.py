@@ -69,6 +69,8 @@ def test_sweep_writes_tidy_table_functional(swept: Path) -> None:
     assert sorted(weekly.variant.unique()) == list(range(6))
     assert sorted(weekly.replication.unique()) == list(range(5))
     assert not (swept / "children.parquet").exists()  # only with --children
+    by_rep = pq.read_table(swept / "kpis_by_replication.parquet").to_pandas()
+    assert len(by_rep.groupby(["variant", "replication"])) == 6 * 5
     assert (swept / "figures" / "sweep_first_wait_median_weeks.png").stat().st_size > 10_000
     manifest = json.loads((swept / "manifest.json").read_text())
     assert manifest["kind"] == "sweep" and manifest["keys"] == keys
