@@ -123,13 +123,22 @@ def _where(jobs: int, dask: str | None) -> str:
     return f"{jobs} process{'es' if jobs > 1 else ''}"
 
 
-def _latest_or_new_run_dir(name: str, resume: bool) -> Path:
-    """A new timestamped folder; with --resume and no --out, the last interrupted run's."""
+def _latest_or_new_run_dir(name: str, resume: bool, command: str = "run") -> Path:
+    """A new timestamped folder; with --resume and no --out, the folder of the last
+    interrupted run of this command in results/."""
     if resume:
-        staged = sorted(Path("results").glob(".*.partial"), key=lambda p: p.stat().st_mtime)
+        staged = [p for p in Path("results").glob(".*.partial") if _staged_command(p) == command]
         if staged:
-            return staged[-1].with_name(staged[-1].name[1 : -len(".partial")])
+            last = max(staged, key=lambda p: p.stat().st_mtime)
+            return last.with_name(last.name[1 : -len(".partial")])
     return default_run_dir(Path("results"), name)
+
+
+def _staged_command(staged: Path) -> str | None:
+    try:
+        return json.loads((staged / "plan.json").read_text()).get("command")
+    except (OSError, ValueError):
+        return None
 
 
 def _with_progress(
@@ -230,7 +239,7 @@ def sweep(
         base = spec.variants[0].scenario
         reps = replications or base.run.replications
         base_seed = base.run.seed if seed is None else seed
-        dest = out or _latest_or_new_run_dir(f"sweep-{base.name}", resume)
+        dest = out or _latest_or_new_run_dir(f"sweep-{base.name}", resume, "sweep")
         check_destination(dest, force)
     except ScenarioError as exc:
         raise _fail(exc) from None
