@@ -245,3 +245,27 @@ def test_resume_refuses_a_different_run(tmp_path: Path) -> None:
     forced = runner.invoke(app, ["run", small, "-n", "4", "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
     assert not staged.exists() and (out / "summary.csv").exists()
+
+
+def test_resume_without_out_finishes_the_last_interrupted_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nd_sim.model import compile_model
+    from nd_sim.runner import run_to_folder
+    from nd_sim.scenario import load_scenario
+
+    monkeypatch.chdir(tmp_path)
+    model = compile_model(load_scenario(FIXTURES / "small.toml"))
+    target = Path("results") / "20260101-000000-small"
+
+    def stop(_: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_to_folder(model, target, 6, 7, on_done=stop)
+    assert not target.exists() and (Path("results") / f".{target.name}.partial").exists()
+    result = runner.invoke(app, ["run", str(FIXTURES / "small.toml"), "-n", "6", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert (target / "summary.csv").exists()
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["resumed_replications"] == 2  # the first chunk (6 serially: chunks of 2)
