@@ -97,7 +97,7 @@ def to_arrow(columns: dict[str, np.ndarray], model: Model) -> pa.Table:
         elif name in DATE_COLUMNS:
             arrays[name] = pa.array(values, pa.date32(), mask=values == MISSING_DATE)
         elif name == "workshops_attended":
-            arrays[name] = pa.array(_workshop_names(values, kinds))
+            arrays[name] = _workshop_names(values, kinds)
         elif name == "child_id":
             arrays[name] = pa.array(values.tolist(), pa.string())
         elif values.dtype.kind == "f":
@@ -107,11 +107,8 @@ def to_arrow(columns: dict[str, np.ndarray], model: Model) -> pa.Table:
     return pa.table(arrays)
 
 
-def _workshop_names(masks: np.ndarray, kinds: list[str]) -> list[str]:
-    names = {}
-    out = []
-    for m in masks.tolist():
-        if m not in names:
-            names[m] = ";".join(k for b, k in enumerate(kinds) if m >> b & 1)
-        out.append(names[m])
-    return out
+def _workshop_names(masks: np.ndarray, kinds: list[str]) -> pa.Array:
+    """The workshops attended, as text, e.g. "social;sleep" (built once per distinct mask)."""
+    distinct, index = np.unique(masks, return_inverse=True)
+    names = [";".join(k for b, k in enumerate(kinds) if m >> b & 1) for m in distinct.tolist()]
+    return pa.array(names, pa.string()).take(pa.array(index.reshape(-1).astype(np.int32)))

@@ -83,14 +83,14 @@ COST_KPIS = (
 def replication_kpis(raw: RawResults, model: Model) -> list[tuple[str, str, str, float]]:
     """Rows of (area_type, area, kpi, value) for one replication."""
     rows: list[tuple[str, str, str, float]] = []
-    horizon_day = float(model.days)
-    wait = _Waits(raw, horizon_day)
-    areas = [("district", name, raw.district == d) for d, name in enumerate(model.districts)]
-    team_of = np.asarray(model.team_of_district)[raw.district]
-    areas += [("team", name, team_of == t) for t, name in enumerate(model.teams)]
-    areas.append(("county", COUNTY, np.ones(raw.referral_day.size, bool)))
-    for kind, name, mask in areas:
-        for kpi, value in wait.kpis(mask, model.weeks).items():
+    wait = _Waits(raw, float(model.days), len(model.districts))
+    areas = [("district", name, [d]) for d, name in enumerate(model.districts)]
+    team_of = model.team_of_district
+    for t, name in enumerate(model.teams):
+        areas.append(("team", name, [d for d, team in enumerate(team_of) if team == t]))
+    areas.append(("county", COUNTY, None))
+    for kind, name, districts in areas:
+        for kpi, value in wait.kpis(districts, model.weeks).items():
             rows.append((kind, name, kpi, value))
     rows += _utilisation(raw, model)
     rows += _costs(raw, model)
@@ -98,62 +98,103 @@ def replication_kpis(raw: RawResults, model: Model) -> list[tuple[str, str, str,
 
 
 class _Waits:
-    """Precomputed per-child quantities shared by every area."""
+    """Per-child quantities shared by every area: the waits of the children they apply to
+    (in child order, with their districts) and counts per district, so that an area's
+    figures need only small selections and sums."""
 
-    def __init__(self, raw: RawResults, horizon_day: float) -> None:
+    def __init__(self, raw: RawResults, horizon_day: float, n_districts: int) -> None:
+        district = raw.district.astype(np.int64)
         seen = ~np.isnan(raw.first_day) & (raw.start_stage != 2) & (raw.first_day >= 0)
-        self.seen = seen
-        self.first_wait = (raw.first_day - raw.referral_day) / 7.0
+        first_wait = (raw.first_day - raw.referral_day) / 7.0
         done = (raw.exit_code == ASSESSED) & (raw.outcome_day >= 0)
-        self.done = done
-        self.outcome_wait = (raw.outcome_day - raw.referral_day) / 7.0
-        self.open = raw.exit_code == WAITING
-        self.unseen = self.open & np.isnan(raw.first_day) & (raw.start_stage != 2)
-        self.open_wait = (horizon_day - raw.referral_day) / 7.0
-        self.new = raw.start_stage < 0
-        cohort = self.new & (raw.referral_day <= horizon_day - 7.0 * NICE_WEEKS)
-        self.cohort = cohort & (raw.triage_result != 1)  # signposted: not for this pathway
+        is_open = raw.exit_code == WAITING
+        self.first, self.first_district = first_wait[seen], district[seen]
+        self.outcome = ((raw.outcome_day - raw.referral_day) / 7.0)[done]
+        self.outcome_district = district[done]
+        self.open_wait = ((horizon_day - raw.referral_day) / 7.0)[is_open]
+        self.open_district = district[is_open]
+        new = raw.start_stage < 0
+        cohort = new & (raw.referral_day <= horizon_day - 7.0 * NICE_WEEKS)
+        cohort &= raw.triage_result != 1  # signposted: not for this pathway
         with np.errstate(invalid="ignore"):
-            self.cohort_in_time = self.first_wait <= NICE_WEEKS  # NaN (never seen) is False
-        self.code = raw.exit_code
-        self.outsourced = raw.outsourced
+            in_time = cohort & (first_wait <= NICE_WEEKS)  # NaN (never seen) is False
+        code = raw.exit_code
 
-    def kpis(self, mask: np.ndarray, weeks: int) -> dict[str, float]:
-        first = self.first_wait[mask & self.seen]
-        outcome = self.outcome_wait[mask & self.done]
-        open_wait = self.open_wait[mask & self.open]
+        def per_district(flags: np.ndarray) -> np.ndarray:
+            return np.bincount(district[flags], minlength=n_districts)
+
+        self.counts = {
+            "cohort": per_district(cohort),
+            "in_time": per_district(in_time),
+            "unseen": per_district(is_open & np.isnan(raw.first_day) & (raw.start_stage != 2)),
+            "referrals": per_district(new),
+            "assessed": per_district(code == ASSESSED),
+            "signposted": per_district(code == SIGNPOSTED),
+            "withdrawn": per_district(code == WITHDRAWN),
+            "met_by_workshop": per_district(code == MET_BY_WORKSHOP),
+            "outsourced": per_district(raw.outsourced),
+        }
+
+    def kpis(self, districts: list[int] | None, weeks: int) -> dict[str, float]:
+        """The KPIs of the children of these districts (None: every child)."""
+        first = _of(self.first, self.first_district, districts)
+        outcome = _of(self.outcome, self.outcome_district, districts)
+        open_wait = _of(self.open_wait, self.open_district, districts)
+        count = {
+            k: int(v.sum() if districts is None else v[districts].sum())
+            for k, v in self.counts.items()
+        }
+        cohort = count["cohort"]
+        first_median, first_p90 = _quantiles(first)
+        outcome_median, outcome_p90 = _quantiles(outcome)
         out = {
-            "first_wait_median_weeks": _quantile(first, 0.5),
-            "first_wait_p90_weeks": _quantile(first, 0.9),
+            "first_wait_median_weeks": first_median,
+            "first_wait_p90_weeks": first_p90,
             "first_wait_mean_weeks": float(first.mean()) if first.size else np.nan,
             "first_within_13w_pct": _pct(first <= NICE_WEEKS),
             "first_within_18w_pct": _pct(first <= RTT_WEEKS),
             "first_within_13w": float(np.count_nonzero(first <= NICE_WEEKS)),
-            "referred_seen_within_13w_pct": _pct(self.cohort_in_time[mask & self.cohort]),
-            "outcome_wait_median_weeks": _quantile(outcome, 0.5),
-            "outcome_wait_p90_weeks": _quantile(outcome, 0.9),
+            "referred_seen_within_13w_pct": (
+                float(100.0 * (count["in_time"] / cohort)) if cohort else np.nan
+            ),
+            "outcome_wait_median_weeks": outcome_median,
+            "outcome_wait_p90_weeks": outcome_p90,
             "outcome_wait_mean_weeks": float(outcome.mean()) if outcome.size else np.nan,
             "open_end": float(open_wait.size),
-            "not_yet_seen_end": float(np.count_nonzero(mask & self.unseen)),
+            "not_yet_seen_end": float(count["unseen"]),
         }
         for band in OPEN_BANDS_WEEKS:
             out[f"open_{band}w_plus_end"] = float(np.count_nonzero(open_wait >= band))
         out["open_under_18w_pct_end"] = _pct(open_wait < RTT_WEEKS)
         out["open_wait_median_end_weeks"] = _quantile(open_wait, 0.5)
-        code = self.code[mask]
-        out["referrals"] = float(np.count_nonzero(self.new[mask]))
+        out["referrals"] = float(count["referrals"])
         out["first_appointments"] = float(first.size)
-        out["assessed"] = float(np.count_nonzero(code == ASSESSED))
-        out["signposted"] = float(np.count_nonzero(code == SIGNPOSTED))
-        out["withdrawn"] = float(np.count_nonzero(code == WITHDRAWN))
-        out["met_by_workshop"] = float(np.count_nonzero(code == MET_BY_WORKSHOP))
+        for name in ("assessed", "signposted", "withdrawn", "met_by_workshop"):
+            out[name] = float(count[name])
         out["assessed_per_week"] = out["assessed"] / weeks
-        out["outsourced_assessments"] = float(np.count_nonzero(self.outsourced[mask]))
+        out["outsourced_assessments"] = float(count["outsourced"])
         return out
+
+
+def _of(values: np.ndarray, district: np.ndarray, districts: list[int] | None) -> np.ndarray:
+    """The values of children in these districts, in child order."""
+    if districts is None:
+        return values
+    if len(districts) == 1:
+        return values[district == districts[0]]
+    return values[np.isin(district, districts)]
 
 
 def _quantile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(values, q)) if values.size else np.nan
+
+
+def _quantiles(values: np.ndarray) -> tuple[float, float]:
+    """Median and 90th percentile in one partial sort (the same numbers as one by one)."""
+    if not values.size:
+        return np.nan, np.nan
+    median, p90 = np.quantile(values, (0.5, 0.9)).tolist()
+    return median, p90
 
 
 def _pct(flags: np.ndarray) -> float:

@@ -36,21 +36,24 @@ BANDS_WEEKS = {"open_13w_plus": 13, "open_52w_plus": 52, "open_104w_plus": 104}
 def _week_bins(days: np.ndarray, weeks: int) -> np.ndarray:
     """Week of each time; before the start -> 0, never or after the horizon -> `weeks`."""
     with np.errstate(invalid="ignore"):
-        k = np.floor(np.nan_to_num(days, nan=np.inf, posinf=np.inf, neginf=-np.inf) / 7.0)
-    return np.clip(np.nan_to_num(k, posinf=weeks, neginf=0), 0, weeks).astype(np.int64)
+        k = np.floor(days / 7.0)
+    k[np.isnan(k)] = weeks
+    return np.clip(k, 0, weeks).astype(np.int64)  # infinities clip to the ends
 
 
 def _per_week(district: np.ndarray, days: np.ndarray, n_districts: int, weeks: int) -> np.ndarray:
     """Events per district and week, shape (districts, weeks)."""
-    index = district.astype(np.int64) * (weeks + 1) + _week_bins(days, weeks)
+    index = district * (weeks + 1) + _week_bins(days, weeks)
     counts = np.bincount(index, minlength=n_districts * (weeks + 1))
     return counts.reshape(n_districts, weeks + 1)[:, :weeks]
 
 
-def _stock(raw: RawResults, start: np.ndarray, end: np.ndarray, n: int, weeks: int) -> np.ndarray:
+def _stock(
+    district: np.ndarray, start: np.ndarray, end: np.ndarray, n: int, weeks: int
+) -> np.ndarray:
     """Number in [start, end) at the end of each week."""
-    begun = np.cumsum(_per_week(raw.district, start, n, weeks), axis=1)
-    ended = np.cumsum(_per_week(raw.district, end, n, weeks), axis=1)
+    begun = np.cumsum(_per_week(district, start, n, weeks), axis=1)
+    ended = np.cumsum(_per_week(district, end, n, weeks), axis=1)
     return begun - ended
 
 
@@ -96,7 +99,8 @@ def weekly_counts(raw: RawResults, n_districts: int, weeks: int) -> dict[str, np
         "withdrawn": exits(WITHDRAWN),
         "met_by_workshop": exits(MET_BY_WORKSHOP),
     }
-    out = {name: _per_week(raw.district, days, n_districts, weeks) for name, days in flows.items()}
+    district = raw.district.astype(np.int64)
+    out = {name: _per_week(district, days, n_districts, weeks) for name, days in flows.items()}
     for name, (start, end) in stage_intervals(raw).items():
-        out[name] = _stock(raw, start, end, n_districts, weeks)
+        out[name] = _stock(district, start, end, n_districts, weeks)
     return out
