@@ -59,8 +59,8 @@ def draw_cohort(model: Model, seed: int, replication: int) -> Cohort:
 
 def _ids(starting: backlog.StartingChildren, order: np.ndarray) -> tuple[str, ...]:
     """Starting ids in the sorted order (new referrals have no id from outside)."""
-    n = len(starting)
-    return tuple(starting.ids[i] for i in order if i < n)
+    ids = starting.ids
+    return tuple(ids[i] for i in order[order < len(starting)].tolist())
 
 
 def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, rep: int) -> dict:

@@ -70,7 +70,8 @@ class _Simulation:
         self.n_initial = n
         self.ref_t = cohort.referral_day.tolist()
         self.dist = cohort.district.tolist()
-        self.team = np.asarray(model.team_of_district, np.int64)[cohort.district].tolist()
+        team_of = np.asarray(model.team_of_district, np.int64)[cohort.district]
+        self.team = team_of.tolist()
         self.prio = cohort.priority.tolist()
         self.wd_t = cohort.withdraw_day.tolist()
         self.u_tri = cohort.u_triage.tolist()
@@ -133,22 +134,22 @@ class _Simulation:
         if not sc.demand.criteria_changes:
             self.fixed_probs = self._triage_probabilities(0.0)
         self.outsourced_cost_gbp = 0.0
-        self._place_initial()
+        self._place_initial(team_of)
         self._at_risk()
 
     # ------------------------------------------------------------------ set-up
-    def _place_initial(self) -> None:
+    def _place_initial(self, team_of: np.ndarray) -> None:
         """Put every child in its first queue: arrivals, or where today's list has them."""
-        stage, team_of = self.start_stage, np.asarray(self.team)
+        stage = self.start_stage
         arriving = (stage == NEW_REFERRAL) | (stage == 0)
         for team, arrivals in enumerate(self.arrivals):
             arrivals.extend(np.flatnonzero(arriving & (team_of == team)).tolist())
-        steps = self.cohort.start_step
-        for i in np.flatnonzero(~arriving).tolist():  # today's list, in index order
+        listed = np.flatnonzero(~arriving)  # today's list, in index order
+        steps = np.where(stage[listed] == 1, 0, self.cohort.start_step[listed])
+        for i, step in zip(listed.tolist(), steps.tolist(), strict=True):
             team = self.team[i]
             self.tri_t[i] = self.ref_t[i]
             self.tri_res[i] = 0
-            step = 0 if stage[i] == 1 else int(steps[i])
             if step == 0:  # a one-appointment pathway has no 'in assessment' stage
                 stage[i] = 1
                 self._sign_up(i, team)
@@ -287,6 +288,7 @@ class _Simulation:
         wd_t, more_info, dist = self.wd_t, self.more_info, self.dist
         u_first, u_again = self.u_tri, self.u_tri2
         exit_code, tri_t, tri_res, wanted = self.exit_code, self.tri_t, self.tri_res, self.ws_wanted
+        sign_up = [(1 << k, q) for k, q in enumerate(self.ws_q[team])]
         accepted = []
         decided = 0
         while queue and decided < room:
@@ -315,8 +317,10 @@ class _Simulation:
             if tri_res[i] < 0:
                 tri_res[i] = 0
             accepted.append(i)
-            if wanted[i]:
-                self._sign_up(i, team)
+            if wanted[i]:  # the workshops the family wants, as in `_sign_up`
+                for bit, ws_queue in sign_up:
+                    if wanted[i] & bit:
+                        ws_queue.append(i)
         _spend(used, need, -decided)
         if accepted:  # they join the appointment list after the booking lead time
             _push_batch(self.staging[team], now + self.lead_days, accepted)
@@ -345,10 +349,7 @@ class _Simulation:
         if not self.triage_on:
             for i in self._arrived(team, now):
                 self.accept(i, self.ref_t[i])
-        staging, new_q, prio, ref_t = self.staging[team], self.new_q[team], self.prio, self.ref_t
-        while staging and staging[0][0] <= now:
-            i = staging.popleft()[1]
-            heapq.heappush(new_q[prio[i]], (ref_t[i], i))
+        self._staging_to_list(team, now)
         used = self.used[team][week]
         left = [a - u for a, u in zip(self.avail[team][week], used, strict=True)]
         start = list(left)
@@ -362,6 +363,17 @@ class _Simulation:
         self._book_new(team, now, pooled)
         for p, (s, e) in enumerate(zip(start, pooled, strict=True)):
             used[p] += s - e
+
+    def _staging_to_list(self, team: int, now: float) -> None:
+        """Children accepted long enough ago join the new-patient list of their class."""
+        staging = self.staging[team]
+        if not staging or staging[0][0] > now:
+            return
+        new_q, prio, ref_t, push = self.new_q[team], self.prio, self.ref_t, heapq.heappush
+        popleft = staging.popleft
+        for _ in range(bisect.bisect_right(staging, (now, INF))):
+            i = popleft()[1]
+            push(new_q[prio[i]], (ref_t[i], i))
 
     def _book_follow_ups(self, team: int, now: float, left: list[float]) -> None:
         """Later appointments first (finish what is started), each step in ready order."""
@@ -560,8 +572,8 @@ class _Simulation:
         workshop = self.workshops[k]
         queue = self.ws_q[team][k]
         places = workshop.places_per_session
-        met_u, bit = self.ws_met[k], 1 << k
-        first_t, exit_code, wd_t = self.first_t, self.exit_code, self.wd_t
+        met_u, bit, need_met = self.ws_met[k], 1 << k, workshop.need_met_share
+        first_t, exit_code, wd_t, ws_mask = self.first_t, self.exit_code, self.wd_t, self.ws_mask
         while places > 0 and queue:
             i = queue.popleft()
             if exit_code[i] != WAITING:
@@ -571,8 +583,8 @@ class _Simulation:
                 self.leave(i, wd_t[i], WITHDRAWN)
                 continue
             places -= 1
-            self.ws_mask[i] |= bit
-            if unseen and met_u[i] < workshop.need_met_share:
+            ws_mask[i] |= bit
+            if unseen and met_u[i] < need_met:
                 self.leave(i, t, MET_BY_WORKSHOP)
 
     # ------------------------------------------------------------------ outsourcing
@@ -583,10 +595,7 @@ class _Simulation:
         allowed = set(block.districts)
         teams = sorted({self.model.team_of_district[d] for d in block.districts})
         for team in teams:  # children accepted long enough ago are on the list
-            staging, new_q = self.staging[team], self.new_q[team]
-            while staging and staging[0][0] <= now:
-                i = staging.popleft()[1]
-                heapq.heappush(new_q[self.prio[i]], (self.ref_t[i], i))
+            self._staging_to_list(team, now)
         for _ in range(block.per_week[week]):
             i = self._pop_for_block(teams, allowed, now)
             if i < 0:
@@ -772,8 +781,16 @@ def _push_batch(queue: deque, key: float, children: list[int]) -> None:
     As a rule the batch belongs at the end of the queue and is appended in one go.
     """
     children.sort()
-    if not queue or (key, children[0]) >= queue[-1]:
+    first = (key, children[0])
+    if not queue or first >= queue[-1]:
         queue.extend([(key, i) for i in children])
+    elif queue[-1][0] == key:  # interleaves with a batch of the same key: merge the tails
+        tail = []
+        while queue and queue[-1] > first:
+            tail.append(queue.pop())
+        tail.extend([(key, i) for i in children])
+        tail.sort()
+        queue.extend(tail)
     else:
         for i in children:
             _push_sorted(queue, (key, i))
