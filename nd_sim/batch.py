@@ -173,14 +173,10 @@ def run_chunks(
 
 
 def read_kpis(folder: RunFolder, layout: Layout, chunks: Sequence[Chunk]) -> pd.DataFrame:
-    """Every chunk's KPIs by replication, in (variant, replication) order."""
+    """The chunks' KPIs by replication, in the chunks' order (replication order, as planned):
+    one pandas frame, built once, with each label string shared by every row that has it."""
     tables = [pq.read_table(folder.path(layout.kpis(c))) for c in chunks]
-    variants = [
-        pa.array([c.variant] * t.num_rows, pa.int32()) for c, t in zip(chunks, tables, strict=True)
-    ]
-    frame = pa.concat_tables(tables).to_pandas()
-    frame.insert(0, "variant", pa.concat_arrays(variants).to_numpy())
-    return frame.sort_values(["variant", "replication"], kind="stable", ignore_index=True)
+    return pa.concat_tables(tables).to_pandas()
 
 
 def check_plan(folder: RunFolder, plan: dict, source: str) -> dict:

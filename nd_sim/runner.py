@@ -114,7 +114,7 @@ def run_into(
     finally:
         if own:
             executor.close()
-    by_rep = read_kpis(folder, layout, chunks).drop(columns="variant")
+    by_rep = read_kpis(folder, layout, chunks)
     summary = summarise(by_rep)
     panel = analytic.panel_frame(model)
     folder.write_big_csv(prefix + "kpis_by_replication.csv", by_rep)
