@@ -233,7 +233,11 @@ def sweep(
         False, "--report", help="Also draw the headline KPIs across the grid (PNG and SVG)."
     ),
 ) -> None:
-    """Run every variant of a grid on common random numbers and write one tidy sweep.csv."""
+    """Run every variant of a grid on common random numbers and write one tidy sweep.csv.
+
+    Rows stream to Parquet partitioned by variant, so memory stays flat; an interrupted sweep
+    is kept aside and `--resume` finishes it.
+    """
     try:
         spec = load_grid(grid, scenario)
         base = spec.variants[0].scenario
@@ -258,23 +262,28 @@ def sweep(
     )
     terminal.print_sweep(console, result)
     if report:
-        paths = write_sweep_figures(result.out, spec.keys)
-        console.print(f"figures: {', '.join(str(p) for p in paths)}", highlight=False)
+        _write_report(result.out)
 
 
 @app.command("report")
 def report_command(
     folder: Path = typer.Argument(
-        ..., help="A folder written by `nd-sim run` or `nd-sim compare`."
+        ..., help="A folder written by `nd-sim run`, `nd-sim compare` or `nd-sim sweep`."
     ),
 ) -> None:
-    """Write report.html (self-contained, prints on A4) and figures/ into a results folder."""
+    """Write report.html (self-contained, prints on A4) and figures/ into a results folder
+    (for a sweep folder: the headline KPIs across the grid, in figures/)."""
     _write_report(folder)
 
 
 def _write_report(folder: Path) -> None:
     from nd_sim.report import write_report  # matplotlib is only needed here
 
+    keys = _sweep_keys(folder)
+    if keys is not None:  # a sweep's report is its figures across the grid
+        paths = write_sweep_figures(folder, keys)
+        console.print(f"figures: {', '.join(str(p) for p in paths)}", highlight=False)
+        return
     existed = (folder / "report.html").exists()
     try:
         with console.status("drawing the figures and writing the report"):
@@ -283,6 +292,14 @@ def _write_report(folder: Path) -> None:
         raise _fail(exc) from None
     note = " (replacing the previous report, built from the same results)" if existed else ""
     console.print(f"report: [bold]{path}[/]{note}")
+
+
+def _sweep_keys(folder: Path) -> list[str] | None:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest.get("keys", []) if manifest.get("kind") == "sweep" else None
 
 
 @app.command()

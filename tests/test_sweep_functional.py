@@ -154,3 +154,16 @@ def test_bad_grid_exits_2_functional(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "-3.0" in result.output and "wte" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_report_on_a_sweep_folder_redraws_its_figures_functional(
+    swept: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(swept, copy)
+    shutil.rmtree(copy / "figures")
+    result = runner.invoke(app, ["report", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert (copy / "figures" / "sweep_first_wait_median_weeks.svg").exists()
