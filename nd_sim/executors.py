@@ -11,6 +11,7 @@ scheduler re-runs the tasks of a worker that dies, so a lost worker costs time, 
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
@@ -117,12 +118,7 @@ class DaskExecutor:
         self._cluster = None
         try:
             if address == "local":
-                self._cluster = distributed.LocalCluster(
-                    n_workers=jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                )
+                self._cluster = _local_cluster(distributed, jobs)
                 self.client = distributed.Client(self._cluster)
             else:
                 self.client = distributed.Client(address, timeout=DASK_CONNECT_TIMEOUT)
@@ -166,6 +162,23 @@ def make_executor(jobs: int = 1, dask: str | None = None) -> Executor:
     if jobs > 1:
         return ProcessExecutor(jobs)
     return SerialExecutor()
+
+
+def _local_cluster(distributed, workers: int):
+    """A LocalCluster whose processes ignore Ctrl-C: it reaches every process of the
+    terminal, and workers would each print a traceback; the parent stops them instead.
+    (Processes inherit the ignored signal while they start, and so do their restarts.)"""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _import_distributed():
