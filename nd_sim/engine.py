@@ -22,6 +22,7 @@ import simpy
 
 from nd_sim.cohort import NEW_REFERRAL, attributes, draw_cohort
 from nd_sim.model import Model
+from nd_sim.queues import BatchQueue
 from nd_sim.raw import RawResults
 
 WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = range(5)
@@ -118,10 +119,16 @@ class _Simulation:
         self.reref_heap: list[list] = [[] for _ in range(t_count)]
         self.triage_q: list[deque] = [deque() for _ in range(t_count)]
         self.more_heap: list[list] = [[] for _ in range(t_count)]
-        self.staging: list[deque] = [deque() for _ in range(t_count)]
-        self.new_q = [[[] for _ in range(n_class)] for _ in range(t_count)]
+        self.staging = [BatchQueue() for _ in range(t_count)]
+        # new-patient lists in (referral day, child) order: children of the cohort sit in
+        # int heaps (their index order is that order, and ints compare far more cheaply than
+        # tuples); returning children, whose index does not follow the day, sit beside them
+        self.new_q: list[list[list[int]]] = [[[] for _ in range(n_class)] for _ in range(t_count)]
+        self.back_q: list[list[list[tuple[float, int]]]] = [
+            [[] for _ in range(n_class)] for _ in range(t_count)
+        ]
         self.credit = [[0.0] * n_class for _ in range(t_count)]
-        self.follow_q = [[deque() for _ in range(n_steps)] for _ in range(t_count)]
+        self.follow_q = [[BatchQueue() for _ in range(n_steps)] for _ in range(t_count)]
         self.ws_q = [[deque() for _ in self.workshops] for _ in range(t_count)]
         cap = model.capacity
         self.avail = np.transpose(cap.hours, (0, 2, 1)).tolist()  # [team][week][prof]
@@ -153,9 +160,9 @@ class _Simulation:
             if step == 0:  # a one-appointment pathway has no 'in assessment' stage
                 stage[i] = 1
                 self._sign_up(i, team)
-                heapq.heappush(self.new_q[team][self.prio[i]], (self.ref_t[i], i))
+                heapq.heappush(self.new_q[team][self.prio[i]], i)
             else:
-                _push_sorted(self.follow_q[team][step], (0.0, i))
+                self.follow_q[team][step].push(0.0, [i])
 
     def _at_risk(self) -> None:
         """Withdrawal times of every child who can leave unseen within the horizon.
@@ -255,7 +262,7 @@ class _Simulation:
         self.tri_t[i] = t
         if self.tri_res[i] < 0:
             self.tri_res[i] = 0
-        _push_sorted(self.staging[team], (t + self.lead_days, i))
+        self.staging[team].push(t + self.lead_days, [i])
         self._sign_up(i, team)
 
     def _sign_up(self, i: int, team: int) -> None:
@@ -323,7 +330,7 @@ class _Simulation:
                         ws_queue.append(i)
         _spend(used, need, -decided)
         if accepted:  # they join the appointment list after the booking lead time
-            _push_batch(self.staging[team], now + self.lead_days, accepted)
+            self.staging[team].push(now + self.lead_days, accepted)
 
     def _triage_probabilities(self, now: float) -> list[tuple[float, float]]:
         """Accept and signpost probabilities per district today (criteria changes apply)."""
@@ -367,28 +374,26 @@ class _Simulation:
     def _staging_to_list(self, team: int, now: float) -> None:
         """Children accepted long enough ago join the new-patient list of their class."""
         staging = self.staging[team]
-        if not staging or staging[0][0] > now:
+        if not staging or staging.first_day() > now:
             return
-        new_q, prio, ref_t, push = self.new_q[team], self.prio, self.ref_t, heapq.heappush
-        popleft = staging.popleft
-        for _ in range(bisect.bisect_right(staging, (now, INF))):
-            i = popleft()[1]
-            push(new_q[prio[i]], (ref_t[i], i))
+        new_q, prio, push, n = self.new_q[team], self.prio, heapq.heappush, self.n_initial
+        for i in staging.take(now, 1 << 62):
+            if i < n:
+                push(new_q[prio[i]], i)
+            else:
+                push(self.back_q[team][prio[i]], (self.ref_t[i], i))
 
     def _book_follow_ups(self, team: int, now: float, left: list[float]) -> None:
         """Later appointments first (finish what is started), each step in ready order."""
         queues = self.follow_q[team]
-        due = (now, INF)  # sorts after every entry ready by now
         for step in range(len(queues) - 1, 0, -1):
             queue = queues[step]
-            if not queue or queue[0][0] > now:
+            if not queue or queue.first_day() > now:
                 continue
             need = self.model.step_hours[step]
-            count = min(_room(left, need), bisect.bisect_right(queue, due))
-            if count > 0:
-                popleft = queue.popleft
-                taken = [popleft()[1] for _ in range(count)]
-                _spend(left, need, count)
+            taken = queue.take(now, _room(left, need))
+            if taken:
+                _spend(left, need, len(taken))
                 self.hold(taken, step, now + APPOINTMENT_DAY)
 
     def _book_new(self, team: int, now: float, left: list[float]) -> None:
@@ -397,7 +402,7 @@ class _Simulation:
         if room <= 0:
             return
         if self.model.queue_order == 1 or len(self.new_q[team]) == 1:
-            taken = self._take_by_priority(self.new_q[team], now, room)
+            taken = self._take_by_priority(team, now, room)
         else:
             taken = []
             while room > 0:
@@ -410,58 +415,80 @@ class _Simulation:
             _spend(left, self.model.step_hours[0], len(taken))
             self.hold(taken, 0, now + APPOINTMENT_DAY)
 
-    def _take_by_priority(self, heaps: list[list], now: float, room: int) -> list[int]:
+    def _take_by_priority(self, team: int, now: float, room: int) -> list[int]:
         """`pop_next` under strict priority, `room` times: as each pop changes only its own
-        heap, only that head needs cleaning again (and not after the last pop)."""
-        for heap in heaps:
-            self._clean_head(heap, now)
+        class, only that head needs cleaning again (and not after the last pop)."""
+        heaps, backs = self.new_q[team], self.back_q[team]
+        for heap, back in zip(heaps, backs, strict=True):
+            self._clean_head(heap, back, now)
         taken = []
-        for heap in heaps:
-            while heap:
-                taken.append(heapq.heappop(heap)[1])
+        ref_t, pop = self.ref_t, heapq.heappop
+        for heap, back in zip(heaps, backs, strict=True):
+            while heap or back:
+                if back and (not heap or back[0] < (ref_t[heap[0]], heap[0])):
+                    taken.append(pop(back)[1])
+                else:
+                    taken.append(pop(heap))
                 room -= 1
                 if room <= 0:
                     return taken
-                self._clean_head(heap, now)
+                self._clean_head(heap, back, now)
         return taken
 
-    def _clean_head(self, heap: list, now: float) -> None:
-        """Drop children who left from the front of a new-patient heap."""
-        wd_t, exit_code = self.wd_t, self.exit_code
-        while heap:
-            i = heap[0][1]
+    def _clean_head(self, heap: list[int], back: list[tuple[float, int]], now: float) -> None:
+        """Drop children who left from the front of a class's list, in list order."""
+        wd_t, exit_code, ref_t, pop = self.wd_t, self.exit_code, self.ref_t, heapq.heappop
+        while True:
+            if back and (not heap or back[0] < (ref_t[heap[0]], heap[0])):
+                i, source = back[0][1], back
+            elif heap:
+                i, source = heap[0], heap
+            else:
+                return
             if exit_code[i] != WAITING:
-                heapq.heappop(heap)
+                pop(source)
             elif wd_t[i] <= now:
-                heapq.heappop(heap)
+                pop(source)
                 self.leave(i, wd_t[i], WITHDRAWN)
             else:
-                break
+                return
+
+    def _head(self, c: int, heaps: list[list[int]], backs: list[list]) -> tuple[float, int]:
+        """The (referral day, child) key at the front of a class's list (INF when empty)."""
+        heap, back = heaps[c], backs[c]
+        key = (self.ref_t[heap[0]], heap[0]) if heap else (INF, -1)
+        return back[0] if back and back[0] < key else key
 
     def pop_next(self, team: int, now: float) -> int:
         """The next child to offer a new-patient slot to (children who left are dropped)."""
-        heaps = self.new_q[team]
-        for heap in heaps:  # clean the heads first, so the choice is between real children
-            self._clean_head(heap, now)
-        c = self._choose_class(team, heaps)
-        return -1 if c < 0 else heapq.heappop(heaps[c])[1]
+        heaps, backs = self.new_q[team], self.back_q[team]
+        for heap, back in zip(heaps, backs, strict=True):  # so the choice is between real children
+            self._clean_head(heap, back, now)
+        c = self._choose_class(team, heaps, backs)
+        if c < 0:
+            return -1
+        key = self._head(c, heaps, backs)
+        if backs[c] and backs[c][0] is key:
+            return heapq.heappop(backs[c])[1]
+        return heapq.heappop(heaps[c])
 
-    def _choose_class(self, team: int, heaps: list[list]) -> int:
+    def _choose_class(self, team: int, heaps: list[list[int]], backs: list[list]) -> int:
         order = self.model.queue_order
         if len(heaps) == 1:
-            return 0 if heaps[0] else -1
+            return 0 if heaps[0] or backs[0] else -1
         if order == 0:  # referral date, whatever the class
             best, best_key = -1, INF
-            for c, heap in enumerate(heaps):
-                if heap and heap[0][0] < best_key:
-                    best, best_key = c, heap[0][0]
+            for c in range(len(heaps)):
+                day = self._head(c, heaps, backs)[0]
+                if day < best_key:
+                    best, best_key = c, day
             return best
         if order == 1:  # strict priority
             for c, heap in enumerate(heaps):
-                if heap:
+                if heap or backs[c]:
                     return c
             return -1
-        return self._share_class(team, heaps)
+        return self._share_class(team, [h or b for h, b in zip(heaps, backs, strict=True)])
 
     def _share_class(self, team: int, heaps: list[list]) -> int:
         """Deficit round robin: each slot, every class with children waiting earns its share
@@ -509,7 +536,7 @@ class _Simulation:
                 first_t[i] = t
         # next appointment: a later week, and at least the gap after this one's week starts
         ready = t - APPOINTMENT_DAY + max(7.0, self.model.step_gap_days[step])
-        _push_batch(self.follow_q[self.team[attended[0]]][step + 1], ready, attended)
+        self.follow_q[self.team[attended[0]]][step + 1].push(ready, attended)
 
     def _hold_last(self, children: list[int], step: int, t: float) -> None:
         """The last appointment: outcomes and DNAs in diary order (both can cause returns)."""
@@ -552,9 +579,9 @@ class _Simulation:
         if not rebook:
             return
         if step == 0:
-            _push_batch(self.staging[team], t + self.lead_days, rebook)
+            self.staging[team].push(t + self.lead_days, rebook)
         else:
-            _push_batch(self.follow_q[team][step], t, rebook)
+            self.follow_q[team][step].push(t, rebook)
 
     def complete(self, i: int, t: float) -> None:
         """The last appointment gives the outcome."""
@@ -612,7 +639,7 @@ class _Simulation:
             best, best_key = None, (INF, INF)
             for team in teams:
                 for c, heap in enumerate(self.new_q[team]):
-                    key = self._first_allowed(heap, allowed)
+                    key = self._first_allowed(heap, self.back_q[team][c], allowed)
                     if key is not None:
                         rank = (c if strict else 0, key[0])
                         if rank < best_key:
@@ -620,10 +647,14 @@ class _Simulation:
             if best is None:
                 return -1
             team, c, key = best
-            heap = self.new_q[team][c]
-            heap.remove(key)
-            heapq.heapify(heap)
             i = key[1]
+            if i < self.n_initial:
+                heap = self.new_q[team][c]
+                heap.remove(i)
+            else:
+                heap = self.back_q[team][c]
+                heap.remove(key)
+            heapq.heapify(heap)
             if self.exit_code[i] != WAITING:
                 continue
             if self.wd_t[i] <= now:
@@ -631,13 +662,20 @@ class _Simulation:
                 continue
             return i
 
-    def _first_allowed(self, heap: list, allowed: set[int]) -> tuple | None:
-        """Earliest entry of a heap from an allowed district (children who left are dropped)."""
-        while heap and self.exit_code[heap[0][1]] != WAITING:
+    def _first_allowed(self, heap: list[int], back: list, allowed: set[int]) -> tuple | None:
+        """Earliest (referral day, child) of a class from an allowed district (children who
+        left are dropped from the fronts)."""
+        exit_code, dist, ref_t = self.exit_code, self.dist, self.ref_t
+        while heap and exit_code[heap[0]] != WAITING:
             heapq.heappop(heap)
-        if heap and self.dist[heap[0][1]] in allowed:
-            return heap[0]
-        candidates = [e for e in heap if self.dist[e[1]] in allowed and self.exit_code[e[1]] == 0]
+        while back and exit_code[back[0][1]] != WAITING:
+            heapq.heappop(back)
+        keys = [(ref_t[heap[0]], heap[0])] if heap else []
+        keys += back[:1]
+        if keys and dist[min(keys)[1]] in allowed:
+            return min(keys)
+        candidates = [(ref_t[i], i) for i in heap if dist[i] in allowed and exit_code[i] == 0]
+        candidates += [e for e in back if dist[e[1]] in allowed and exit_code[e[1]] == 0]
         return min(candidates) if candidates else None
 
     # ------------------------------------------------------------------ exits
@@ -761,39 +799,6 @@ class _Simulation:
 def _array(values: list, dtype: type) -> np.ndarray:
     """A flat list as an array (np.fromiter: a little quicker than np.asarray)."""
     return np.fromiter(values, dtype, len(values))
-
-
-def _push_sorted(queue: deque, item: tuple[float, int]) -> None:
-    """Keep a queue sorted by (ready time, child), as a heap would pop it.
-
-    Children become ready in time order almost always, so this is an append; the rare
-    entry that belongs earlier is inserted in place. Pops are then O(1) from the left.
-    """
-    if not queue or item >= queue[-1]:
-        queue.append(item)
-    else:
-        queue.insert(bisect.bisect_right(queue, item), item)
-
-
-def _push_batch(queue: deque, key: float, children: list[int]) -> None:
-    """Push children who all become ready at `key` (sorts `children` in place).
-
-    As a rule the batch belongs at the end of the queue and is appended in one go.
-    """
-    children.sort()
-    first = (key, children[0])
-    if not queue or first >= queue[-1]:
-        queue.extend([(key, i) for i in children])
-    elif queue[-1][0] == key:  # interleaves with a batch of the same key: merge the tails
-        tail = []
-        while queue and queue[-1] > first:
-            tail.append(queue.pop())
-        tail.extend([(key, i) for i in children])
-        tail.sort()
-        queue.extend(tail)
-    else:
-        for i in children:
-            _push_sorted(queue, (key, i))
 
 
 def _room(left: list[float], need: tuple[tuple[int, float], ...]) -> int:
