@@ -16,6 +16,7 @@ import gc
 import heapq
 import math
 from collections import deque
+from itertools import chain
 
 import numpy as np
 import simpy
@@ -26,6 +27,7 @@ from nd_sim.queues import BatchQueue
 from nd_sim.raw import RawResults
 
 WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = range(5)
+ACCEPT, SIGNPOST, MORE = range(3)  # triage's answers
 NO_ND = 4  # index of "no_nd" in model.OUTCOMES
 APPOINTMENT_DAY = 2.5
 WORKSHOP_DAY = 3.5
@@ -69,19 +71,16 @@ class _Simulation:
         self.cohort = cohort
         n = len(cohort)
         self.n_initial = n
+        t_count, n_class, n_steps = len(model.teams), len(model.priority_shares), model.n_steps
         self.ref_t = cohort.referral_day.tolist()
         self.dist = cohort.district.tolist()
         team_of = np.asarray(model.team_of_district, np.int64)[cohort.district]
         self.team = team_of.tolist()
         self.prio = cohort.priority.tolist()
         self.wd_t = cohort.withdraw_day.tolist()
-        self.u_tri = cohort.u_triage.tolist()
-        self.u_tri2 = cohort.u_triage_again.tolist()
-        self.u_out = cohort.u_outcome.tolist()
-        self.u_reref = cohort.u_rereferral.tolist()
-        self.reref_delay = cohort.rereferral_delay_days.tolist()
-        self.ws_met = cohort.workshop_met_u.T.tolist()
         self.dna_left = cohort.dna_counts.T.tolist()
+        self.delay_start = cohort.rereferral_delay_days  # read only for those who return
+        self.delay_back: list[float] = []  # of returning children
         self.start_stage = cohort.start_stage.copy()  # returning children: NEW_REFERRAL
         self.parent: list[int] = []  # of each returning child, in order
         # outputs
@@ -96,7 +95,10 @@ class _Simulation:
         self.ws_mask = [0] * n
         self.outsourced = [False] * n
         self.more_info = [False] * n
-        self.step_t = [[NAN] * n for _ in range(model.n_steps)]  # day each step was attended
+        # day each step was attended, as (day, children) batches: nothing reads it before
+        # the end, when one array write per step replaces a list write per appointment
+        self.step_log: list[list[tuple[float, tuple[int, ...]]]] = [[] for _ in range(n_steps)]
+        self.last_step = n_steps - 1
         # parameters
         tri = sc.pathway.triage
         self.triage_on = tri.enabled
@@ -113,7 +115,6 @@ class _Simulation:
         self.pools: list[dict[str, list]] = [{} for _ in model.districts]
         self.pool_next = [0] * len(model.districts)
         # queues, per team
-        t_count, n_class, n_steps = len(model.teams), len(model.priority_shares), model.n_steps
         self.arrivals: list[list[int]] = [[] for _ in range(t_count)]
         self.arr_ptr = [0] * t_count
         self.reref_heap: list[list] = [[] for _ in range(t_count)]
@@ -134,17 +135,57 @@ class _Simulation:
         self.avail = np.transpose(cap.hours, (0, 2, 1)).tolist()  # [team][week][prof]
         self.used = np.zeros_like(np.transpose(cap.hours, (0, 2, 1))).tolist()
         self.appointments = 0
-        uptake = np.array([w.uptake for w in self.workshops])
-        bits = 1 << np.arange(len(self.workshops))
-        self.ws_wanted = ((cohort.workshop_u < uptake) * bits).sum(axis=1).astype(int).tolist()
         self.fixed_probs = None
         if not sc.demand.criteria_changes:
             self.fixed_probs = self._triage_probabilities(0.0)
+        habits = self._habits({k: getattr(cohort, k) for k in _HABIT_COLUMNS}, cohort.district)
+        self.decision: list[int] | None = habits.get("decision")  # when chances never change
+        self.again: list[int] = habits.get("again", [])
+        self.u_tri: list[float] = habits.get("u_triage", [])  # when they do change
+        self.u_tri2: list[float] = habits.get("u_triage_again", [])
+        self.outcome_of: list[int] = habits["outcome_of"]
+        self.returns: list[bool] = habits["returns"]
+        self.met_mask: list[int] = habits["met_mask"]
+        self.ws_wanted: list[int] = habits["wanted"]
         self.outsourced_cost_gbp = 0.0
         self._place_initial(team_of)
         self._at_risk()
 
     # ------------------------------------------------------------------ set-up
+    def _habits(self, a: dict[str, np.ndarray], district: np.ndarray) -> dict[str, list]:
+        """What the engine reads of each child's draws, worked out for all at once.
+
+        The arithmetic is the per-child arithmetic it replaces, elementwise in float64:
+        the triage answers when the chances do not change over time (ACCEPT, SIGNPOST or
+        MORE at the first look, `again` at the second), the outcome, whether the family
+        would come back, and bit masks of the workshops wanted and of those meeting needs.
+        """
+        out: dict[str, list] = {}
+        if self.fixed_probs is not None:
+            probs = np.array(self.fixed_probs, float).reshape(-1, 2)[district]
+            p_acc, p_sign = probs[:, 0], probs[:, 1]
+            u = a["u_triage"]
+            accept = u < p_acc
+            more = ~accept & (u >= p_acc + p_sign)
+            out["decision"] = np.where(accept, ACCEPT, np.where(more, MORE, SIGNPOST)).tolist()
+            total = p_acc + p_sign
+            second = (total > 0) & (a["u_triage_again"] * total < p_acc)
+            out["again"] = np.where(second, ACCEPT, SIGNPOST).tolist()
+        else:
+            out["u_triage"] = a["u_triage"].tolist()
+            out["u_triage_again"] = a["u_triage_again"].tolist()
+        cdf = np.asarray(self.model.outcome_cdf, float)
+        k = np.searchsorted(cdf, a["u_outcome"], side="right")
+        out["outcome_of"] = np.minimum(k, cdf.size - 1).tolist()
+        returns = a["u_rereferral"] < self.p_reref if self.p_reref else np.zeros(k.size, bool)
+        out["returns"] = returns.tolist()
+        bits = 1 << np.arange(len(self.workshops))
+        uptake = np.array([w.uptake for w in self.workshops])
+        out["wanted"] = ((a["workshop_u"] < uptake) * bits).sum(axis=1).astype(int).tolist()
+        met = np.array([w.need_met_share for w in self.workshops])
+        out["met_mask"] = ((a["workshop_met_u"] < met) * bits).sum(axis=1).astype(int).tolist()
+        return out
+
     def _place_initial(self, team_of: np.ndarray) -> None:
         """Put every child in its first queue: arrivals, or where today's list has them."""
         stage = self.start_stage
@@ -243,10 +284,8 @@ class _Simulation:
     def _arrived(self, team: int, cutoff: float) -> list[int]:
         """Referrals (new and returning) made before the cutoff and not yet taken in."""
         arrivals, ref_t = self.arrivals[team], self.ref_t
-        ptr, end = self.arr_ptr[team], len(arrivals)
-        start = ptr
-        while ptr < end and ref_t[arrivals[ptr]] < cutoff:
-            ptr += 1
+        start = self.arr_ptr[team]  # arrivals are cohort children: in referral order
+        ptr = bisect.bisect_left(arrivals, cutoff, start, key=ref_t.__getitem__)
         self.arr_ptr[team] = ptr
         out = arrivals[start:ptr]
         heap = self.reref_heap[team]
@@ -292,8 +331,8 @@ class _Simulation:
         left = [min(a - u, cap * a) for a, u in zip(self.avail[team][week], used, strict=True)]
         room = _room(left, need)
         probs = self.fixed_probs or self._triage_probabilities(now)
-        wd_t, more_info, dist = self.wd_t, self.more_info, self.dist
-        u_first, u_again = self.u_tri, self.u_tri2
+        decision, again = self.decision, self.again
+        wd_t, more_info = self.wd_t, self.more_info
         exit_code, tri_t, tri_res, wanted = self.exit_code, self.tri_t, self.tri_res, self.ws_wanted
         sign_up = [(1 << k, q) for k, q in enumerate(self.ws_q[team])]
         accepted = []
@@ -306,19 +345,15 @@ class _Simulation:
                 self.leave(i, wd_t[i], WITHDRAWN)
                 continue
             decided += 1
-            p_acc, p_sign = probs[dist[i]]
-            if more_info[i]:  # second look: accept or signpost, in proportion
-                total = p_acc + p_sign
-                accept = total > 0 and u_again[i] * total < p_acc
-            else:
-                u = u_first[i]
-                accept = u < p_acc
-                if not accept and u >= p_acc + p_sign:
-                    more_info[i] = True
-                    heapq.heappush(self.more_heap[team], (now + self.more_delay, i))
-                    continue
+            answer = decision[i] if decision is not None else self._decide(i, probs)
+            if answer == MORE:
+                more_info[i] = True
+                if decision is not None:
+                    decision[i] = again[i]
+                heapq.heappush(self.more_heap[team], (now + self.more_delay, i))
+                continue
             tri_t[i] = now
-            if not accept:
+            if answer != ACCEPT:
                 self.signpost(i, now)
                 continue
             if tri_res[i] < 0:
@@ -331,6 +366,13 @@ class _Simulation:
         _spend(used, need, -decided)
         if accepted:  # they join the appointment list after the booking lead time
             self.staging[team].push(now + self.lead_days, accepted)
+
+    def _decide(self, i: int, probs: list[tuple[float, float]]) -> int:
+        """Triage's answer for one child under today's chances."""
+        p_acc, p_sign = probs[self.dist[i]]
+        if self.more_info[i]:
+            return _second_look(self.u_tri2[i], p_acc, p_sign)
+        return _first_look(self.u_tri[i], p_acc, p_sign)
 
     def _triage_probabilities(self, now: float) -> list[tuple[float, float]]:
         """Accept and signpost probabilities per district today (criteria changes apply)."""
@@ -518,18 +560,18 @@ class _Simulation:
         two groups are handled apart, and attenders join the next queue as one batch.
         """
         self.appointments += len(children)
-        dna_left = self.dna_left[step]
-        if step + 1 == len(self.dna_left):
+        if step == self.last_step:
             self._hold_last(children, step, t)
             return
-        attended = [i for i in children if dna_left[i] <= 0]
-        if len(attended) < len(children):
-            self._missed([i for i in children if dna_left[i] > 0], step, t)
-        if not attended:
-            return
-        step_t = self.step_t[step]
-        for i in attended:
-            step_t[i] = t
+        dna_left = self.dna_left[step]
+        missed = [i for i in children if dna_left[i] > 0]
+        attended = children
+        if missed:
+            attended = [i for i in children if dna_left[i] <= 0]
+            self._missed(missed, step, t)
+            if not attended:
+                return
+        self.step_log[step].append((t, tuple(attended)))
         if step == 0:
             first_t = self.first_t
             for i in attended:
@@ -540,25 +582,25 @@ class _Simulation:
 
     def _hold_last(self, children: list[int], step: int, t: float) -> None:
         """The last appointment: outcomes and DNAs in diary order (both can cause returns)."""
-        dna_left, step_t, first_t = self.dna_left[step], self.step_t[step], self.first_t
-        u_out, cdf, outcome, out_t = self.u_out, self.model.outcome_cdf, self.outcome, self.out_t
-        exit_code, exit_t, u_reref = self.exit_code, self.exit_t, self.u_reref
-        p_reref = self.p_reref
-        top = len(cdf) - 1
+        dna_left, first_t = self.dna_left[step], self.first_t
+        outcome_of, outcome, out_t = self.outcome_of, self.outcome, self.out_t
+        exit_code, exit_t, returns = self.exit_code, self.exit_t, self.returns
+        done = []
         for i in children:
             if dna_left[i] > 0:
                 self._missed([i], step, t)
                 continue
             if step == 0:
                 first_t[i] = t
-            step_t[i] = t
-            k = bisect.bisect_right(cdf, u_out[i])  # cdf is non-decreasing
-            outcome[i] = k if k < top else top
+            done.append(i)
+            outcome[i] = outcome_of[i]
             out_t[i] = t
             exit_code[i] = ASSESSED
             exit_t[i] = t
-            if p_reref and u_reref[i] < p_reref:
+            if returns[i]:
                 self._may_return(i, t, ASSESSED)
+        if done:
+            self.step_log[step].append((t, tuple(done)))
 
     def _missed(self, children: list[int], step: int, t: float) -> None:
         """DNA: discharged after too many, else rebooked (patience stopped while booked)."""
@@ -585,9 +627,7 @@ class _Simulation:
 
     def complete(self, i: int, t: float) -> None:
         """The last appointment gives the outcome."""
-        cdf = self.model.outcome_cdf
-        k = bisect.bisect_right(cdf, self.u_out[i])  # cdf is non-decreasing
-        self.outcome[i] = min(k, len(cdf) - 1)
+        self.outcome[i] = self.outcome_of[i]
         self.out_t[i] = t
         self.leave(i, t, ASSESSED)
 
@@ -599,7 +639,7 @@ class _Simulation:
         workshop = self.workshops[k]
         queue = self.ws_q[team][k]
         places = workshop.places_per_session
-        met_u, bit, need_met = self.ws_met[k], 1 << k, workshop.need_met_share
+        met_mask, bit = self.met_mask, 1 << k
         first_t, exit_code, wd_t, ws_mask = self.first_t, self.exit_code, self.wd_t, self.ws_mask
         while places > 0 and queue:
             i = queue.popleft()
@@ -611,7 +651,7 @@ class _Simulation:
                 continue
             places -= 1
             ws_mask[i] |= bit
-            if unseen and met_u[i] < need_met:
+            if unseen and met_mask[i] & bit:
                 self.leave(i, t, MET_BY_WORKSHOP)
 
     # ------------------------------------------------------------------ outsourcing
@@ -683,7 +723,7 @@ class _Simulation:
         """A child leaves the pathway; some come back later as a new referral."""
         self.exit_code[i] = reason
         self.exit_t[i] = t
-        if self.p_reref and self.u_reref[i] < self.p_reref:
+        if self.returns[i]:
             self._may_return(i, t, reason)
 
     def _may_return(self, i: int, t: float, reason: int) -> None:
@@ -693,7 +733,8 @@ class _Simulation:
             label = "no_nd" if self.outcome[i] == NO_ND else None
         if label not in self.reref_after:
             return
-        when = t + self.reref_delay[i]
+        n = self.n_initial
+        when = t + (float(self.delay_start[i]) if i < n else self.delay_back[i - n])
         if when < self.model.days:
             self._rereferral(i, when)
 
@@ -705,23 +746,22 @@ class _Simulation:
             values = getattr(self, name)
             values.append(values[parent])
         self.wd_t.append(when + pool["withdraw_day"][k])
-        self.u_tri.append(pool["u_triage"][k])
-        self.u_tri2.append(pool["u_triage_again"][k])
-        self.u_out.append(pool["u_outcome"][k])
-        self.u_reref.append(pool["u_rereferral"][k])
-        self.reref_delay.append(pool["rereferral_delay_days"][k])
-        for col, values in enumerate(self.ws_met):
-            values.append(pool["workshop_met_u"][k][col])
-        self.ws_wanted.append(
-            sum(1 << c for c, w in enumerate(self.workshops) if pool["workshop_u"][k][c] < w.uptake)
-        )
+        if self.decision is not None:
+            self.decision.append(pool["decision"][k])
+            self.again.append(pool["again"][k])
+        else:
+            self.u_tri.append(pool["u_triage"][k])
+            self.u_tri2.append(pool["u_triage_again"][k])
+        self.outcome_of.append(pool["outcome_of"][k])
+        self.returns.append(pool["returns"][k])
+        self.delay_back.append(pool["rereferral_delay_days"][k])
+        self.met_mask.append(pool["met_mask"][k])
+        self.ws_wanted.append(pool["wanted"][k])
         for col, values in enumerate(self.dna_left):
             values.append(pool["dna_counts"][k][col])
         self.parent.append(parent)
         for name, blank in _OUTPUT_BLANKS:
             getattr(self, name).append(blank)
-        for days in self.step_t:
-            days.append(NAN)
         heapq.heappush(self.reref_heap[self.team[j]], (when, j))
         if self.wd_t[j] < self.model.days:
             heapq.heappush(self.wd_heap, (self.wd_t[j], j))
@@ -731,12 +771,16 @@ class _Simulation:
         (so that a shock in one team never changes the children of another)."""
         pool = self.pools[district]
         k = self.pool_next[district]
-        if k >= len(pool.get("u_outcome", ())):
+        if k >= len(pool.get("withdraw_day", ())):
             name = f"rereferrals/{self.model.districts[district]}/{k // REFERRAL_POOL}"
             zeros = np.zeros(REFERRAL_POOL)
             rows = attributes(self.model, REFERRAL_POOL, name, self.seed, self.replication, zeros)
-            for key, values in rows.items():
-                pool.setdefault(key, []).extend(values.tolist())
+            here = np.full(REFERRAL_POOL, district)
+            habits = self._habits(rows, here)
+            for key in ("withdraw_day", "rereferral_delay_days", "dna_counts"):
+                habits[key] = rows[key].tolist()
+            for key, values in habits.items():
+                pool.setdefault(key, []).extend(values)
         self.pool_next[district] = k + 1
         return pool, k
 
@@ -750,6 +794,13 @@ class _Simulation:
             if exit_code[i] != WAITING and exit_t[i] >= days:  # outsourced, outcome later
                 exit_code[i], exit_t[i], self.out_t[i] = WAITING, NAN, NAN
                 self.outcome[i] = -1
+
+    def _step_days(self) -> np.ndarray:
+        """(steps, children): the day each appointment was attended, NaN if never."""
+        days = np.full((len(self.step_log), len(self.ref_t)), NAN)
+        for step, log in enumerate(self.step_log):
+            _batches_to_days(log, days[step])
+        return days
 
     def results(self, replication: int) -> RawResults:
         """Compact arrays: nothing in here refers back to the simulation."""
@@ -785,9 +836,7 @@ class _Simulation:
             dna=f(self.n_dna, np.int16),
             workshops=f(self.ws_mask, np.int16),
             outsourced=f(self.outsourced, bool),
-            step_days=np.stack([f(days, float) for days in self.step_t]).reshape(
-                len(self.step_t), -1
-            ),
+            step_days=self._step_days(),
             hours_available=self.model.capacity.hours,  # the schedule: no randomness
             hours_used=np.transpose(np.asarray(self.used, float), (0, 2, 1)),
             outsourced_cost_gbp=self.outsourced_cost_gbp,
@@ -796,9 +845,28 @@ class _Simulation:
         )
 
 
+def _batches_to_days(log: list[tuple[float, tuple[int, ...]]], out: np.ndarray) -> None:
+    """Write each batch's day at its children's places (each child attends a step once)."""
+    if log:
+        ids = np.fromiter(chain.from_iterable(kids for _, kids in log), np.int64)
+        out[ids] = np.repeat([day for day, _ in log], [len(kids) for _, kids in log])
+
+
 def _array(values: list, dtype: type) -> np.ndarray:
     """A flat list as an array (np.fromiter: a little quicker than np.asarray)."""
     return np.fromiter(values, dtype, len(values))
+
+
+def _first_look(u: float, p_acc: float, p_sign: float) -> int:
+    if u < p_acc:
+        return ACCEPT
+    return MORE if u >= p_acc + p_sign else SIGNPOST
+
+
+def _second_look(u: float, p_acc: float, p_sign: float) -> int:
+    """Accept or signpost, in proportion."""
+    total = p_acc + p_sign
+    return ACCEPT if total > 0 and u * total < p_acc else SIGNPOST
 
 
 def _room(left: list[float], need: tuple[tuple[int, float], ...]) -> int:
@@ -821,6 +889,14 @@ _REREFERRAL_LABEL = {
     WITHDRAWN: "withdrawn",
     MET_BY_WORKSHOP: "met_by_workshop",
 }
+_HABIT_COLUMNS = (
+    "u_triage",
+    "u_triage_again",
+    "u_outcome",
+    "u_rereferral",
+    "workshop_u",
+    "workshop_met_u",
+)
 _OUTPUT_BLANKS = (
     ("tri_t", NAN),
     ("tri_res", -1),
