@@ -54,7 +54,9 @@ def draw_cohort(model: Model, seed: int, replication: int) -> Cohort:
         parts.append(_new_part(model, d, times, seed, replication))
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.argsort(merged["referral_day"], kind="stable")
-    return Cohort(**{k: v[order] for k, v in merged.items()}, starting_ids=_ids(starting, order))
+    # np.take: the same rows as v[order], an order of magnitude quicker for 2-d columns
+    columns = {k: np.take(v, order, axis=0) for k, v in merged.items()}
+    return Cohort(**columns, starting_ids=_ids(starting, order))
 
 
 def _ids(starting: backlog.StartingChildren, order: np.ndarray) -> tuple[str, ...]:

@@ -228,6 +228,8 @@ class _Simulation:
         """
         times, ids, heap = self.wd_times, self.wd_ids, self.wd_heap
         ptr = self.wd_next
+        if (ptr >= len(times) or times[ptr] > now) and (not heap or heap[0][0] > now):
+            return  # nobody due (most calls)
         stop = bisect.bisect_right(times, now, ptr)
         wd_t, exit_code, first_t = self.wd_t, self.exit_code, self.first_t
         while True:
@@ -416,7 +418,7 @@ class _Simulation:
     def _staging_to_list(self, team: int, now: float) -> None:
         """Children accepted long enough ago join the new-patient list of their class."""
         staging = self.staging[team]
-        if not staging or staging.first_day() > now:
+        if not staging.batches or staging.batches[0][0] > now:
             return
         new_q, prio, push, n = self.new_q[team], self.prio, heapq.heappush, self.n_initial
         for i in staging.take(now, 1 << 62):
@@ -430,7 +432,8 @@ class _Simulation:
         queues = self.follow_q[team]
         for step in range(len(queues) - 1, 0, -1):
             queue = queues[step]
-            if not queue or queue.first_day() > now:
+            batches = queue.batches
+            if not batches or batches[0][0] > now:
                 continue
             need = self.model.step_hours[step]
             taken = queue.take(now, _room(left, need))
@@ -464,7 +467,7 @@ class _Simulation:
         for heap, back in zip(heaps, backs, strict=True):
             self._clean_head(heap, back, now)
         taken = []
-        ref_t, pop = self.ref_t, heapq.heappop
+        ref_t, pop, exit_code, wd_t = self.ref_t, heapq.heappop, self.exit_code, self.wd_t
         for heap, back in zip(heaps, backs, strict=True):
             while heap or back:
                 if back and (not heap or back[0] < (ref_t[heap[0]], heap[0])):
@@ -474,7 +477,8 @@ class _Simulation:
                 room -= 1
                 if room <= 0:
                     return taken
-                self._clean_head(heap, back, now)
+                if back or not heap or exit_code[heap[0]] != WAITING or wd_t[heap[0]] <= now:
+                    self._clean_head(heap, back, now)  # else the head is clean already
         return taken
 
     def _clean_head(self, heap: list[int], back: list[tuple[float, int]], now: float) -> None:
