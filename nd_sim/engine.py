@@ -149,6 +149,7 @@ class _Simulation:
         self.met_mask: list[int] = habits["met_mask"]
         self.ws_wanted: list[int] = habits["wanted"]
         self.outsourced_cost_gbp = 0.0
+        self.outsourced_ids: list[int] = []
         self._place_initial(team_of)
         self._at_risk()
 
@@ -359,8 +360,7 @@ class _Simulation:
             if answer != ACCEPT:
                 self.signpost(i, now)
                 continue
-            if tri_res[i] < 0:
-                tri_res[i] = 0
+            tri_res[i] = 0  # a first decision: listed children never come to triage
             accepted.append(i)
             if wanted[i]:  # the workshops the family wants, as in `_sign_up`
                 for bit, ws_queue in sign_up:
@@ -485,6 +485,15 @@ class _Simulation:
     def _clean_head(self, heap: list[int], back: list[tuple[float, int]], now: float) -> None:
         """Drop children who left from the front of a class's list, in list order."""
         wd_t, exit_code, ref_t, pop = self.wd_t, self.exit_code, self.ref_t, heapq.heappop
+        while heap and not back:  # the usual case: no returning children waiting
+            i = heap[0]
+            if exit_code[i] != WAITING:
+                pop(heap)
+            elif wd_t[i] <= now:
+                pop(heap)
+                self.leave(i, wd_t[i], WITHDRAWN)
+            else:
+                return
         while True:
             if back and (not heap or back[0] < (ref_t[heap[0]], heap[0])):
                 i, source = back[0][1], back
@@ -675,6 +684,7 @@ class _Simulation:
             t = now + APPOINTMENT_DAY
             self.first_t[i] = t
             self.outsourced[i] = True
+            self.outsourced_ids.append(i)
             self.outsourced_cost_gbp += block.price_gbp_each
             self.complete(i, t + 7.0 * block.weeks_to_outcome)
 
@@ -795,8 +805,10 @@ class _Simulation:
         self.withdrawals_due(self.model.days - EPS)
         days = self.model.days
         exit_code, exit_t = self.exit_code, self.exit_t
-        for i in range(len(exit_code)):
-            if exit_code[i] != WAITING and exit_t[i] >= days:  # outsourced, outcome later
+        # only outsourced outcomes can fall due at or after the horizon: every other exit
+        # happens at an event (or a withdrawal dated before it), and events stop before it
+        for i in self.outsourced_ids:
+            if exit_code[i] != WAITING and exit_t[i] >= days:  # outcome after the horizon
                 exit_code[i], exit_t[i], self.out_t[i] = WAITING, NAN, NAN
                 self.outcome[i] = -1
 
