@@ -234,6 +234,14 @@ class _Simulation:
             return  # nobody due (most calls)
         stop = bisect.bisect_right(times, now, ptr)
         wd_t, exit_code, first_t = self.wd_t, self.exit_code, self.first_t
+        if not heap or heap[0][0] > now:  # nobody in the heap is due: read the list straight
+            while ptr < stop:
+                t, i = times[ptr], ids[ptr]
+                ptr += 1
+                if wd_t[i] == t and exit_code[i] == WAITING and first_t[i] != first_t[i]:
+                    self.leave(i, t, WITHDRAWN)
+                    if heap and heap[0][0] <= now:
+                        break  # a family who left came back and is due too: merge below
         while True:
             if ptr < stop:
                 t, i = times[ptr], ids[ptr]
@@ -343,23 +351,22 @@ class _Simulation:
         decided = 0
         while queue and decided < room:
             i = queue.popleft()
-            if exit_code[i] != WAITING:
-                continue
-            if wd_t[i] <= now:
-                self.leave(i, wd_t[i], WITHDRAWN)
+            if exit_code[i] != WAITING or wd_t[i] <= now:
+                if exit_code[i] == WAITING:
+                    self.leave(i, wd_t[i], WITHDRAWN)
                 continue
             decided += 1
             answer = decision[i] if decision is not None else self._decide(i, probs)
-            if answer == MORE:
-                more_info[i] = True
-                if decision is not None:
-                    decision[i] = again[i]
-                heapq.heappush(self.more_heap[team], (now + self.more_delay, i))
+            if answer != ACCEPT:
+                if answer == MORE:
+                    more_info[i] = True
+                    if decision is not None:
+                        decision[i] = again[i]
+                    heapq.heappush(self.more_heap[team], (now + self.more_delay, i))
+                else:
+                    self.signpost(i, now)  # sets the triage day
                 continue
             tri_t[i] = now
-            if answer != ACCEPT:
-                self.signpost(i, now)
-                continue
             tri_res[i] = 0  # a first decision: listed children never come to triage
             accepted.append(i)
             if wanted[i]:  # the workshops the family wants, as in `_sign_up`
@@ -596,7 +603,7 @@ class _Simulation:
 
     def _hold_last(self, children: list[int], step: int, t: float) -> None:
         """The last appointment: outcomes and DNAs in diary order (both can cause returns)."""
-        dna_left, first_t = self.dna_left[step], self.first_t
+        dna_left, first_t, first = self.dna_left[step], self.first_t, step == 0
         outcome_of, outcome, out_t = self.outcome_of, self.outcome, self.out_t
         exit_code, exit_t, returns = self.exit_code, self.exit_t, self.returns
         done = []
@@ -604,7 +611,7 @@ class _Simulation:
             if dna_left[i] > 0:
                 self._missed([i], step, t)
                 continue
-            if step == 0:
+            if first:  # a one-appointment pathway
                 first_t[i] = t
             done.append(i)
             outcome[i] = outcome_of[i]
