@@ -15,20 +15,18 @@ import bisect
 import gc
 import heapq
 import math
-import struct
 from collections import deque
-from itertools import chain
 
 import numpy as np
 import simpy
 
 from nd_sim.cohort import NEW_REFERRAL, attributes, draw_cohort
+from nd_sim.habits import ACCEPT, HABIT_COLUMNS, MORE, first_look, habits, second_look
 from nd_sim.model import Model
 from nd_sim.queues import BatchQueue
-from nd_sim.raw import RawResults
+from nd_sim.raw import RawResults, fill_days, packed
 
 WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = range(5)
-ACCEPT, SIGNPOST, MORE = range(3)  # triage's answers
 NO_ND = 4  # index of "no_nd" in model.OUTCOMES
 APPOINTMENT_DAY = 2.5
 WORKSHOP_DAY = 3.5
@@ -110,7 +108,6 @@ class _Simulation:
         self.new_share = sc.booking.new_patient_share
         self.discharge_after = sc.pathway.dna.discharge_after
         reref = sc.pathway.rereferral
-        self.p_reref = reref.probability
         self.reref_after = set(reref.after)
         self.workshops = sc.pathway.workshops
         self.pools: list[dict[str, list]] = [{} for _ in model.districts]
@@ -139,55 +136,22 @@ class _Simulation:
         self.fixed_probs = None
         if not sc.demand.criteria_changes:
             self.fixed_probs = self._triage_probabilities(0.0)
-        habits = self._habits({k: getattr(cohort, k) for k in _HABIT_COLUMNS}, cohort.district)
-        self.decision: list[int] | None = habits.get("decision")  # when chances never change
-        self.again: list[int] = habits.get("again", [])
-        self.u_tri: list[float] = habits.get("u_triage", [])  # when they do change
-        self.u_tri2: list[float] = habits.get("u_triage_again", [])
-        self.outcome_of: list[int] = habits["outcome_of"]
-        self.returns: list[bool] = habits["returns"]
-        self.met_mask: list[int] = habits["met_mask"]
-        self.ws_wanted: list[int] = habits["wanted"]
+        drawn = {k: getattr(cohort, k) for k in HABIT_COLUMNS}
+        habit = habits(model, self.fixed_probs, drawn, cohort.district)
+        self.decision: list[int] | None = habit.get("decision")  # when chances never change
+        self.again: list[int] = habit.get("again", [])
+        self.u_tri: list[float] = habit.get("u_triage", [])  # when they do change
+        self.u_tri2: list[float] = habit.get("u_triage_again", [])
+        self.outcome_of: list[int] = habit["outcome_of"]
+        self.returns: list[bool] = habit["returns"]
+        self.met_mask: list[int] = habit["met_mask"]
+        self.ws_wanted: list[int] = habit["wanted"]
         self.outsourced_cost_gbp = 0.0
         self.outsourced_ids: list[int] = []
         self._place_initial(team_of)
         self._at_risk()
 
     # ------------------------------------------------------------------ set-up
-    def _habits(self, a: dict[str, np.ndarray], district: np.ndarray) -> dict[str, list]:
-        """What the engine reads of each child's draws, worked out for all at once.
-
-        The arithmetic is the per-child arithmetic it replaces, elementwise in float64:
-        the triage answers when the chances do not change over time (ACCEPT, SIGNPOST or
-        MORE at the first look, `again` at the second), the outcome, whether the family
-        would come back, and bit masks of the workshops wanted and of those meeting needs.
-        """
-        out: dict[str, list] = {}
-        if self.fixed_probs is not None:
-            probs = np.array(self.fixed_probs, float).reshape(-1, 2)[district]
-            p_acc, p_sign = probs[:, 0], probs[:, 1]
-            u = a["u_triage"]
-            accept = u < p_acc
-            more = ~accept & (u >= p_acc + p_sign)
-            out["decision"] = np.where(accept, ACCEPT, np.where(more, MORE, SIGNPOST)).tolist()
-            total = p_acc + p_sign
-            second = (total > 0) & (a["u_triage_again"] * total < p_acc)
-            out["again"] = np.where(second, ACCEPT, SIGNPOST).tolist()
-        else:
-            out["u_triage"] = a["u_triage"].tolist()
-            out["u_triage_again"] = a["u_triage_again"].tolist()
-        cdf = np.asarray(self.model.outcome_cdf, float)
-        k = np.searchsorted(cdf, a["u_outcome"], side="right")
-        out["outcome_of"] = np.minimum(k, cdf.size - 1).tolist()
-        returns = a["u_rereferral"] < self.p_reref if self.p_reref else np.zeros(k.size, bool)
-        out["returns"] = returns.tolist()
-        bits = 1 << np.arange(len(self.workshops))
-        uptake = np.array([w.uptake for w in self.workshops])
-        out["wanted"] = ((a["workshop_u"] < uptake) * bits).sum(axis=1).astype(int).tolist()
-        met = np.array([w.need_met_share for w in self.workshops])
-        out["met_mask"] = ((a["workshop_met_u"] < met) * bits).sum(axis=1).astype(int).tolist()
-        return out
-
     def _place_initial(self, team_of: np.ndarray) -> None:
         """Put every child in its first queue: arrivals, or where today's list has them."""
         stage = self.start_stage
@@ -381,8 +345,8 @@ class _Simulation:
         """Triage's answer for one child under today's chances."""
         p_acc, p_sign = probs[self.dist[i]]
         if self.more_info[i]:
-            return _second_look(self.u_tri2[i], p_acc, p_sign)
-        return _first_look(self.u_tri[i], p_acc, p_sign)
+            return second_look(self.u_tri2[i], p_acc, p_sign)
+        return first_look(self.u_tri[i], p_acc, p_sign)
 
     def _triage_probabilities(self, now: float) -> list[tuple[float, float]]:
         """Accept and signpost probabilities per district today (criteria changes apply)."""
@@ -798,10 +762,10 @@ class _Simulation:
             zeros = np.zeros(REFERRAL_POOL)
             rows = attributes(self.model, REFERRAL_POOL, name, self.seed, self.replication, zeros)
             here = np.full(REFERRAL_POOL, district)
-            habits = self._habits(rows, here)
+            habit = habits(self.model, self.fixed_probs, rows, here)
             for key in ("withdraw_day", "rereferral_delay_days", "dna_counts"):
-                habits[key] = rows[key].tolist()
-            for key, values in habits.items():
+                habit[key] = rows[key].tolist()
+            for key, values in habit.items():
                 pool.setdefault(key, []).extend(values)
         self.pool_next[district] = k + 1
         return pool, k
@@ -823,12 +787,12 @@ class _Simulation:
         """(steps, children): the day each appointment was attended, NaN if never."""
         days = np.full((len(self.step_log), len(self.ref_t)), NAN)
         for step, log in enumerate(self.step_log):
-            _batches_to_days(log, days[step])
+            fill_days(log, days[step])
         return days
 
     def results(self, replication: int) -> RawResults:
         """Compact arrays: nothing in here refers back to the simulation."""
-        f = _array
+        f = packed
         cohort, n = self.cohort, self.n_initial
         parent = np.array(self.parent, np.int64)
         root = parent.copy()  # the child on today's list or first referral each return traces to
@@ -869,32 +833,6 @@ class _Simulation:
         )
 
 
-def _batches_to_days(log: list[tuple[float, tuple[int, ...]]], out: np.ndarray) -> None:
-    """Write each batch's day at its children's places (each child attends a step once)."""
-    if log:
-        ids = _array(list(chain.from_iterable(kids for _, kids in log)), "q", np.int64)
-        out[ids] = np.repeat([day for day, _ in log], [len(kids) for _, kids in log])
-
-
-def _array(values: list, code: str, dtype: type) -> np.ndarray:
-    """A flat list as an array, packed by `struct` with the dtype's C type `code`: some
-    80 instructions an element against some 200 for np.fromiter or np.asarray."""
-    packed = struct.pack(f"{len(values)}{code}", *values)
-    return np.frombuffer(packed, dtype).copy()
-
-
-def _first_look(u: float, p_acc: float, p_sign: float) -> int:
-    if u < p_acc:
-        return ACCEPT
-    return MORE if u >= p_acc + p_sign else SIGNPOST
-
-
-def _second_look(u: float, p_acc: float, p_sign: float) -> int:
-    """Accept or signpost, in proportion."""
-    total = p_acc + p_sign
-    return ACCEPT if total > 0 and u * total < p_acc else SIGNPOST
-
-
 def _room(left: list[float], need: tuple[tuple[int, float], ...]) -> int:
     """How many appointments needing these profession-hours still fit."""
     room = float(1 << 30)  # also the answer when nothing is needed
@@ -915,14 +853,6 @@ _REREFERRAL_LABEL = {
     WITHDRAWN: "withdrawn",
     MET_BY_WORKSHOP: "met_by_workshop",
 }
-_HABIT_COLUMNS = (
-    "u_triage",
-    "u_triage_again",
-    "u_outcome",
-    "u_rereferral",
-    "workshop_u",
-    "workshop_met_u",
-)
 _OUTPUT_BLANKS = (
     ("tri_t", NAN),
     ("tri_res", -1),

