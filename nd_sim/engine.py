@@ -153,23 +153,36 @@ class _Simulation:
 
     # ------------------------------------------------------------------ set-up
     def _place_initial(self, team_of: np.ndarray) -> None:
-        """Put every child in its first queue: arrivals, or where today's list has them."""
+        """Put every child in its first queue: arrivals, or where today's list has them.
+
+        Whole groups at once (by team, class, step and workshop), each in index order: the
+        same queues as placing the children one by one, without a Python call per child.
+        """
         stage = self.start_stage
         arriving = (stage == NEW_REFERRAL) | (stage == 0)
         for team, arrivals in enumerate(self.arrivals):
             arrivals.extend(np.flatnonzero(arriving & (team_of == team)).tolist())
         listed = np.flatnonzero(~arriving)  # today's list, in index order
+        if not listed.size:
+            return
+        triage_day = np.full(len(stage), NAN)
+        triage_day[listed] = self.cohort.referral_day[listed]
+        self.tri_t = triage_day.tolist()
+        self.tri_res = np.where(~arriving, 0, -1).tolist()
         steps = np.where(stage[listed] == 1, 0, self.cohort.start_step[listed])
-        for i, step in zip(listed.tolist(), steps.tolist(), strict=True):
-            team = self.team[i]
-            self.tri_t[i] = self.ref_t[i]
-            self.tri_res[i] = 0
-            if step == 0:  # a one-appointment pathway has no 'in assessment' stage
-                stage[i] = 1
-                self._sign_up(i, team)
-                heapq.heappush(self.new_q[team][self.prio[i]], i)
-            else:
-                self.follow_q[team][step].push(0.0, [i])
+        new = listed[steps == 0]  # a one-appointment pathway has no 'in assessment' stage
+        stage[new] = 1
+        wanted = np.asarray(self.ws_wanted, np.int64)[new]
+        prio, teams = self.cohort.priority[new], team_of[new]
+        for team in range(len(self.arrivals)):
+            here = teams == team
+            for c, heap in enumerate(self.new_q[team]):  # ascending: already a heap
+                heap.extend(new[here & (prio == c)].tolist())
+            for k, queue in enumerate(self.ws_q[team]):
+                queue.extend(new[here & (wanted >> k & 1 == 1)].tolist())
+        later = listed[steps > 0]
+        for (team, step), ids in _groups(later, team_of[later], steps[steps > 0]):
+            self.follow_q[team][step].push(0.0, ids)
 
     def _at_risk(self) -> None:
         """Withdrawal times of every child who can leave unseen within the horizon.
@@ -831,6 +844,15 @@ class _Simulation:
             appointments=self.appointments,
             starting_ids=self.cohort.starting_ids,
         )
+
+
+def _groups(ids: np.ndarray, *keys: np.ndarray) -> list[tuple[tuple[int, ...], list[int]]]:
+    """`ids` grouped by the distinct combinations of `keys`, each group in `ids` order."""
+    if not ids.size:
+        return []
+    combos, which = np.unique(np.stack(keys, axis=1), axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    return [(tuple(combo.tolist()), ids[which == g].tolist()) for g, combo in enumerate(combos)]
 
 
 def _room(left: list[float], need: tuple[tuple[int, float], ...]) -> int:
