@@ -243,6 +243,7 @@ class _ParquetBuffer:
                 self._sink,
                 table.schema,
                 compression="zstd",
+                compression_level=1,  # as small as the default level here, and quicker
                 use_dictionary=labels,
                 write_statistics=["replication"],
             )

@@ -24,7 +24,7 @@ from nd_sim.cohort import NEW_REFERRAL, attributes, draw_cohort
 from nd_sim.habits import ACCEPT, HABIT_COLUMNS, MORE, first_look, habits, second_look
 from nd_sim.model import Model
 from nd_sim.queues import BatchQueue
-from nd_sim.raw import RawResults, fill_days, packed
+from nd_sim.raw import RawResults, packed
 
 WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = range(5)
 NO_ND = 4  # index of "no_nd" in model.OUTCOMES
@@ -115,6 +115,7 @@ class _Simulation:
         # queues, per team
         self.arrivals: list[list[int]] = [[] for _ in range(t_count)]
         self.arr_ptr = [0] * t_count
+        self.arrival_days: list[list[float]] = []  # of `arrivals`, for a bisection without a key
         self.reref_heap: list[list] = [[] for _ in range(t_count)]
         self.triage_q: list[deque] = [deque() for _ in range(t_count)]
         self.more_heap: list[list] = [[] for _ in range(t_count)]
@@ -161,7 +162,9 @@ class _Simulation:
         stage = self.start_stage
         arriving = (stage == NEW_REFERRAL) | (stage == 0)
         for team, arrivals in enumerate(self.arrivals):
-            arrivals.extend(np.flatnonzero(arriving & (team_of == team)).tolist())
+            ids = np.flatnonzero(arriving & (team_of == team))
+            arrivals.extend(ids.tolist())
+            self.arrival_days.append(self.cohort.referral_day[ids].tolist())
         listed = np.flatnonzero(~arriving)  # today's list, in index order
         if not listed.size:
             return
@@ -272,16 +275,16 @@ class _Simulation:
     # ------------------------------------------------------------------ referrals
     def _arrived(self, team: int, cutoff: float) -> list[int]:
         """Referrals (new and returning) made before the cutoff and not yet taken in."""
-        arrivals, ref_t = self.arrivals[team], self.ref_t
+        arrivals = self.arrivals[team]
         start = self.arr_ptr[team]  # arrivals are cohort children: in referral order
-        ptr = bisect.bisect_left(arrivals, cutoff, start, key=ref_t.__getitem__)
+        ptr = bisect.bisect_left(self.arrival_days[team], cutoff, start)
         self.arr_ptr[team] = ptr
         out = arrivals[start:ptr]
         heap = self.reref_heap[team]
         if heap and heap[0][0] < cutoff:
             while heap and heap[0][0] < cutoff:
                 out.append(heapq.heappop(heap)[1])
-            out.sort(key=ref_t.__getitem__)  # returning families in referral order too
+            out.sort(key=self.ref_t.__getitem__)  # returning families in referral order too
         return out
 
     def accept(self, i: int, t: float) -> None:
@@ -796,13 +799,6 @@ class _Simulation:
                 exit_code[i], exit_t[i], self.out_t[i] = WAITING, NAN, NAN
                 self.outcome[i] = -1
 
-    def _step_days(self) -> np.ndarray:
-        """(steps, children): the day each appointment was attended, NaN if never."""
-        days = np.full((len(self.step_log), len(self.ref_t)), NAN)
-        for step, log in enumerate(self.step_log):
-            fill_days(log, days[step])
-        return days
-
     def results(self, replication: int) -> RawResults:
         """Compact arrays: nothing in here refers back to the simulation."""
         f = packed
@@ -837,7 +833,7 @@ class _Simulation:
             dna=f(self.n_dna, "h", np.int16),
             workshops=f(self.ws_mask, "h", np.int16),
             outsourced=f(self.outsourced, "?", bool),
-            step_days=self._step_days(),
+            step_log=tuple(tuple(log) for log in self.step_log),
             hours_available=self.model.capacity.hours,  # the schedule: no randomness
             hours_used=np.transpose(np.asarray(self.used, float), (0, 2, 1)),
             outsourced_cost_gbp=self.outsourced_cost_gbp,

@@ -34,7 +34,8 @@ class RawResults:
     dna: np.ndarray
     workshops: np.ndarray
     outsourced: np.ndarray
-    step_days: np.ndarray  # (appointments, children): day each appointment was attended
+    step_log: tuple[tuple[tuple[float, tuple[int, ...]], ...], ...]  # per appointment step:
+    # batches of (day attended, children); see `step_days`
     hours_available: np.ndarray
     hours_used: np.ndarray
     outsourced_cost_gbp: float
@@ -45,6 +46,17 @@ class RawResults:
     def n_children(self) -> int:
         """Children simulated: today's list, new referrals and returning referrals."""
         return int(self.referral_day.size)
+
+    def step_days(self) -> np.ndarray:
+        """(steps, children): the day each appointment was attended, NaN if never.
+
+        Built on demand: only family projections read it, and a run would otherwise pay
+        for it (a few ms a replication) and throw it away.
+        """
+        days = np.full((len(self.step_log), self.n_children), np.nan)
+        for step, log in enumerate(self.step_log):
+            fill_days(log, days[step])
+        return days
 
 
 def fill_days(log: list[tuple[float, tuple[int, ...]]], out: np.ndarray) -> None:
