@@ -36,11 +36,12 @@ def _dates(days: np.ndarray, start: dt.date) -> np.ndarray:
     return out
 
 
-def child_columns(raw: RawResults, model: Model) -> dict[str, np.ndarray]:
-    """Plain numpy columns of the per-child table for one replication."""
+def child_columns(raw: RawResults, model: Model) -> dict[str, np.ndarray | pa.Array]:
+    """Plain numpy columns of the per-child table for one replication (the ids, text, as
+    Arrow already)."""
     start = model.scenario.start_date
     n = raw.n_children
-    ids = np.array(list(raw.starting_ids) + [""] * (n - len(raw.starting_ids)), dtype=object)
+    ids = _child_ids(raw.starting_ids, n)
     first_wait = np.where(raw.start_stage == 2, np.nan, (raw.first_day - raw.referral_day) / 7.0)
     return {
         "replication": np.full(n, raw.replication, np.int32),
@@ -70,6 +71,15 @@ def child_columns(raw: RawResults, model: Model) -> dict[str, np.ndarray]:
     }
 
 
+def _child_ids(starting_ids: tuple[str, ...], n: int) -> pa.Array:
+    """Ids from outside for today's list; new referrals have none (empty text): the empty
+    strings are built from their offsets alone, not from a Python string each."""
+    blank = n - len(starting_ids)
+    offsets = pa.py_buffer(np.zeros(blank + 1, np.int32))
+    empty = pa.StringArray.from_buffers(blank, offsets, pa.py_buffer(b""))
+    return pa.concat_arrays([pa.array(starting_ids, pa.string()), empty])
+
+
 def _labels(codes: np.ndarray, names: tuple[str, ...]) -> pa.Array:
     """Dictionary-encoded labels; code -1 becomes null."""
     valid = codes >= 0
@@ -77,7 +87,7 @@ def _labels(codes: np.ndarray, names: tuple[str, ...]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(names)))
 
 
-def to_arrow(columns: dict[str, np.ndarray], model: Model) -> pa.Table:
+def to_arrow(columns: dict[str, np.ndarray | pa.Array], model: Model) -> pa.Table:
     """The per-child table as Arrow, with labels and dates for people to read."""
     kinds = [w.kind for w in model.scenario.pathway.workshops]
     classes = tuple(c.name for c in model.scenario.booking.priority_classes)
@@ -99,7 +109,7 @@ def to_arrow(columns: dict[str, np.ndarray], model: Model) -> pa.Table:
         elif name == "workshops_attended":
             arrays[name] = _workshop_names(values, kinds)
         elif name == "child_id":
-            arrays[name] = pa.array(values.tolist(), pa.string())
+            arrays[name] = values
         elif values.dtype.kind == "f":
             arrays[name] = pa.array(values, mask=np.isnan(values))
         else:
@@ -108,7 +118,7 @@ def to_arrow(columns: dict[str, np.ndarray], model: Model) -> pa.Table:
 
 
 def _workshop_names(masks: np.ndarray, kinds: list[str]) -> pa.Array:
-    """The workshops attended, as text, e.g. "social;sleep" (built once per distinct mask)."""
-    distinct, index = np.unique(masks, return_inverse=True)
-    names = [";".join(k for b, k in enumerate(kinds) if m >> b & 1) for m in distinct.tolist()]
-    return pa.array(names, pa.string()).take(pa.array(index.reshape(-1).astype(np.int32)))
+    """The workshops attended, as text, e.g. "social;sleep" (built once per possible mask:
+    a mask is an index into them)."""
+    names = [";".join(k for b, k in enumerate(kinds) if m >> b & 1) for m in range(1 << len(kinds))]
+    return pa.array(names, pa.string()).take(pa.array(masks.astype(np.int32)))
