@@ -183,17 +183,20 @@ class _Sample:
     order (a sequential sum, so a district's mean does not depend on the sort)."""
 
     def __init__(self, values: np.ndarray, district: np.ndarray, n_districts: int) -> None:
-        order = np.lexsort((values, district))
+        # by district, then value: the ties' order is free (equal values are equal), so two
+        # plain sorts do (2x quicker than lexsort)
+        by_value = np.argsort(values)
+        order = by_value[np.argsort(district[by_value], kind="stable")]
         self.sorted = values[order]
         self.bounds = np.searchsorted(district[order], np.arange(n_districts + 1)).tolist()
         self.sums = np.bincount(district, weights=values, minlength=n_districts)
 
     def sorted_of(self, districts: list[int] | None) -> np.ndarray:
         """The sorted values of these districts' children (None: every child)."""
-        if districts is None:
-            return np.sort(self.sorted)
+        if districts is None:  # sorted runs, merged: timsort ("stable") finds the runs
+            return np.sort(self.sorted, kind="stable")
         parts = [self.sorted[self.bounds[d] : self.bounds[d + 1]] for d in districts]
-        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts), kind="stable")
 
     def mean_of(self, districts: list[int] | None, n: int) -> float:
         """The mean over these districts' children (NaN for none)."""
