@@ -449,8 +449,9 @@ class _Simulation:
             self.hold(taken, 0, now + APPOINTMENT_DAY)
 
     def _take_by_priority(self, team: int, now: float, room: int) -> list[int]:
-        """`pop_next` under strict priority, `room` times: as each pop changes only its own
-        class, only that head needs cleaning again (and not after the last pop)."""
+        """`pop_next` under strict priority, `room` times, in one loop: each class's list is
+        read front first (cohort heap and returning children merged), children who left are
+        dropped on the way, exactly as `_clean_head` would drop them before each pop."""
         heaps, backs = self.new_q[team], self.back_q[team]
         for heap, back in zip(heaps, backs, strict=True):
             self._clean_head(heap, back, now)
@@ -459,14 +460,18 @@ class _Simulation:
         for heap, back in zip(heaps, backs, strict=True):
             while heap or back:
                 if back and (not heap or back[0] < (ref_t[heap[0]], heap[0])):
-                    taken.append(pop(back)[1])
+                    i = pop(back)[1]
                 else:
-                    taken.append(pop(heap))
+                    i = pop(heap)
+                if exit_code[i] != WAITING:
+                    continue
+                if wd_t[i] <= now:
+                    self.leave(i, wd_t[i], WITHDRAWN)
+                    continue
+                taken.append(i)
                 room -= 1
                 if room <= 0:
                     return taken
-                if back or not heap or exit_code[heap[0]] != WAITING or wd_t[heap[0]] <= now:
-                    self._clean_head(heap, back, now)  # else the head is clean already
         return taken
 
     def _clean_head(self, heap: list[int], back: list[tuple[float, int]], now: float) -> None:
