@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from nd_sim.changes import changes_markdown
 from nd_sim.errors import Problem, ScenarioError
@@ -203,6 +202,8 @@ def welch_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     if va + vb == 0:
         return (diff, diff)
     dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    from scipy import stats  # here: importing scipy costs every command half a second
+
     half = stats.t.ppf(0.5 + CONFIDENCE / 2, dof) * np.sqrt(va + vb)
     return (diff - half, diff + half)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from scipy.stats import poisson
 
 from nd_sim.rng import stream
 from nd_sim.scenario.models import ALL, Scenario
@@ -105,6 +104,8 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     if large.any():  # exp(-mean) underflows: use the general quantile function there
         out = np.zeros(u.size, np.int64)
         out[~large] = poisson_inverse(u[~large], mean[~large])
+        from scipy.stats import poisson  # rare; importing scipy costs half a second
+
         out[large] = poisson.ppf(u[large], mean[large]).astype(np.int64)
         return out
     pmf = np.exp(-mean)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from nd_sim.kpis import kpi_units
 
@@ -20,6 +19,8 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[floa
     mean = float(x.mean())
     if x.size == 1:
         return (mean, np.nan, np.nan)
+    from scipy import stats  # here: importing scipy costs every command half a second
+
     half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
     return (mean, mean - half, mean + half)
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from nd_sim.batch import (
     Layout,
@@ -162,6 +161,8 @@ def paired_summary(frame: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
 
 
 def _t_bounds(mean: pd.Series, sd: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    from scipy import stats  # here: importing scipy costs every command half a second
+
     n = n.to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = stats.t.ppf(0.5 + CONFIDENCE / 2, np.where(n > 1, n - 1, np.nan))
