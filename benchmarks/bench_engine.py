@@ -66,7 +66,7 @@ def _peak_tree_rss(proc: psutil.Popen, stop: threading.Event, peak: list[int]) -
             peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree if p.is_running()))
         except psutil.Error:
             pass
-        time.sleep(0.05)
+        time.sleep(0.2)  # memory changes slowly; a poll costs ~1 ms of CPU
 
 
 def bench_command(runs: int, replications: int, jobs: int) -> dict[str, float]:
