@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -183,7 +184,8 @@ def check_plan(folder: RunFolder, plan: dict, source: str) -> dict:
     """The plan to follow: this one, or on resume the stored one after checking that the
     run is the same (same scenario, replications and seed), so a resume cannot mix runs."""
     stored = folder.read_json("plan.json")
-    if stored is None:
+    if stored is None:  # a new run, or one stopped while committing (its chunk markers gone):
+        folder.clear()  # nothing staged can be trusted without its plan, so start afresh
         folder.write_json("plan.json", plan)
         return plan
     problems = [
@@ -191,7 +193,7 @@ def check_plan(folder: RunFolder, plan: dict, source: str) -> dict:
             key,
             plan[key],
             f"differs from the interrupted run in {folder.tmp} ({stored.get(key)}); resume "
-            "with the same settings, or pass --force to start again",
+            "with the same settings, or start again with --force (without --resume)",
         )
         for key in plan
         if key != "chunk_size" and stored.get(key) != plan[key]
@@ -202,10 +204,16 @@ def check_plan(folder: RunFolder, plan: dict, source: str) -> dict:
 
 
 def fingerprint(models: Sequence[Model]) -> str:
-    """A digest of the scenarios as validated (any change of any setting changes it)."""
+    """A digest of the scenarios as validated and of the children on their starting lists
+    (any change of a setting or of the list's CSV changes it)."""
     digest = hashlib.sha256()
     for model in models:
         digest.update(model.scenario.model_dump_json().encode())
+        start = model.starting
+        digest.update("\x1f".join(start.ids).encode())
+        columns = ("district", "referral_day", "stage", "pathway", "priority", "next_step")
+        for column in columns:
+            digest.update(np.ascontiguousarray(getattr(start, column)).tobytes())
     return digest.hexdigest()[:16]
 
 

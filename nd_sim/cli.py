@@ -20,6 +20,7 @@ from nd_sim import compare as compare_mod
 from nd_sim import kpis, terminal
 from nd_sim.cli_options import Dask, Force, Jobs, Out, Replications, Resume, Seed
 from nd_sim.errors import Problem, ScenarioError
+from nd_sim.executors import WorkerLost
 from nd_sim.model import compile_model
 from nd_sim.output import check_destination, default_run_dir, staging_dir
 from nd_sim.runner import run_to_folder
@@ -48,7 +49,8 @@ def default_scenario() -> Path:
 
 
 def _fail(exc: ScenarioError) -> typer.Exit:
-    err_console.print(f"[bold red]error[/]: {exc.describe()}", highlight=False, soft_wrap=True)
+    message = escape(exc.describe())  # text in [brackets] is not rich markup
+    err_console.print(f"[bold red]error[/]: {message}", highlight=False, soft_wrap=True)
     return typer.Exit(BAD_INPUT)
 
 
@@ -61,7 +63,7 @@ def validate(scenario: Path = typer.Argument(..., help="Scenario TOML file.")) -
         raise _fail(exc) from None
     sc = model.scenario
     console.print(
-        f"[green]ok[/]: {sc.name}: {len(sc.districts)} districts, {len(sc.teams)} teams, "
+        f"[green]ok[/]: {escape(sc.name)}: {len(sc.districts)} districts, {len(sc.teams)} teams, "
         f"{len(sc.pathway.appointments)} appointments, {len(sc.interventions)} interventions, "
         f"{len(model.starting) + sum(b.count for b in sc.starting_list.profile):,} children on "
         "the starting list"
@@ -102,7 +104,7 @@ def run(
     except ScenarioError as exc:
         raise _fail(exc) from None
     console.print(
-        f"[bold]{sc.name}[/]: {reps} replications x {sc.horizon_weeks} weeks from "
+        f"[bold]{escape(sc.name)}[/]: {reps} replications x {sc.horizon_weeks} weeks from "
         f"{sc.start_date}, seed {base_seed}, {_where(jobs, dask)}"
     )
     result = _with_progress(
@@ -163,14 +165,23 @@ def _with_progress(
         raise _fail(exc) from None
     except KeyboardInterrupt:
         err_console.print("interrupted: no results folder was written")
-        if staged is not None and staged.exists():
-            err_console.print(
-                f"the completed replications are kept in {staged}; run the same command "
-                "with --resume to finish it",
-                highlight=False,
-                soft_wrap=True,
-            )
+        _staged_hint(staged)
         raise typer.Exit(130) from None
+    except WorkerLost as exc:
+        err_console.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
+        err_console.print("no results folder was written")
+        _staged_hint(staged)
+        raise typer.Exit(1) from None
+
+
+def _staged_hint(staged: Path | None) -> None:
+    if staged is not None and staged.exists():
+        err_console.print(
+            f"the completed replications are kept in {escape(str(staged))}; run the same "
+            "command with --resume to finish it",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -201,8 +212,8 @@ def compare(
     except ScenarioError as exc:
         raise _fail(exc) from None
     console.print(
-        f"[bold]{len(models)} scenarios[/] (base: {base.name}), {reps} replications each on "
-        f"common random numbers, seed {base_seed}"
+        f"[bold]{len(models)} scenarios[/] (base: {escape(base.name)}), {reps} replications "
+        f"each on common random numbers, seed {base_seed}"
     )
     result = _with_progress(
         reps * len(models),
@@ -248,8 +259,8 @@ def sweep(
     except ScenarioError as exc:
         raise _fail(exc) from None
     console.print(
-        f"[bold]{len(spec.variants)} variants[/] of {base.name} over "
-        f"{', '.join(spec.keys) or 'named variants'}: {reps} replications each on common "
+        f"[bold]{len(spec.variants)} variants[/] of {escape(base.name)} over "
+        f"{escape(', '.join(spec.keys)) or 'named variants'}: {reps} replications each on common "
         f"random numbers, seed {base_seed}, {_where(jobs, dask)}",
         highlight=False,
     )
@@ -281,8 +292,11 @@ def _write_report(folder: Path) -> None:
 
     keys = _sweep_keys(folder)
     if keys is not None:  # a sweep's report is its figures across the grid
-        paths = write_sweep_figures(folder, keys)
-        console.print(f"figures: {', '.join(str(p) for p in paths)}", highlight=False)
+        try:
+            paths = write_sweep_figures(folder, keys)
+        except ScenarioError as exc:
+            raise _fail(exc) from None
+        console.print(f"figures: {escape(', '.join(str(p) for p in paths))}", highlight=False)
         return
     existed = (folder / "report.html").exists()
     try:
@@ -291,7 +305,7 @@ def _write_report(folder: Path) -> None:
     except ScenarioError as exc:
         raise _fail(exc) from None
     note = " (replacing the previous report, built from the same results)" if existed else ""
-    console.print(f"report: [bold]{path}[/]{note}")
+    console.print(f"report: [bold]{escape(str(path))}[/]{note}")
 
 
 def _sweep_keys(folder: Path) -> list[str] | None:

@@ -15,7 +15,7 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +25,11 @@ from nd_sim.errors import Problem, ScenarioError
 # (models) that many tasks use, so that an executor can send each to a worker only once.
 DASK_RETRIES = 3
 DASK_CONNECT_TIMEOUT = "10s"
+
+
+class WorkerLost(RuntimeError):
+    """A worker died and its work could not be re-run (local processes cannot; Dask gave up
+    after its retries)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ class ProcessExecutor:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     k = pending.pop(future)
-                    yield k, future.result()
+                    yield k, _result(future)
                     for k_next, task in queue:
                         pool_future = self._pool.submit(fn, shared[task.shared_key], *task.args)
                         pending[pool_future] = k_next
@@ -128,6 +133,7 @@ class DaskExecutor:
             raise ScenarioError("--dask", [Problem("--dask", address, rule)]) from None
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         self._as_completed = distributed.as_completed
+        self._killed = distributed.KilledWorker
 
     def run(self, fn, shared, tasks):
         client = self.client
@@ -138,7 +144,12 @@ class DaskExecutor:
         }
         try:
             for future in self._as_completed(futures):
-                result = future.result()
+                try:
+                    result = future.result()
+                except self._killed as exc:
+                    raise WorkerLost(
+                        f"Dask workers died running the same chunk {DASK_RETRIES + 1} times ({exc})"
+                    ) from None
                 k = futures.pop(future)
                 future.release()
                 yield k, result
@@ -152,6 +163,16 @@ class DaskExecutor:
             client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _result(future: Future) -> Any:
+    try:
+        return future.result()
+    except BrokenExecutor:
+        raise WorkerLost(
+            "a worker process stopped unexpectedly (killed, or out of memory); local "
+            "processes cannot re-run its work, a Dask cluster (--dask local) can"
+        ) from None
 
 
 def make_executor(jobs: int = 1, dask: str | None = None) -> Executor:

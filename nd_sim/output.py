@@ -49,6 +49,7 @@ def check_destination(out: Path, force: bool) -> None:
 
 def staging_dir(out: Path) -> Path:
     """Where a resumable run is staged until it is complete."""
+    out = Path(os.path.abspath(out))  # "." or "results/.." have no name of their own
     return out.parent / f".{out.name}.partial"
 
 
@@ -64,17 +65,22 @@ class RunFolder:
         self, out: Path, force: bool, resumable: bool = False, resume: bool = False
     ) -> None:
         check_destination(out, force)
+        out = Path(os.path.abspath(out))  # "." or "results/.." have no name of their own
         self.out = out
         self.force = force
         self.resumable = resumable
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if resumable:
-            self.tmp = staging_dir(out)
-            _prepare_staging(self.tmp, force, resume)
-        else:
-            self.tmp = Path(
-                tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-            )
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if resumable:
+                self.tmp = staging_dir(out)
+                _prepare_staging(self.tmp, force, resume)
+            else:
+                self.tmp = Path(
+                    tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+                )
+        except OSError as exc:
+            rule = f"cannot be written here ({exc.strerror or exc})"
+            raise ScenarioError(str(out), [Problem("--out", str(out), rule)]) from None
         self.resumed = resumable and resume and any(self.tmp.iterdir())
         self._writers: dict[str, pq.ParquetWriter] = {}
 
@@ -88,6 +94,14 @@ class RunFolder:
             self._commit()
         elif not self.resumable:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def clear(self) -> None:
+        """Empty the folder under construction (work staged by a run that cannot resume)."""
+        for path in self.tmp.iterdir():
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
     def exists(self, name: str) -> bool:
         """Whether a file is already in the folder (a completed part, on resume)."""
@@ -177,7 +191,7 @@ def _prepare_staging(tmp: Path, force: bool, resume: bool) -> None:
         if not force:
             rule = (
                 f"an interrupted run is staged in {tmp}; pass --resume to finish it, "
-                "or --force to start again"
+                "or --force (without --resume) to start again"
             )
             raise ScenarioError(str(tmp), [Problem("--out", str(tmp.parent), rule)])
         shutil.rmtree(tmp)

@@ -29,6 +29,7 @@ from nd_sim.batch import (
     read_kpis,
     run_chunks,
 )
+from nd_sim.errors import Problem, ScenarioError
 from nd_sim.executors import make_executor
 from nd_sim.kpis import kpi_units
 from nd_sim.model import compile_model
@@ -221,7 +222,11 @@ def write_sweep_figures(folder: Path, keys: list[str]) -> list[Path]:
     from nd_sim.figures import save  # matplotlib only when figures are asked for
     from nd_sim.figures.sweep import sweep_figures
 
-    table = pd.read_csv(folder / "sweep.csv")
+    source = folder / "sweep.csv"
+    if not source.is_file():
+        rule = "must hold sweep.csv, as `nd-sim sweep` writes it"
+        raise ScenarioError(str(folder), [Problem("folder", str(folder), rule)])
+    table = pd.read_csv(source)
     paths: list[Path] = []
     for name, fig in sweep_figures(table, keys).items():
         paths += save(fig, folder / "figures", name)

@@ -57,7 +57,7 @@ from nd_sim.scenario.models import Scenario
 MAX_VARIANTS = 10_000
 TOP_LEVEL = ("grid", "variants")
 VARIANT_KEYS = ("name", "set")
-FIXED_KEYS = ("extends", "notes")
+FIXED_KEYS = ("extends", "notes", "run")
 SEGMENT = re.compile(r"^([^\[\]]+)((?:\[\d+\])*)$")
 INDEX = re.compile(r"\[(\d+)\]")
 Part = str | int
@@ -306,6 +306,11 @@ def _key_problems(
 def _fixed_rule(key: str) -> str:
     if key == "extends":
         return "cannot be set: the grid applies to the scenario given, after its extends"
+    if key == "run":
+        return (
+            "cannot be set: every variant runs the same replications and seed (common random "
+            "numbers); use --replications and --seed"
+        )
     return 'cannot be set: write a note beside its value, { value = ..., note = "..." }'
 
 

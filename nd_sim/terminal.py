@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nd_sim.runner import RunResult
@@ -56,7 +57,7 @@ def print_run(console: Console, result: RunResult, sc: Scenario) -> None:
         f"{result.children:,} children simulated in {result.wall_seconds:.1f} s "
         f"({rate:,.0f} children/s, {result.appointments:,} appointments)"
     )
-    console.print(f"results: [bold]{result.out}[/]")
+    console.print(f"results: [bold]{escape(str(result.out))}[/]")
 
 
 def print_panel(console: Console, panel: pd.DataFrame) -> None:
@@ -143,7 +144,7 @@ def print_comparison(console: Console, result, headline: str) -> None:
             else "-",
         )
     console.print(view)
-    console.print(f"results: [bold]{result.out}[/] (comparison.csv, changes.md)")
+    console.print(f"results: [bold]{escape(str(result.out))}[/] (comparison.csv, changes.md)")
 
 
 def print_families(console: Console, result) -> None:
@@ -180,7 +181,9 @@ def print_families(console: Console, result) -> None:
             latest,
         )
     console.print(view)
-    console.print(f"results: [bold]{result.out}[/] (projections.csv, letters/, staff_summary.md)")
+    console.print(
+        f"results: [bold]{escape(str(result.out))}[/] (projections.csv, letters/, staff_summary.md)"
+    )
 
 
 SWEEP_ROWS_SHOWN = 40
@@ -230,7 +233,7 @@ def print_sweep(console: Console, result) -> None:
         f"{result.children:,} children simulated in {result.wall_seconds:.1f} s "
         f"({rate:,.0f} children/s)"
     )
-    console.print(f"results: [bold]{result.out}[/] (sweep.csv, variants.csv)")
+    console.print(f"results: [bold]{escape(str(result.out))}[/] (sweep.csv, variants.csv)")
 
 
 def _diff_cells(row: pd.Series | None) -> str:

@@ -269,3 +269,60 @@ def test_resume_without_out_finishes_the_last_interrupted_run(
     assert (target / "summary.csv").exists()
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["resumed_replications"] == 2  # the first chunk (6 serially: chunks of 2)
+
+
+def test_resume_refuses_a_changed_starting_list(tmp_path: Path) -> None:
+    """The plan's fingerprint covers the children on the starting list, not only settings."""
+    import dataclasses
+
+    from nd_sim.batch import fingerprint
+    from nd_sim.model import compile_model
+    from nd_sim.scenario import load_scenario
+
+    model = compile_model(load_scenario(FIXTURES / "small.toml"))
+    start = model.starting
+    fewer = dataclasses.replace(
+        start,
+        ids=start.ids[1:],
+        **{k: getattr(start, k)[1:] for k in ("district", "referral_day", "stage")},
+        **{k: getattr(start, k)[1:] for k in ("pathway", "priority", "next_step")},
+    )
+    assert fingerprint([model]) != fingerprint([dataclasses.replace(model, starting=fewer)])
+
+
+def test_resume_of_a_staging_folder_without_its_plan_starts_afresh(tmp_path: Path) -> None:
+    """A run stopped while committing has lost its plan and chunk markers: resuming it runs
+    everything again into a cleared folder (no stale parts are mixed in)."""
+    out = tmp_path / "run"
+    staged = tmp_path / ".run.partial"
+    (staged / "weekly.parquet").mkdir(parents=True)
+    (staged / "weekly.parquet" / "part-00009.parquet").write_bytes(b"not parquet")
+    small = str(FIXTURES / "small.toml")
+    result = runner.invoke(app, ["run", small, "-n", "4", "--out", str(out), "--resume"])
+    assert result.exit_code == 0, result.output
+    assert not (out / "weekly.parquet" / "part-00009.parquet").exists()
+    assert pq.read_table(out / "weekly.parquet").column("replication").unique().to_pylist() == [
+        0,
+        1,
+        2,
+        3,
+    ]
+
+
+@pytest.mark.parametrize("where", ["file", "dot"])
+def test_awkward_out_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """--out under a file exits 2 naming --out; --out . (an empty working folder) works."""
+    small = str(FIXTURES / "small.toml")
+    if where == "file":
+        blocker = _write(tmp_path / "blocker", "x")
+        result = runner.invoke(app, ["run", small, "-n", "2", "--out", str(blocker / "x")])
+        assert result.exit_code == 2, result.output
+        assert "--out" in result.output and "cannot be written" in result.output
+        return
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = runner.invoke(app, ["run", small, "-n", "2", "--out", "."])
+    assert result.exit_code == 0, result.output
+    assert (here / "summary.csv").exists()
+    assert not list(tmp_path.glob(".*partial"))

@@ -17,6 +17,7 @@ from nd_sim.executors import (
     ProcessExecutor,
     SerialExecutor,
     Task,
+    WorkerLost,
     make_executor,
 )
 from nd_sim.model import compile_model
@@ -50,6 +51,20 @@ def test_executors_return_every_task_once_unit() -> None:
         finally:
             executor.close()
         assert got == expected, executor.name
+
+
+def _die(shared: int, x: int) -> int:
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return x
+
+
+def test_killed_process_worker_is_a_clear_error_functional() -> None:
+    """Local processes cannot re-run a dead worker's chunk: the run stops with WorkerLost
+    (which the command line reports, with the --resume hint), not a pool traceback."""
+    executor = ProcessExecutor(2)
+    with pytest.raises(WorkerLost, match="stopped unexpectedly"):
+        list(executor.run(_die, [0], [Task(0, (k,)) for k in range(3)]))
+    executor.close()
 
 
 def test_dask_missing_is_a_clear_error_unit(monkeypatch: pytest.MonkeyPatch) -> None:

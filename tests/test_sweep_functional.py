@@ -167,3 +167,21 @@ def test_report_on_a_sweep_folder_redraws_its_figures_functional(
     result = runner.invoke(app, ["report", str(copy)])
     assert result.exit_code == 0, result.output
     assert (copy / "figures" / "sweep_first_wait_median_weeks.svg").exists()
+
+
+def test_grid_error_text_keeps_its_brackets_functional(tmp_path: Path) -> None:
+    """Messages are printed as text: brackets in a rule or a name are not terminal markup."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[variants]]\nname = "[/x]"\nset = {}\n[[variants]]\nname = "[/x]"\nset = {}\n')
+    result = runner.invoke(app, [*_sweep_args(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "'[/x]'" in result.output and "unique" in result.output
+
+
+def test_report_on_a_sweep_folder_without_its_table_exits_2_functional(tmp_path: Path) -> None:
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"kind": "sweep", "keys": ["x"]}))
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert "sweep.csv" in result.output

@@ -169,6 +169,7 @@ def test_list_index_must_exist_unit(tmp_path: Path) -> None:
         ),
         ('[grid]\n"districts.Wyre" = [1.0]\n', ["must name a setting of one district"]),
         ('[grid]\n"extends" = ["x.toml"]\n', ["cannot be set"]),
+        ('[grid]\n"run.seed" = [1, 2]\n', ["run.seed", "same replications and seed"]),
         ('[grid]\n"demand..growth" = [1]\n', ["must be a dotted scenario path"]),
         (
             '[[variants]]\nname = "a"\nset = {}\n[[variants]]\nname = "a"\nset = {}\n',
