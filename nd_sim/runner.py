@@ -17,6 +17,7 @@ import pandas as pd
 from nd_sim import analytic
 from nd_sim.batch import (
     Layout,
+    Totals,
     check_plan,
     chunk_size,
     fingerprint,
@@ -43,6 +44,13 @@ class RunResult:
     wall_seconds: float
     children: int
     appointments: int
+    children_now: int | None = None  # simulated by this command (less on a resume)
+
+    @property
+    def children_per_second(self) -> float:
+        """This command's speed: the children it simulated itself, per second."""
+        done = self.children if self.children_now is None else self.children_now
+        return done / self.wall_seconds if self.wall_seconds > 0 else float("nan")
 
 
 def run_to_folder(
@@ -124,10 +132,17 @@ def run_into(
     wall = time.perf_counter() - started
     run = {"replications": replications, "seed": seed, "executor": executor.name}
     run |= {"workers": executor.workers, "resumed_replications": totals.resumed_replications}
-    manifest = _manifest(model, run, wall, totals.children, totals.appointments)
+    manifest = _manifest(model, run, wall, totals)
     folder.write_json(prefix + "manifest.json", manifest)
     return RunResult(
-        folder.path(prefix), summary, by_rep, panel, wall, totals.children, totals.appointments
+        folder.path(prefix),
+        summary,
+        by_rep,
+        panel,
+        wall,
+        totals.children,
+        totals.appointments,
+        totals.children_now,
     )
 
 
@@ -141,7 +156,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _manifest(model: Model, run: dict, wall: float, children: int, appts: int) -> dict:
+def _manifest(model: Model, run: dict, wall: float, totals: Totals) -> dict:
     scenario = model.scenario
     return {
         "scenario_name": scenario.name,
@@ -149,9 +164,9 @@ def _manifest(model: Model, run: dict, wall: float, children: int, appts: int) -
         "command": " ".join(sys.argv),
         **run,
         "wall_seconds": round(wall, 3),
-        "children_simulated": children,
-        "appointments_held": appts,
-        "children_per_second": round(children / wall, 1) if wall > 0 else None,
+        "children_simulated": totals.children,
+        "appointments_held": totals.appointments,
+        "children_per_second": round(totals.children_now / wall, 1) if wall > 0 else None,
         "versions": _versions(),
         "notes": scenario.notes,
         "scenario": scenario.model_dump(mode="json", by_alias=True, exclude={"notes"}),

@@ -22,6 +22,7 @@ import pandas as pd
 
 from nd_sim.batch import (
     Layout,
+    Totals,
     check_plan,
     chunk_size,
     fingerprint,
@@ -50,6 +51,12 @@ class SweepResult:
     grid: Grid
     wall_seconds: float
     children: int
+    children_now: int  # simulated by this command (less on a resume)
+
+    @property
+    def children_per_second(self) -> float:
+        """This command's speed: the children it simulated itself, per second."""
+        return self.children_now / self.wall_seconds if self.wall_seconds > 0 else float("nan")
 
 
 def sweep_to_folder(
@@ -96,11 +103,11 @@ def sweep_to_folder(
             run = {"executor": executor.name, "workers": executor.workers}
             run |= {"resumed_replications": totals.resumed_replications}
             folder.write_json(
-                "manifest.json", _manifest(grid, replications, seed, run, wall, totals.children)
+                "manifest.json", _manifest(grid, replications, seed, run, wall, totals)
             )
     finally:
         executor.close()
-    return SweepResult(out, table, grid, wall, totals.children)
+    return SweepResult(out, table, grid, wall, totals.children, totals.children_now)
 
 
 def _of(chunks, variant: int) -> list:
@@ -190,7 +197,7 @@ def _cell(value) -> object:
     return str(value)
 
 
-def _manifest(grid: Grid, reps: int, seed: int, run: dict, wall: float, children: int) -> dict:
+def _manifest(grid: Grid, reps: int, seed: int, run: dict, wall: float, totals: Totals) -> dict:
     base = grid.variants[0].scenario
     return {
         "kind": "sweep",
@@ -210,8 +217,8 @@ def _manifest(grid: Grid, reps: int, seed: int, run: dict, wall: float, children
         "seed": seed,
         **run,
         "wall_seconds": round(wall, 3),
-        "children_simulated": children,
-        "children_per_second": round(children / wall, 1) if wall > 0 else None,
+        "children_simulated": totals.children,
+        "children_per_second": round(totals.children_now / wall, 1) if wall > 0 else None,
         "versions": _versions(),
         "base_scenario": base.model_dump(mode="json", by_alias=True, exclude={"notes"}),
     }

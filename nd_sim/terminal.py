@@ -52,10 +52,9 @@ def print_run(console: Console, result: RunResult, sc: Scenario) -> None:
         table.add_row(f"[bold]{area}[/]" if area_type == "county" else area, *cells)
     console.print(table)
     print_panel(console, result.panel)
-    rate = result.children / result.wall_seconds if result.wall_seconds > 0 else float("nan")
     console.print(
         f"{result.children:,} children simulated in {result.wall_seconds:.1f} s "
-        f"({rate:,.0f} children/s, {result.appointments:,} appointments)"
+        f"({result.children_per_second:,.0f} children/s, {result.appointments:,} appointments)"
     )
     console.print(f"results: [bold]{escape(str(result.out))}[/]")
 
@@ -228,10 +227,9 @@ def print_sweep(console: Console, result) -> None:
     console.print(view)
     if len(variants) > SWEEP_ROWS_SHOWN:
         console.print(f"... and {len(variants) - SWEEP_ROWS_SHOWN} more variants in sweep.csv")
-    rate = result.children / result.wall_seconds if result.wall_seconds > 0 else float("nan")
     console.print(
         f"{result.children:,} children simulated in {result.wall_seconds:.1f} s "
-        f"({rate:,.0f} children/s)"
+        f"({result.children_per_second:,.0f} children/s)"
     )
     console.print(f"results: [bold]{escape(str(result.out))}[/] (sweep.csv, variants.csv)")
 

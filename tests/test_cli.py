@@ -269,6 +269,8 @@ def test_resume_without_out_finishes_the_last_interrupted_run(
     assert (target / "summary.csv").exists()
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["resumed_replications"] == 2  # the first chunk (6 serially: chunks of 2)
+    ran_now = manifest["children_per_second"] * manifest["wall_seconds"]  # 4 of the 6
+    assert 0.5 * manifest["children_simulated"] < ran_now < 0.8 * manifest["children_simulated"]
 
 
 def test_resume_refuses_a_changed_starting_list(tmp_path: Path) -> None:
