@@ -240,25 +240,31 @@ class _Simulation:
     def start(self, env: simpy.Environment) -> None:
         """Schedule the recurring events of the service."""
         sc = self.model.scenario
-        for team in range(len(self.model.teams)):
-            if self.triage_on:
-                env.process(self._panels(env, team, sc.pathway.triage.panel_every_weeks))
-            env.process(self._clinic_weeks(env, team))
+        teams = range(len(self.model.teams))
+        # Every team's panels meet on the same days, and its clinic weeks start on the same
+        # days, at times no other event shares: one process each walks the teams in order,
+        # the order separate processes would run in, with a quarter of the scheduling.
+        if self.triage_on:
+            env.process(self._panels(env, teams, sc.pathway.triage.panel_every_weeks))
+        env.process(self._clinic_weeks(env, teams))
+        for team in teams:
             for k, workshop in enumerate(self.workshops):
                 env.process(self._workshop_sessions(env, team, k, workshop.every_weeks))
         if self.model.capacity.outsourcing:
             env.process(self._outsourcing_weeks(env))
 
     # ------------------------------------------------------------------ processes
-    def _panels(self, env: simpy.Environment, team: int, every: int):
+    def _panels(self, env: simpy.Environment, teams: range, every: int):
         for week in range(0, self.model.weeks, every):
             yield env.timeout(7.0 * week - env.now)
-            self.triage_panel(team, week)
+            for team in teams:
+                self.triage_panel(team, week)
 
-    def _clinic_weeks(self, env: simpy.Environment, team: int):
+    def _clinic_weeks(self, env: simpy.Environment, teams: range):
         for week in range(self.model.weeks):
             yield env.timeout(7.0 * week + 0.2 - env.now)
-            self.clinic_week(team, week)
+            for team in teams:
+                self.clinic_week(team, week)
 
     def _workshop_sessions(self, env: simpy.Environment, team: int, k: int, every: int):
         for week in range(0, self.model.weeks, every):
