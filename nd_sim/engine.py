@@ -98,6 +98,7 @@ class _Simulation:
         # the end, when one array write per step replaces a list write per appointment
         self.step_log: list[list[tuple[float, tuple[int, ...]]]] = [[] for _ in range(n_steps)]
         self.last_step = n_steps - 1
+        self.gap_days = [max(7.0, g) for g in model.step_gap_days]  # a later week at least
         # parameters
         tri = sc.pathway.triage
         self.triage_on = tri.enabled
@@ -589,7 +590,7 @@ class _Simulation:
             for i in attended:
                 first_t[i] = t
         # next appointment: a later week, and at least the gap after this one's week starts
-        ready = t - APPOINTMENT_DAY + max(7.0, self.model.step_gap_days[step])
+        ready = t - APPOINTMENT_DAY + self.gap_days[step]
         self.follow_q[self.team[attended[0]]][step + 1].push(ready, attended)
 
     def _hold_last(self, children: list[int], step: int, t: float) -> None:
