@@ -105,6 +105,10 @@ class Totals:
     resumed_replications: int
     children_now: int
 
+    def children_per_second(self, wall_seconds: float) -> float | None:
+        """This command's speed: only the children it simulated itself count."""
+        return round(self.children_now / wall_seconds, 1) if wall_seconds > 0 else None
+
 
 def chunk_size(total_replications: int, workers: int) -> int:
     """Replications a chunk: a few chunks per worker, at most `CHUNK_MAX`."""

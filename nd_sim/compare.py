@@ -24,7 +24,7 @@ from nd_sim.kpis import COUNTY, kpi_units
 from nd_sim.model import Model
 from nd_sim.output import RunFolder
 from nd_sim.runner import RunResult, _versions, run_into
-from nd_sim.summary import CONFIDENCE, t_interval
+from nd_sim.summary import t_interval, t_quantile
 
 KEYS = ["area_type", "area", "kpi"]
 HEADLINE = "first_wait_median_weeks"
@@ -202,9 +202,7 @@ def welch_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     if va + vb == 0:
         return (diff, diff)
     dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    from scipy import stats  # here: importing scipy costs every command half a second
-
-    half = stats.t.ppf(0.5 + CONFIDENCE / 2, dof) * np.sqrt(va + vb)
+    half = t_quantile(dof) * np.sqrt(va + vb)
     return (diff - half, diff + half)
 
 

@@ -83,8 +83,8 @@ class _Simulation:
         self.start_stage = cohort.start_stage.copy()  # returning children: NEW_REFERRAL
         self.parent: list[int] = []  # of each returning child, in order
         # outputs
-        self.tri_t = [NAN] * n
-        self.tri_res = [-1] * n
+        self.tri_t: list[float] = []  # triage day and result: today's list in _place_initial
+        self.tri_res: list[int] = []
         self.first_t = [NAN] * n
         self.out_t = [NAN] * n
         self.exit_t = [NAN] * n
@@ -167,8 +167,6 @@ class _Simulation:
             arrivals.extend(ids.tolist())
             self.arrival_days.append(self.cohort.referral_day[ids].tolist())
         listed = np.flatnonzero(~arriving)  # today's list, in index order
-        if not listed.size:
-            return
         triage_day = np.full(len(stage), NAN)
         triage_day[listed] = self.cohort.referral_day[listed]
         self.tri_t = triage_day.tolist()

@@ -44,13 +44,7 @@ class RunResult:
     wall_seconds: float
     children: int
     appointments: int
-    children_now: int | None = None  # simulated by this command (less on a resume)
-
-    @property
-    def children_per_second(self) -> float:
-        """This command's speed: the children it simulated itself, per second."""
-        done = self.children if self.children_now is None else self.children_now
-        return done / self.wall_seconds if self.wall_seconds > 0 else float("nan")
+    children_per_second: float | None  # of this command (a resume skips some children)
 
 
 def run_to_folder(
@@ -142,7 +136,7 @@ def run_into(
         wall,
         totals.children,
         totals.appointments,
-        totals.children_now,
+        totals.children_per_second(wall),
     )
 
 
@@ -166,7 +160,7 @@ def _manifest(model: Model, run: dict, wall: float, totals: Totals) -> dict:
         "wall_seconds": round(wall, 3),
         "children_simulated": totals.children,
         "appointments_held": totals.appointments,
-        "children_per_second": round(totals.children_now / wall, 1) if wall > 0 else None,
+        "children_per_second": totals.children_per_second(wall),
         "versions": _versions(),
         "notes": scenario.notes,
         "scenario": scenario.model_dump(mode="json", by_alias=True, exclude={"notes"}),

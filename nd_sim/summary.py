@@ -10,6 +10,15 @@ from nd_sim.kpis import kpi_units
 CONFIDENCE = 0.95
 
 
+def t_quantile(dof, confidence: float = CONFIDENCE):
+    """The two-sided t quantile for `confidence` with `dof` degrees of freedom (a number or
+    an array). scipy is imported here, not at the top: it costs every command half a
+    second, and most never need it."""
+    from scipy import stats
+
+    return stats.t.ppf(0.5 + confidence / 2, dof)
+
+
 def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     """Mean and the t-based confidence interval of the mean; NaNs are ignored."""
     x = np.asarray(values, float)
@@ -19,9 +28,7 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[floa
     mean = float(x.mean())
     if x.size == 1:
         return (mean, np.nan, np.nan)
-    from scipy import stats  # here: importing scipy costs every command half a second
-
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    half = float(t_quantile(x.size - 1, confidence) * x.std(ddof=1) / np.sqrt(x.size))
     return (mean, mean - half, mean + half)
 
 

@@ -36,7 +36,7 @@ from nd_sim.kpis import kpi_units
 from nd_sim.model import compile_model
 from nd_sim.output import RunFolder
 from nd_sim.runner import _versions
-from nd_sim.summary import CONFIDENCE
+from nd_sim.summary import t_quantile
 from nd_sim.sweep_grid import Grid
 
 KEYS = ["area_type", "area", "kpi"]
@@ -51,12 +51,7 @@ class SweepResult:
     grid: Grid
     wall_seconds: float
     children: int
-    children_now: int  # simulated by this command (less on a resume)
-
-    @property
-    def children_per_second(self) -> float:
-        """This command's speed: the children it simulated itself, per second."""
-        return self.children_now / self.wall_seconds if self.wall_seconds > 0 else float("nan")
+    children_per_second: float | None  # of this command (a resume skips some children)
 
 
 def sweep_to_folder(
@@ -107,7 +102,7 @@ def sweep_to_folder(
             )
     finally:
         executor.close()
-    return SweepResult(out, table, grid, wall, totals.children, totals.children_now)
+    return SweepResult(out, table, grid, wall, totals.children, totals.children_per_second(wall))
 
 
 def _of(chunks, variant: int) -> list:
@@ -169,11 +164,9 @@ def paired_summary(frame: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
 
 
 def _t_bounds(mean: pd.Series, sd: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    from scipy import stats  # here: importing scipy costs every command half a second
-
     n = n.to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + CONFIDENCE / 2, np.where(n > 1, n - 1, np.nan))
+        t = t_quantile(np.where(n > 1, n - 1, np.nan))
         half = t * sd.to_numpy(float) / np.sqrt(n)
     return mean.to_numpy(float) - half, mean.to_numpy(float) + half
 
@@ -218,7 +211,7 @@ def _manifest(grid: Grid, reps: int, seed: int, run: dict, wall: float, totals: 
         **run,
         "wall_seconds": round(wall, 3),
         "children_simulated": totals.children,
-        "children_per_second": round(totals.children_now / wall, 1) if wall > 0 else None,
+        "children_per_second": totals.children_per_second(wall),
         "versions": _versions(),
         "base_scenario": base.model_dump(mode="json", by_alias=True, exclude={"notes"}),
     }
