@@ -29,39 +29,39 @@ def habits(
     fixed_probs: Sequence[tuple[float, float]] | None,
     a: Mapping[str, np.ndarray],
     district: np.ndarray,
-) -> dict[str, list]:
+) -> dict[str, np.ndarray]:
     """Per child: the triage answers when the chances do not change over time (ACCEPT,
     SIGNPOST or MORE at the first look, `again` at the second; else the draws themselves),
     the outcome, whether the family would come back, and bit masks of the workshops wanted
     and of those that would meet the need. The arithmetic is that of `first_look` and
     `second_look`, elementwise in float64."""
     pathway = model.scenario.pathway
-    out: dict[str, list] = {}
+    out: dict[str, np.ndarray] = {}
     if fixed_probs is not None:
         probs = np.array(fixed_probs, float).reshape(-1, 2)[district]
         p_acc, p_sign = probs[:, 0], probs[:, 1]
         u = a["u_triage"]
         accept = u < p_acc
         more = ~accept & (u >= p_acc + p_sign)
-        out["decision"] = np.where(accept, ACCEPT, np.where(more, MORE, SIGNPOST)).tolist()
+        out["decision"] = np.where(accept, ACCEPT, np.where(more, MORE, SIGNPOST))
         total = p_acc + p_sign
         second = (total > 0) & (a["u_triage_again"] * total < p_acc)
-        out["again"] = np.where(second, ACCEPT, SIGNPOST).tolist()
+        out["again"] = np.where(second, ACCEPT, SIGNPOST)
     else:
-        out["u_triage"] = a["u_triage"].tolist()
-        out["u_triage_again"] = a["u_triage_again"].tolist()
+        out["u_triage"] = a["u_triage"]
+        out["u_triage_again"] = a["u_triage_again"]
     cdf = np.asarray(model.outcome_cdf, float)
     k = np.searchsorted(cdf, a["u_outcome"], side="right")
-    out["outcome_of"] = np.minimum(k, cdf.size - 1).tolist()
+    out["outcome_of"] = np.minimum(k, cdf.size - 1)
     p_reref = pathway.rereferral.probability
     returns = a["u_rereferral"] < p_reref if p_reref else np.zeros(k.size, bool)
-    out["returns"] = returns.tolist()
+    out["returns"] = returns
     workshops = pathway.workshops
     bits = 1 << np.arange(len(workshops))
     uptake = np.array([w.uptake for w in workshops])
-    out["wanted"] = ((a["workshop_u"] < uptake) * bits).sum(axis=1).astype(int).tolist()
+    out["wanted"] = ((a["workshop_u"] < uptake) * bits).sum(axis=1).astype(np.int64)
     met = np.array([w.need_met_share for w in workshops])
-    out["met_mask"] = ((a["workshop_met_u"] < met) * bits).sum(axis=1).astype(int).tolist()
+    out["met_mask"] = ((a["workshop_met_u"] < met) * bits).sum(axis=1).astype(np.int64)
     return out
 
 

@@ -34,8 +34,7 @@ class RawResults:
     dna: np.ndarray
     workshops: np.ndarray
     outsourced: np.ndarray
-    step_log: tuple[tuple[tuple[float, tuple[int, ...]], ...], ...]  # per appointment step:
-    # batches of (day attended, children); see `step_days`
+    step_day: np.ndarray  # (appointment steps, children): day attended, NaN if never
     hours_available: np.ndarray
     hours_used: np.ndarray
     outsourced_cost_gbp: float
@@ -48,15 +47,8 @@ class RawResults:
         return int(self.referral_day.size)
 
     def step_days(self) -> np.ndarray:
-        """(steps, children): the day each appointment was attended, NaN if never.
-
-        Built on demand: only family projections read it, and a run would otherwise pay
-        for it (a few ms a replication) and throw it away.
-        """
-        days = np.full((len(self.step_log), self.n_children), np.nan)
-        for step, log in enumerate(self.step_log):
-            fill_days(log, days[step])
-        return days
+        """(steps, children): the day each appointment was attended, NaN if never."""
+        return self.step_day
 
 
 def fill_days(log: list[tuple[float, tuple[int, ...]]], out: np.ndarray) -> None:

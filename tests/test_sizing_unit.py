@@ -170,7 +170,7 @@ def _raw(children: list[_Child]) -> RawResults:
         dna=zeros,
         workshops=zeros,
         outsourced=np.zeros(n, bool),
-        step_log=(((0.0, tuple(range(n))),),),
+        step_day=np.zeros((1, n)),
         hours_available=np.zeros((1, 1, 1)),
         hours_used=np.zeros((1, 1, 1)),
         outsourced_cost_gbp=0.0,
