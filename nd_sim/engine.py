@@ -232,8 +232,10 @@ def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
             [[d in b.districts for d in range(len(model.districts))] for b in blocks], np.bool_
         ).reshape(len(blocks), len(model.districts)),
         ob_teams=np.array(
-            [[t in {model.team_of_district[d] for d in b.districts} for t in range(n_teams)]
-             for b in blocks],
+            [
+                [t in {model.team_of_district[d] for d in b.districts} for t in range(n_teams)]
+                for b in blocks
+            ],
             np.bool_,
         ).reshape(len(blocks), n_teams),
         ob_price=np.array([b.price_gbp_each for b in blocks], np.float64),

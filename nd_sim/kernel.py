@@ -17,7 +17,6 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-
 from numba.core import types
 from numba.experimental import structref
 
@@ -543,10 +542,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
                 leave(s, i, s.wd_t[i], WITHDRAWN)
             continue
         decided += 1
-        if s.fixed:
-            answer = s.decision[i]
-        else:
-            answer = decide(s, i, day)
+        answer = s.decision[i] if s.fixed else decide(s, i, day)
         if answer != ACCEPT:
             if answer == MORE:
                 s.more_info[i] = True

@@ -140,7 +140,8 @@ class _Simulation:
             self.fixed_probs = self._triage_probabilities(0.0)
         drawn = {k: getattr(cohort, k) for k in HABIT_COLUMNS}
         habit = {
-            k: v.tolist() for k, v in habits(model, self.fixed_probs, drawn, cohort.district).items()
+            k: v.tolist()
+            for k, v in habits(model, self.fixed_probs, drawn, cohort.district).items()
         }
         self.decision: list[int] | None = habit.get("decision")  # when chances never change
         self.again: list[int] = habit.get("again", [])
@@ -790,7 +791,9 @@ class _Simulation:
             zeros = np.zeros(REFERRAL_POOL)
             rows = attributes(self.model, REFERRAL_POOL, name, self.seed, self.replication, zeros)
             here = np.full(REFERRAL_POOL, district)
-            habit = {k: v.tolist() for k, v in habits(self.model, self.fixed_probs, rows, here).items()}
+            habit = {
+                k: v.tolist() for k, v in habits(self.model, self.fixed_probs, rows, here).items()
+            }
             for key in ("withdraw_day", "rereferral_delay_days", "dna_counts"):
                 habit[key] = rows[key].tolist()
             for key, values in habit.items():
