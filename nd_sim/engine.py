@@ -16,6 +16,8 @@ from nd_sim.habits import habits
 from nd_sim.kernel import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WAITING, WITHDRAWN
 from nd_sim.model import Model
 from nd_sim.raw import RawResults
+from nd_sim.state import State
+from nd_sim.state import run as state_run
 
 __all__ = ["ASSESSED", "MET_BY_WORKSHOP", "SIGNPOSTED", "WAITING", "WITHDRAWN", "run_replication"]
 
@@ -31,7 +33,7 @@ def run_replication(model: Model, replication: int, seed: int) -> RawResults:
     while True:
         pools = _pools(model, seed, replication, blocks)
         state, start_stage = _state(model, cohort, pools)
-        kernel.run(state)
+        state_run(state)
         short = int(state.counters[kernel.POOL_SHORT])
         if not short:
             return _results(model, cohort, state, start_stage, replication)
@@ -158,7 +160,7 @@ def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
     blocks = caps.outsourcing
     tri = sc.pathway.triage
     reref_after = set(sc.pathway.rereferral.after)
-    state = kernel.State(
+    state = State(
         ref_t=_grow(cohort.referral_day, cap, np.float64),
         dist=dist,
         team=team,
@@ -292,7 +294,7 @@ def _needs(table: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _results(
-    model: Model, cohort: Cohort, s: kernel.State, start_stage: np.ndarray, replication: int
+    model: Model, cohort: Cohort, s: State, start_stage: np.ndarray, replication: int
 ) -> RawResults:
     """Compact arrays, trimmed to the children there were: nothing refers back to `s`."""
     n0, n = s.n_initial, int(s.counters[kernel.N_CHILDREN])
