@@ -8,16 +8,27 @@ SimPy: slower, easier to read, and the yardstick the compiled engine must match 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from nd_sim import kernel
+from nd_sim.codes import (
+    APPOINTMENTS,
+    ASSESSED,
+    MET_BY_WORKSHOP,
+    N_CHILDREN,
+    POOL_SHORT,
+    SIGNPOSTED,
+    WAITING,
+    WITHDRAWN,
+)
 from nd_sim.cohort import NEW_REFERRAL, Cohort, attributes, draw_cohort
 from nd_sim.habits import habits
-from nd_sim.kernel import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WAITING, WITHDRAWN
 from nd_sim.model import Model
 from nd_sim.raw import RawResults
-from nd_sim.state import State
-from nd_sim.state import run as state_run
+
+if TYPE_CHECKING:
+    from nd_sim.state import State
 
 __all__ = ["ASSESSED", "MET_BY_WORKSHOP", "SIGNPOSTED", "WAITING", "WITHDRAWN", "run_replication"]
 
@@ -27,14 +38,17 @@ _REREFERRAL_REASONS = ("", "no_nd", "signposted", "withdrawn", "met_by_workshop"
 
 def run_replication(model: Model, replication: int, seed: int) -> RawResults:
     """Simulate one replication and return its compact per-child and per-week arrays."""
+    from nd_sim.state import run  # here: a parallel run's parent process never simulates,
+    # and numba costs it some 60 MB and 0.3 s to load
+
     cohort = draw_cohort(model, seed, replication)
     returning = model.scenario.pathway.rereferral
     blocks = [int(returning.probability > 0 and bool(returning.after))] * len(model.districts)
     while True:
         pools = _pools(model, seed, replication, blocks)
         state, start_stage = _state(model, cohort, pools)
-        state_run(state)
-        short = int(state.counters[kernel.POOL_SHORT])
+        run(state)
+        short = int(state.counters[POOL_SHORT])
         if not short:
             return _results(model, cohort, state, start_stage, replication)
         blocks[short - 1] *= 2  # a district ran out of returning children's habits: rare
@@ -116,6 +130,9 @@ def _pools(model: Model, seed: int, replication: int, blocks: list[int]) -> dict
 
 def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
     """The kernel's arrays for one replication, and today's list's stages as placed."""
+    from nd_sim.kernel import n_heaps
+    from nd_sim.state import State
+
     sc = model.scenario
     n0 = len(cohort)
     n_teams, n_classes, n_steps = len(model.teams), len(model.priority_shares), model.n_steps
@@ -153,7 +170,7 @@ def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
     dna_left[:, :n0] = cohort.dna_counts.T
     wd_cap = cap + int(dna_left[0].sum()) + int(pools["pool_dna"][..., 0].sum())
 
-    n_heaps = kernel.n_heaps(n_teams, n_classes, n_steps)
+    heap_count = n_heaps(n_teams, n_classes, n_steps)
     step_prof, step_h, step_nk = _needs(model.step_hours)
     tri_prof, tri_h, tri_nk = _needs((model.triage_hours,))
     caps = model.capacity
@@ -195,9 +212,9 @@ def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
         arr_days=cohort.referral_day[arrivals].astype(np.float64),
         arr_ptr=arr_ptr,
         arr_end=arr_end,
-        heap_day=np.empty((n_heaps, cap)),
-        heap_child=np.empty((n_heaps, cap), np.int64),
-        heap_size=np.zeros(n_heaps, np.int64),
+        heap_day=np.empty((heap_count, cap)),
+        heap_child=np.empty((heap_count, cap), np.int64),
+        heap_size=np.zeros(heap_count, np.int64),
         wd_day=np.empty((1, wd_cap)),
         wd_child=np.empty((1, wd_cap), np.int64),
         wd_size=np.zeros(1, np.int64),
@@ -297,7 +314,7 @@ def _results(
     model: Model, cohort: Cohort, s: State, start_stage: np.ndarray, replication: int
 ) -> RawResults:
     """Compact arrays, trimmed to the children there were: nothing refers back to `s`."""
-    n0, n = s.n_initial, int(s.counters[kernel.N_CHILDREN])
+    n0, n = s.n_initial, int(s.counters[N_CHILDREN])
     parent = s.parent[n0:n].copy()
     root = parent.copy()  # the child on today's list or first referral each return traces to
     deep = root >= n0
@@ -331,6 +348,6 @@ def _results(
         hours_available=model.capacity.hours,  # the schedule: no randomness
         hours_used=np.transpose(s.used, (0, 2, 1)),
         outsourced_cost_gbp=float(s.money[0]),
-        appointments=int(s.counters[kernel.APPOINTMENTS]),
+        appointments=int(s.counters[APPOINTMENTS]),
         starting_ids=cohort.starting_ids,
     )

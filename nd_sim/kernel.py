@@ -19,14 +19,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nd_sim import heaps
+from nd_sim.codes import (
+    APPOINTMENTS,
+    ASSESSED,
+    MET_BY_WORKSHOP,
+    N_CHILDREN,
+    N_OUTSOURCED,
+    POOL_SHORT,
+    SEQ,
+    SIGNPOSTED,
+    WAITING,
+    WD_NEXT,
+    WITHDRAWN,
+)
 from nd_sim.heaps import before, jit
 
 if TYPE_CHECKING:
     from nd_sim.state import State
 
-# numpy ints, not Python ints: numba would compile a function again for each literal value
-# passed to it (four copies of `leave`, one per exit code)
-WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = np.arange(5, dtype=np.int64)
+# numpy ints, not Python ints, as in `codes.py`
 ACCEPT, SIGNPOST, MORE = np.arange(3, dtype=np.int64)
 NO_ND = np.int64(4)
 FIRST, WD_HEAP, ONE = np.int64(0), np.int64(0), np.int64(1)
@@ -34,8 +45,6 @@ APPOINTMENT_DAY = 2.5
 WORKSHOP_DAY = 3.5
 EPS = 1e-9
 NO_LIMIT = float(1 << 30)
-# counters
-N_CHILDREN, APPOINTMENTS, WD_NEXT, N_OUTSOURCED, POOL_SHORT, SEQ = range(6)
 
 
 # heap numbers: new-patient lists (cohort, by child), returning children's lists (by
