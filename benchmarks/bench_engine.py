@@ -2,7 +2,9 @@
 
 Measures (medians of several runs, after a warm-up):
 1. one 5-year replication of ``scenarios/lancashire.toml`` in-process: children simulated
-   per second per core, and appointments held per second;
+   per second per core, and appointments held per second; the same with the SimPy
+   reference engine (``nd_sim.reference``), which the compiled engine matches exactly;
+   and the one-off compile of the engine in a fresh process with an empty numba cache;
 2. the whole command ``nd-sim run scenarios/lancashire.toml --replications 100 --jobs 2``,
    outputs included: wall time and peak memory of the process tree (sum of RSS).
 
@@ -30,6 +32,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from nd_sim import reference  # noqa: E402
 from nd_sim.engine import run_replication  # noqa: E402
 from nd_sim.model import compile_model  # noqa: E402
 from nd_sim.scenario import load_scenario  # noqa: E402
@@ -37,14 +40,14 @@ from nd_sim.scenario import load_scenario  # noqa: E402
 SCENARIO = ROOT / "scenarios" / "lancashire.toml"
 
 
-def bench_replication(runs: int) -> dict[str, float]:
+def bench_replication(runs: int, engine=run_replication) -> dict[str, float]:
     """Median time of one replication (different replication numbers, same seed)."""
     model = compile_model(load_scenario(SCENARIO))
-    run_replication(model, 999, 1)  # warm-up
+    engine(model, 999, 1)  # warm-up
     times, children, appointments = [], [], []
     for rep in range(runs):
         start = time.perf_counter()
-        raw = run_replication(model, rep, 1)
+        raw = engine(model, rep, 1)
         times.append(time.perf_counter() - start)
         children.append(raw.n_children)
         appointments.append(raw.appointments)
@@ -57,6 +60,25 @@ def bench_replication(runs: int) -> dict[str, float]:
         "children_per_second": statistics.median(children) / median,
         "appointments_per_second": statistics.median(appointments) / median,
     }
+
+
+def bench_compile() -> float:
+    """Seconds for a first replication in a new process whose numba cache is empty: what
+    the first run after installing pays once (later runs load the compiled engine)."""
+    code = (
+        "import time; from nd_sim.engine import run_replication; "
+        "from nd_sim.model import compile_model; from nd_sim.scenario import load_scenario; "
+        f"m = compile_model(load_scenario({str(SCENARIO)!r})); t = time.perf_counter(); "
+        "run_replication(m, 0, 1); print(time.perf_counter() - t)"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+    if out.returncode != 0:
+        raise SystemExit(out.stderr)
+    return float(out.stdout.split()[-1])
 
 
 def _peak_tree_rss(proc: psutil.Popen, stop: threading.Event, peak: list[int]) -> None:
@@ -116,6 +138,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     rep = bench_replication(args.runs)
+    ref = bench_replication(args.runs, reference.run_replication)
+    compile_seconds = bench_compile()
     cmd = bench_command(args.command_runs, args.replications, args.jobs)
     lines = [
         f"## {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
@@ -127,6 +151,12 @@ def main() -> None:
         f"{rep['children_per_replication']:,.0f} children; "
         f"**{rep['children_per_second']:,.0f} children/s per core**, "
         f"{rep['appointments_per_second']:,.0f} appointments/s",
+        f"- the same with the SimPy reference engine: median "
+        f"{ref['replication_seconds_median']:.3f} s, {ref['children_per_second']:,.0f} "
+        f"children/s ({ref['replication_seconds_median'] / rep['replication_seconds_median']:.1f}x"
+        " the compiled engine's time)",
+        f"- first replication with an empty numba cache (the one-off compile after installing):"
+        f" {compile_seconds:.1f} s",
         f"- `nd-sim run scenarios/lancashire.toml --replications {args.replications} --jobs "
         f"{args.jobs}` ({args.command_runs} runs, outputs included): median "
         f"**{cmd['command_seconds_median']:.1f} s** (min {cmd['command_seconds_min']:.1f}, max "

@@ -8,7 +8,7 @@ Measures, on the shipped Lancashire scenario (medians of several runs):
    for R = 100 and 1,000: wall time and peak memory of the process tree (sum of RSS);
 3. time per replication for a 5- and a 10-year horizon, and for 1x and 4x referrals.
 
-Run: ``python benchmarks/bench_scale.py`` (about 8 minutes on 2 cores); it appends a dated
+Run: ``python benchmarks/bench_scale.py`` (about 5 minutes on 2 cores); it appends a dated
 entry to ``benchmarks/results.md``. Options: ``--quick`` for a smoke run.
 """
 
@@ -115,7 +115,8 @@ def main() -> None:
             f"{cmd['command_seconds_min']:.1f}, max {cmd['command_seconds_max']:.1f}); peak "
             f"memory of the process tree **{cmd['peak_memory_mb_median']:,.0f} MB**"
         )
-    reps = 8 if q else 40
+    reps = 8 if q else 200  # long enough that worker start-up (imports, loading the
+    # compiled engine: about 1 s a worker) does not hide the steady rate
     tp = throughput(reps, 1 if q else 3)
     base = tp["serial"]["rate"]
     for name, r in tp.items():
