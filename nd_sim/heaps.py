@@ -12,6 +12,7 @@ import numba
 import numpy as np
 
 jit = numba.njit(cache=True, nogil=True)
+ROOT = np.int64(0)  # not a literal 0: numba would compile `_sift_down` again for it
 
 
 @jit
@@ -64,7 +65,7 @@ def pop(day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int) -> int:
     if n > 0:
         day[h, 0] = day[h, n]
         child[h, 0] = child[h, n]
-        _sift_down(day, child, h, 0, n)
+        _sift_down(day, child, h, ROOT, n)
     return top
 
 

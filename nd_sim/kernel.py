@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 # numpy ints, not Python ints, as in `codes.py`
 ACCEPT, SIGNPOST, MORE = np.arange(3, dtype=np.int64)
 NO_ND = np.int64(4)
-FIRST, WD_HEAP, ONE = np.int64(0), np.int64(0), np.int64(1)
+FIRST, WD_HEAP, ONE, NONE = np.int64(0), np.int64(0), np.int64(1), np.int64(-1)
 APPOINTMENT_DAY = 2.5
 WORKSHOP_DAY = 3.5
 EPS = 1e-9
@@ -479,7 +479,7 @@ def head_day(s: State, team: int, c: int) -> float:
 @jit
 def choose_class(s: State, team: int) -> int:
     if s.n_classes == 1:
-        return 0 if front(s, team, 0) >= 0 else -1
+        return 0 if front(s, team, FIRST) >= 0 else -1
     if s.queue_order == 0:  # referral date, whatever the class
         best, best_key = -1, np.inf
         for c in range(s.n_classes):
@@ -655,7 +655,7 @@ def pop_for_block(s: State, b: int, now: float) -> int:
     """The first child (by class under strict orders, then referral day) the block may take."""
     allowed = s.ob_allowed[b]
     while True:
-        best_h, best_pos, best_c, best_day = -1, -1, 0, np.inf
+        best_h, best_pos, best_c, best_day = NONE, NONE, FIRST, np.inf
         for team in range(s.n_teams):
             if not s.ob_teams[b, team]:
                 continue
@@ -686,7 +686,7 @@ def first_allowed(s: State, team: int, c: int, allowed: np.ndarray) -> tuple[int
     for h in (hn, hb):
         while s.heap_size[h] and s.exit_code[s.heap_child[h, 0]] != WAITING:
             heaps.pop(s.heap_day, s.heap_child, s.heap_size, h)
-    best_h, best_pos, best_day, best_i = -1, -1, np.inf, -1
+    best_h, best_pos, best_day, best_i = NONE, NONE, np.inf, NONE
     for h in (hn, hb):
         for pos in range(s.heap_size[h]):
             i = s.heap_child[h, pos]
