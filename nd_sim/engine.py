@@ -23,7 +23,7 @@ from nd_sim.codes import (
     WITHDRAWN,
 )
 from nd_sim.cohort import NEW_REFERRAL, Cohort, attributes, draw_cohort
-from nd_sim.habits import habits
+from nd_sim.habits import HABIT_COLUMNS, habits
 from nd_sim.model import Model
 from nd_sim.raw import RawResults
 
@@ -130,166 +130,175 @@ def _pools(model: Model, seed: int, replication: int, blocks: list[int]) -> dict
 
 def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
     """The kernel's arrays for one replication, and today's list's stages as placed."""
-    from nd_sim.kernel import n_heaps
     from nd_sim.state import State
 
-    sc = model.scenario
     n0 = len(cohort)
-    n_teams, n_classes, n_steps = len(model.teams), len(model.priority_shares), model.n_steps
-    n_ws = len(sc.pathway.workshops)
-    cap = n0 + pools["pool_wd"].size
-    team_of = np.asarray(model.team_of_district, np.int64)
-    dist = _grow(cohort.district, cap, np.int64)
-    team = team_of[dist]
-
-    habit = _habit_columns(model, {k: getattr(cohort, k) for k in _HABIT_DRAWS}, cohort.district)
+    cap = n0 + pools["pool_wd"].size  # room for every returning child the pools allow
     stage = cohort.start_stage.astype(np.int64)
     arriving = (stage == NEW_REFERRAL) | (stage == 0)
     steps = np.where(stage == 1, 0, cohort.start_step).astype(np.int64)
     stage[~arriving & (steps == 0)] = 1  # a one-appointment pathway has no 'in assessment'
-    start_place = np.where(arriving, -1, steps)
-
-    tri_t = np.full(cap, np.nan)
-    tri_t[:n0][~arriving] = cohort.referral_day[~arriving]
-    tri_res = np.full(cap, -1, np.int64)
-    tri_res[:n0][~arriving] = 0
-
-    arr_ids, arr_ptr, arr_end = [], np.zeros(n_teams, np.int64), np.zeros(n_teams, np.int64)
-    offset = 0
-    for t in range(n_teams):
-        ids = np.flatnonzero(arriving & (team[:n0] == t))
-        arr_ids.append(ids)
-        arr_ptr[t], arr_end[t] = offset, offset + ids.size
-        offset += ids.size
-    arrivals = np.concatenate(arr_ids).astype(np.int64)
-
-    wd = cohort.withdraw_day
-    at_risk = np.flatnonzero((wd < model.days) & (stage != 2))
-    order = at_risk[np.argsort(wd[at_risk], kind="stable")]  # ties by child
-    dna_left = np.zeros((n_steps, cap), np.int64)
-    dna_left[:, :n0] = cohort.dna_counts.T
-    wd_cap = cap + int(dna_left[0].sum()) + int(pools["pool_dna"][..., 0].sum())
-
-    heap_count = n_heaps(n_teams, n_classes, n_steps)
-    step_prof, step_h, step_nk = _needs(model.step_hours)
-    tri_prof, tri_h, tri_nk = _needs((model.triage_hours,))
-    caps = model.capacity
-    blocks = caps.outsourcing
-    tri = sc.pathway.triage
-    reref_after = set(sc.pathway.rereferral.after)
-    state = State(
-        ref_t=_grow(cohort.referral_day, cap, np.float64),
-        dist=dist,
-        team=team,
-        prio=_grow(cohort.priority, cap, np.int64),
-        wd_t=_grow(wd, cap, np.float64),
-        dna_left=dna_left,
-        delay=_grow(cohort.rereferral_delay_days, cap, np.float64),
-        decision=_grow(habit["decision"], cap, np.int64),
-        again=_grow(habit["again"], cap, np.int64),
-        u_tri=_grow(habit["u_triage"], cap, np.float64),
-        u_tri2=_grow(habit["u_triage_again"], cap, np.float64),
-        outcome_of=_grow(habit["outcome_of"], cap, np.int64),
-        returns=_grow(habit["returns"], cap, np.bool_),
-        met_mask=_grow(habit["met_mask"], cap, np.int64),
-        wanted=_grow(habit["wanted"], cap, np.int64),
-        parent=np.full(cap, -1, np.int64),
-        start_place=start_place,
-        tri_t=tri_t,
-        tri_res=tri_res,
-        first_t=np.full(cap, np.nan),
-        out_t=np.full(cap, np.nan),
-        exit_t=np.full(cap, np.nan),
-        exit_code=np.full(cap, WAITING, np.int64),
-        outcome=np.full(cap, -1, np.int64),
-        n_dna=np.zeros(cap, np.int64),
-        ws_mask=np.zeros(cap, np.int64),
-        outsourced=np.zeros(cap, np.bool_),
-        more_info=np.zeros(cap, np.bool_),
-        step_day=np.full((n_steps, cap), np.nan),
-        **pools,
-        arr_ids=arrivals,
-        arr_days=cohort.referral_day[arrivals].astype(np.float64),
-        arr_ptr=arr_ptr,
-        arr_end=arr_end,
-        heap_day=np.empty((heap_count, cap)),
-        heap_child=np.empty((heap_count, cap), np.int64),
-        heap_size=np.zeros(heap_count, np.int64),
-        wd_day=np.empty((1, wd_cap)),
-        wd_child=np.empty((1, wd_cap), np.int64),
-        wd_size=np.zeros(1, np.int64),
-        wd_times=wd[order].astype(np.float64),
-        wd_ids=order.astype(np.int64),
-        tq=np.empty((n_teams, cap), np.int64),
-        tq_head=np.zeros(n_teams, np.int64),
-        tq_len=np.zeros(n_teams, np.int64),
-        wq=np.empty((n_teams * n_ws, cap), np.int64),
-        wq_head=np.zeros(n_teams * n_ws, np.int64),
-        wq_tail=np.zeros(n_teams * n_ws, np.int64),
-        buf=np.empty((6, cap), np.int64),
-        outsourced_ids=np.empty(cap, np.int64),
-        counters=np.array([n0, 0, 0, 0, 0, n_teams * n_ws], np.int64),
-        money=np.zeros(1),
-        credit=np.zeros((n_teams, n_classes)),
-        avail=np.ascontiguousarray(np.transpose(caps.hours, (0, 2, 1)), np.float64),
-        used=np.zeros((n_teams, model.weeks, len(model.professions))),
-        triage_prof=tri_prof[0, : tri_nk[0]].copy(),
-        triage_h=tri_h[0, : tri_nk[0]].copy(),
-        step_prof=step_prof,
-        step_h=step_h,
-        step_nk=step_nk,
-        gap_days=np.array([max(7.0, g) for g in model.step_gap_days], np.float64),
-        accept_mult=np.stack([np.asarray(a, np.float64) for a in model.accept_multiplier]),
-        slot_shares=np.array([s or 0.0 for s in model.slot_shares], np.float64),
-        ws_every=np.array([w.every_weeks for w in sc.pathway.workshops], np.int64),
-        ws_places=np.array([w.places_per_session for w in sc.pathway.workshops], np.int64),
-        ws_seq=np.arange(n_teams * n_ws, dtype=np.int64),
-        ob_per_week=np.array([b.per_week for b in blocks], np.int64).reshape(
-            len(blocks), model.weeks
-        ),
-        ob_allowed=np.array(
-            [[d in b.districts for d in range(len(model.districts))] for b in blocks], np.bool_
-        ).reshape(len(blocks), len(model.districts)),
-        ob_teams=np.array(
-            [
-                [t in {model.team_of_district[d] for d in b.districts} for t in range(n_teams)]
-                for b in blocks
-            ],
-            np.bool_,
-        ).reshape(len(blocks), n_teams),
-        ob_price=np.array([b.price_gbp_each for b in blocks], np.float64),
-        ob_weeks=np.array([b.weeks_to_outcome for b in blocks], np.float64),
-        reref_ok=np.array([r in reref_after for r in _REREFERRAL_REASONS], np.bool_),
-        n_initial=n0,
-        n_teams=n_teams,
-        n_classes=n_classes,
-        n_steps=n_steps,
-        n_workshops=n_ws,
-        days=int(model.days),
-        weeks=int(model.weeks),
-        triage_on=bool(tri.enabled),
-        panel_every=int(tri.panel_every_weeks),
-        fixed=not sc.demand.criteria_changes,
-        p_accept=float(tri.accept),
-        p_more=float(tri.more_information),
-        more_delay=float(tri.more_information_delay_weeks * 7.0),
-        triage_share=float(tri.max_share_of_hours),
-        lead_days=float(sc.booking.lead_time_weeks * 7.0),
-        new_share=float(sc.booking.new_patient_share),
-        discharge_after=int(sc.pathway.dna.discharge_after or 0),
-        queue_order=int(model.queue_order),
-    )
+    children = _children(model, cohort, cap, arriving)
+    children["start_place"] = np.where(arriving, -1, steps)
+    queues = _queues(model, cohort, cap, arriving, stage, children["team"], pools)
+    state = State(**children, **pools, **queues, **_schedule(model), n_initial=n0)
     return state, stage
 
 
-_HABIT_DRAWS = (
-    "u_triage",
-    "u_triage_again",
-    "u_outcome",
-    "u_rereferral",
-    "workshop_u",
-    "workshop_met_u",
-)
+def _children(model: Model, cohort: Cohort, cap: int, arriving: np.ndarray) -> dict:
+    """Per-child inputs and outputs, `cap` rows: the cohort first, then returning children."""
+    n0, n_steps = len(cohort), model.n_steps
+    draws = {k: getattr(cohort, k) for k in HABIT_COLUMNS}
+    habit = _habit_columns(model, draws, cohort.district)
+    dist = _grow(cohort.district, cap, np.int64)
+    tri_t = np.full(cap, np.nan)
+    tri_t[:n0][~arriving] = cohort.referral_day[~arriving]  # today's list: triaged
+    tri_res = np.full(cap, -1, np.int64)
+    tri_res[:n0][~arriving] = 0
+    dna_left = np.zeros((n_steps, cap), np.int64)
+    dna_left[:, :n0] = cohort.dna_counts.T
+    return {
+        "ref_t": _grow(cohort.referral_day, cap, np.float64),
+        "dist": dist,
+        "team": np.asarray(model.team_of_district, np.int64)[dist],
+        "prio": _grow(cohort.priority, cap, np.int64),
+        "wd_t": _grow(cohort.withdraw_day, cap, np.float64),
+        "dna_left": dna_left,
+        "delay": _grow(cohort.rereferral_delay_days, cap, np.float64),
+        "decision": _grow(habit["decision"], cap, np.int64),
+        "again": _grow(habit["again"], cap, np.int64),
+        "u_tri": _grow(habit["u_triage"], cap, np.float64),
+        "u_tri2": _grow(habit["u_triage_again"], cap, np.float64),
+        "outcome_of": _grow(habit["outcome_of"], cap, np.int64),
+        "returns": _grow(habit["returns"], cap, np.bool_),
+        "met_mask": _grow(habit["met_mask"], cap, np.int64),
+        "wanted": _grow(habit["wanted"], cap, np.int64),
+        "parent": np.full(cap, -1, np.int64),
+        "tri_t": tri_t,
+        "tri_res": tri_res,
+        "first_t": np.full(cap, np.nan),
+        "out_t": np.full(cap, np.nan),
+        "exit_t": np.full(cap, np.nan),
+        "exit_code": np.full(cap, WAITING, np.int64),
+        "outcome": np.full(cap, -1, np.int64),
+        "n_dna": np.zeros(cap, np.int64),
+        "ws_mask": np.zeros(cap, np.int64),
+        "outsourced": np.zeros(cap, np.bool_),
+        "more_info": np.zeros(cap, np.bool_),
+        "step_day": np.full((n_steps, cap), np.nan),
+    }
+
+
+def _queues(
+    model: Model,
+    cohort: Cohort,
+    cap: int,
+    arriving: np.ndarray,
+    stage: np.ndarray,
+    team: np.ndarray,
+    pools: dict[str, np.ndarray],
+) -> dict:
+    """Arrivals by team, withdrawals in time order, empty heaps and buffers, counters.
+
+    Each heap and buffer has a row of `cap` places: a child is in a queue at most once at a
+    time. The withdrawal heap also holds the stale entries of children whose patience was
+    restarted by a missed first appointment, so it has a place for each such DNA as well.
+    """
+    from nd_sim.kernel import n_heaps
+
+    n0 = len(cohort)
+    n_teams, n_classes = len(model.teams), len(model.priority_shares)
+    n_ws = len(model.scenario.pathway.workshops)
+    by_team = [np.flatnonzero(arriving & (team[:n0] == t)) for t in range(n_teams)]
+    ends = np.cumsum([ids.size for ids in by_team], dtype=np.int64)
+    arrivals = np.concatenate(by_team).astype(np.int64)
+    wd = cohort.withdraw_day
+    at_risk = np.flatnonzero((wd < model.days) & (stage != 2))
+    order = at_risk[np.argsort(wd[at_risk], kind="stable")]  # ties by child
+    n_dna_first = int(cohort.dna_counts[:, 0].sum()) + int(pools["pool_dna"][..., 0].sum())
+    wd_cap = cap + n_dna_first
+    heaps = n_heaps(n_teams, n_classes, model.n_steps)
+    return {
+        "arr_ids": arrivals,
+        "arr_days": cohort.referral_day[arrivals].astype(np.float64),
+        "arr_ptr": ends - [ids.size for ids in by_team],
+        "arr_end": ends,
+        "heap_day": np.empty((heaps, cap)),
+        "heap_child": np.empty((heaps, cap), np.int64),
+        "heap_size": np.zeros(heaps, np.int64),
+        "wd_day": np.empty((1, wd_cap)),
+        "wd_child": np.empty((1, wd_cap), np.int64),
+        "wd_size": np.zeros(1, np.int64),
+        "wd_times": wd[order].astype(np.float64),
+        "wd_ids": order.astype(np.int64),
+        "tq": np.empty((n_teams, cap), np.int64),
+        "tq_head": np.zeros(n_teams, np.int64),
+        "tq_len": np.zeros(n_teams, np.int64),
+        "wq": np.empty((n_teams * n_ws, cap), np.int64),
+        "wq_head": np.zeros(n_teams * n_ws, np.int64),
+        "wq_tail": np.zeros(n_teams * n_ws, np.int64),
+        "buf": np.empty((6, cap), np.int64),
+        "outsourced_ids": np.empty(cap, np.int64),
+        "counters": np.array([n0, 0, 0, 0, 0, n_teams * n_ws], np.int64),
+        "money": np.zeros(1),
+        "credit": np.zeros((n_teams, n_classes)),
+        "used": np.zeros((n_teams, model.weeks, len(model.professions))),
+        "ws_seq": np.arange(n_teams * n_ws, dtype=np.int64),  # SimPy's order at the start
+    }
+
+
+def _schedule(model: Model) -> dict:
+    """What the scenario fixes: hours, needs, policies, workshops, outsourced blocks."""
+    sc = model.scenario
+    n_teams, n_districts = len(model.teams), len(model.districts)
+    step_prof, step_h, step_nk = _needs(model.step_hours)
+    tri_prof, tri_h, tri_nk = _needs((model.triage_hours,))
+    blocks = model.capacity.outsourcing
+    tri = sc.pathway.triage
+    reref_after = set(sc.pathway.rereferral.after)
+    block_teams = [{model.team_of_district[d] for d in b.districts} for b in blocks]
+    return {
+        "avail": np.ascontiguousarray(np.transpose(model.capacity.hours, (0, 2, 1)), np.float64),
+        "triage_prof": tri_prof[0, : tri_nk[0]].copy(),
+        "triage_h": tri_h[0, : tri_nk[0]].copy(),
+        "step_prof": step_prof,
+        "step_h": step_h,
+        "step_nk": step_nk,
+        "gap_days": np.array([max(7.0, g) for g in model.step_gap_days], np.float64),
+        "accept_mult": np.stack([np.asarray(a, np.float64) for a in model.accept_multiplier]),
+        "slot_shares": np.array([s or 0.0 for s in model.slot_shares], np.float64),
+        "ws_every": np.array([w.every_weeks for w in sc.pathway.workshops], np.int64),
+        "ws_places": np.array([w.places_per_session for w in sc.pathway.workshops], np.int64),
+        "ob_per_week": np.array([b.per_week for b in blocks], np.int64).reshape(
+            len(blocks), model.weeks
+        ),
+        "ob_allowed": np.array(
+            [[d in b.districts for d in range(n_districts)] for b in blocks], np.bool_
+        ).reshape(len(blocks), n_districts),
+        "ob_teams": np.array(
+            [[t in teams for t in range(n_teams)] for teams in block_teams], np.bool_
+        ).reshape(len(blocks), n_teams),
+        "ob_price": np.array([b.price_gbp_each for b in blocks], np.float64),
+        "ob_weeks": np.array([b.weeks_to_outcome for b in blocks], np.float64),
+        "reref_ok": np.array([r in reref_after for r in _REREFERRAL_REASONS], np.bool_),
+        "n_teams": n_teams,
+        "n_classes": len(model.priority_shares),
+        "n_steps": model.n_steps,
+        "n_workshops": len(sc.pathway.workshops),
+        "days": int(model.days),
+        "weeks": int(model.weeks),
+        "triage_on": bool(tri.enabled),
+        "panel_every": int(tri.panel_every_weeks),
+        "fixed": not sc.demand.criteria_changes,
+        "p_accept": float(tri.accept),
+        "p_more": float(tri.more_information),
+        "more_delay": float(tri.more_information_delay_weeks * 7.0),
+        "triage_share": float(tri.max_share_of_hours),
+        "lead_days": float(sc.booking.lead_time_weeks * 7.0),
+        "new_share": float(sc.booking.new_patient_share),
+        "discharge_after": int(sc.pathway.dna.discharge_after or 0),
+        "queue_order": int(model.queue_order),
+    }
 
 
 def _grow(values: np.ndarray, size: int, dtype: type) -> np.ndarray:
