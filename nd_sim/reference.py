@@ -1,4 +1,9 @@
-"""The pathway engine: one replication as a pure function of (model, replication, seed).
+"""The reference engine: the pathway model written plainly, the yardstick of the compiled one.
+
+Runs use `engine.run_replication` (the same model, compiled: `kernel.py`), whose results
+must equal this module's child for child (tests/test_kernel_validation.py). Change the model
+here and in the kernel together. One replication is a pure function of (model,
+replication, seed).
 
 SimPy schedules what really happens in a service: triage panels, the weekly clinic
 diary, outsourced assessments, workshop sessions. Children are rows in plain lists;
