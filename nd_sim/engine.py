@@ -125,6 +125,7 @@ def _pools(model: Model, seed: int, replication: int, blocks: list[int]) -> dict
             dna[d, : len(values)] = values
     out["pool_dna"] = dna
     out["pool_next"] = np.zeros(n_d, np.int64)
+    out["pool_len"] = np.array(blocks, np.int64).reshape(n_d) * POOL_ROWS
     return out
 
 

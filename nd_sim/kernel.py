@@ -725,7 +725,7 @@ def rereferral(s: State, parent: int, when: float) -> None:
     """A returning family is a new child, with habits from its district's next pool row."""
     d = s.dist[parent]
     k = s.pool_next[d]
-    if k >= s.pool_wd.shape[1]:
+    if k >= s.pool_len[d]:  # this district's drawn rows are used up
         s.counters[POOL_SHORT] = d + 1  # the caller draws more and runs again
         return
     s.pool_next[d] = k + 1

@@ -71,6 +71,7 @@ class State(NamedTuple):
     pool_wanted: I2
     pool_dna: I3  # (districts, rows, steps)
     pool_next: I1
+    pool_len: I1  # rows drawn for each district (the rest of its row is padding)
     # queues
     arr_ids: I1  # arrivals: cohort children by team, in referral order
     arr_days: F1
@@ -198,6 +199,7 @@ def run(t: State) -> None:
     s.pool_wanted = t.pool_wanted
     s.pool_dna = t.pool_dna
     s.pool_next = t.pool_next
+    s.pool_len = t.pool_len
     s.arr_ids = t.arr_ids
     s.arr_days = t.arr_days
     s.arr_ptr = t.arr_ptr

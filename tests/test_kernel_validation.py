@@ -81,3 +81,29 @@ def test_identical_when_returning_families_outrun_a_block_validation() -> None:
 @given(scenarios(), st.integers(0, 3))
 def test_identical_on_random_scenarios_validation(scenario: Scenario, replication: int) -> None:
     assert_identical(scenario, replication, 5)
+
+
+def test_identical_when_one_district_needs_more_habits_than_another_validation() -> None:
+    """Every family leaves within the week and comes back: both districts need a second
+    block of drawn habits, one after the other. Regression: while only the first had its
+    second block, the other read padding (zeros) instead of asking for its own. The names
+    are those the random search found it with: streams, and so the counts, depend on them."""
+    scenario = Scenario.model_validate(
+        {
+            "name": "returns",
+            "start_date": "2026-04-01",
+            "horizon_weeks": 45,
+            "professions": {"p0": {}},
+            "teams": {"t3": {}},
+            "districts": {
+                "D3": {"team": "t3", "referrals_per_week": 8.0},
+                "D4": {"team": "t3", "referrals_per_week": 6.5},
+            },
+            "pathway": {
+                "appointments": [{"name": "a1", "hours": {}}],
+                "withdrawal": {"weekly_hazard": 1.0},
+                "rereferral": {"probability": 1.0, "after": ["withdrawn"]},
+            },
+        }
+    )
+    assert_identical(scenario, 1, 796526)
