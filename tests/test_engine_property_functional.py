@@ -13,6 +13,19 @@ from nd_sim.scenario.models import Scenario
 from nd_sim.weekly import weekly_counts
 
 probability = st.floats(0.0, 0.3)
+workshop_weeks = st.lists(st.sampled_from([1, 2, 3, 5]), max_size=3)
+CLASSES = (
+    [{"name": "all", "share_of_referrals": 1.0}],
+    [
+        {"name": "urgent", "share_of_referrals": 0.2, "share_of_new_slots": 0.4},
+        {"name": "routine", "share_of_referrals": 0.8, "share_of_new_slots": 0.6},
+    ],
+    [
+        {"name": "urgent", "share_of_referrals": 0.1, "share_of_new_slots": 0.3},
+        {"name": "soon", "share_of_referrals": 0.3, "share_of_new_slots": 0.2},
+        {"name": "routine", "share_of_referrals": 0.6, "share_of_new_slots": 0.5},
+    ],
+)
 
 
 @st.composite
@@ -48,12 +61,13 @@ def scenarios(draw) -> Scenario:
                 },
                 "workshops": [
                     {
-                        "kind": "w",
-                        "every_weeks": 2,
+                        "kind": f"w{k}",
+                        "every_weeks": every,  # sessions of different kinds meet on some weeks
                         "places_per_session": 5,
                         "uptake": draw(probability),
                         "need_met_share": draw(probability),
                     }
+                    for k, every in enumerate(draw(workshop_weeks))
                 ],
                 "appointments": [
                     {"name": "a", "hours": {"p": 1.0}, "gap_weeks_to_next": draw(st.floats(0, 3))},
@@ -74,10 +88,7 @@ def scenarios(draw) -> Scenario:
                 "queue_order": order,
                 "lead_time_weeks": draw(st.integers(0, 3)),
                 "new_patient_share": draw(st.floats(0.0, 1.0)),
-                "priority_classes": [
-                    {"name": "urgent", "share_of_referrals": 0.2, "share_of_new_slots": 0.4},
-                    {"name": "routine", "share_of_referrals": 0.8, "share_of_new_slots": 0.6},
-                ],
+                "priority_classes": draw(st.sampled_from(CLASSES)),
             },
             "interventions": [
                 {
