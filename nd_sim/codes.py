@@ -2,6 +2,9 @@
 
 Numpy ints, not Python ints: numba would compile a function again for each literal value
 passed to it (four copies of `leave`, one per exit code). They compare and index like ints.
+
+The compiled kernel freezes these values into its on-disk cache, which is keyed on
+kernel.py alone: after changing one here, touch kernel.py (or delete nd_sim/__pycache__).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from nd_sim.codes import (
 from nd_sim.cohort import NEW_REFERRAL, Cohort, attributes, draw_cohort
 from nd_sim.habits import HABIT_COLUMNS, habits
 from nd_sim.model import Model
-from nd_sim.raw import RawResults
+from nd_sim.raw import RawResults, return_roots
 
 if TYPE_CHECKING:
     from nd_sim.state import State
@@ -38,8 +38,8 @@ _REREFERRAL_REASONS = ("", "no_nd", "signposted", "withdrawn", "met_by_workshop"
 
 def run_replication(model: Model, replication: int, seed: int) -> RawResults:
     """Simulate one replication and return its compact per-child and per-week arrays."""
-    from nd_sim.state import run  # here: a parallel run's parent process never simulates,
-    # and numba costs it some 60 MB and 0.3 s to load
+    from nd_sim.kernel import simulate  # here: a parallel run's parent process never
+    from nd_sim.state import compiled_state  # simulates; numba costs 60 MB and 0.3 s to load
 
     cohort = draw_cohort(model, seed, replication)
     returning = model.scenario.pathway.rereferral
@@ -47,7 +47,7 @@ def run_replication(model: Model, replication: int, seed: int) -> RawResults:
     while True:
         pools = _pools(model, seed, replication, blocks)
         state, start_stage = _state(model, cohort, pools)
-        run(state)
+        simulate(compiled_state(state))
         short = int(state.counters[POOL_SHORT])
         if not short:
             return _results(model, cohort, state, start_stage, replication)
@@ -326,11 +326,7 @@ def _results(
     """Compact arrays, trimmed to the children there were: nothing refers back to `s`."""
     n0, n = s.n_initial, int(s.counters[N_CHILDREN])
     parent = s.parent[n0:n].copy()
-    root = parent.copy()  # the child on today's list or first referral each return traces to
-    deep = root >= n0
-    while deep.any():
-        root[deep] = parent[root[deep] - n0]
-        deep = root >= n0
+    root = return_roots(parent, n0)
 
     def with_returns(values: np.ndarray, dtype: type) -> np.ndarray:
         return np.concatenate([values, values[root]]).astype(dtype)

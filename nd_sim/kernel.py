@@ -4,8 +4,9 @@ This is `reference.py`'s model, event for event: the same events at the same tim
 week, in the same order, taking children from the same queues in the same order, with the
 same floating-point arithmetic. Its results are identical to the reference, child for
 child (tests/test_kernel_validation.py checks it on many scenario variants). What differs
-is only how the state is held: children are rows of arrays, queues are array heaps
-(`heaps.py`) and ring buffers, and the week's events are a loop, not SimPy processes.
+is only how the state is held: children are rows of arrays, queues are array heaps (below)
+and ring buffers, and the week's events are a loop, not SimPy processes. The state is one
+numba StructRef (`state.py`), built by `state.compiled_state`, passed to `simulate`.
 
 Within a week: triage panels (day 0.0), outsourcing (0.1), booking and the week's clinics
 (0.2; appointments are held on day 2.5) and workshop sessions (3.5).
@@ -16,9 +17,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
-from nd_sim import heaps
 from nd_sim.codes import (
     APPOINTMENTS,
     ASSESSED,
@@ -32,7 +33,6 @@ from nd_sim.codes import (
     WD_NEXT,
     WITHDRAWN,
 )
-from nd_sim.heaps import before, jit
 
 if TYPE_CHECKING:
     from nd_sim.state import State
@@ -45,6 +45,96 @@ APPOINTMENT_DAY = 2.5
 WORKSHOP_DAY = 3.5
 EPS = 1e-9
 NO_LIMIT = float(1 << 30)
+ROOT = np.int64(0)  # a heap's top, not a literal 0: numba would compile `_sift_down` twice
+
+# Everything compiled lives in this one file on purpose: numba's on-disk cache of a
+# function is keyed on its own file only, so compiled code that called into another file
+# would go stale, silently, when only that other file changed.
+jit = numba.njit(cache=True, nogil=True)
+
+
+# ---------------------------------------------------------------------- array heaps
+# Many heaps share two 2-d arrays (one row per heap): ``day[h, :size[h]]`` and
+# ``child[h, :size[h]]``. Keys are compared as Python compares (day, child) tuples. Every
+# key in a heap is distinct (a child is in a queue once at a time), so the order in which
+# children leave a heap depends only on what is in it, exactly as with `heapq`.
+@jit
+def before(day_a: float, child_a: int, day_b: float, child_b: int) -> bool:
+    """(day_a, child_a) < (day_b, child_b)."""
+    return day_a < day_b or (day_a == day_b and child_a < child_b)
+
+
+@jit
+def heap_push(
+    day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int, d: float, i: int
+) -> None:
+    """Add (d, i) to heap h."""
+    pos = size[h]
+    size[h] = pos + 1
+    _sift_up(day, child, h, pos, d, i)
+
+
+@jit
+def _sift_up(day: np.ndarray, child: np.ndarray, h: int, pos: int, d: float, i: int) -> None:
+    """Put (d, i) at `pos` or above, moving larger parents down."""
+    while pos > 0:
+        up = (pos - 1) >> 1
+        if not before(d, i, day[h, up], child[h, up]):
+            break
+        day[h, pos] = day[h, up]
+        child[h, pos] = child[h, up]
+        pos = up
+    day[h, pos] = d
+    child[h, pos] = i
+
+
+@jit
+def _sift_down(day: np.ndarray, child: np.ndarray, h: int, pos: int, n: int) -> None:
+    d, i = day[h, pos], child[h, pos]
+    while True:
+        low = 2 * pos + 1
+        if low >= n:
+            break
+        right = low + 1
+        if right < n and before(day[h, right], child[h, right], day[h, low], child[h, low]):
+            low = right
+        if not before(day[h, low], child[h, low], d, i):
+            break
+        day[h, pos] = day[h, low]
+        child[h, pos] = child[h, low]
+        pos = low
+    day[h, pos] = d
+    child[h, pos] = i
+
+
+@jit
+def heap_pop(day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int) -> int:
+    """Remove the smallest key of heap h (which must not be empty); return its child."""
+    top = child[h, 0]
+    n = size[h] - 1
+    size[h] = n
+    if n > 0:
+        day[h, 0] = day[h, n]
+        child[h, 0] = child[h, n]
+        _sift_down(day, child, h, ROOT, n)
+    return top
+
+
+@jit
+def heap_remove_at(day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int, pos: int) -> None:
+    """Remove the entry at position `pos` of heap h (keeping it a heap)."""
+    n = size[h] - 1
+    size[h] = n
+    if pos == n:
+        return
+    d, i = day[h, n], child[h, n]  # the last entry fills the hole, going up or down
+    up = (pos - 1) >> 1
+    if pos > 0 and before(d, i, day[h, up], child[h, up]):
+        _sift_up(day, child, h, pos, d, i)
+    else:
+        day[h, pos] = d
+        child[h, pos] = i
+        _sift_down(day, child, h, pos, n)
 
 
 # heap numbers: new-patient lists (cohort, by child), returning children's lists (by
@@ -128,10 +218,10 @@ def place_initial(s: State) -> None:
             continue
         team = s.team[i]
         if step == 0:
-            heaps.push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
             sign_up(s, i, team)
         else:
-            heaps.push(s.heap_day, s.heap_child, s.heap_size, h_follow(s, team, step), 0.0, i)
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h_follow(s, team, step), 0.0, i)
 
 
 @jit
@@ -160,12 +250,12 @@ def withdrawals_due(s: State, now: float) -> None:
             t, i = times[ptr], ids[ptr]
             if in_heap and before(s.wd_day[0, 0], s.wd_child[0, 0], t, i):
                 t = s.wd_day[0, 0]
-                i = heaps.pop(s.wd_day, s.wd_child, s.wd_size, WD_HEAP)
+                i = heap_pop(s.wd_day, s.wd_child, s.wd_size, WD_HEAP)
             else:
                 ptr += 1
         elif in_heap:
             t = s.wd_day[0, 0]
-            i = heaps.pop(s.wd_day, s.wd_child, s.wd_size, WD_HEAP)
+            i = heap_pop(s.wd_day, s.wd_child, s.wd_size, WD_HEAP)
         else:
             break
         if s.wd_t[i] == t and s.exit_code[i] == WAITING and math.isnan(s.first_t[i]):
@@ -185,7 +275,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
     n_back = 0
     back = s.buf[0]
     while s.heap_size[hm] and s.heap_day[hm, 0] <= now:
-        back[n_back] = heaps.pop(s.heap_day, s.heap_child, s.heap_size, hm)
+        back[n_back] = heap_pop(s.heap_day, s.heap_child, s.heap_size, hm)
         n_back += 1
     cap = s.tq.shape[1]
     for k in range(n_back - 1, -1, -1):  # to the front, in the order they came back
@@ -221,7 +311,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
                 s.more_info[i] = True
                 if s.fixed:
                     s.decision[i] = s.again[i]
-                heaps.push(s.heap_day, s.heap_child, s.heap_size, hm, now + s.more_delay, i)
+                heap_push(s.heap_day, s.heap_child, s.heap_size, hm, now + s.more_delay, i)
             else:
                 s.tri_t[i] = now
                 s.tri_res[i] = 1
@@ -238,7 +328,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
     hs = h_staging(s, team)
     ready = now + s.lead_days
     for k in range(n_acc):
-        heaps.push(s.heap_day, s.heap_child, s.heap_size, hs, ready, accepted[k])
+        heap_push(s.heap_day, s.heap_child, s.heap_size, hs, ready, accepted[k])
 
 
 @jit
@@ -264,7 +354,7 @@ def arrived_to_triage(s: State, team: int, cutoff: float) -> None:
     extra = s.buf[2]
     n_extra = 0
     while s.heap_size[hr] and s.heap_day[hr, 0] < cutoff:
-        extra[n_extra] = heaps.pop(s.heap_day, s.heap_child, s.heap_size, hr)
+        extra[n_extra] = heap_pop(s.heap_day, s.heap_child, s.heap_size, hr)
         n_extra += 1
     ptr, end = s.arr_ptr[team], s.arr_end[team]
     cap = s.tq.shape[1]
@@ -297,7 +387,7 @@ def accept_all_arrived(s: State, team: int, now: float) -> None:
         s.tri_t[i] = s.ref_t[i]
         if s.tri_res[i] < 0:
             s.tri_res[i] = 0
-        heaps.push(s.heap_day, s.heap_child, s.heap_size, hs, s.ref_t[i] + s.lead_days, i)
+        heap_push(s.heap_day, s.heap_child, s.heap_size, hs, s.ref_t[i] + s.lead_days, i)
         sign_up(s, i, team)
 
 
@@ -353,12 +443,12 @@ def staging_to_list(s: State, team: int, now: float) -> None:
     """Children accepted long enough ago join the new-patient list of their class."""
     hs = h_staging(s, team)
     while s.heap_size[hs] and s.heap_day[hs, 0] <= now:
-        i = heaps.pop(s.heap_day, s.heap_child, s.heap_size, hs)
+        i = heap_pop(s.heap_day, s.heap_child, s.heap_size, hs)
         if i < s.n_initial:
-            heaps.push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
         else:
             h = h_back(s, team, s.prio[i])
-            heaps.push(s.heap_day, s.heap_child, s.heap_size, h, s.ref_t[i], i)
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h, s.ref_t[i], i)
 
 
 @jit
@@ -372,7 +462,7 @@ def book_follow_ups(s: State, team: int, now: float, left: np.ndarray) -> None:
         room = room_for(s, left, step)
         n = 0
         while n < room and s.heap_size[h] and s.heap_day[h, 0] <= now:
-            taken[n] = heaps.pop(s.heap_day, s.heap_child, s.heap_size, h)
+            taken[n] = heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
             n += 1
         if n:
             spend(s, left, step, n)
@@ -424,9 +514,9 @@ def clean_head(s: State, team: int, c: int, now: float) -> None:
             return
         i = s.heap_child[h, 0]
         if s.exit_code[i] != WAITING:
-            heaps.pop(s.heap_day, s.heap_child, s.heap_size, h)
+            heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
         elif s.wd_t[i] <= now:
-            heaps.pop(s.heap_day, s.heap_child, s.heap_size, h)
+            heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
             leave(s, i, s.wd_t[i], WITHDRAWN)
         else:
             return
@@ -443,7 +533,7 @@ def take_by_priority(s: State, team: int, now: float, room: int, taken: np.ndarr
             h = front(s, team, c)
             if h < 0:
                 break
-            i = heaps.pop(s.heap_day, s.heap_child, s.heap_size, h)
+            i = heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
             if s.exit_code[i] != WAITING:
                 continue
             if s.wd_t[i] <= now:
@@ -465,7 +555,7 @@ def pop_next(s: State, team: int, now: float) -> int:
     c = choose_class(s, team)
     if c < 0:
         return -1
-    return heaps.pop(s.heap_day, s.heap_child, s.heap_size, front(s, team, c))
+    return heap_pop(s.heap_day, s.heap_child, s.heap_size, front(s, team, c))
 
 
 @jit
@@ -551,7 +641,7 @@ def hold(s: State, children: np.ndarray, n: int, step: int, t: float) -> None:
         s.step_day[step, i] = t
         if step == 0:
             s.first_t[i] = t
-        heaps.push(s.heap_day, s.heap_child, s.heap_size, h, ready, i)
+        heap_push(s.heap_day, s.heap_child, s.heap_size, h, ready, i)
 
 
 @jit
@@ -592,13 +682,13 @@ def missed_them(s: State, children: np.ndarray, n: int, step: int, t: float, tea
         if step == 0:
             s.wd_t[i] += APPOINTMENT_DAY
             if s.wd_t[i] < s.days:
-                heaps.push(s.wd_day, s.wd_child, s.wd_size, WD_HEAP, s.wd_t[i], i)
+                heap_push(s.wd_day, s.wd_child, s.wd_size, WD_HEAP, s.wd_t[i], i)
     if step == 0:
         h, ready = h_staging(s, team), t + s.lead_days
     else:
         h, ready = h_follow(s, team, step), t
     for k in range(n_rebook):
-        heaps.push(s.heap_day, s.heap_child, s.heap_size, h, ready, rebook[k])
+        heap_push(s.heap_day, s.heap_child, s.heap_size, h, ready, rebook[k])
 
 
 # ---------------------------------------------------------------------- workshops
@@ -669,7 +759,7 @@ def pop_for_block(s: State, b: int, now: float) -> int:
         if best_h < 0:
             return -1
         i = s.heap_child[best_h, best_pos]
-        heaps.remove_at(s.heap_day, s.heap_child, s.heap_size, best_h, best_pos)
+        heap_remove_at(s.heap_day, s.heap_child, s.heap_size, best_h, best_pos)
         if s.exit_code[i] != WAITING:
             continue
         if s.wd_t[i] <= now:
@@ -685,7 +775,7 @@ def first_allowed(s: State, team: int, c: int, allowed: np.ndarray) -> tuple[int
     hn, hb = h_new(s, team, c), h_back(s, team, c)
     for h in (hn, hb):
         while s.heap_size[h] and s.exit_code[s.heap_child[h, 0]] != WAITING:
-            heaps.pop(s.heap_day, s.heap_child, s.heap_size, h)
+            heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
     best_h, best_pos, best_day, best_i = NONE, NONE, np.inf, NONE
     for h in (hn, hb):
         for pos in range(s.heap_size[h]):
@@ -748,9 +838,9 @@ def rereferral(s: State, parent: int, when: float) -> None:
     for step in range(s.n_steps):
         s.dna_left[step, j] = s.pool_dna[d, k, step]
     s.parent[j] = parent
-    heaps.push(s.heap_day, s.heap_child, s.heap_size, h_reref(s, s.team[j]), when, j)
+    heap_push(s.heap_day, s.heap_child, s.heap_size, h_reref(s, s.team[j]), when, j)
     if s.wd_t[j] < s.days:
-        heaps.push(s.wd_day, s.wd_child, s.wd_size, WD_HEAP, s.wd_t[j], j)
+        heap_push(s.wd_day, s.wd_child, s.wd_size, WD_HEAP, s.wd_t[j], j)
 
 
 @jit

@@ -63,3 +63,14 @@ def packed(values: list, code: str, dtype: type) -> np.ndarray:
     80 instructions an element against some 200 for np.fromiter or np.asarray."""
     data = struct.pack(f"{len(values)}{code}", *values)
     return np.frombuffer(data, dtype).copy()
+
+
+def return_roots(parent: np.ndarray, n_initial: int) -> np.ndarray:
+    """For each returning child (`parent` lists theirs, in order, ids from `n_initial`),
+    the child on today's list or first referral its chain of returns starts from."""
+    root = parent.copy()
+    deep = root >= n_initial
+    while deep.any():
+        root[deep] = parent[root[deep] - n_initial]
+        deep = root >= n_initial
+    return root

@@ -29,7 +29,7 @@ from nd_sim.cohort import NEW_REFERRAL, attributes, draw_cohort
 from nd_sim.habits import ACCEPT, HABIT_COLUMNS, MORE, first_look, habits, second_look
 from nd_sim.model import Model
 from nd_sim.queues import BatchQueue
-from nd_sim.raw import RawResults, fill_days, packed
+from nd_sim.raw import RawResults, fill_days, packed, return_roots
 
 WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = range(5)
 NO_ND = 4  # index of "no_nd" in model.OUTCOMES
@@ -830,11 +830,7 @@ class _Simulation:
         f = packed
         cohort, n = self.cohort, self.n_initial
         parent = np.array(self.parent, np.int64)
-        root = parent.copy()  # the child on today's list or first referral each return traces to
-        deep = root >= n
-        while deep.any():
-            root[deep] = parent[root[deep] - n]
-            deep = root >= n
+        root = return_roots(parent, n)
 
         def with_returns(values: np.ndarray, dtype: type) -> np.ndarray:
             return np.concatenate([values, values[root]]).astype(dtype)

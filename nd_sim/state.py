@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 from numba.core import types
 from numba.experimental import structref
-
-from nd_sim.heaps import jit
-from nd_sim.kernel import simulate
 
 B1, B2 = types.boolean[::1], types.boolean[:, ::1]
 F1, F2, F3 = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1]
@@ -151,12 +149,17 @@ def _numba_type(code: object) -> types.Type:
 STATE_TYPE = _StateType([(name, _numba_type(code)) for name, code in State.__annotations__.items()])
 
 
-@jit
-def run(t: State) -> None:
-    """Simulate the replication whose arrays `t` holds (its outputs are written in place).
+class CompiledState(structref.StructRefProxy):
+    """The kernel's state as Python holds it: only ever passed to `kernel.simulate`."""
 
-    Numba needs each field by name: one line per field of `State`, in its order.
-    """
+
+structref.define_boxing(_StateType, CompiledState)
+
+
+@numba.njit(cache=True)
+def compiled_state(t: State) -> CompiledState:
+    """The kernel's state over the arrays `t` holds (shared: the kernel writes its outputs
+    into them). Numba needs each field by name: one line per field of `State`, in order."""
     s = structref.new(STATE_TYPE)
     s.ref_t = t.ref_t
     s.dist = t.dist
@@ -260,4 +263,4 @@ def run(t: State) -> None:
     s.new_share = t.new_share
     s.discharge_after = t.discharge_after
     s.queue_order = t.queue_order
-    simulate(s)
+    return s

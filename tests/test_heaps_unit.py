@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nd_sim import heaps
+from nd_sim.kernel import before, heap_pop, heap_push, heap_remove_at
 
 # an operation: push (day, child), pop the smallest, or remove the entry at some position
 operations = st.lists(
@@ -33,24 +33,24 @@ def test_heap_matches_heapq_unit(ops: list[tuple[str, float, int]]) -> None:
             if (d, i) in seen:  # keys in a heap are distinct (a child is queued once)
                 continue
             seen.add((d, i))
-            heaps.push(day, child, size, 1, d, i)
+            heap_push(day, child, size, 1, d, i)
             heapq.heappush(want, (d, i))
         elif op == "pop" and want:
             assert (day[1, 0], child[1, 0]) == want[0]
-            assert heaps.pop(day, child, size, 1) == heapq.heappop(want)[1]
+            assert heap_pop(day, child, size, 1) == heapq.heappop(want)[1]
         elif op == "remove" and want:
             pos = i % int(size[1])
             key = (day[1, pos], int(child[1, pos]))
-            heaps.remove_at(day, child, size, 1, pos)
+            heap_remove_at(day, child, size, 1, pos)
             want.remove(key)
             heapq.heapify(want)
         assert size[1] == len(want) and size[0] == 0  # the other heap is untouched
-    drained = [heaps.pop(day, child, size, 1) for _ in range(int(size[1]))]
+    drained = [heap_pop(day, child, size, 1) for _ in range(int(size[1]))]
     assert drained == [i for _, i in sorted(want)]
 
 
 def test_before_compares_like_tuples_unit() -> None:
-    assert heaps.before(1.0, 5, 2.0, 0)
-    assert heaps.before(1.0, 1, 1.0, 2)
-    assert not heaps.before(1.0, 2, 1.0, 2)
-    assert not heaps.before(3.0, 0, 2.0, 9)
+    assert before(1.0, 5, 2.0, 0)
+    assert before(1.0, 1, 1.0, 2)
+    assert not before(1.0, 2, 1.0, 2)
+    assert not before(3.0, 0, 2.0, 9)
