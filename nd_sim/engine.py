@@ -20,6 +20,7 @@ from nd_sim.codes import (
     POOL_SHORT,
     SIGNPOSTED,
     WAITING,
+    WEEKS_RUN,
     WITHDRAWN,
 )
 from nd_sim.cohort import NEW_REFERRAL, Cohort, attributes, draw_cohort
@@ -44,14 +45,26 @@ def run_replication(model: Model, replication: int, seed: int) -> RawResults:
     cohort = draw_cohort(model, seed, replication)
     returning = model.scenario.pathway.rereferral
     blocks = [int(returning.probability > 0 and bool(returning.after))] * len(model.districts)
+    drawn: dict[tuple[int, int], dict] = {}
     while True:
-        pools = _pools(model, seed, replication, blocks)
+        pools = _pools(model, seed, replication, blocks, drawn)
         state, start_stage = _state(model, cohort, pools)
         simulate(compiled_state(state))
-        short = int(state.counters[POOL_SHORT])
-        if not short:
+        if not state.counters[POOL_SHORT]:
             return _results(model, cohort, state, start_stage, replication)
-        blocks[short - 1] *= 2  # a district ran out of returning children's habits: rare
+        blocks = _more_blocks(blocks, state, model.weeks)
+
+
+def _more_blocks(blocks: list[int], state: State, weeks: int) -> list[int]:
+    """Blocks of habits for another attempt (rare: families come back a lot). The kernel
+    stopped at the end of the week a district ran short: each such district gets what its
+    pace so far projects to the horizon, with a margin, and at least twice what it had."""
+    weeks_run = int(state.counters[WEEKS_RUN])
+    out = list(blocks)
+    for d in np.flatnonzero(state.pool_next > state.pool_len):
+        projected = state.pool_next[d] * weeks / weeks_run * 1.25
+        out[d] = max(2 * blocks[d], int(np.ceil(projected / POOL_ROWS)))
+    return out
 
 
 def fixed_probabilities(model: Model) -> list[tuple[float, float]] | None:
@@ -79,23 +92,21 @@ def _habit_columns(model: Model, rows: dict[str, np.ndarray], district: np.ndarr
     return out
 
 
-def _pools(model: Model, seed: int, replication: int, blocks: list[int]) -> dict[str, np.ndarray]:
+def _pools(
+    model: Model, seed: int, replication: int, blocks: list[int], drawn: dict
+) -> dict[str, np.ndarray]:
     """Returning children's habits, `blocks[d]` blocks of rows for district d, as
     (districts, rows) arrays: each block from a stream named by district and block, so
-    that a shock in one team never changes another team's returning children."""
+    that a shock in one team never changes another team's returning children. Blocks
+    already in `drawn` (from an earlier attempt) are reused, new ones added to it."""
     n_rows = POOL_ROWS * max(blocks, default=0)
     per_district = []
     for d, name in enumerate(model.districts):
         parts = []
         for b in range(blocks[d]):
-            stream = f"rereferrals/{name}/{b}"
-            zeros = np.zeros(POOL_ROWS)
-            rows = attributes(model, POOL_ROWS, stream, seed, replication, zeros)
-            habit = _habit_columns(model, rows, np.full(POOL_ROWS, d))
-            habit["withdraw_day"] = rows["withdraw_day"]
-            habit["rereferral_delay_days"] = rows["rereferral_delay_days"]
-            habit["dna_counts"] = rows["dna_counts"]
-            parts.append(habit)
+            if (d, b) not in drawn:
+                drawn[d, b] = _pool_block(model, seed, replication, d, f"rereferrals/{name}/{b}")
+            parts.append(drawn[d, b])
         per_district.append(parts)
     keys = {
         "pool_wd": ("withdraw_day", np.float64),
@@ -127,6 +138,15 @@ def _pools(model: Model, seed: int, replication: int, blocks: list[int]) -> dict
     out["pool_next"] = np.zeros(n_d, np.int64)
     out["pool_len"] = np.array(blocks, np.int64).reshape(n_d) * POOL_ROWS
     return out
+
+
+def _pool_block(model: Model, seed: int, replication: int, d: int, stream: str) -> dict:
+    """One block of returning families' habits for district d, from its own stream."""
+    rows = attributes(model, POOL_ROWS, stream, seed, replication, np.zeros(POOL_ROWS))
+    habit = _habit_columns(model, rows, np.full(POOL_ROWS, d))
+    for key in ("withdraw_day", "rereferral_delay_days", "dna_counts"):
+        habit[key] = rows[key]
+    return habit
 
 
 def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
@@ -240,7 +260,7 @@ def _queues(
         "wq_tail": np.zeros(n_teams * n_ws, np.int64),
         "buf": np.empty((6, cap), np.int64),
         "outsourced_ids": np.empty(cap, np.int64),
-        "counters": np.array([n0, 0, 0, 0, 0, n_teams * n_ws], np.int64),
+        "counters": np.array([n0, 0, 0, 0, 0, n_teams * n_ws, 0], np.int64),
         "money": np.zeros(1),
         "credit": np.zeros((n_teams, n_classes)),
         "used": np.zeros((n_teams, model.weeks, len(model.professions))),
@@ -323,7 +343,8 @@ def _needs(table: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _results(
     model: Model, cohort: Cohort, s: State, start_stage: np.ndarray, replication: int
 ) -> RawResults:
-    """Compact arrays, trimmed to the children there were: nothing refers back to `s`."""
+    """Compact arrays, trimmed to the children there were (copies, or views of arrays
+    the kernel has finished with)."""
     n0, n = s.n_initial, int(s.counters[N_CHILDREN])
     parent = s.parent[n0:n].copy()
     root = return_roots(parent, n0)

@@ -20,24 +20,14 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
-from nd_sim.codes import (
-    APPOINTMENTS,
-    ASSESSED,
-    MET_BY_WORKSHOP,
-    N_CHILDREN,
-    N_OUTSOURCED,
-    POOL_SHORT,
-    SEQ,
-    SIGNPOSTED,
-    WAITING,
-    WD_NEXT,
-    WITHDRAWN,
-)
-
 if TYPE_CHECKING:
     from nd_sim.state import State
 
-# numpy ints, not Python ints, as in `codes.py`
+# The exit codes and counters of `codes.py`, copied here because numba freezes them into
+# this file's cache, which sees changes to this file only (tests check the copies agree).
+# Numpy ints, not Python ints: numba would compile a function again for each literal value.
+WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = np.arange(5, dtype=np.int64)
+N_CHILDREN, APPOINTMENTS, WD_NEXT, N_OUTSOURCED, POOL_SHORT, SEQ, WEEKS_RUN = range(7)
 ACCEPT, SIGNPOST, MORE = np.arange(3, dtype=np.int64)
 NO_ND = np.int64(4)
 FIRST, WD_HEAP, ONE, NONE = np.int64(0), np.int64(0), np.int64(1), np.int64(-1)
@@ -49,7 +39,8 @@ ROOT = np.int64(0)  # a heap's top, not a literal 0: numba would compile `_sift_
 
 # Everything compiled lives in this one file on purpose: numba's on-disk cache of a
 # function is keyed on its own file only, so compiled code that called into another file
-# would go stale, silently, when only that other file changed.
+# would go stale, silently, when only that other file changed. (`NUMBA_BOUNDSCHECK=1` is
+# not part of the cache key either: check bounds with a fresh `NUMBA_CACHE_DIR`.)
 jit = numba.njit(cache=True, nogil=True)
 
 
@@ -206,6 +197,9 @@ def simulate(s: State) -> None:
             workshop_session(s, p // s.n_workshops, p % s.n_workshops, week)
             s.ws_seq[p] = s.counters[SEQ]
             s.counters[SEQ] += 1
+        s.counters[WEEKS_RUN] = week + 1
+        if s.counters[POOL_SHORT]:
+            return  # the run will be repeated with more habits: no need to go on
     finish(s)
 
 
@@ -324,7 +318,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
         sign_up(s, i, team)
     for k in range(s.triage_prof.size):
         p = s.triage_prof[k]
-        used[p] -= s.triage_h[k] * -decided
+        used[p] += s.triage_h[k] * decided
     hs = h_staging(s, team)
     ready = now + s.lead_days
     for k in range(n_acc):
@@ -815,8 +809,9 @@ def rereferral(s: State, parent: int, when: float) -> None:
     """A returning family is a new child, with habits from its district's next pool row."""
     d = s.dist[parent]
     k = s.pool_next[d]
-    if k >= s.pool_len[d]:  # this district's drawn rows are used up
-        s.counters[POOL_SHORT] = d + 1  # the caller draws more and runs again
+    if k >= s.pool_len[d]:  # this district's drawn rows are used up: the caller draws
+        s.pool_next[d] = k + 1  # more for every district marked so, and runs again
+        s.counters[POOL_SHORT] = 1
         return
     s.pool_next[d] = k + 1
     j = s.counters[N_CHILDREN]

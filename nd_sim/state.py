@@ -4,7 +4,7 @@
 its numba type: arrays are C-contiguous, of one dimension (``F1``: float64, ``I1``: int64,
 ``B1``: bool) or more (``F2``, ``I3``, ...). The kernel's functions take the state as a
 numba StructRef, by reference (one pointer per call), not as a tuple of ~100 arrays passed
-by value: that keeps both the compile (about 20 s, once; numba caches it on disk) and
+by value: that keeps both the compile (15–20 s, once; numba caches it on disk) and
 each call cheap.
 """
 

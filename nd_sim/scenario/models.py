@@ -217,7 +217,12 @@ class Pathway(Strict):
     """The route from referral to outcome."""
 
     triage: Triage = Field(default_factory=Triage, description="The triage panel.")
-    workshops: list[Workshop] = Field(default_factory=list, description="[] = no workshops.")
+    workshops: list[Workshop] = Field(
+        default_factory=list,
+        max_length=15,
+        description="[] = no workshops; at most 15 kinds (each child's record of the "
+        "workshops attended is a 16-bit mask).",
+    )
     appointments: list[Appointment] = Field(min_length=1, description="In order.")
     outcomes: Outcomes = Field(
         default_factory=Outcomes, description="Outcome shares of completed assessments."
