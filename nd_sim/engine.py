@@ -67,7 +67,7 @@ def _more_blocks(blocks: list[int], state: State, weeks: int) -> list[int]:
     return out
 
 
-def fixed_probabilities(model: Model) -> list[tuple[float, float]] | None:
+def _fixed_probabilities(model: Model) -> list[tuple[float, float]] | None:
     """Accept and signpost chances per district when they never change (None if they do)."""
     tri = model.scenario.pathway.triage
     if model.scenario.demand.criteria_changes:
@@ -82,7 +82,7 @@ def fixed_probabilities(model: Model) -> list[tuple[float, float]] | None:
 
 def _habit_columns(model: Model, rows: dict[str, np.ndarray], district: np.ndarray) -> dict:
     """Per child: triage answers (or draws), outcome, return, workshops; both triage forms."""
-    fixed = fixed_probabilities(model)
+    fixed = _fixed_probabilities(model)
     out = habits(model, fixed, rows, district)
     n = district.size
     for key, dtype in (("decision", np.int64), ("again", np.int64)):

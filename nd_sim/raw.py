@@ -46,10 +46,6 @@ class RawResults:
         """Children simulated: today's list, new referrals and returning referrals."""
         return int(self.referral_day.size)
 
-    def step_days(self) -> np.ndarray:
-        """(steps, children): the day each appointment was attended, NaN if never."""
-        return self.step_day
-
 
 def fill_days(log: list[tuple[float, tuple[int, ...]]], out: np.ndarray) -> None:
     """Write each batch's day at its children's places (each child attends a step once)."""

@@ -44,7 +44,7 @@ def list_at(raw: RawResults, scenario: Scenario, t0_day: int) -> tuple[pd.DataFr
     start = scenario.start_date
     seen = raw.first_day[idx] < t0_day
     decided = raw.triage_day[idx] < t0_day
-    steps_done = (raw.step_days()[:, idx] < t0_day).sum(axis=0)
+    steps_done = (raw.step_day[:, idx] < t0_day).sum(axis=0)
     names = [a.name for a in scenario.pathway.appointments]
     classes = [c.name for c in scenario.booking.priority_classes]
     districts = list(scenario.districts)
