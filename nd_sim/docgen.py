@@ -333,6 +333,28 @@ at once, each with its dotted path, the value and the rule (with "did you mean" 
 mistyped key); problems in the starting-list CSV are named by line and column.
 `nd-sim schema` prints the JSON Schema of scenario files, for editors that validate TOML.
 
+The rules are strict, so that a typo is refused with its field named instead of reaching
+the simulation:
+
+- **Numbers are finite and typed.** `nan`, `inf` and `-inf` are refused everywhere, and so
+  is a boolean or a quoted number where a number belongs (`horizon_weeks = true`,
+  `wte = "2"`). A whole number (`horizon_weeks`, `count`) must be written without a
+  decimal point. Every number has physical bounds, listed in the tables below: at most
+  10,000 referrals a week per district, 10,000 WTE, 168 hours a week, £10 billion,
+  1,040 weeks (twenty years) for any wait, delay or horizon, 100 for a multiplier.
+- **Dates fall from 1990-01-01 to 2100-12-31.** TOML dates (`from = 2026-09-01`) and
+  ISO strings (`from = "2026-09-01"`) are both accepted.
+- **Codes are matched without regard to case or surrounding spaces**: `kind`,
+  `seasonality`, `queue_order`, `stage` and `rereferral.after` (`"School_Terms "` is
+  `school_terms`). Names you choose (districts, teams, professions) must match exactly.
+- **Lists of districts or teams are never empty**: write `["all"]` for all of them.
+- **The file is UTF-8 text.** A byte-order mark is accepted; UTF-16 is refused with a
+  message saying how to save it. An `extends` cycle is refused, naming the files in it.
+
+Before a run starts, its size is estimated (children simulated, peak memory, disk); a run
+above the limits in [scale.md](scale.md#limits) is refused, with the estimate and what to
+change, unless `--allow-large` is given.
+
 ## Keys
 
 Each table below lists its keys with their full dotted path. `[]` stands for any entry of

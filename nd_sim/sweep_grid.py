@@ -44,14 +44,13 @@ import difflib
 import itertools
 import math
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.scenario.loader import NOTE_KEYS, lift_notes, read_raw, validate_raw
+from nd_sim.scenario.loader import NOTE_KEYS, lift_notes, read_raw, read_toml, validate_raw
 from nd_sim.scenario.models import Scenario
 
 MAX_VARIANTS = 10_000
@@ -107,7 +106,7 @@ def load_grid(grid_path: Path, scenario_path: Path) -> Grid:
     """
     grid_path = Path(grid_path)
     source = str(grid_path)
-    doc = _read_toml(grid_path)
+    doc = read_toml(grid_path, "grid file")
     base, notes = read_raw(Path(scenario_path))
     axes, problems = _read_axes(doc.get("grid", {}))
     explicit, more = _read_variants(doc.get("variants", []))
@@ -132,19 +131,6 @@ def load_grid(grid_path: Path, scenario_path: Path) -> Grid:
 # --------------------------------------------------------------------------------------------
 # The grid file
 # --------------------------------------------------------------------------------------------
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        rule = "the grid file must exist"
-    except tomllib.TOMLDecodeError as exc:
-        rule = f"must be valid TOML ({exc})"
-    except (OSError, UnicodeDecodeError) as exc:
-        rule = f"must be readable ({exc})"
-    raise ScenarioError(str(path), [Problem("", str(path), rule)])
 
 
 def _top_level_problems(doc: dict[str, Any]) -> list[Problem]:

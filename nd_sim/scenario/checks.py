@@ -6,10 +6,14 @@ and an unknown district are reported in the same run.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from collections.abc import Callable
 from typing import Any
 
 from nd_sim.errors import Problem
 from nd_sim.scenario import models
+from nd_sim.scenario.bounds import normalise_code
 
 ALL = "all"
 TOLERANCE = 1e-6
@@ -17,23 +21,57 @@ TOLERANCE = 1e-6
 
 def cross_checks(raw: dict[str, Any]) -> list[Problem]:
     """Every cross-reference and sum rule that single fields cannot express."""
-    problems: list[Problem] = []
     districts = _keys(raw.get("districts"))
     teams = _keys(raw.get("teams"))
     professions = _keys(raw.get("professions"))
-    problems += _check_district_teams(raw, teams)
-    problems += _check_team_staff(raw, professions)
-    problems += _check_sums(raw)
-    problems += _check_demand(raw, districts)
-    problems += _check_pathway(raw, professions)
-    problems += _check_booking(raw)
-    problems += _check_interventions(raw, districts, teams, professions)
-    problems += _check_profile(raw, districts)
+    checks: list[tuple[str, Callable[[], list[Problem]]]] = [
+        ("districts", lambda: _check_district_teams(raw, teams)),
+        ("teams", lambda: _check_team_staff(raw, professions)),
+        ("(shares)", lambda: _check_sums(raw)),
+        ("demand", lambda: _check_demand(raw, districts)),
+        ("pathway", lambda: _check_pathway(raw, professions)),
+        ("booking", lambda: _check_booking(raw)),
+        ("interventions", lambda: _check_interventions(raw, districts, teams, professions)),
+        ("starting_list", lambda: _check_profile(raw, districts)),
+    ]
+    problems: list[Problem] = []
+    for section, check in checks:
+        try:
+            problems += check()
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            # Every check guards its types; this is the net under a guard someone forgot,
+            # so that a value of a surprising type is still reported, not a traceback.
+            rule = f"could not be cross-checked ({type(exc).__name__}); check its types"
+            problems.append(Problem(section, "(see the other problems)", rule))
     return problems
 
 
 def _keys(node: Any) -> set[str]:
     return set(node) if isinstance(node, dict) else set()
+
+
+def _number(value: Any) -> bool:
+    """A finite int or float that is not a boolean (the only values the sums may add)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _date(value: Any) -> dt.date | None:
+    """A TOML date (or datetime, or ISO string), or None for anything else."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _names(value: Any) -> list[str]:
+    """The strings in a list of names (other values are the structural checks' business)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _table(node: Any, key: str) -> dict[str, Any]:
@@ -98,7 +136,7 @@ def _filled(given: dict[str, Any], model: Any, keys: tuple[str, ...] | None = No
 
 
 def _sum_to_one(shares: dict[str, Any], path: str) -> list[Problem]:
-    values = [v for v in shares.values() if isinstance(v, int | float)]
+    values = [v for v in shares.values() if _number(v)]
     if not shares or len(values) != len(shares):
         return []
     total = sum(values)
@@ -115,30 +153,27 @@ def _check_demand(raw: dict[str, Any], districts: set[str]) -> list[Problem]:
         for i, item in _items(demand, key):
             out += _check_district_list(item, f"demand.{key}[{i}].districts", districts)
             out += _check_window(item, f"demand.{key}[{i}]")
-    if demand.get("seasonality") == "monthly":
+    if normalise_code(demand.get("seasonality")) == "monthly":
         months = demand.get("monthly_multipliers")
         if not isinstance(months, list) or len(months) != 12:
             rule = "seasonality = 'monthly' needs twelve monthly_multipliers"
             out.append(Problem("demand.monthly_multipliers", months, rule))
-        elif all(isinstance(m, int | float) for m in months) and sum(months) <= 0:
+        elif all(_number(m) for m in months) and sum(months) <= 0:
             out.append(Problem("demand.monthly_multipliers", months, "must not all be 0"))
     return out
 
 
 def _check_district_list(item: dict[str, Any], path: str, districts: set[str]) -> list[Problem]:
-    names = item.get("districts", [ALL])
-    if not isinstance(names, list):
-        return []
     out = []
-    for name in names:
+    for name in _names(item.get("districts", [ALL])):
         if name != ALL and districts and name not in districts:
             out.append(Problem(path, name, _unknown("district", districts)))
     return out
 
 
 def _check_window(item: dict[str, Any], path: str) -> list[Problem]:
-    start, end = item.get("from"), item.get("until")
-    if start is not None and end is not None and not isinstance(start, str) and end <= start:
+    start, end = _date(item.get("from")), _date(item.get("until"))
+    if start is not None and end is not None and end <= start:
         return [Problem(f"{path}.until", str(end), f"must be after 'from' ({start})")]
     return []
 
@@ -157,12 +192,11 @@ def _check_pathway(raw: dict[str, Any], professions: set[str]) -> list[Problem]:
             if professions and prof not in professions:
                 path = f"pathway.appointments[{i}].hours.{prof}"
                 out.append(Problem(path, prof, _unknown("profession", professions)))
-        if "hours" in appt and not any(
-            isinstance(v, int | float) and v > 0 for v in needed.values()
-        ):
+        if "hours" in appt and not any(_number(v) and v > 0 for v in needed.values()):
             rule = "an appointment must take some profession-hours"
             out.append(Problem(f"pathway.appointments[{i}].hours", needed, rule))
     kinds = [w.get("kind") for _, w in _items(pathway, "workshops")]
+    kinds = [k.strip().lower() for k in kinds if isinstance(k, str)]
     for kind in {k for k in kinds if kinds.count(k) > 1}:
         out.append(Problem("pathway.workshops", kind, "workshop kinds must be unique"))
     return out
@@ -177,10 +211,10 @@ def _check_booking(raw: dict[str, Any]) -> list[Problem]:
         {c.get("name", str(i)): c.get("share_of_referrals") for i, c in classes},
         "booking.priority_classes.share_of_referrals",
     )
-    names = [c.get("name") for _, c in classes]
+    names = [c.get("name") for _, c in classes if isinstance(c.get("name"), str)]
     for name in {n for n in names if names.count(n) > 1}:
         out.append(Problem("booking.priority_classes", name, "class names must be unique"))
-    if booking.get("queue_order") == "priority_shares":
+    if normalise_code(booking.get("queue_order")) == "priority_shares":
         out += _sum_to_one(
             {c.get("name", str(i)): c.get("share_of_new_slots", 1.0) for i, c in classes},
             "booking.priority_classes.share_of_new_slots",
@@ -194,12 +228,13 @@ def _check_interventions(
     out = []
     for i, item in _items(raw, "interventions"):
         path = f"interventions[{i}]"
-        kind = item.get("kind")
+        kind = normalise_code(item.get("kind"))
         if kind == "staff_change":
-            if teams and item.get("team") not in teams:
-                out.append(Problem(f"{path}.team", item.get("team"), _unknown("team", teams)))
+            team = item.get("team")
+            if teams and isinstance(team, str) and team not in teams:
+                out.append(Problem(f"{path}.team", team, _unknown("team", teams)))
             prof = item.get("profession")
-            if professions and prof not in professions:
+            if professions and isinstance(prof, str) and prof not in professions:
                 out.append(Problem(f"{path}.profession", prof, _unknown("profession", professions)))
             out += _check_window(item, path)
         elif kind == "funding":
@@ -207,11 +242,11 @@ def _check_interventions(
                 if professions and prof not in professions:
                     rule = _unknown("profession", professions)
                     out.append(Problem(f"{path}.spend_on.{prof}", prof, rule))
-            shares = [v for v in _table(item, "spend_on").values() if isinstance(v, int | float)]
+            shares = [v for v in _table(item, "spend_on").values() if _number(v)]
             if shares and sum(shares) > 1 + TOLERANCE:
                 rule = "shares of the budget must not sum over 1"
                 out.append(Problem(f"{path}.spend_on", round(sum(shares), 6), rule))
-            for name in item.get("teams", [ALL]) if isinstance(item.get("teams"), list) else []:
+            for name in _names(item.get("teams", [ALL])):
                 if name != ALL and teams and name not in teams:
                     out.append(Problem(f"{path}.teams", name, _unknown("team", teams)))
             out += _check_funded_costs(raw, item, path)
@@ -225,7 +260,7 @@ def _check_funded_costs(raw: dict[str, Any], item: dict[str, Any], path: str) ->
     out = []
     for prof, share in _table(item, "spend_on").items():
         cost = _table(_table(raw, "professions"), prof).get("cost_gbp_per_wte_year", 0)
-        if isinstance(share, int | float) and share > 0 and cost == 0:
+        if _number(share) and share > 0 and _number(cost) and cost == 0:
             rule = f"funding needs professions.{prof}.cost_gbp_per_wte_year > 0"
             out.append(Problem(f"{path}.spend_on.{prof}", share, rule))
     return out
@@ -236,10 +271,10 @@ def _check_profile(raw: dict[str, Any], districts: set[str]) -> list[Problem]:
     for i, band in _items(_table(raw, "starting_list"), "profile"):
         path = f"starting_list.profile[{i}]"
         name = band.get("district")
-        if districts and name not in districts:
+        if districts and isinstance(name, str) and name not in districts:
             out.append(Problem(f"{path}.district", name, _unknown("district", districts)))
         low, high = band.get("weeks_waiting_min"), band.get("weeks_waiting_max")
-        if isinstance(low, int | float) and isinstance(high, int | float) and high <= low:
+        if _number(low) and _number(high) and high <= low:
             out.append(Problem(f"{path}.weeks_waiting_max", high, "must exceed weeks_waiting_min"))
     return out
 

@@ -68,38 +68,53 @@ def validate_raw(raw: dict[str, Any], notes: dict[str, str], source: str) -> Sce
     return scenario.model_copy(update={"notes": notes})
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, what: str = "scenario file") -> dict[str, Any]:
+    """A TOML file (scenario, grid), or `ScenarioError` saying what is wrong with it."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError(
-            str(path), [Problem("", str(path), "the scenario file must exist")]
-        ) from None
+        raise ScenarioError(str(path), [Problem("", str(path), f"the {what} must exist")]) from None
+    except OSError as exc:
+        rule = f"must be a readable file ({exc.strerror or exc})"
+        raise ScenarioError(str(path), [Problem("", str(path), rule)]) from None
+    try:
+        return tomllib.loads(_decode(path, data))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(
             str(path), [Problem("", str(path), f"must be valid TOML ({exc})")]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(
-            str(path), [Problem("", str(path), f"must be readable ({exc})")]
-        ) from None
 
 
-def _read_with_extends(path: Path, depth: int) -> dict[str, Any]:
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 text; a byte-order mark (as Windows editors write) is dropped, not an error."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        rule = "must be saved as UTF-8 text, not UTF-16 (in the editor: Save as, UTF-8)"
+        raise ScenarioError(str(path), [Problem("", str(path), rule)])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        rule = f"must be UTF-8 text (byte {exc.start} is not; save it as UTF-8)"
+        raise ScenarioError(str(path), [Problem("", str(path), rule)]) from None
+
+
+def _read_with_extends(path: Path, depth: int, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    here = path.resolve()
+    if here in chain:
+        cycle = " -> ".join(p.name for p in (*chain[chain.index(here) :], here))
+        rule = f"extends itself in a cycle ({cycle}); a scenario must extend a different file"
+        raise ScenarioError(str(path), [Problem("extends", str(path), rule)])
     if depth > MAX_EXTENDS_DEPTH:
-        raise ScenarioError(
-            str(path), [Problem("extends", str(path), "extends chain too deep")]
-        ) from None
-    raw = _read_toml(path)
+        rule = f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files"
+        raise ScenarioError(str(path), [Problem("extends", str(path), rule)])
+    raw = read_toml(path)
     parent = raw.get("extends")
     if parent is None:
         return raw
-    if not isinstance(parent, str):
+    if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(
             str(path), [Problem("extends", parent, "must be a file path")]
         ) from None
-    base = _read_with_extends(path.parent / parent, depth + 1)
+    base = _read_with_extends(path.parent / parent, depth + 1, (*chain, here))
     base.pop("name", None)
     base.pop("description", None)
     _rebase_paths(base, Path(parent).parent)
@@ -161,7 +176,7 @@ def _to_problem(err: dict[str, Any]) -> Problem:
     raw_loc = list(err["loc"])
     loc = [part for part in raw_loc if part not in _TAGGED]
     value = err.get("input")
-    rule = err["msg"]
+    rule = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         suggestion = _did_you_mean(raw_loc)
         rule = "unknown key" + (f"; did you mean '{suggestion}'?" if suggestion else "")

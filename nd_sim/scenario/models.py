@@ -8,34 +8,57 @@ Cross-references (a shock naming an unknown district, say) are checked in
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+from nd_sim.scenario.bounds import (
+    MAX_REPLICATIONS,
+    MAX_SEED,
+    MAX_WEEKS,
+    Code,
+    Count,
+    Date,
+    Gbp,
+    Hours,
+    HoursPerWeek,
+    Months,
+    Multiplier,
+    PositiveWeeks,
+    Probability,
+    ReferralsPerWeek,
+    Weeks,
+    Wte,
+    WteChange,
+    normalise_code,
+)
+
 ALL = "all"
 
 
 class Strict(BaseModel):
-    """Base: unknown keys are errors and models are immutable."""
+    """Base: unknown keys are errors, models are immutable, and types are strict.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    Strict types refuse a boolean or a string where a number belongs (``horizon_weeks =
+    true`` once ran a one-week horizon), and non-finite numbers are refused everywhere.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, strict=True, allow_inf_nan=False
+    )
 
 
 class Profession(Strict):
     """Defaults for one profession; a team's staff entry may override any of them."""
 
-    hours_per_wte_week: Positive = Field(37.5, description="Contracted hours per WTE per week.")
+    hours_per_wte_week: HoursPerWeek = Field(37.5, description="Contracted hours per WTE per week.")
     clinical_share: Probability = Field(
         0.6, description="Share of contracted hours spent on this pathway's clinical work."
     )
     leave_fraction: Probability = Field(
         0.15, description="Share of hours lost to annual leave, sickness and training."
     )
-    cost_gbp_per_wte_year: NonNegative = Field(
+    cost_gbp_per_wte_year: Gbp = Field(
         0.0, description="Full employment cost of one WTE for a year (salary + on-costs), in £."
     )
 
@@ -43,8 +66,8 @@ class Profession(Strict):
 class StaffGroup(Strict):
     """The staff of one profession in one team."""
 
-    wte: NonNegative = Field(description="Whole-time equivalents in post at the start.")
-    hours_per_wte_week: Positive | None = Field(None, description="Overrides the profession.")
+    wte: Wte = Field(description="Whole-time equivalents in post at the start.")
+    hours_per_wte_week: HoursPerWeek | None = Field(None, description="Overrides the profession.")
     clinical_share: Probability | None = Field(None, description="Overrides the profession.")
     leave_fraction: Probability | None = Field(None, description="Overrides the profession.")
 
@@ -69,8 +92,8 @@ class District(Strict):
     """A district: where children live and are referred from."""
 
     team: str = Field(description="The team (key of `teams`) that serves this district.")
-    children: int | None = Field(None, ge=0, description="Resident children aged 0-17.")
-    referrals_per_week: NonNegative = Field(
+    children: Count | None = Field(None, description="Resident children aged 0-17.")
+    referrals_per_week: ReferralsPerWeek = Field(
         description="Baseline referrals per week at `start_date`, before growth and shocks."
     )
     referral_mix: ReferralMix | None = Field(None, description="Overrides `demand.referral_mix`.")
@@ -80,13 +103,15 @@ class Shock(Strict):
     """A multiplier on referrals over a date window: a surge, a pause (0) or a drop."""
 
     name: str = Field("shock", description="A label for reports.")
-    districts: list[str] = Field(default_factory=lambda: [ALL], description='Or ["all"].')
-    multiplier: NonNegative = Field(description="Referrals are multiplied by this (0 = pause).")
-    from_date: dt.date = Field(alias="from", description="First day of the shock.")
-    until_date: dt.date | None = Field(
+    districts: list[str] = Field(
+        default_factory=lambda: [ALL], min_length=1, description='Or ["all"].'
+    )
+    multiplier: Multiplier = Field(description="Referrals are multiplied by this (0 = pause).")
+    from_date: Date = Field(alias="from", description="First day of the shock.")
+    until_date: Date | None = Field(
         None, alias="until", description="Day the shock ends (exclusive); none = never."
     )
-    ramp_weeks: NonNegative = Field(
+    ramp_weeks: Weeks = Field(
         0.0, description="Weeks over which the multiplier ramps linearly from 1 to its value."
     )
 
@@ -95,12 +120,14 @@ class CriteriaChange(Strict):
     """A change to referral criteria: triage acceptance is scaled from a date."""
 
     name: str = Field("criteria change", description="A label for reports.")
-    districts: list[str] = Field(default_factory=lambda: [ALL], description='Or ["all"].')
-    accept_multiplier: NonNegative = Field(
+    districts: list[str] = Field(
+        default_factory=lambda: [ALL], min_length=1, description='Or ["all"].'
+    )
+    accept_multiplier: Multiplier = Field(
         description="Scales the triage accept probability; the rest is signposted."
     )
-    from_date: dt.date = Field(alias="from", description="First day of the new criteria.")
-    until_date: dt.date | None = Field(None, alias="until", description="End (exclusive).")
+    from_date: Date = Field(alias="from", description="First day of the new criteria.")
+    until_date: Date | None = Field(None, alias="until", description="End (exclusive).")
 
 
 class Demand(Strict):
@@ -109,12 +136,12 @@ class Demand(Strict):
     growth_per_year: float = Field(
         0.0, ge=-0.5, le=2.0, description="Compound annual growth of referrals (0.08 = 8%)."
     )
-    seasonality: Literal["none", "school_terms", "monthly"] = Field(
+    seasonality: Annotated[Literal["none", "school_terms", "monthly"], Code] = Field(
         "none",
         description="`school_terms` uses the built-in English school-year profile; "
         "`monthly` uses `monthly_multipliers`.",
     )
-    monthly_multipliers: list[NonNegative] | None = Field(
+    monthly_multipliers: list[Multiplier] | None = Field(
         None, description="Twelve multipliers, January first; normalised to mean 1."
     )
     referral_mix: ReferralMix = Field(
@@ -130,8 +157,8 @@ class Triage(Strict):
     """The triage panel that accepts, signposts or asks for more information."""
 
     enabled: bool = Field(True, description="false: every referral is accepted at once.")
-    panel_every_weeks: int = Field(1, ge=1, description="Weeks between panels.")
-    hours_per_referral: dict[str, NonNegative] = Field(
+    panel_every_weeks: int = Field(1, ge=1, le=52, description="Weeks between panels.")
+    hours_per_referral: dict[str, Hours] = Field(
         default_factory=dict, description="Profession-hours each referral takes at the panel."
     )
     max_share_of_hours: Probability = Field(
@@ -145,7 +172,7 @@ class Triage(Strict):
     more_information: Probability = Field(
         0.05, description="Probability the panel asks for more information first."
     )
-    more_information_delay_weeks: NonNegative = Field(
+    more_information_delay_weeks: Weeks = Field(
         6.0, description="Weeks the request adds before the referral returns to the panel."
     )
 
@@ -154,8 +181,8 @@ class Workshop(Strict):
     """Group sessions offered to families while they wait."""
 
     kind: str = Field(description="e.g. behaviour, sleep, sensory.")
-    every_weeks: int = Field(4, ge=1, description="Weeks between sessions, per team.")
-    places_per_session: int = Field(12, ge=0, description="Families per session.")
+    every_weeks: int = Field(4, ge=1, le=52, description="Weeks between sessions, per team.")
+    places_per_session: int = Field(12, ge=0, le=10_000, description="Families per session.")
     uptake: Probability = Field(0.2, description="Share of accepted families who sign up.")
     need_met_share: Probability = Field(
         0.0,
@@ -168,8 +195,8 @@ class Appointment(Strict):
     """One appointment of the assessment, in order; the first is the initial appointment."""
 
     name: str = Field(description="e.g. initial, assessment, mdt, feedback.")
-    hours: dict[str, NonNegative] = Field(description="Profession-hours it takes.")
-    gap_weeks_to_next: NonNegative = Field(
+    hours: dict[str, Hours] = Field(description="Profession-hours it takes.")
+    gap_weeks_to_next: Weeks = Field(
         0.0, description="Minimum weeks before the next appointment can take place."
     )
 
@@ -191,7 +218,7 @@ class Dna(Strict):
         0.0, ge=0.0, lt=1.0, description="Per booked appointment (below 1: someone must attend)."
     )
     discharge_after: int = Field(
-        0, ge=0, description="Discharge (as withdrawn) after this many DNAs; 0 = never."
+        0, ge=0, le=100, description="Discharge (as withdrawn) after this many DNAs; 0 = never."
     )
 
 
@@ -207,10 +234,10 @@ class Rereferral(Strict):
     """Children who come back after leaving."""
 
     probability: Probability = Field(0.0, description="Chance of a new referral after an exit.")
-    after: list[Literal["signposted", "withdrawn", "no_nd", "met_by_workshop"]] = Field(
-        default_factory=lambda: ["signposted", "no_nd"], description="Exits that can return."
+    after: list[Annotated[Literal["signposted", "withdrawn", "no_nd", "met_by_workshop"], Code]] = (
+        Field(default_factory=lambda: ["signposted", "no_nd"], description="Exits that can return.")
     )
-    delay_weeks_mean: Positive = Field(26.0, description="Mean weeks until the new referral.")
+    delay_weeks_mean: PositiveWeeks = Field(26.0, description="Mean weeks until the new referral.")
 
 
 class Pathway(Strict):
@@ -249,11 +276,14 @@ class PriorityClass(Strict):
 class Booking(Strict):
     """How the diary is filled."""
 
-    queue_order: Literal["referral_date", "priority_then_referral_date", "priority_shares"] = Field(
-        "referral_date", description="Order in which waiting children are offered slots."
-    )
+    queue_order: Annotated[
+        Literal["referral_date", "priority_then_referral_date", "priority_shares"], Code
+    ] = Field("referral_date", description="Order in which waiting children are offered slots.")
     lead_time_weeks: int = Field(
-        0, ge=0, description="Minimum weeks between being ready for a slot and attending it."
+        0,
+        ge=0,
+        le=104,
+        description="Minimum weeks between being ready for a slot and attending it.",
     )
     new_patient_share: Probability = Field(
         0.5,
@@ -273,11 +303,11 @@ class StaffChange(Strict):
     name: str = Field("staff change", description="A label for reports.")
     team: str = Field(description="The team (key of `teams`).")
     profession: str = Field(description="The profession (key of `professions`).")
-    wte: float = Field(description="WTE added; negative for posts lost.")
-    from_date: dt.date = Field(alias="from", description="Date the post is approved.")
-    until_date: dt.date | None = Field(None, alias="until", description="Date the post ends.")
-    recruitment_lag_weeks: NonNegative = Field(0.0, description="Weeks before the start.")
-    ramp_up_weeks: NonNegative = Field(0.0, description="Weeks to reach full productivity.")
+    wte: WteChange = Field(description="WTE added; negative for posts lost.")
+    from_date: Date = Field(alias="from", description="Date the post is approved.")
+    until_date: Date | None = Field(None, alias="until", description="Date the post ends.")
+    recruitment_lag_weeks: Weeks = Field(0.0, description="Weeks before the start.")
+    ramp_up_weeks: Weeks = Field(0.0, description="Weeks to reach full productivity.")
 
 
 class Funding(Strict):
@@ -285,18 +315,20 @@ class Funding(Strict):
 
     kind: Literal["funding"] = Field(description="Selects this kind of intervention.")
     name: str = Field("funding", description="A label for reports.")
-    budget_gbp: NonNegative = Field(description="The money, in £.")
-    from_date: dt.date = Field(alias="from", description="Date the money is available.")
-    over_months: Positive = Field(description="Months the money pays for staff.")
+    budget_gbp: Gbp = Field(description="The money, in £.")
+    from_date: Date = Field(alias="from", description="Date the money is available.")
+    over_months: Months = Field(description="Months the money pays for staff.")
     spend_on: dict[str, Probability] = Field(description="Share of the budget by profession.")
     teams: list[str] = Field(
-        default_factory=lambda: [ALL], description="Split in proportion to baseline referrals."
+        default_factory=lambda: [ALL],
+        min_length=1,
+        description="Split in proportion to baseline referrals.",
     )
-    max_recruits_wte: dict[str, NonNegative] = Field(
+    max_recruits_wte: dict[str, Wte] = Field(
         default_factory=dict, description="Cap on WTE recruited, by profession."
     )
-    recruitment_lag_weeks: NonNegative = Field(12.0, description="Weeks before staff start.")
-    ramp_up_weeks: NonNegative = Field(4.0, description="Weeks to reach full productivity.")
+    recruitment_lag_weeks: Weeks = Field(12.0, description="Weeks before staff start.")
+    ramp_up_weeks: Weeks = Field(4.0, description="Weeks to reach full productivity.")
 
 
 class Outsourcing(Strict):
@@ -306,12 +338,14 @@ class Outsourcing(Strict):
         description="Selects this kind of intervention."
     )
     name: str = Field("outsourced assessments", description="A label for reports.")
-    assessments: int = Field(ge=0, description="Assessments bought over the window.")
-    price_gbp_each: NonNegative = Field(description="Price of one assessment, in £.")
-    from_date: dt.date = Field(alias="from", description="First day of the window.")
-    until_date: dt.date = Field(alias="until", description="Day the window ends (exclusive).")
-    districts: list[str] = Field(default_factory=lambda: [ALL], description='Or ["all"].')
-    weeks_to_outcome: NonNegative = Field(
+    assessments: Count = Field(description="Assessments bought over the window.")
+    price_gbp_each: Gbp = Field(description="Price of one assessment, in £.")
+    from_date: Date = Field(alias="from", description="First day of the window.")
+    until_date: Date = Field(alias="until", description="Day the window ends (exclusive).")
+    districts: list[str] = Field(
+        default_factory=lambda: [ALL], min_length=1, description='Or ["all"].'
+    )
+    weeks_to_outcome: Weeks = Field(
         8.0, description="Weeks from the provider's first appointment to the outcome."
     )
 
@@ -323,12 +357,12 @@ class ProfileBand(Strict):
     """Children already waiting, as a count in one band of weeks waited."""
 
     district: str = Field(description="The district (key of `districts`).")
-    stage: Literal["triage", "waiting_first", "in_assessment"] = Field(
+    stage: Annotated[Literal["triage", "waiting_first", "in_assessment"], Code] = Field(
         "waiting_first", description="Where the children are."
     )
-    weeks_waiting_min: NonNegative = Field(description="Shortest wait in the band (weeks).")
-    weeks_waiting_max: NonNegative = Field(description="Longest wait in the band (weeks).")
-    count: int = Field(ge=0, description="Children in the band.")
+    weeks_waiting_min: Weeks = Field(description="Shortest wait in the band (weeks).")
+    weeks_waiting_max: Weeks = Field(description="Longest wait in the band (weeks).")
+    count: Count = Field(description="Children in the band.")
 
 
 class StartingList(Strict):
@@ -344,9 +378,12 @@ class StartingList(Strict):
 class RunDefaults(Strict):
     """Defaults for `nd-sim run`; the command line overrides them."""
 
-    replications: int = Field(20, ge=1, le=100_000, description="Replications per run.")
+    replications: int = Field(20, ge=1, le=MAX_REPLICATIONS, description="Replications per run.")
     seed: int = Field(
-        20260401, ge=0, description="Base seed of the random streams; same seed, same results."
+        20260401,
+        ge=0,
+        le=MAX_SEED,
+        description="Base seed of the random streams; same seed, same results.",
     )
 
 
@@ -356,10 +393,8 @@ class Scenario(Strict):
     name: str = Field(description="The scenario's name, shown in reports and results folders.")
     description: str = Field("", description="A sentence or two on what the scenario asks.")
     extends: str | None = Field(None, description="Parent scenario, relative to this file.")
-    start_date: dt.date = Field(
-        description="Day 0 of the simulation (the date of the starting list)."
-    )
-    horizon_weeks: int = Field(ge=1, le=1040, description="Weeks simulated from `start_date`.")
+    start_date: Date = Field(description="Day 0 of the simulation (the date of the starting list).")
+    horizon_weeks: int = Field(ge=1, le=MAX_WEEKS, description="Weeks simulated from `start_date`.")
     run: RunDefaults = Field(default_factory=RunDefaults, description="Defaults for `nd-sim run`.")
     professions: dict[str, Profession] = Field(
         min_length=1, description="Professions by name, with their hours and costs."
@@ -379,3 +414,16 @@ class Scenario(Strict):
         default_factory=dict,
         description="Source notes by dotted path; the loader adds every `{ value, note }`.",
     )
+
+    @field_validator("interventions", mode="before")
+    @classmethod
+    def _normalise_kinds(cls, value: object) -> object:
+        """`kind = "Funding "` selects the funding kind, as every other code is matched."""
+        if not isinstance(value, list):
+            return value
+        return [
+            {**item, "kind": normalise_code(item["kind"])}
+            if isinstance(item, dict) and "kind" in item
+            else item
+            for item in value
+        ]
