@@ -6,7 +6,13 @@ referral times before day 0 (negative days) and start at the stage they have rea
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
+import io
+import math
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
+from nd_sim.personal_data import refuse_personal_data
 from nd_sim.rng import stream
+from nd_sim.scenario.bounds import EARLIEST_DATE, LATEST_DATE
 from nd_sim.scenario.models import Scenario
 
 STAGES = ("triage", "waiting_first", "in_assessment")
@@ -22,6 +30,7 @@ PATHWAYS = ("asd", "adhd", "both")
 REQUIRED = ("child_id", "district", "referral_date", "stage", "pathway")
 OPTIONAL = ("priority", "next_appointment")
 MAX_REPORTED = 50
+MAX_ID_LENGTH = 64  # a child_id names the family's letter files
 
 
 @dataclass(frozen=True)
@@ -41,10 +50,13 @@ class StartingChildren:
 
 
 def read_starting_csv(path: str | Path, scenario: Scenario) -> StartingChildren:
-    """Read and check a snapshot CSV; raise `ScenarioError` naming each bad row and column."""
+    """Read and check a snapshot CSV; raise `ScenarioError` naming each bad row and column.
+
+    Personal data is refused before anything else is looked at (see `read_list_csv`).
+    """
     path = Path(path)
     frame = read_list_csv(path, "starting_list.csv")
-    problems = _check_columns(frame, path)
+    problems = _check_columns(frame)
     if problems:
         raise ScenarioError(str(path), problems)
     rows, problems = _parse_rows(frame, scenario)
@@ -58,19 +70,122 @@ def read_starting_csv(path: str | Path, scenario: Scenario) -> StartingChildren:
 
 
 def read_list_csv(path: Path, option: str) -> pd.DataFrame:
-    """A waiting-list CSV as text columns, or `ScenarioError` naming the option it came from."""
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except FileNotFoundError:
-        raise ScenarioError(str(path), [Problem(option, str(path), "file must exist")]) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        rule = f"must be a readable CSV file ({type(exc).__name__}: {exc})"
-        raise ScenarioError(str(path), [Problem(option, str(path), rule)]) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    """A waiting-list CSV as trimmed text columns, free of personal data.
+
+    Raises `ScenarioError` (naming `option`, the setting the path came from) for a file that
+    cannot be read as a CSV, and for any personal data (`nd_sim.personal_data`), so that no
+    list reader ever sees a frame holding it.
+    """
+    frame = _parse_csv(_decode(_read_bytes(path, option), path, option), path, option)
+    refuse_personal_data(frame, str(path))
     return frame
 
 
-def _check_columns(frame: pd.DataFrame, path: Path) -> list[Problem]:
+def _refuse(path: Path, option: str, rule: str) -> ScenarioError:
+    return ScenarioError(str(path), [Problem(option, str(path), rule)])
+
+
+def _read_bytes(path: Path, option: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _refuse(path, option, "file must exist") from None
+    except OSError as exc:
+        raise _refuse(path, option, f"must be a readable file ({exc.strerror})") from None
+    if not data.strip():
+        raise _refuse(path, option, "the file is empty; it must be a CSV with a header row")
+    return data
+
+
+def _decode(data: bytes, path: Path, option: str) -> str:
+    """Text from the bytes a spreadsheet may save: UTF-8 (with or without BOM), UTF-16, cp1252.
+
+    A file with NUL characters that is not UTF-16 is binary (a spreadsheet, say), and refused.
+    """
+    text: str | None
+    if data.startswith(codecs.BOM_UTF8):
+        text = data.decode("utf-8-sig", errors="replace")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+    elif b"\x00" in data:
+        text = _utf16_without_bom(data)
+    else:
+        text = _utf8_or_cp1252(data)
+    if text is None or "\x00" in text:
+        rule = "must be a readable CSV text file; this looks like a binary file (save it as CSV)"
+        raise _refuse(path, option, rule)
+    return text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    half = len(data) // 2
+    if data[1::2].count(0) > 0.4 * half:
+        return data.decode("utf-16-le", errors="replace")
+    if data[0::2].count(0) > 0.4 * half:
+        return data.decode("utf-16-be", errors="replace")
+    return None
+
+
+def _utf8_or_cp1252(data: bytes) -> str:
+    """UTF-8, else Windows-1252 (Excel's "CSV" on Windows), else Latin-1 (never fails)."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _parse_csv(text: str, path: Path, option: str) -> pd.DataFrame:
+    """Every cell as trimmed text ("" when empty); known headers matched without case."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        line = _first_long_row(text)
+        where = f"line {line}" if line else "a row"
+        raise _refuse(path, option, f"{where} has more fields than the header row") from None
+    except pd.errors.ParserError as exc:
+        rule = f"must be a readable CSV file ({str(exc).strip()})"
+        raise _refuse(path, option, rule) from None
+    except (ValueError, csv.Error) as exc:
+        rule = f"must be a readable CSV file ({type(exc).__name__})"
+        raise _refuse(path, option, rule) from None
+    frame = frame.fillna("").astype(str).apply(lambda column: column.str.strip())
+    frame.columns = _header_names(frame.columns)
+    blank = [c for c in frame.columns if c.startswith("Unnamed: ") and not frame[c].any()]
+    return frame.drop(columns=blank)  # a trailing comma on every line: no column at all
+
+
+def _first_long_row(text: str) -> int | None:
+    """The line of the first row with more fields than the header, if the csv module agrees."""
+    try:
+        rows = csv.reader(io.StringIO(text))
+        width = len(next(rows))
+        return next((rows.line_num for row in rows if len(row) > width), None)
+    except (csv.Error, StopIteration):
+        return None
+
+
+def _header_names(columns: pd.Index) -> list[str]:
+    """Headers trimmed, and a list column spelled in another case (`Child_ID`) given ours."""
+    names = [str(c).strip().lstrip("\ufeff").strip() for c in columns]
+    known = {c.casefold(): c for c in (*REQUIRED, *OPTIONAL)}
+    out: list[str] = []
+    for name in names:
+        canonical = known.get(name.casefold(), name)
+        out.append(canonical if canonical not in names and canonical not in out else name)
+    return out
+
+
+def _check_columns(frame: pd.DataFrame) -> list[Problem]:
     missing = [c for c in REQUIRED if c not in frame.columns]
     unknown = [c for c in frame.columns if c not in REQUIRED + OPTIONAL]
     out = [Problem(f"column {c}", "(missing)", "required column") for c in missing]
@@ -82,28 +197,30 @@ def _check_columns(frame: pd.DataFrame, path: Path) -> list[Problem]:
 
 
 def _parse_rows(frame: pd.DataFrame, scenario: Scenario) -> tuple[StartingChildren, list[Problem]]:
-    districts = list(scenario.districts)
-    classes = [c.name for c in scenario.booking.priority_classes]
-    steps = [a.name for a in scenario.pathway.appointments]
+    vocabulary = ListVocabulary.of(scenario)
+    latest = scenario.start_date - dt.timedelta(days=1)
+    too_late = f"must be before the scenario start_date {scenario.start_date}"
     problems: list[Problem] = []
     seen: set[str] = set()
     cols: dict[str, list] = {k: [] for k in ("id", "d", "t", "s", "p", "q", "n")}
     for i, row in enumerate(frame.to_dict("records")):
         line = i + 2  # the header is line 1
-        errs = _row_problems(row, line, districts, classes, steps, scenario.start_date, seen)
-        problems += errs
-        seen.add(row.get("child_id", ""))
-        if errs:
+        clean, reasons = parse_row(row, vocabulary, latest, too_late, seen)
+        seen.add(clean["child_id"])
+        problems += [
+            Problem(f"line {line}, column {column}", clean[column], why) for column, why in reasons
+        ]
+        if reasons:
             continue
-        stage = STAGES.index(row["stage"])
-        cols["id"].append(row["child_id"])
-        cols["d"].append(districts.index(row["district"]))
-        cols["t"].append((dt.date.fromisoformat(row["referral_date"]) - scenario.start_date).days)
+        stage = STAGES.index(clean["stage"])
+        cols["id"].append(clean["child_id"])
+        cols["d"].append(vocabulary.districts.index(clean["district"]))
+        cols["t"].append((dt.date.fromisoformat(clean["referral_date"]) - scenario.start_date).days)
         cols["s"].append(stage)
-        cols["p"].append(PATHWAYS.index(row["pathway"]))
-        cols["q"].append(classes.index(row.get("priority") or classes[-1]))
-        nxt = row.get("next_appointment") or ""
-        cols["n"].append(steps.index(nxt) if nxt else (1 if stage == 2 else 0))
+        cols["p"].append(PATHWAYS.index(clean["pathway"]))
+        cols["q"].append(vocabulary.classes.index(clean["priority"] or vocabulary.classes[-1]))
+        nxt = clean["next_appointment"]
+        cols["n"].append(vocabulary.steps.index(nxt) if nxt else (1 if stage == 2 else 0))
     children = StartingChildren(
         ids=tuple(cols["id"]),
         district=np.array(cols["d"], np.int64),
@@ -111,62 +228,117 @@ def _parse_rows(frame: pd.DataFrame, scenario: Scenario) -> tuple[StartingChildr
         stage=np.array(cols["s"], np.int64),
         pathway=np.array(cols["p"], np.int64),
         priority=np.array(cols["q"], np.int64),
-        next_step=np.minimum(np.array(cols["n"], np.int64), max(len(steps) - 1, 0)),
+        next_step=np.minimum(np.array(cols["n"], np.int64), max(len(vocabulary.steps) - 1, 0)),
     )
     return children, problems
 
 
-def _row_problems(
-    row: dict[str, str],
-    line: int,
-    districts: list[str],
-    classes: list[str],
-    steps: list[str],
-    start: dt.date,
-    seen: set[str],
-) -> list[Problem]:
-    latest = start - dt.timedelta(days=1)
-    rule = f"must be before the scenario start_date {start}"
-    return [
-        Problem(f"line {line}, column {column}", row.get(column, ""), why)
-        for column, why in row_reasons(row, districts, classes, steps, latest, rule, seen)
-    ]
+ENUMERATED = ("district", "stage", "pathway", "priority", "next_appointment")
 
 
-def row_reasons(
-    row: dict[str, str],
-    districts: list[str] | set[str],
-    classes: list[str],
-    steps: list[str],
+def spelling_key(text: str) -> str:
+    """How a typed name is compared: case-folded, spaces and underscores as one space."""
+    return re.sub(r"[\s_]+", " ", text).strip().casefold()
+
+
+@dataclass(frozen=True)
+class ListVocabulary:
+    """The scenario's spelling of every enumerated list value, in the scenario's order."""
+
+    districts: tuple[str, ...]
+    classes: tuple[str, ...]
+    steps: tuple[str, ...]
+    spellings: dict[str, dict[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys = {c: {spelling_key(v): v for v in self.choices(c)} for c in ENUMERATED}
+        object.__setattr__(self, "spellings", keys)
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> ListVocabulary:
+        """The districts, priority classes and appointment steps of `scenario`."""
+        return cls(
+            districts=tuple(scenario.districts),
+            classes=tuple(c.name for c in scenario.booking.priority_classes),
+            steps=tuple(a.name for a in scenario.pathway.appointments),
+        )
+
+    def choices(self, column: str) -> tuple[str, ...]:
+        """The values a column may take (`next_appointment`: any step but the first)."""
+        return {
+            "district": self.districts,
+            "stage": STAGES,
+            "pathway": PATHWAYS,
+            "priority": self.classes,
+            "next_appointment": self.steps[1:],
+        }[column]
+
+    def canonical(self, column: str, text: str) -> str | None:
+        """The value of `column` that `text` spells, whatever its case and spacing, or None."""
+        spellings = self.spellings[column]
+        return text if text in spellings.values() else spellings.get(spelling_key(text))
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def parse_row(
+    row: dict[str, object],
+    vocabulary: ListVocabulary,
     latest: dt.date,
     too_late: str,
     seen: set[str],
-) -> list[tuple[str, str]]:
-    """(column, rule) for everything wrong with one list row; shared by every list reader.
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """One list row, its enumerated values in the scenario's spelling, and what is wrong with it.
 
-    `latest` is the last referral date allowed; `too_late` says why a later one is wrong.
+    Shared by every list reader. Returns the cleaned row (trimmed; a recognised stage,
+    pathway, district, priority or step in its canonical spelling) and (column, rule) for
+    each problem. `latest` is the last referral date allowed; `too_late` says why a later
+    one is wrong; `seen` holds the ids of earlier rows.
     """
-    value = {k: str(row.get(k, "") or "").strip() for k in (*REQUIRED, *OPTIONAL)}
-    out = [(column, "missing value") for column in REQUIRED if not value[column]]
+    clean = {k: _cell(row.get(k)) for k in (*REQUIRED, *OPTIONAL)}
+    out = [(column, "missing value") for column in REQUIRED if not clean[column]]
     if out:
-        return out
-    if value["child_id"] in seen:
+        return clean, out
+    if len(clean["child_id"]) > MAX_ID_LENGTH:
+        out.append(("child_id", f"must be at most {MAX_ID_LENGTH} characters (it names files)"))
+    elif clean["child_id"] in seen:
         out.append(("child_id", "duplicate id (an earlier row has it)"))
-    if value["district"] not in districts:
-        out.append(("district", f"unknown district; known: {', '.join(sorted(districts))}"))
+    date_problem = _date_problem(clean["referral_date"], latest, too_late)
+    if date_problem:
+        out.append(("referral_date", date_problem))
+    for column in ENUMERATED:
+        if not clean[column]:
+            continue  # only the optional columns can be blank here
+        spelled = vocabulary.canonical(column, clean[column])
+        if spelled is None:
+            out.append((column, _unknown(column, vocabulary.choices(column))))
+        else:
+            clean[column] = spelled
+    return clean, out
+
+
+def _unknown(column: str, choices: tuple[str, ...]) -> str:
+    if column == "district":
+        return f"unknown district; known: {', '.join(sorted(choices))}"
+    return f"must be one of {', '.join(choices)}"
+
+
+def _date_problem(text: str, latest: dt.date, too_late: str) -> str | None:
+    """Why a referral date cannot be used, or None: a real YYYY-MM-DD date, in range."""
+    in_range = f"must be a date YYYY-MM-DD between {EARLIEST_DATE} and {LATEST_DATE}"
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return in_range
     try:
-        if dt.date.fromisoformat(value["referral_date"]) > latest:
-            out.append(("referral_date", too_late))
+        date = dt.date.fromisoformat(text)
     except ValueError:
-        out.append(("referral_date", "must be a date YYYY-MM-DD"))
-    for column, allowed in (("stage", STAGES), ("pathway", PATHWAYS)):
-        if value[column] not in allowed:
-            out.append((column, f"must be one of {', '.join(allowed)}"))
-    if value["priority"] and value["priority"] not in classes:
-        out.append(("priority", f"must be one of {', '.join(classes)}"))
-    if value["next_appointment"] and value["next_appointment"] not in steps[1:]:
-        out.append(("next_appointment", f"must be one of {', '.join(steps[1:])}"))
-    return out
+        return in_range
+    if not EARLIEST_DATE <= date <= LATEST_DATE:
+        return in_range
+    return too_late if date > latest else None
 
 
 def profile_children(scenario: Scenario, seed: int, replication: int) -> StartingChildren:

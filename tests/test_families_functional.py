@@ -175,6 +175,24 @@ def test_previous_projection_shows_moves(tmp_path: Path, projected: Path) -> Non
     assert "Changes since the previous projections" in (out / "staff_summary.md").read_text()
 
 
+@pytest.mark.parametrize(
+    "change,why",
+    [
+        (lambda f: f.assign(first_p50="soon"), "not a date"),
+        (lambda f: f.drop(columns="referral_date"), "projections.csv"),
+        (lambda f: f.assign(note=["x"] * (len(f) - 1) + ["943 476 5919"]), "NHS number"),
+    ],
+)
+def test_bad_previous_projection_is_refused(tmp_path: Path, projected: Path, change, why) -> None:
+    previous = tmp_path / "previous.csv"
+    change(pd.read_csv(projected / "projections.csv", dtype=str)).to_csv(previous, index=False)
+    result, out = _families(tmp_path, "--previous", str(previous))
+    assert result.exit_code == 2, result.output
+    assert why in result.output and "Traceback" not in result.output
+    assert "943 476 5919" not in result.output
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_windows_are_calibrated_in_a_stable_history() -> None:
     """About 8 in 10 children are seen inside their P10-P90 window.

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from nd_sim.backlog import read_list_csv
+from nd_sim.errors import Problem, ScenarioError
 from nd_sim.families import letters, staff_summary
 from nd_sim.families.projection import (
     if_referred_today,
@@ -149,15 +151,35 @@ def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_previous(path: Path) -> pd.DataFrame:
-    """An earlier projections.csv, back into the in-memory form (dates and 'after' flags)."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for column in DATE_COLUMNS:
-        if column not in frame:
-            continue
-        text = frame[column]
-        frame[f"{column}_after"] = text.str.startswith("after ")
+    """An earlier projections.csv, back into the in-memory form (dates and 'after' flags).
+
+    Read as leniently and as carefully as the list itself (encodings, personal data); a
+    file that is not a projections.csv is refused naming `--previous`, never a traceback.
+    """
+    frame = read_list_csv(path, "--previous")
+    missing = [c for c in ("child_id", "referral_date") if c not in frame.columns]
+    if missing:
+        rule = f"must be a projections.csv written by nd-sim families (no {', '.join(missing)})"
+        raise ScenarioError(str(path), [Problem("--previous", str(path), rule)])
+    problems: list[Problem] = []
+    for column in [c for c in DATE_COLUMNS if c in frame] + ["referral_date"]:
+        text = frame[column].astype(str)
+        if column != "referral_date":
+            frame[f"{column}_after"] = text.str.startswith("after ")
         frame[column] = [
-            dt.date.fromisoformat(t.removeprefix("after ")) if t else None for t in text
+            _previous_date(t.removeprefix("after "), line, column, problems)
+            for line, t in enumerate(text, start=2)
         ]
-    frame["referral_date"] = [dt.date.fromisoformat(t) for t in frame.referral_date]
+    if problems:
+        raise ScenarioError(str(path), problems[:20])
     return frame
+
+
+def _previous_date(text: str, line: int, column: str, problems: list[Problem]) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        problems.append(Problem(f"--previous line {line}, column {column}", text, "not a date"))
+        return None
