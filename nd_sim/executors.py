@@ -7,6 +7,11 @@ can write each to disk at once and keep nothing else in memory.
 
 Dask is optional (``pip install "nd-sim[dask]"``) and imported only when asked for. Its
 scheduler re-runs the tasks of a worker that dies, so a lost worker costs time, not results.
+
+Workers never outlive the process that started them: a parent killed outright (SIGKILL, the
+out-of-memory killer) cannot stop them, so each local worker watches its parent and exits
+when it is gone; Dask's worker processes already do the same (they exit when the pipe to
+their nanny, in the parent, closes).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -25,6 +32,8 @@ from nd_sim.errors import Problem, ScenarioError
 # (models) that many tasks use, so that an executor can send each to a worker only once.
 DASK_RETRIES = 3
 DASK_CONNECT_TIMEOUT = "10s"
+PARENT_POLL_SECONDS = 0.5  # how soon a worker notices that its parent has died
+ORPHAN_EXIT_CODE = 70  # EX_SOFTWARE: the worker stopped itself, its parent having died
 
 
 class WorkerLost(RuntimeError):
@@ -212,5 +221,31 @@ def _import_distributed():
 
 
 def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them (no traceback from each)."""
+    """Set up a local worker: it leaves Ctrl-C to the parent, which stops it (no traceback
+    from each worker), and exits by itself if the parent dies without stopping it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent()
+
+
+def watch_parent(poll_seconds: float = PARENT_POLL_SECONDS) -> threading.Thread:
+    """Exit this process soon after its parent dies (a daemon thread polls the parent's pid).
+
+    A killed parent leaves its pool workers blocked on a queue nobody will fill, each
+    holding its memory, for as long as the machine runs. The parent's pid is polled rather
+    than `PR_SET_PDEATHSIG` asked for: that signal follows the *thread* that forked the
+    worker, so a run started from another thread (a web app's) would lose its workers when
+    that thread ended. An orphan is adopted by another process, so its parent pid changes.
+    """
+    parent = os.getppid()
+    thread = threading.Thread(
+        target=_exit_when_orphaned, args=(parent, poll_seconds), name="nd-sim-watch-parent"
+    )
+    thread.daemon = True
+    thread.start()
+    return thread
+
+
+def _exit_when_orphaned(parent: int, poll_seconds: float) -> None:
+    while os.getppid() == parent:
+        time.sleep(poll_seconds)
+    os._exit(ORPHAN_EXIT_CODE)  # no clean-up: nothing here is worth saving, memory may be short

@@ -5,16 +5,28 @@ An interrupted or failed run therefore leaves no folder (and no half-written fil
 destination, and an existing non-empty folder is never overwritten without ``force``.
 A *resumable* folder is staged under a fixed hidden name beside the destination
 (``.<name>.partial``) and kept when the run stops early, so that ``--resume`` can finish it.
+
+A destination that already exists as a folder is written *into* (its entries are moved in
+when the run is complete), never renamed away: it may be a mount point, which cannot be
+renamed, or the working folder. A mount point's own file system is another than its
+parent's, so it is staged inside it (``.nd-sim.partial``), where renames stay atomic.
+
+One run at a time writes to a destination: the `RunFolder` holds an advisory lock
+(``flock``) on a file beside its staging folder for as long as it exists. The system
+releases it when the process dies, however it dies, so a killed run can still be resumed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +36,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from nd_sim.errors import Problem, ScenarioError
+
+try:
+    import fcntl
+except ImportError:  # Windows: runs are not locked
+    fcntl = None
+
+WORKING_PREFIX = ".nd-sim."  # nd-sim's own hidden entries inside a destination
+INSIDE_STAGING = WORKING_PREFIX + "partial"  # a mount point's staging folder
+LAST = "manifest.json"  # moved into a destination last: once it is there, the rest is
+UNLOCKABLE = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}  # file systems without flock
 
 
 def default_run_dir(root: Path, scenario_name: str) -> Path:
@@ -39,18 +61,38 @@ def default_run_dir(root: Path, scenario_name: str) -> Path:
 
 
 def check_destination(out: Path, force: bool) -> None:
-    """Refuse a non-empty destination unless forced (before any work is done)."""
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(str(out), [Problem("--out", str(out), "must be a folder, not a file")])
-    if out.exists() and any(out.iterdir()) and not force:
-        rule = "folder exists and is not empty; choose another --out or pass --force"
-        raise ScenarioError(str(out), [Problem("--out", str(out), rule)])
+    """Refuse a non-empty destination unless forced (before any work is done).
+
+    nd-sim's own hidden working entries (a mount point's staging folder and lock) do not
+    count: a folder holding only them is empty.
+    """
+    try:
+        if out.exists() and not out.is_dir():
+            rule = "must be a folder, not a file"
+            raise ScenarioError(str(out), [Problem("--out", str(out), rule)])
+        if out.is_dir() and _results_in(out) and not force:
+            rule = "folder exists and is not empty; choose another --out or pass --force"
+            raise ScenarioError(str(out), [Problem("--out", str(out), rule)])
+    except OSError as exc:
+        rule = f"cannot be read ({exc.strerror or exc})"
+        raise ScenarioError(str(out), [Problem("--out", str(out), rule)]) from None
 
 
 def staging_dir(out: Path) -> Path:
-    """Where a resumable run is staged until it is complete."""
-    out = Path(os.path.abspath(out))  # "." or "results/.." have no name of their own
+    """Where a resumable run is staged until it is complete: beside the destination, or
+    inside it if it is a mount point (its parent is another file system, where the staged
+    files could not be renamed into place)."""
+    out = _absolute(out)
+    if os.path.ismount(out):
+        return out / INSIDE_STAGING
     return out.parent / f".{out.name}.partial"
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file of a destination, beside its staging folder (so on the same side of a
+    mount point)."""
+    staging = staging_dir(out)
+    return staging.with_name(staging.name + ".lock")
 
 
 class RunFolder:
@@ -59,28 +101,30 @@ class RunFolder:
     With ``resumable``, the staging folder has a fixed name and survives an interrupted
     or failed run (it is hidden, and never mistaken for results); ``resume`` continues in
     it, otherwise an existing one is refused unless ``force`` (which starts again).
+    The destination is locked from construction to exit: a second run on it (a resume
+    included) is refused while this one writes.
     """
 
     def __init__(
         self, out: Path, force: bool, resumable: bool = False, resume: bool = False
     ) -> None:
-        check_destination(out, force)
-        out = Path(os.path.abspath(out))  # "." or "results/.." have no name of their own
+        out = _absolute(out)  # "." or "results/.." have no name of their own
         self.out = out
         self.force = force
         self.resumable = resumable
+        self._lock: RunLock | None = None
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            if resumable:
-                self.tmp = staging_dir(out)
-                _prepare_staging(self.tmp, force, resume)
-            else:
-                self.tmp = Path(
-                    tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-                )
+            self._lock = RunLock(lock_path(out), out)
+            check_destination(out, force)  # now that no other run can change it
+            self.tmp = self._stage(resume)
         except OSError as exc:
+            self._unlock()
             rule = f"cannot be written here ({exc.strerror or exc})"
             raise ScenarioError(str(out), [Problem("--out", str(out), rule)]) from None
+        except BaseException:
+            self._unlock()
+            raise
         self.resumed = resumable and resume and any(self.tmp.iterdir())
         self._writers: dict[str, pq.ParquetWriter] = {}
 
@@ -88,20 +132,25 @@ class RunFolder:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        for writer in self._writers.values():
-            writer.close()
-        if exc_type is None:
-            self._commit()
-        elif not self.resumable:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        failed = exc_type is not None
+        try:
+            for name in list(self._writers):
+                self.close_parquet(name)
+            if not failed:
+                self._commit()
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            if failed and not self.resumable:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            self._unlock()
 
     def clear(self) -> None:
         """Empty the folder under construction (work staged by a run that cannot resume)."""
         for path in self.tmp.iterdir():
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+            with _naming(path):
+                _delete(path)
 
     def exists(self, name: str) -> bool:
         """Whether a file is already in the folder (a completed part, on resume)."""
@@ -111,46 +160,56 @@ class RunFolder:
         """A file written whole or not at all (a stop mid-write leaves no partial file)."""
         target = self.path(name)
         scratch = target.with_name(f".{target.name}.writing")
-        scratch.write_bytes(data)
-        os.replace(scratch, target)
+        with _naming(target):
+            try:
+                scratch.write_bytes(data)
+            except BaseException:
+                scratch.unlink(missing_ok=True)  # give back the space (the disk may be full)
+                raise
+            os.replace(scratch, target)
 
     def remove(self, name: str) -> None:
         """Drop a file or folder of working state before the folder is committed."""
         target = self.tmp / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
+        with _naming(target):
+            _delete(target)
 
     def path(self, name: str) -> Path:
         """Where a file is being written (inside the temporary folder; subfolders are made)."""
         target = self.tmp / name
-        target.parent.mkdir(parents=True, exist_ok=True)
+        with _naming(target.parent):
+            target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
     def append_parquet(self, name: str, table) -> None:
         """Stream a table's rows into a Parquet file, a replication at a time."""
-        writer = self._writers.get(name)
-        if writer is None:
-            writer = pq.ParquetWriter(self.path(name), table.schema, compression="zstd")
-            self._writers[name] = writer
-        writer.write_table(table)
+        target = self.path(name)
+        with _naming(target):
+            writer = self._writers.get(name)
+            if writer is None:
+                writer = pq.ParquetWriter(target, table.schema, compression="zstd")
+                self._writers[name] = writer
+            writer.write_table(table)
 
     def close_parquet(self, name: str) -> None:
         """Finish a streamed Parquet file (its footer is written now)."""
         writer = self._writers.pop(name, None)
         if writer is not None:
-            writer.close()
+            with _naming(self.tmp / name):
+                writer.close()
 
     def write_csv(self, name: str, frame: pd.DataFrame) -> None:
         """A small CSV for people: numbers to 6 significant figures, no index."""
-        frame.to_csv(self.path(name), index=False, float_format="%.6g")
+        target = self.path(name)
+        with _naming(target):
+            frame.to_csv(target, index=False, float_format="%.6g")
 
     def write_big_csv(self, name: str, frame: pd.DataFrame) -> None:
         """A large CSV, written by Arrow (several times faster), numbers at full precision."""
         table = pa.Table.from_pandas(frame, preserve_index=False)
         options = pacsv.WriteOptions(quoting_style="needed", include_header=False)
-        with self.path(name).open("wb") as handle:
+        target = self.path(name)
+        with _naming(target), target.open("wb") as handle:
             handle.write((",".join(table.column_names) + "\n").encode())
             pacsv.write_csv(table, handle, write_options=options)
 
@@ -165,9 +224,36 @@ class RunFolder:
 
     def write_text(self, name: str, text: str) -> None:
         """A text file."""
-        self.path(name).write_text(text)
+        target = self.path(name)
+        with _naming(target):
+            target.write_text(text)
+
+    def _stage(self, resume: bool) -> Path:
+        staging = staging_dir(self.out)
+        if self.resumable:
+            _prepare_staging(staging, self.force, resume)
+            return staging
+        prefix = staging.name.removesuffix("partial")  # ".<name>." or ".nd-sim."
+        return Path(tempfile.mkdtemp(prefix=prefix, suffix=".partial", dir=staging.parent))
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _commit(self) -> None:
+        with _naming(self.tmp):
+            self._seal()
+        if not self.out.exists():
+            with _naming(self.out):
+                self.tmp.rename(self.out)
+        elif self.tmp.parent == self.out or self.out.is_symlink() or not _results_in(self.out):
+            self._move_into()  # the folder (or the link to it) stays; its entries are replaced
+        else:
+            self._swap()
+
+    def _seal(self) -> None:
+        """Drop the scratch of writes cut short, make the results shareable, flush them."""
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(self.tmp, 0o777 & ~mask)  # mkdtemp makes it private; results are to share
@@ -177,13 +263,106 @@ class RunFolder:
             if path.is_file():
                 with path.open("rb") as handle:
                     os.fsync(handle.fileno())
-        if self.out.exists():
-            old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+
+    def _swap(self) -> None:
+        """Replace a forced destination's contents at once: the old folder is renamed aside
+        and the new one into place. A folder that cannot be renamed (a mount point that
+        `os.path.ismount` cannot see, such as a bind mount) has its entries replaced."""
+        old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+        try:
             self.out.rename(old)
+        except OSError as exc:
+            if exc.errno not in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES):
+                raise OSError(exc.errno, exc.strerror, str(self.out)) from exc
+            self._move_into()
+            return
+        try:
             self.tmp.rename(self.out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            self.tmp.rename(self.out)
+        except OSError as exc:
+            old.rename(self.out)  # put the previous results back
+            raise OSError(exc.errno, exc.strerror, str(self.out)) from exc
+        shutil.rmtree(old, ignore_errors=True)
+
+    def _move_into(self) -> None:
+        """Move the staged entries into the existing destination (after moving any previous
+        results aside, for ``force``), the manifest last; the folder itself stays put."""
+        old = self.out / f"{WORKING_PREFIX}old-{os.getpid()}"
+        with _naming(self.out):
+            previous = [p for p in self.out.iterdir() if not _is_working(p.name)]
+            if previous:
+                old.mkdir()
+                for path in previous:
+                    path.rename(old / path.name)
+            names = sorted(p.name for p in self.tmp.iterdir())
+            for name in sorted(names, key=lambda n: n == LAST):
+                shutil.move(self.tmp / name, self.out / name)  # a rename, or a copy if it must
+            self.tmp.rmdir()
+        for stale in self.out.glob(f"{WORKING_PREFIX}old-*"):  # ours, or a crashed commit's
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+class RunLock:
+    """An exclusive advisory lock on a destination, held until `release` (or the process's
+    death: the system drops an ``flock`` with the last descriptor of its file).
+
+    The lock file holds the owner's pid, for the refusal message, and is removed on
+    release; a run that opened it just before is told to open the new one.
+    """
+
+    def __init__(self, path: Path, out: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        while self._fd is None:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                _lock_or_refuse(fd, out)
+            except BaseException:
+                os.close(fd)
+                raise
+            if _same_file(fd, path):
+                self._fd = fd
+            else:  # the previous owner removed it as we opened it: take the new one
+                os.close(fd)
+        with suppress(OSError):  # the pid only informs the refusal message
+            os.ftruncate(self._fd, 0)
+            os.write(self._fd, f"{os.getpid()}\n".encode())
+
+    def release(self) -> None:
+        """Remove the lock file, then let it go (in that order, so nobody locks a file that
+        is about to disappear without noticing)."""
+        if self._fd is None:
+            return
+        with suppress(OSError):
+            self.path.unlink()
+        os.close(self._fd)
+        self._fd = None
+
+
+def _lock_or_refuse(fd: int, out: Path) -> None:
+    if fcntl is None:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        who = f" (pid {holder})" if holder.isdigit() else ""
+        rule = (
+            f"another nd-sim run is writing to {out}{who}; wait for it to finish or choose "
+            "another --out"
+        )
+        raise ScenarioError(str(out), [Problem("--out", str(out), rule)]) from None
+    except OSError as exc:
+        if exc.errno not in UNLOCKABLE:
+            raise
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        here = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 def _prepare_staging(tmp: Path, force: bool, resume: bool) -> None:
@@ -196,3 +375,35 @@ def _prepare_staging(tmp: Path, force: bool, resume: bool) -> None:
             raise ScenarioError(str(tmp), [Problem("--out", str(tmp.parent), rule)])
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True, exist_ok=True)
+
+
+def _absolute(out: Path) -> Path:
+    return Path(os.path.abspath(out))
+
+
+def _is_working(name: str) -> bool:
+    return name.startswith(WORKING_PREFIX)
+
+
+def _results_in(folder: Path) -> bool:
+    """Whether a folder holds anything but nd-sim's own working entries."""
+    return any(not _is_working(p.name) for p in folder.iterdir())
+
+
+def _delete(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """OS errors name the file they concern (pyarrow's and pandas' often name none), so
+    the command line can say which path the disk-full or permission error was about."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
