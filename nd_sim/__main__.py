@@ -1,5 +1,5 @@
 """`python -m nd_sim` runs the command line."""
 
-from nd_sim.cli import app
+from nd_sim.cli import main
 
-app(prog_name="nd-sim")
+main()

@@ -7,6 +7,7 @@ without a traceback and without leaving a results folder behind.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -17,20 +18,33 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from nd_sim import compare as compare_mod
-from nd_sim import kpis, terminal
-from nd_sim.cli_options import Dask, Force, Jobs, Out, Replications, Resume, Seed
+from nd_sim import kpis, resources, terminal
+from nd_sim.cli_options import (
+    AllowLarge,
+    Dask,
+    Force,
+    Jobs,
+    Out,
+    Replications,
+    Resume,
+    Seed,
+    bounded,
+)
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.executors import WorkerLost
 from nd_sim.model import compile_model
 from nd_sim.output import check_destination, default_run_dir, staging_dir
 from nd_sim.runner import run_to_folder
 from nd_sim.scenario import Scenario, load_scenario
+from nd_sim.scenario.bounds import EARLIEST_DATE, LATEST_DATE, MAX_GBP, MAX_WEEKS
+from nd_sim.scenario.models import StartingList
 from nd_sim.sweep import sweep_to_folder, write_sweep_figures
 from nd_sim.sweep_grid import load_grid
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals could hold a family's row
     help="nd-sim: simulate the neurodevelopmental (autism/ADHD) assessment pathway.",
 )
 console = Console(width=None if Console().is_terminal else 140)
@@ -38,6 +52,33 @@ err_console = Console(stderr=True)
 DEFAULT_SCENARIO = Path("scenarios") / "lancashire.toml"
 BAD_INPUT = 2
 T = TypeVar("T")
+
+
+def main() -> None:
+    """The `nd-sim` entry point: the app, with a last net under it.
+
+    Every expected failure is handled where it happens (bad input exits 2, a lost worker
+    or a full disk 1). Anything else is a bug: the user gets one line, not a traceback
+    that might hold data from their files; ``ND_SIM_DEBUG=1`` shows the traceback.
+    """
+    try:
+        app(prog_name="nd-sim")
+    except MemoryError:
+        err_console.print(
+            "[bold red]error[/]: out of memory; use fewer --jobs or --replications, or a "
+            "smaller scenario (docs/scale.md#limits)"
+        )
+        raise SystemExit(1) from None
+    except Exception as exc:
+        if os.environ.get("ND_SIM_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]internal error[/]: {escape(type(exc).__name__)} (a bug in nd-sim, "
+            "not in your input); set ND_SIM_DEBUG=1 and run again to see where, and please "
+            "report it",
+            highlight=False,
+        )
+        raise SystemExit(1) from None
 
 
 def default_scenario() -> Path:
@@ -87,6 +128,7 @@ def run(
     dask: Dask = None,
     resume: Resume = False,
     report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
+    allow_large: AllowLarge = False,
 ) -> None:
     """Run replications of a scenario and write a results folder.
 
@@ -101,6 +143,7 @@ def run(
         base_seed = sc.run.seed if seed is None else seed
         dest = out or _latest_or_new_run_dir(sc.name, resume)
         check_destination(dest, force)
+        check_size([model], reps, jobs, dask, dest, allow_large)
     except ScenarioError as exc:
         raise _fail(exc) from None
     console.print(
@@ -117,6 +160,24 @@ def run(
     terminal.print_run(console, result, sc)
     if report:
         _write_report(result.out)
+
+
+def check_size(
+    models: list,
+    replications: int,
+    jobs: int,
+    dask: str | None,
+    dest: Path | None,
+    allow_large: bool,
+    children_rows: bool = True,
+) -> None:
+    """Refuse, before any work, a run estimated above the memory, disk or size limits."""
+    if dask == "local":
+        workers = jobs if jobs > 1 else os.cpu_count() or 1
+    else:
+        workers = 0 if dask else jobs  # a remote cluster's workers use their own memory
+    found = resources.estimate(models, replications, workers, dest, children_rows)
+    resources.check(found, allow_large)
 
 
 def _where(jobs: int, dask: str | None) -> str:
@@ -149,7 +210,9 @@ def _with_progress(
     """Run `work(on_done)` under a progress bar of `total` replications, with an ETA.
 
     Bad input found on the way exits 2; Ctrl-C exits 130; either way no results folder is
-    written. A resumable run keeps its completed work in `staged` for `--resume`.
+    written. An OS error (disk full, permission denied, read-only or busy file system) exits
+    1 with one line naming the path and the reason: the input was fine, the machine was not.
+    A resumable run keeps its completed work in `staged` for `--resume`.
     """
     columns = (
         TextColumn("replications"),
@@ -170,6 +233,14 @@ def _with_progress(
     except WorkerLost as exc:
         err_console.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         err_console.print("no results folder was written")
+        _staged_hint(staged)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = exc.strerror or str(exc)
+        err_console.print(
+            f"[bold red]error[/]: {escape(where + reason)}", highlight=False, soft_wrap=True
+        )
         _staged_hint(staged)
         raise typer.Exit(1) from None
 
@@ -196,6 +267,7 @@ def compare(
         compare_mod.HEADLINE, "--headline", help="County KPI to rank the options on."
     ),
     report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
+    allow_large: AllowLarge = False,
 ) -> None:
     """Run scenarios on the same random numbers and compare them with the first (the base)."""
     try:
@@ -206,6 +278,7 @@ def compare(
         base_seed = base.run.seed if seed is None else seed
         dest = out or default_run_dir(Path("results"), f"compare-{base.name}")
         check_destination(dest, force)
+        check_size(models, reps, jobs, None, dest, allow_large)
         if headline not in kpis.kpi_units():
             known = ", ".join(sorted(kpis.kpi_units()))
             raise ScenarioError("--headline", [Problem("--headline", headline, f"one of {known}")])
@@ -243,6 +316,7 @@ def sweep(
     report: bool = typer.Option(
         False, "--report", help="Also draw the headline KPIs across the grid (PNG and SVG)."
     ),
+    allow_large: AllowLarge = False,
 ) -> None:
     """Run every variant of a grid on common random numbers and write one tidy sweep.csv.
 
@@ -256,6 +330,9 @@ def sweep(
         base_seed = base.run.seed if seed is None else seed
         dest = out or _latest_or_new_run_dir(f"sweep-{base.name}", resume, "sweep")
         check_destination(dest, force)
+        first = compile_model(base)
+        sized = [resources.variant_for_estimate(first, v.scenario) for v in spec.variants]
+        check_size(sized, reps, jobs, dask, dest, allow_large, children_rows=children)
     except ScenarioError as exc:
         raise _fail(exc) from None
     console.print(
@@ -334,6 +411,7 @@ def families(
         None, "--contact", help="Phone number or email families should use (in every letter)."
     ),
     service_name: str = typer.Option(None, "--service-name", help="Signs the letters."),
+    allow_large: AllowLarge = False,
 ) -> None:
     """Project when each child on today's list will be seen, and write letters for families."""
     from nd_sim.families.run import CONTACT_PLACEHOLDER, SERVICE_NAME, families_to_folder
@@ -350,6 +428,8 @@ def families(
         base_seed = sc.run.seed if seed is None else seed
         dest = out or default_run_dir(Path("results"), f"families-{sc.name}")
         check_destination(dest, force)
+        unlisted = sc.model_copy(update={"starting_list": StartingList()})  # the list replaces it
+        check_size([compile_model(unlisted)], reps, jobs, None, dest, allow_large, False)
         if previous is not None and not previous.exists():
             raise ScenarioError(str(previous), [Problem("--previous", str(previous), "must exist")])
         result = _with_progress(
@@ -375,15 +455,18 @@ def families(
     terminal.print_families(console, result)
 
 
-def _parse_date(text: str):
+def _parse_date(text: str, option: str = "--as-of"):
+    """A command-line date, refused (naming `option`) unless ISO and in the supported range."""
     import datetime as dt
 
     try:
-        return dt.date.fromisoformat(text)
+        when = dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise ScenarioError(
-            "--as-of", [Problem("--as-of", text, "must be a date YYYY-MM-DD")]
-        ) from None
+        when = None
+    if when is None or not EARLIEST_DATE <= when <= LATEST_DATE:
+        rule = f"must be a date YYYY-MM-DD from {EARLIEST_DATE} to {LATEST_DATE}"
+        raise ScenarioError(option, [Problem(option, text, rule)])
+    return when
 
 
 from nd_sim import options_cli  # noqa: E402,F401  (registers `nd-sim options`)
@@ -405,23 +488,48 @@ def size(
     ),
     each: bool = typer.Option(False, "--each", help="Size each listed profession on its own."),
     confidence: float = typer.Option(
-        0.8, "--confidence", help="Share of replications that must meet the target."
+        0.8,
+        "--confidence",
+        callback=bounded(0, 1, above_low=True),
+        help="Share of replications that must meet the target.",
     ),
     replications: Replications = None,
     seed: Seed = None,
     jobs: Jobs = 1,
     out: Out = None,
     force: Force = False,
-    cap: float = typer.Option(None, "--cap", help="Most of the lever to try (default per lever)."),
-    step: float = typer.Option(None, "--step", help="Grid step of the lever (default per lever)."),
+    cap: float = typer.Option(
+        None,
+        "--cap",
+        callback=bounded(0, MAX_GBP),
+        help="Most of the lever to try (default per lever).",
+    ),
+    step: float = typer.Option(
+        None,
+        "--step",
+        callback=bounded(0, MAX_GBP),
+        help="Grid step of the lever (default per lever).",
+    ),
     area: str = typer.Option("county", "--area", help="county, a district or a team."),
     lag: float = typer.Option(
-        None, "--recruitment-lag-weeks", min=0, help="Default: the scenario's funding's, else 12."
+        None,
+        "--recruitment-lag-weeks",
+        callback=bounded(0, MAX_WEEKS),
+        help="Default: the scenario's funding's, else 12.",
     ),
-    ramp: float = typer.Option(0.0, "--ramp-up-weeks", min=0, help="Weeks to full productivity."),
+    ramp: float = typer.Option(
+        0.0,
+        "--ramp-up-weeks",
+        callback=bounded(0, MAX_WEEKS),
+        help="Weeks to full productivity.",
+    ),
     price: float = typer.Option(
-        1500.0, "--price-gbp-each", min=0, help="Price of an outsourced assessment."
+        1500.0,
+        "--price-gbp-each",
+        callback=bounded(0, MAX_GBP),
+        help="Price of an outsourced assessment.",
     ),
+    allow_large: AllowLarge = False,
 ) -> None:
     """Find the smallest lever value that meets a target by a date (on the simulation)."""
     from nd_sim.sizing import terminal as size_terminal
@@ -437,6 +545,8 @@ def size(
         )  # fmt: skip
         dest = out or default_run_dir(Path("results"), f"size-{sc.name}")
         check_destination(dest, force)
+        runs = expected_replications(request)
+        check_size([compile_model(sc)], runs, jobs, None, dest, allow_large, children_rows=False)
     except ScenarioError as exc:
         raise _fail(exc) from None
     size_terminal.print_request(console, request)

@@ -2,22 +2,70 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from nd_sim.scenario.bounds import MAX_REPLICATIONS, MAX_SEED
+
+MAX_JOBS = 256
+
+
+def finite(value: float | None) -> float | None:
+    """Refuse NaN and infinities, which pass click's range checks (every comparison with
+    NaN is false) and would reach the arithmetic as a traceback."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
+def bounded(low: float, high: float, *, above_low: bool = False) -> Callable[[Any], Any]:
+    """A callback refusing a number outside [low, high] (or (low, high]), naming the value.
+
+    Used instead of typer's ``min``/``max``, whose message leaves out the value given and
+    which let NaN through.
+    """
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        finite(float(value))
+        too_low = value <= low if above_low else value < low
+        if too_low or value > high:
+            bracket = "(" if above_low else "["
+            raise typer.BadParameter(f"{value} is not in the range {bracket}{low:g}, {high:g}]")
+        return value
+
+    return check
+
+
 Replications = Annotated[
     int | None,
-    typer.Option("--replications", "-n", min=1, help="Replications (default: the scenario's)."),
+    typer.Option(
+        "--replications",
+        "-n",
+        callback=bounded(1, MAX_REPLICATIONS),
+        help="Replications (default: the scenario's).",
+    ),
 ]
 Seed = Annotated[
-    int | None, typer.Option("--seed", "-s", min=0, help="Base seed (default: the scenario's).")
+    int | None,
+    typer.Option(
+        "--seed", "-s", callback=bounded(0, MAX_SEED), help="Base seed (default: the scenario's)."
+    ),
 ]
 Out = Annotated[
     Path | None, typer.Option("--out", "-o", help="Results folder (default: results/<time>).")
 ]
-Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Processes to run replications on.")]
+Jobs = Annotated[
+    int,
+    typer.Option(
+        "--jobs", "-j", callback=bounded(1, MAX_JOBS), help="Processes to run replications on."
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", help="Replace a non-empty --out folder.")]
 Dask = Annotated[
     str | None,
@@ -31,5 +79,13 @@ Resume = Annotated[
     bool,
     typer.Option(
         "--resume", help="Finish an interrupted run of the same command: completed work is kept."
+    ),
+]
+AllowLarge = Annotated[
+    bool,
+    typer.Option(
+        "--allow-large",
+        help="Run even if the estimated memory, disk or children exceed the limits "
+        "(docs/scale.md).",
     ),
 ]

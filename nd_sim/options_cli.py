@@ -13,27 +13,37 @@ from nd_sim.cli import (
     _with_progress,
     app,
     check_destination,
+    check_size,
     console,
     default_run_dir,
     default_scenario,
 )
-from nd_sim.cli_options import Force, Jobs, Out, Replications, Seed
+from nd_sim.cli_options import AllowLarge, Force, Jobs, Out, Replications, Seed, bounded
 from nd_sim.errors import ScenarioError
+from nd_sim.model import compile_model
 from nd_sim.options import Settings, build_options, custom_option, options_to_folder
 from nd_sim.scenario import load_scenario
+from nd_sim.scenario.bounds import MAX_GBP, MAX_WTE
 
 
 @app.command()
 def options(
     scenario: Path = typer.Argument(None, help="Scenario TOML (default: the shipped Lancashire)."),
-    budget_gbp: float = typer.Option(..., "--budget-gbp", min=0, help="The money, in £."),
-    over_months: float = typer.Option(12, "--over-months", min=1, help="Months it pays for."),
+    budget_gbp: float = typer.Option(
+        ..., "--budget-gbp", callback=bounded(0, MAX_GBP), help="The money, in £."
+    ),
+    over_months: float = typer.Option(
+        12, "--over-months", callback=bounded(1, 240), help="Months it pays for."
+    ),
     start: str = typer.Option(None, "--from", help="When the money starts (default: the start)."),
     max_recruits_wte: float = typer.Option(
-        8.0, "--max-recruits-wte", min=0, help="Cap per profession."
+        8.0, "--max-recruits-wte", callback=bounded(0, MAX_WTE), help="Cap per profession."
     ),
     price_gbp_each: float = typer.Option(
-        1500.0, "--price-gbp-each", min=0, help="Outsourced assessment."
+        1500.0,
+        "--price-gbp-each",
+        callback=bounded(0, MAX_GBP),
+        help="Outsourced assessment.",
     ),
     replications: Replications = None,
     seed: Seed = None,
@@ -43,12 +53,13 @@ def options(
     option: list[Path] = typer.Option(
         None, "--option", help="Your own option: a scenario file extending the base (repeatable)."
     ),
+    allow_large: AllowLarge = False,
 ) -> None:
     """Cost and simulate every way the scenario can spend a budget, against doing nothing."""
     path = scenario or default_scenario()
     try:
         sc = load_scenario(path)
-        when = _parse_date(start) if start else sc.start_date
+        when = _parse_date(start, "--from") if start is not None else sc.start_date
         settings = Settings(
             budget_gbp=budget_gbp,
             over_months=over_months,
@@ -63,8 +74,10 @@ def options(
         own = tuple(
             custom_option(sc, load_scenario(p), f"own-{p.stem}", settings) for p in option or []
         )
+        n_options = len(build_options(sc, settings, own)[0])
+        check_size([compile_model(sc)] * n_options, reps, jobs, None, dest, allow_large)
         _, ranked, refused = _with_progress(
-            reps * len(build_options(sc, settings, own)[0]),
+            reps * n_options,
             lambda done: options_to_folder(
                 sc, settings, dest, reps, base_seed, jobs, force, done, own
             ),

@@ -45,6 +45,7 @@ class RunResult:
     children: int
     appointments: int
     children_per_second: float | None  # of this command (a resume skips some children)
+    children_now: int = 0  # simulated by this command (fewer than `children` after a resume)
 
 
 def run_to_folder(
@@ -137,6 +138,7 @@ def run_into(
         totals.children,
         totals.appointments,
         totals.children_per_second(wall),
+        totals.children_now,
     )
 
 

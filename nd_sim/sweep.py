@@ -52,6 +52,7 @@ class SweepResult:
     wall_seconds: float
     children: int
     children_per_second: float | None  # of this command (a resume skips some children)
+    children_now: int = 0  # simulated by this command (fewer than `children` after a resume)
 
 
 def sweep_to_folder(
@@ -102,7 +103,15 @@ def sweep_to_folder(
             )
     finally:
         executor.close()
-    return SweepResult(out, table, grid, wall, totals.children, totals.children_per_second(wall))
+    return SweepResult(
+        out,
+        table,
+        grid,
+        wall,
+        totals.children,
+        totals.children_per_second(wall),
+        totals.children_now,
+    )
 
 
 def _of(chunks, variant: int) -> list:

@@ -52,10 +52,7 @@ def print_run(console: Console, result: RunResult, sc: Scenario) -> None:
         table.add_row(f"[bold]{area}[/]" if area_type == "county" else area, *cells)
     console.print(table)
     print_panel(console, result.panel)
-    console.print(
-        f"{result.children:,} children simulated in {result.wall_seconds:.1f} s "
-        f"({result.children_per_second:,.0f} children/s, {result.appointments:,} appointments)"
-    )
+    console.print(f"{speed_line(result)}, {result.appointments:,} appointments in all")
     console.print(f"results: [bold]{escape(str(result.out))}[/]")
 
 
@@ -227,10 +224,7 @@ def print_sweep(console: Console, result) -> None:
     console.print(view)
     if len(variants) > SWEEP_ROWS_SHOWN:
         console.print(f"... and {len(variants) - SWEEP_ROWS_SHOWN} more variants in sweep.csv")
-    console.print(
-        f"{result.children:,} children simulated in {result.wall_seconds:.1f} s "
-        f"({result.children_per_second:,.0f} children/s)"
-    )
+    console.print(speed_line(result))
     console.print(f"results: [bold]{escape(str(result.out))}[/] (sweep.csv, variants.csv)")
 
 
@@ -238,3 +232,16 @@ def _diff_cells(row: pd.Series | None) -> str:
     if row is None or math.isnan(row["diff_mean"]):
         return "-"
     return _fmt(row["diff_mean"], row["diff_ci95_low"], row["diff_ci95_high"])
+
+
+def speed_line(result) -> str:
+    """Children simulated and the speed, counting only what this command simulated itself
+    (a resumed run's earlier replications are in the totals, not in the speed)."""
+    now, total = result.children_now, result.children
+    speed = f"{result.children_per_second or 0:,.0f} children/s"
+    if now == total:
+        return f"{total:,} children simulated in {result.wall_seconds:.1f} s ({speed})"
+    return (
+        f"{now:,} children simulated in {result.wall_seconds:.1f} s ({speed}); "
+        f"{total - now:,} more were simulated before the run was resumed"
+    )

@@ -96,7 +96,7 @@ def test_size_command_writes_every_file_functional(textbook_toml: Path, tmp_path
         (("--by", "2032-01-01"), "inside the horizon"),
         (("--by", "31/03/2028"), "YYYY-MM-DD"),
         (("--area", "Atlantis"), "one of county"),
-        (("--confidence", "1.5"), "at most 1"),
+        (("--confidence", "1.5"), "not in the range (0, 1]"),
     ],
 )
 def test_size_refuses_bad_input_with_exit_2_functional(
