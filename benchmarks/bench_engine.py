@@ -32,10 +32,10 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nd_sim import reference  # noqa: E402
-from nd_sim.engine import run_replication  # noqa: E402
-from nd_sim.model import compile_model  # noqa: E402
+from nd_sim.engine.replication import run_replication  # noqa: E402
+from nd_sim.inputs.model import compile_model  # noqa: E402
 from nd_sim.scenario import load_scenario  # noqa: E402
+from tests.reference import engine as reference  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "lancashire.toml"
 
@@ -66,8 +66,8 @@ def bench_compile() -> float:
     """Seconds for a first replication in a new process whose numba cache is empty: what
     the first run after installing pays once (later runs load the compiled engine)."""
     code = (
-        "import time; from nd_sim.engine import run_replication; "
-        "from nd_sim.model import compile_model; from nd_sim.scenario import load_scenario; "
+        "import time; from nd_sim.engine.replication import run_replication; "
+        "from nd_sim.inputs.model import compile_model; from nd_sim.scenario import load_scenario; "
         f"m = compile_model(load_scenario({str(SCENARIO)!r})); t = time.perf_counter(); "
         "run_replication(m, 0, 1); print(time.perf_counter() - t)"
     )

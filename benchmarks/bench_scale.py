@@ -31,9 +31,9 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from bench_engine import bench_command  # noqa: E402
 
-from nd_sim.engine import run_replication  # noqa: E402
-from nd_sim.model import compile_model  # noqa: E402
-from nd_sim.runner import run_to_folder  # noqa: E402
+from nd_sim.engine.replication import run_replication  # noqa: E402
+from nd_sim.inputs.model import compile_model  # noqa: E402
+from nd_sim.run.runner import run_to_folder  # noqa: E402
 from nd_sim.scenario.loader import read_raw, validate_raw  # noqa: E402
 
 SCENARIO = HERE.parent / "scenarios" / "lancashire.toml"

@@ -8,7 +8,12 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nd_sim.capacity import WEEKS_PER_MONTH, _spread, affordable_wte, build_capacity
+from nd_sim.inputs.capacity import (
+    WEEKS_PER_MONTH,
+    affordable_wte,
+    build_capacity,
+    spread_over_weeks,
+)
 from nd_sim.scenario.models import Scenario
 
 START = dt.date(2026, 1, 1)
@@ -93,7 +98,7 @@ def test_funding_buys_capped_fixed_term_posts_unit() -> None:
 
 @given(st.integers(0, 5000), st.floats(-10, 50), st.floats(0.5, 80))
 def test_outsourcing_spread_sums_exactly_unit(total: int, start: float, length: float) -> None:
-    per_week = _spread(total, start, start + length, 200)
+    per_week = spread_over_weeks(total, start, start + length, 200)
     assert all(k >= 0 for k in per_week)
     inside = max(min(200.0, start + length) - max(0.0, start), 0.0) / length  # share in horizon
     assert abs(sum(per_week) - total * inside) <= 1.0 + 1e-6 * total

@@ -9,8 +9,8 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
-from nd_sim.compare import compare_to_folder
-from nd_sim.model import compile_model
+from nd_sim.experiments.compare import compare_to_folder
+from nd_sim.inputs.model import compile_model
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES, SCENARIOS

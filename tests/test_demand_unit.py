@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import poisson
 
-from nd_sim import demand
+from nd_sim.inputs import demand
 from nd_sim.scenario.models import Scenario
 
 BASE = {

@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 from pydantic import BaseModel
 
-from nd_sim.docgen import DOC_PATH, render_scenario_reference
-from nd_sim.model import compile_model
-from nd_sim.runner import run_to_folder
+from nd_sim.inputs.model import compile_model
+from nd_sim.run.runner import run_to_folder
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario import models as scenario_models
+from nd_sim.scenario.docgen import DOC_PATH, render_scenario_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -40,7 +40,7 @@ def test_scenario_reference_is_generated_functional() -> None:
     assert DOC_PATH == DOCS / "scenario.md"
     current = DOC_PATH.read_text() if DOC_PATH.exists() else ""
     assert current == render_scenario_reference(), (
-        "docs/scenario.md differs from the models: run `python -m nd_sim.docgen`"
+        "docs/scenario.md differs from the models: run `python -m nd_sim.scenario.docgen`"
     )
 
 

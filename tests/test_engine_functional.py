@@ -8,9 +8,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from nd_sim.engine import ASSESSED, WAITING, run_replication
-from nd_sim.model import Model, compile_model
-from nd_sim.weekly import weekly_counts
+from nd_sim.engine.replication import ASSESSED, WAITING, run_replication
+from nd_sim.inputs.model import Model, compile_model
+from nd_sim.results.weekly import weekly_counts
 
 from .conftest import shipped_model
 

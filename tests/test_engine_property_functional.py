@@ -7,10 +7,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nd_sim.engine import WAITING, run_replication
-from nd_sim.model import compile_model
+from nd_sim.engine.replication import WAITING, run_replication
+from nd_sim.inputs.model import compile_model
+from nd_sim.results.weekly import weekly_counts
 from nd_sim.scenario.models import Scenario
-from nd_sim.weekly import weekly_counts
 
 probability = st.floats(0.0, 0.3)
 workshop_weeks = st.lists(st.sampled_from([1, 2, 3, 5]), max_size=3)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from nd_sim.capacity import build_capacity
-from nd_sim.engine import WITHDRAWN, run_replication
-from nd_sim.kpis import replication_kpis
-from nd_sim.model import compile_model
+from nd_sim.engine.replication import WITHDRAWN, run_replication
+from nd_sim.inputs.capacity import build_capacity
+from nd_sim.inputs.model import compile_model
+from nd_sim.results.kpis import replication_kpis
+from nd_sim.results.weekly import weekly_counts
 from nd_sim.scenario.models import Scenario
-from nd_sim.weekly import weekly_counts
 
 
 def scenario(**changes) -> Scenario:

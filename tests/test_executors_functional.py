@@ -12,17 +12,17 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from nd_sim.batch import chunk_size, plan_chunks
 from nd_sim.errors import ScenarioError
-from nd_sim.executors import (
+from nd_sim.inputs.model import compile_model
+from nd_sim.run.chunks import chunk_size, plan_chunks
+from nd_sim.run.executors import (
     ProcessExecutor,
     SerialExecutor,
     Task,
     WorkerLost,
     make_executor,
 )
-from nd_sim.model import compile_model
-from nd_sim.runner import run_to_folder
+from nd_sim.run.runner import run_to_folder
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES, SCENARIOS
@@ -75,7 +75,7 @@ def test_dask_missing_is_a_clear_error_unit(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_unreachable_scheduler_is_a_clear_error_unit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("nd_sim.executors.DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("nd_sim.run.executors.DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(ScenarioError, match="reachable Dask scheduler"):
         make_executor(1, "tcp://127.0.0.1:9")
 

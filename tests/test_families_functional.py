@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
-from nd_sim.families.calibration import coverage
+from nd_sim.experiments.families.calibration import coverage
 from nd_sim.scenario import load_scenario
 
 from .conftest import SCENARIOS

@@ -12,12 +12,12 @@ import pytest
 from matplotlib import _pylab_helpers
 from matplotlib.figure import Figure
 
-from nd_sim import figures
-from nd_sim.compare import compare_to_folder
-from nd_sim.km import km_quantile
-from nd_sim.model import compile_model
-from nd_sim.report_data import ReportData, load_report_data
-from nd_sim.runner import run_to_folder
+from nd_sim.experiments.compare import compare_to_folder
+from nd_sim.inputs.model import compile_model
+from nd_sim.report import figures
+from nd_sim.report.data import ReportData, load_report_data
+from nd_sim.results.km import km_quantile
+from nd_sim.run.runner import run_to_folder
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES

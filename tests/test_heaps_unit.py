@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nd_sim.kernel import before, heap_pop, heap_push, heap_remove_at
+from nd_sim.engine.kernel import before, heap_pop, heap_push, heap_remove_at
 
 # an operation: push (day, child), pop the smallest, or remove the entry at some position
 operations = st.lists(

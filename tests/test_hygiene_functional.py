@@ -18,9 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
-from nd_sim.model import compile_model
-from nd_sim.output import RunFolder, RunLock, lock_path, staging_dir
-from nd_sim.runner import run_to_folder
+from nd_sim.inputs.model import compile_model
+from nd_sim.run.folder import RunFolder, RunLock, lock_path, staging_dir
+from nd_sim.run.runner import run_to_folder
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES, SCENARIOS

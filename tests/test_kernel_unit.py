@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from nd_sim import codes, kernel
+from nd_sim.engine import codes, kernel
+from nd_sim.engine.state import State, compiled_state
 from nd_sim.errors import ScenarioError
 from nd_sim.scenario.loader import read_raw, validate_raw
-from nd_sim.state import State, compiled_state
 from tests.conftest import FIXTURES
 
 

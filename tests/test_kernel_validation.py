@@ -15,13 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nd_sim import engine, reference
-from nd_sim.model import compile_model
-from nd_sim.raw import RawResults
+from nd_sim.engine import replication as engine
+from nd_sim.engine.raw import RawResults
+from nd_sim.inputs.model import compile_model
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.models import Scenario
 from tests.conftest import FIXTURES, SCENARIOS, SHIPPED
 from tests.test_engine_property_functional import scenarios
+
+from .reference import engine as reference
 
 
 def differences(a: RawResults, b: RawResults) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nd_sim.km import km_quantile, km_survival
+from nd_sim.results.km import km_quantile, km_survival
 
 # Worked by hand: durations 1, 2, 2+, 2, 3, 5+, 6, 8+ ("+" = censored).
 #   t=1: at risk 8, 1 event  -> S = 7/8

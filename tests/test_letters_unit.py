@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from nd_sim.families.letters import (
+from nd_sim.experiments.families.letters import (
     LetterContext,
     build_letter,
     cohort_for,
@@ -25,8 +25,8 @@ from nd_sim.families.letters import (
     normalise,
     referral_cohorts,
 )
-from nd_sim.families.readability import measure, sentences, syllables
-from nd_sim.families.staff_summary import (
+from nd_sim.experiments.families.readability import measure, sentences, syllables
+from nd_sim.experiments.families.staff_summary import (
     district_summary,
     most_span,
     moved_children,

@@ -22,10 +22,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from nd_sim.backlog import read_starting_csv
 from nd_sim.cli import app
 from nd_sim.errors import ScenarioError
-from nd_sim.families.waiting_list import read_family_list
+from nd_sim.experiments.families.waiting_list import read_family_list
+from nd_sim.inputs.starting_list import read_starting_csv
 from nd_sim.scenario import load_scenario
 
 from .conftest import SCENARIOS

@@ -5,13 +5,13 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from nd_sim.children import to_arrow
-from nd_sim.experiment import run_one
-from nd_sim.model import compile_model
-from nd_sim.output import RunFolder
-from nd_sim.runner import run_into, run_to_folder
+from nd_sim.inputs.model import compile_model
+from nd_sim.results.children import to_arrow
+from nd_sim.results.tables import staff_table, weekly_table
+from nd_sim.run.folder import RunFolder
+from nd_sim.run.replicate import run_one
+from nd_sim.run.runner import run_into, run_to_folder
 from nd_sim.scenario import load_scenario
-from nd_sim.tables import staff_table, weekly_table
 
 from .conftest import FIXTURES
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from nd_sim.errors import ScenarioError
-from nd_sim.personal_data import (
+from nd_sim.inputs.personal_data import (
     WITHHELD,
     find_personal_data,
     header_words,

@@ -35,8 +35,8 @@ import pytest
 from scipy import stats
 from scipy.stats import poisson
 
-from nd_sim.engine import run_replication
-from nd_sim.model import Model, compile_model
+from nd_sim.engine.replication import run_replication
+from nd_sim.inputs.model import Model, compile_model
 from nd_sim.scenario import Scenario
 
 LEVEL = 0.99

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
-from nd_sim.compare import compare_to_folder
-from nd_sim.model import compile_model
-from nd_sim.report import write_report
+from nd_sim.experiments.compare import compare_to_folder
+from nd_sim.inputs.model import compile_model
+from nd_sim.report.html import write_report
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES

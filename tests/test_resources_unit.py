@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nd_sim import resources
 from nd_sim.cli import app
 from nd_sim.errors import ScenarioError
-from nd_sim.model import compile_model
+from nd_sim.inputs.model import compile_model
+from nd_sim.run import resources
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES, SCENARIOS
@@ -94,7 +94,7 @@ def test_memory_estimate_is_not_below_the_measured_peak_validation(
     estimated = resources.replication_bytes(model)
     code = (
         "import resource, sys; from nd_sim.scenario import load_scenario; "
-        "from nd_sim.model import compile_model; from nd_sim.experiment import run_one; "
+        "from nd_sim.inputs.model import compile_model; from nd_sim.run.replicate import run_one; "
         "run_one(compile_model(load_scenario(sys.argv[1])), 0, 1); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )

@@ -25,9 +25,9 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
-from nd_sim.engine import run_replication
+from nd_sim.engine.replication import run_replication
 from nd_sim.errors import ScenarioError
-from nd_sim.model import compile_model
+from nd_sim.inputs.model import compile_model
 from nd_sim.scenario import models
 from nd_sim.scenario.loader import read_raw, validate_raw
 

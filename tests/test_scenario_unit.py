@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nd_sim.engine.rng import stream
 from nd_sim.errors import ScenarioError
-from nd_sim.rng import stream
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.loader import deep_merge
 

@@ -1,11 +1,11 @@
-"""Golden summaries of the shipped scenarios.
+"""Statistical backtest of the shipped scenarios (the exact one is test_golden_backtest).
 
 Each `scenarios/*.toml` has an expected summary in `scenarios/expected/` (county and team
-KPIs over 8 replications). A rerun with the same seed reproduces it exactly; after a
-change that alters random streams, each KPI must still agree with its golden value within
-a Welch interval at a family-wise 5% level (Bonferroni over every compared KPI), so a real
-shift in behaviour fails while noise does not. Regenerate deliberately with
-`ND_SIM_UPDATE_GOLDEN=1 pytest tests/test_scenarios_backtest.py` and explain why in the commit.
+KPIs over 8 replications). After a change that alters random streams, each KPI must still
+agree with its golden value within a Welch interval at a family-wise 5% level (Bonferroni
+over every compared KPI), so a real shift in behaviour fails while noise does not.
+Regenerate deliberately with `ND_SIM_UPDATE_GOLDEN=1 pytest tests/test_scenarios_backtest.py`
+and explain why in the commit; the test itself never writes them.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from nd_sim.experiment import run_one
-from nd_sim.summary import summarise
+from nd_sim.results.statistics import summarise
+from nd_sim.run.replicate import run_one
 
 from .conftest import SCENARIOS, SHIPPED, shipped_model
 
@@ -53,11 +53,10 @@ def _summary(name: str) -> pd.DataFrame:
 def test_shipped_scenario_matches_golden_backtest(name: str) -> None:
     path = EXPECTED / name.replace(".toml", ".summary.csv")
     now = _summary(name)
-    if os.environ.get("ND_SIM_UPDATE_GOLDEN") or not path.exists():
+    if os.environ.get("ND_SIM_UPDATE_GOLDEN"):
         EXPECTED.mkdir(exist_ok=True)
         now.to_csv(path, index=False, float_format="%.6g")
-        if not os.environ.get("ND_SIM_UPDATE_GOLDEN"):
-            pytest.fail(f"no golden summary for {name}: wrote {path}; review and commit it")
+    assert path.exists(), f"no golden summary for {name}: set ND_SIM_UPDATE_GOLDEN=1 once"
     golden = pd.read_csv(path)
     merged = golden.merge(now, on=["area_type", "area", "kpi"], suffixes=("_g", "_n"))
     assert len(merged) == len(golden), "the set of KPIs or areas changed"

@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
-from nd_sim.model import compile_model
-from nd_sim.runner import run_to_folder
+from nd_sim.experiments.sizing.run import prepare, size_to_folder
+from nd_sim.inputs.model import compile_model
+from nd_sim.run.runner import run_to_folder
 from nd_sim.scenario import load_scenario
-from nd_sim.sizing.run import prepare, size_to_folder
 
 from .conftest import ROOT, SCENARIOS
 from .test_sizing_unit import textbook

@@ -10,18 +10,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from nd_sim.engine import run_replication
+from nd_sim.engine.raw import RawResults
+from nd_sim.engine.replication import run_replication
 from nd_sim.errors import ScenarioError
-from nd_sim.kpis import replication_kpis
-from nd_sim.model import compile_model
-from nd_sim.raw import RawResults
+from nd_sim.experiments.sizing.guess import Guess, first_guess
+from nd_sim.experiments.sizing.levers import parse_levers, team_weights
+from nd_sim.experiments.sizing.solver import solve
+from nd_sim.experiments.sizing.target import CATALOGUE, parse_target
+from nd_sim.experiments.sizing.window import Children, Window, window_kpis
+from nd_sim.inputs.model import compile_model
+from nd_sim.results.kpis import replication_kpis
 from nd_sim.scenario import Scenario, load_scenario
 from nd_sim.scenario.models import Funding, Outsourcing, StaffChange
-from nd_sim.sizing.guess import Guess, first_guess
-from nd_sim.sizing.levers import parse_levers, team_weights
-from nd_sim.sizing.solver import solve
-from nd_sim.sizing.target import CATALOGUE, parse_target
-from nd_sim.sizing.window import Children, Window, window_kpis
 
 from .conftest import FIXTURES, SCENARIOS
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import norm, poisson
 
-from nd_sim.sizing.run import prepare, size_to_folder
+from nd_sim.experiments.sizing.run import prepare, size_to_folder
 
 from .test_sizing_unit import textbook
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from nd_sim.figures import save, sweep_figure
-from nd_sim.figures.sweep import sweep_figures
+from nd_sim.report.figures import save, sweep_figure
+from nd_sim.report.figures.sweep import sweep_figures
 
 GROWTH = "demand.growth_per_year"
 BUDGET = "interventions[0].budget_gbp"

@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
-from nd_sim.model import compile_model
-from nd_sim.runner import run_to_folder
-from nd_sim.summary import t_interval
-from nd_sim.sweep import sweep_to_folder
-from nd_sim.sweep_grid import load_grid
+from nd_sim.experiments.grid import load_grid
+from nd_sim.experiments.sweep import sweep_to_folder
+from nd_sim.inputs.model import compile_model
+from nd_sim.results.statistics import t_interval
+from nd_sim.run.runner import run_to_folder
 
 from .conftest import FIXTURES
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from nd_sim.errors import ScenarioError
+from nd_sim.experiments.grid import MAX_VARIANTS, load_grid
 from nd_sim.scenario import load_scenario
-from nd_sim.sweep_grid import MAX_VARIANTS, load_grid
 
 from .conftest import FIXTURES, SCENARIOS
 

@@ -1,0 +1,97 @@
+"""`nd-sim families`: wait projections and letters for the families on a list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from nd_sim.cli.app import (
+    check_size,
+    console,
+    default_scenario,
+    err_console,
+    fail,
+    parse_date,
+    with_progress,
+)
+from nd_sim.cli.params import (
+    AllowLarge,
+    Force,
+    Jobs,
+    Out,
+    Replications,
+    Seed,
+)
+from nd_sim.errors import Problem, ScenarioError
+from nd_sim.inputs.model import compile_model
+from nd_sim.report import terminal
+from nd_sim.run.folder import check_destination, default_run_dir
+from nd_sim.scenario import load_scenario
+from nd_sim.scenario.models import StartingList
+
+
+def families(
+    scenario: Path = typer.Argument(None, help="Scenario TOML (default: the shipped Lancashire)."),
+    waiting_list: Path = typer.Option(..., "--waiting-list", "-l", help="Today's list (CSV)."),
+    as_of: str = typer.Option(..., "--as-of", help="The list's date, YYYY-MM-DD."),
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = None,
+    jobs: Jobs = 1,
+    force: Force = False,
+    strict: bool = typer.Option(False, "--strict", help="Refuse the list if any row is bad."),
+    previous: Path = typer.Option(
+        None, "--previous", help="An earlier projections.csv, to show whose window moved."
+    ),
+    contact: str = typer.Option(
+        None, "--contact", help="Phone number or email families should use (in every letter)."
+    ),
+    service_name: str = typer.Option(None, "--service-name", help="Signs the letters."),
+    allow_large: AllowLarge = False,
+) -> None:
+    """Project when each child on today's list will be seen, and write letters for families."""
+    from nd_sim.experiments.families.run import (
+        CONTACT_PLACEHOLDER,
+        SERVICE_NAME,
+        families_to_folder,
+    )
+
+    if contact is None:
+        err_console.print(
+            f"note: no --contact given; letters say {escape(CONTACT_PLACEHOLDER)} for a mail merge"
+        )
+    path = scenario or default_scenario()
+    try:
+        when = parse_date(as_of)
+        sc = load_scenario(path)
+        reps = replications or sc.run.replications
+        base_seed = sc.run.seed if seed is None else seed
+        dest = out or default_run_dir(Path("results"), f"families-{sc.name}")
+        check_destination(dest, force)
+        unlisted = sc.model_copy(update={"starting_list": StartingList()})  # the list replaces it
+        check_size([compile_model(unlisted)], reps, jobs, None, dest, allow_large, False)
+        if previous is not None and not previous.exists():
+            raise ScenarioError(str(previous), [Problem("--previous", str(previous), "must exist")])
+        result = with_progress(
+            reps,
+            lambda done: families_to_folder(
+                sc,
+                waiting_list,
+                when,
+                dest,
+                reps,
+                base_seed,
+                jobs,
+                force,
+                strict,
+                previous,
+                done,
+                contact or CONTACT_PLACEHOLDER,
+                service_name or SERVICE_NAME,
+            ),
+        )
+    except ScenarioError as exc:
+        raise fail(exc) from None
+    terminal.print_families(console, result)

@@ -1,0 +1,113 @@
+"""`nd-sim options`: the ways to spend a budget, simulated and ranked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from nd_sim.cli.app import (
+    check_size,
+    console,
+    default_scenario,
+    fail,
+    parse_date,
+    with_progress,
+)
+from nd_sim.cli.params import AllowLarge, Force, Jobs, Out, Replications, Seed, bounded
+from nd_sim.errors import ScenarioError
+from nd_sim.experiments.options import Settings, build_options, custom_option, options_to_folder
+from nd_sim.inputs.model import compile_model
+from nd_sim.run.folder import check_destination, default_run_dir
+from nd_sim.scenario import load_scenario
+from nd_sim.scenario.bounds import MAX_GBP, MAX_WTE
+
+
+def options(
+    scenario: Path = typer.Argument(None, help="Scenario TOML (default: the shipped Lancashire)."),
+    budget_gbp: float = typer.Option(
+        ..., "--budget-gbp", callback=bounded(0, MAX_GBP), help="The money, in £."
+    ),
+    over_months: float = typer.Option(
+        12, "--over-months", callback=bounded(1, 240), help="Months it pays for."
+    ),
+    start: str = typer.Option(None, "--from", help="When the money starts (default: the start)."),
+    max_recruits_wte: float = typer.Option(
+        8.0, "--max-recruits-wte", callback=bounded(0, MAX_WTE), help="Cap per profession."
+    ),
+    price_gbp_each: float = typer.Option(
+        1500.0,
+        "--price-gbp-each",
+        callback=bounded(0, MAX_GBP),
+        help="Outsourced assessment.",
+    ),
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = None,
+    jobs: Jobs = 1,
+    force: Force = False,
+    option: list[Path] = typer.Option(
+        None, "--option", help="Your own option: a scenario file extending the base (repeatable)."
+    ),
+    allow_large: AllowLarge = False,
+) -> None:
+    """Cost and simulate every way the scenario can spend a budget, against doing nothing."""
+    path = scenario or default_scenario()
+    try:
+        sc = load_scenario(path)
+        when = parse_date(start, "--from") if start is not None else sc.start_date
+        settings = Settings(
+            budget_gbp=budget_gbp,
+            over_months=over_months,
+            start=when,
+            max_recruits_wte=max_recruits_wte,
+            price_gbp_each=price_gbp_each,
+        )
+        reps = replications or sc.run.replications
+        base_seed = sc.run.seed if seed is None else seed
+        dest = out or default_run_dir(Path("results"), f"options-{sc.name}")
+        check_destination(dest, force)
+        own = tuple(
+            custom_option(sc, load_scenario(p), f"own-{p.stem}", settings) for p in option or []
+        )
+        n_options = len(build_options(sc, settings, own)[0])
+        check_size([compile_model(sc)] * n_options, reps, jobs, None, dest, allow_large)
+        _, ranked, refused = with_progress(
+            reps * n_options,
+            lambda done: options_to_folder(
+                sc, settings, dest, reps, base_seed, jobs, force, done, own
+            ),
+        )
+    except ScenarioError as exc:
+        raise fail(exc) from None
+    _print(ranked, settings, refused, dest)
+
+
+def _print(ranked, settings: Settings, refused, dest: Path) -> None:
+    view = Table(
+        title=f"Ways to spend £{settings.budget_gbp:,.0f} over {settings.over_months:g} months "
+        "(paired with doing nothing; 95% CIs)"
+    )
+    for name in (
+        "rank",
+        "option",
+        "committed £",
+        "median wait saved (wk)",
+        "weeks per £1m",
+        "extra seen <=13 wk",
+    ):
+        view.add_column(name, justify="right", overflow="fold")
+    for r in ranked.itertuples(index=False):
+        view.add_row(
+            str(r.rank),
+            r.option,
+            f"{r.budget_committed_gbp:,.0f}",
+            f"{r.median_wait_saved_weeks:.1f} ({r.saved_ci95_low:.1f} to {r.saved_ci95_high:.1f})",
+            f"{r.weeks_saved_per_million_gbp:.1f}",
+            f"{r.extra_seen_within_13w:+.0f}",
+        )
+    console.print(view)
+    for problem in refused:
+        console.print(f"[yellow]refused[/]: {problem}")
+    console.print(f"results: [bold]{dest}[/] (options.csv, options.md, comparison.csv, changes.md)")

@@ -1,0 +1,116 @@
+"""`nd-sim size`: the smallest lever value that meets a target by a date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from nd_sim.cli.app import (
+    check_size,
+    console,
+    default_scenario,
+    fail,
+    with_progress,
+)
+from nd_sim.cli.params import (
+    AllowLarge,
+    Force,
+    Jobs,
+    Out,
+    Replications,
+    Seed,
+    bounded,
+)
+from nd_sim.errors import ScenarioError
+from nd_sim.inputs.model import compile_model
+from nd_sim.run.folder import check_destination, default_run_dir
+from nd_sim.scenario import load_scenario
+from nd_sim.scenario.bounds import MAX_GBP, MAX_WEEKS
+
+
+def size(
+    scenario: Path = typer.Argument(None, help="Scenario TOML (default: the shipped Lancashire)."),
+    target: str = typer.Option(
+        ..., "--target", "-t", help='e.g. "first_within_13w_pct >= 90" (see docs/sizing.md).'
+    ),
+    by: str = typer.Option(..., "--by", help="Date the target must hold by, YYYY-MM-DD."),
+    lever: str = typer.Option(
+        ...,
+        "--lever",
+        "-l",
+        help='Professions "a,b" (extra WTE, fixed mix), outsourced_per_month, workshop_uptake '
+        "or funding_gbp[:a,b].",
+    ),
+    each: bool = typer.Option(False, "--each", help="Size each listed profession on its own."),
+    confidence: float = typer.Option(
+        0.8,
+        "--confidence",
+        callback=bounded(0, 1, above_low=True),
+        help="Share of replications that must meet the target.",
+    ),
+    replications: Replications = None,
+    seed: Seed = None,
+    jobs: Jobs = 1,
+    out: Out = None,
+    force: Force = False,
+    cap: float = typer.Option(
+        None,
+        "--cap",
+        callback=bounded(0, MAX_GBP),
+        help="Most of the lever to try (default per lever).",
+    ),
+    step: float = typer.Option(
+        None,
+        "--step",
+        callback=bounded(0, MAX_GBP),
+        help="Grid step of the lever (default per lever).",
+    ),
+    area: str = typer.Option("county", "--area", help="county, a district or a team."),
+    lag: float = typer.Option(
+        None,
+        "--recruitment-lag-weeks",
+        callback=bounded(0, MAX_WEEKS),
+        help="Default: the scenario's funding's, else 12.",
+    ),
+    ramp: float = typer.Option(
+        0.0,
+        "--ramp-up-weeks",
+        callback=bounded(0, MAX_WEEKS),
+        help="Weeks to full productivity.",
+    ),
+    price: float = typer.Option(
+        1500.0,
+        "--price-gbp-each",
+        callback=bounded(0, MAX_GBP),
+        help="Price of an outsourced assessment.",
+    ),
+    allow_large: AllowLarge = False,
+) -> None:
+    """Find the smallest lever value that meets a target by a date (on the simulation)."""
+    from nd_sim.experiments.sizing import terminal as size_terminal
+    from nd_sim.experiments.sizing.run import expected_replications, prepare, size_to_folder
+
+    path = scenario or default_scenario()
+    try:
+        sc = load_scenario(path)
+        request = prepare(
+            sc, target, by, lever, each=each, cap=cap, step=step, lag_weeks=lag,
+            ramp_weeks=ramp, price_gbp_each=price, area=area, confidence=confidence,
+            replications=replications, seed=seed, jobs=jobs,
+        )  # fmt: skip
+        dest = out or default_run_dir(Path("results"), f"size-{sc.name}")
+        check_destination(dest, force)
+        runs = expected_replications(request)
+        check_size([compile_model(sc)], runs, jobs, None, dest, allow_large, children_rows=False)
+    except ScenarioError as exc:
+        raise fail(exc) from None
+    size_terminal.print_request(console, request)
+    try:
+        result = with_progress(
+            expected_replications(request),
+            lambda done: size_to_folder(request, dest, force, done),
+        )
+    except ScenarioError as exc:
+        raise fail(exc) from None
+    size_terminal.print_size(console, result, request)

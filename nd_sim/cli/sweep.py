@@ -1,0 +1,88 @@
+"""`nd-sim sweep`: every variant of a grid on common random numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from nd_sim.cli.app import (
+    check_size,
+    console,
+    fail,
+    latest_or_new_run_dir,
+    where,
+    with_progress,
+)
+from nd_sim.cli.params import (
+    AllowLarge,
+    Dask,
+    Force,
+    Jobs,
+    Out,
+    Replications,
+    Resume,
+    Seed,
+)
+from nd_sim.cli.report import write_report_into
+from nd_sim.errors import ScenarioError
+from nd_sim.experiments.grid import load_grid
+from nd_sim.experiments.sweep import sweep_to_folder
+from nd_sim.inputs.model import compile_model
+from nd_sim.report import terminal
+from nd_sim.run import resources
+from nd_sim.run.folder import check_destination, staging_dir
+
+
+def sweep(
+    scenario: Path = typer.Argument(..., help="The scenario the grid varies."),
+    grid: Path = typer.Option(..., "--grid", "-g", help="Grid TOML: keys and their values."),
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = None,
+    jobs: Jobs = 1,
+    force: Force = False,
+    dask: Dask = None,
+    resume: Resume = False,
+    children: bool = typer.Option(
+        False, "--children", help="Also keep every child's row (large: one row per child)."
+    ),
+    report: bool = typer.Option(
+        False, "--report", help="Also draw the headline KPIs across the grid (PNG and SVG)."
+    ),
+    allow_large: AllowLarge = False,
+) -> None:
+    """Run every variant of a grid on common random numbers and write one tidy sweep.csv.
+
+    Rows stream to Parquet partitioned by variant, so memory stays flat; an interrupted sweep
+    is kept aside and `--resume` finishes it.
+    """
+    try:
+        spec = load_grid(grid, scenario)
+        base = spec.variants[0].scenario
+        reps = replications or base.run.replications
+        base_seed = base.run.seed if seed is None else seed
+        dest = out or latest_or_new_run_dir(f"sweep-{base.name}", resume, "sweep")
+        check_destination(dest, force)
+        first = compile_model(base)
+        sized = [resources.variant_for_estimate(first, v.scenario) for v in spec.variants]
+        check_size(sized, reps, jobs, dask, dest, allow_large, children_rows=children)
+    except ScenarioError as exc:
+        raise fail(exc) from None
+    console.print(
+        f"[bold]{len(spec.variants)} variants[/] of {escape(base.name)} over "
+        f"{escape(', '.join(spec.keys)) or 'named variants'}: {reps} replications each on common "
+        f"random numbers, seed {base_seed}, {where(jobs, dask)}",
+        highlight=False,
+    )
+    result = with_progress(
+        reps * len(spec.variants),
+        lambda done: sweep_to_folder(
+            spec, dest, reps, base_seed, jobs, force, done, dask, resume, children
+        ),
+        staged=staging_dir(dest),
+    )
+    terminal.print_sweep(console, result)
+    if report:
+        write_report_into(result.out)

@@ -1,0 +1,852 @@
+"""The pathway's weekly timetable, compiled: one replication in one call.
+
+This is `reference.py`'s model, event for event: the same events at the same times of the
+week, in the same order, taking children from the same queues in the same order, with the
+same floating-point arithmetic. Its results are identical to the reference, child for
+child (tests/test_kernel_validation.py checks it on many scenario variants). What differs
+is only how the state is held: children are rows of arrays, queues are array heaps (below)
+and ring buffers, and the week's events are a loop, not SimPy processes. The state is one
+numba StructRef (`state.py`), built by `state.compiled_state`, passed to `simulate`.
+
+Within a week: triage panels (day 0.0), outsourcing (0.1), booking and the week's clinics
+(0.2; appointments are held on day 2.5) and workshop sessions (3.5).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+
+if TYPE_CHECKING:
+    from nd_sim.engine.state import State
+
+# The exit codes and counters of `codes.py`, copied here because numba freezes them into
+# this file's cache, which sees changes to this file only (tests check the copies agree).
+# Numpy ints, not Python ints: numba would compile a function again for each literal value.
+WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = np.arange(5, dtype=np.int64)
+N_CHILDREN, APPOINTMENTS, WD_NEXT, N_OUTSOURCED, POOL_SHORT, SEQ, WEEKS_RUN = range(7)
+ACCEPT, SIGNPOST, MORE = np.arange(3, dtype=np.int64)
+NO_ND = np.int64(4)
+FIRST, WD_HEAP, ONE, NONE = np.int64(0), np.int64(0), np.int64(1), np.int64(-1)
+APPOINTMENT_DAY = 2.5
+WORKSHOP_DAY = 3.5
+EPS = 1e-9
+NO_LIMIT = float(1 << 30)
+ROOT = np.int64(0)  # a heap's top, not a literal 0: numba would compile `_sift_down` twice
+
+# Everything compiled lives in this one file on purpose: numba's on-disk cache of a
+# function is keyed on its own file only, so compiled code that called into another file
+# would go stale, silently, when only that other file changed. (`NUMBA_BOUNDSCHECK=1` is
+# not part of the cache key either: check bounds with a fresh `NUMBA_CACHE_DIR`.)
+jit = numba.njit(cache=True, nogil=True)
+
+
+# ---------------------------------------------------------------------- array heaps
+# Many heaps share two 2-d arrays (one row per heap): ``day[h, :size[h]]`` and
+# ``child[h, :size[h]]``. Keys are compared as Python compares (day, child) tuples. Every
+# key in a heap is distinct (a child is in a queue once at a time), so the order in which
+# children leave a heap depends only on what is in it, exactly as with `heapq`.
+@jit
+def before(day_a: float, child_a: int, day_b: float, child_b: int) -> bool:
+    """(day_a, child_a) < (day_b, child_b)."""
+    return day_a < day_b or (day_a == day_b and child_a < child_b)
+
+
+@jit
+def heap_push(
+    day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int, d: float, i: int
+) -> None:
+    """Add (d, i) to heap h."""
+    pos = size[h]
+    size[h] = pos + 1
+    _sift_up(day, child, h, pos, d, i)
+
+
+@jit
+def _sift_up(day: np.ndarray, child: np.ndarray, h: int, pos: int, d: float, i: int) -> None:
+    """Put (d, i) at `pos` or above, moving larger parents down."""
+    while pos > 0:
+        up = (pos - 1) >> 1
+        if not before(d, i, day[h, up], child[h, up]):
+            break
+        day[h, pos] = day[h, up]
+        child[h, pos] = child[h, up]
+        pos = up
+    day[h, pos] = d
+    child[h, pos] = i
+
+
+@jit
+def _sift_down(day: np.ndarray, child: np.ndarray, h: int, pos: int, n: int) -> None:
+    d, i = day[h, pos], child[h, pos]
+    while True:
+        low = 2 * pos + 1
+        if low >= n:
+            break
+        right = low + 1
+        if right < n and before(day[h, right], child[h, right], day[h, low], child[h, low]):
+            low = right
+        if not before(day[h, low], child[h, low], d, i):
+            break
+        day[h, pos] = day[h, low]
+        child[h, pos] = child[h, low]
+        pos = low
+    day[h, pos] = d
+    child[h, pos] = i
+
+
+@jit
+def heap_pop(day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int) -> int:
+    """Remove the smallest key of heap h (which must not be empty); return its child."""
+    top = child[h, 0]
+    n = size[h] - 1
+    size[h] = n
+    if n > 0:
+        day[h, 0] = day[h, n]
+        child[h, 0] = child[h, n]
+        _sift_down(day, child, h, ROOT, n)
+    return top
+
+
+@jit
+def heap_remove_at(day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int, pos: int) -> None:
+    """Remove the entry at position `pos` of heap h (keeping it a heap)."""
+    n = size[h] - 1
+    size[h] = n
+    if pos == n:
+        return
+    d, i = day[h, n], child[h, n]  # the last entry fills the hole, going up or down
+    up = (pos - 1) >> 1
+    if pos > 0 and before(d, i, day[h, up], child[h, up]):
+        _sift_up(day, child, h, pos, d, i)
+    else:
+        day[h, pos] = d
+        child[h, pos] = i
+        _sift_down(day, child, h, pos, n)
+
+
+# heap numbers: new-patient lists (cohort, by child), returning children's lists (by
+# referral day), re-referrals, more-information returns, staging, follow-ups
+@jit
+def h_new(s: State, team: int, c: int) -> int:
+    return team * s.n_classes + c
+
+
+@jit
+def h_back(s: State, team: int, c: int) -> int:
+    return (s.n_teams + team) * s.n_classes + c
+
+
+@jit
+def h_reref(s: State, team: int) -> int:
+    return 2 * s.n_teams * s.n_classes + team
+
+
+@jit
+def h_more(s: State, team: int) -> int:
+    return 2 * s.n_teams * s.n_classes + s.n_teams + team
+
+
+@jit
+def h_staging(s: State, team: int) -> int:
+    return 2 * s.n_teams * s.n_classes + 2 * s.n_teams + team
+
+
+@jit
+def h_follow(s: State, team: int, step: int) -> int:
+    return 2 * s.n_teams * s.n_classes + 3 * s.n_teams + team * s.n_steps + step
+
+
+def n_heaps(n_teams: int, n_classes: int, n_steps: int) -> int:
+    """How many heaps `State.heap_day` holds."""
+    return 2 * n_teams * n_classes + 3 * n_teams + n_teams * n_steps
+
+
+# ---------------------------------------------------------------------- the timetable
+@jit
+def simulate(s: State) -> None:
+    """Run every week of the horizon, then resolve what is left at the horizon."""
+    place_initial(s)
+    n_ws = s.n_teams * s.n_workshops
+    for week in range(s.weeks):
+        if s.triage_on and week % s.panel_every == 0:
+            for team in range(s.n_teams):
+                triage_panel(s, team, week)
+        for b in range(s.ob_per_week.shape[0]):
+            if s.ob_per_week[b, week]:
+                outsource(s, b, week)
+        for team in range(s.n_teams):
+            clinic_week(s, team, week)
+        # sessions due this week, in the order SimPy resumes them: the order in which
+        # each was rescheduled when it last ran (creation order at the start)
+        due = np.empty(n_ws, np.int64)
+        n_due = 0
+        for p in range(n_ws):
+            if week % s.ws_every[p % s.n_workshops] == 0:
+                at = n_due
+                while at > 0 and s.ws_seq[due[at - 1]] > s.ws_seq[p]:
+                    due[at] = due[at - 1]
+                    at -= 1
+                due[at] = p
+                n_due += 1
+        for k in range(n_due):
+            p = due[k]
+            workshop_session(s, p // s.n_workshops, p % s.n_workshops, week)
+            s.ws_seq[p] = s.counters[SEQ]
+            s.counters[SEQ] += 1
+        s.counters[WEEKS_RUN] = week + 1
+        if s.counters[POOL_SHORT]:
+            return  # the run will be repeated with more habits: no need to go on
+    finish(s)
+
+
+@jit
+def place_initial(s: State) -> None:
+    """Today's list into its queues, in child order (new referrals are arrivals)."""
+    for i in range(s.n_initial):
+        step = s.start_place[i]
+        if step < 0:
+            continue
+        team = s.team[i]
+        if step == 0:
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
+            sign_up(s, i, team)
+        else:
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h_follow(s, team, step), 0.0, i)
+
+
+@jit
+def sign_up(s: State, i: int, team: int) -> None:
+    wanted = s.wanted[i]
+    if wanted:
+        for k in range(s.n_workshops):
+            if wanted >> k & 1:
+                q = team * s.n_workshops + k
+                s.wq[q, s.wq_tail[q]] = i
+                s.wq_tail[q] += 1
+
+
+# ---------------------------------------------------------------------- withdrawals
+@jit
+def withdrawals_due(s: State, now: float) -> None:
+    """Families whose patience ran out by `now` leave, dated when it ran out, in (day,
+    child) order across the start's sorted list and the heap of later additions."""
+    times, ids = s.wd_times, s.wd_ids
+    ptr = s.counters[WD_NEXT]
+    n = times.size
+    while True:
+        in_list = ptr < n and times[ptr] <= now
+        in_heap = s.wd_size[0] > 0 and s.wd_day[0, 0] <= now
+        if in_list:
+            t, i = times[ptr], ids[ptr]
+            if in_heap and before(s.wd_day[0, 0], s.wd_child[0, 0], t, i):
+                t = s.wd_day[0, 0]
+                i = heap_pop(s.wd_day, s.wd_child, s.wd_size, WD_HEAP)
+            else:
+                ptr += 1
+        elif in_heap:
+            t = s.wd_day[0, 0]
+            i = heap_pop(s.wd_day, s.wd_child, s.wd_size, WD_HEAP)
+        else:
+            break
+        if s.wd_t[i] == t and s.exit_code[i] == WAITING and math.isnan(s.first_t[i]):
+            s.counters[WD_NEXT] = ptr
+            leave(s, i, t, WITHDRAWN)
+    s.counters[WD_NEXT] = ptr
+
+
+# ---------------------------------------------------------------------- triage
+@jit
+def triage_panel(s: State, team: int, week: int) -> None:
+    """The panel decides on referrals in arrival order while its hours last."""
+    now = 7.0 * week
+    withdrawals_due(s, now)
+    arrived_to_triage(s, team, now)
+    hm = h_more(s, team)
+    n_back = 0
+    back = s.buf[0]
+    while s.heap_size[hm] and s.heap_day[hm, 0] <= now:
+        back[n_back] = heap_pop(s.heap_day, s.heap_child, s.heap_size, hm)
+        n_back += 1
+    cap = s.tq.shape[1]
+    for k in range(n_back - 1, -1, -1):  # to the front, in the order they came back
+        s.tq_head[team] = (s.tq_head[team] - 1) % cap
+        s.tq[team, s.tq_head[team]] = back[k]
+        s.tq_len[team] += 1
+    used = s.used[team, week]
+    avail = s.avail[team, week]
+    room = NO_LIMIT
+    for k in range(s.triage_prof.size):
+        p = s.triage_prof[k]
+        left = min(avail[p] - used[p], s.triage_share * avail[p])
+        fit = (left + EPS) // s.triage_h[k]
+        if fit < room:
+            room = fit
+    room_n = int(room)
+    day = min(int(now), s.days)
+    accepted = s.buf[1]
+    n_acc = 0
+    decided = 0
+    while s.tq_len[team] and decided < room_n:
+        i = s.tq[team, s.tq_head[team]]
+        s.tq_head[team] = (s.tq_head[team] + 1) % cap
+        s.tq_len[team] -= 1
+        if s.exit_code[i] != WAITING or s.wd_t[i] <= now:
+            if s.exit_code[i] == WAITING:
+                leave(s, i, s.wd_t[i], WITHDRAWN)
+            continue
+        decided += 1
+        answer = s.decision[i] if s.fixed else decide(s, i, day)
+        if answer != ACCEPT:
+            if answer == MORE:
+                s.more_info[i] = True
+                if s.fixed:
+                    s.decision[i] = s.again[i]
+                heap_push(s.heap_day, s.heap_child, s.heap_size, hm, now + s.more_delay, i)
+            else:
+                s.tri_t[i] = now
+                s.tri_res[i] = 1
+                leave(s, i, now, SIGNPOSTED)
+            continue
+        s.tri_t[i] = now
+        s.tri_res[i] = 0
+        accepted[n_acc] = i
+        n_acc += 1
+        sign_up(s, i, team)
+    for k in range(s.triage_prof.size):
+        p = s.triage_prof[k]
+        used[p] += s.triage_h[k] * decided
+    hs = h_staging(s, team)
+    ready = now + s.lead_days
+    for k in range(n_acc):
+        heap_push(s.heap_day, s.heap_child, s.heap_size, hs, ready, accepted[k])
+
+
+@jit
+def decide(s: State, i: int, day: int) -> int:
+    """Triage's answer for one child under today's chances (criteria changes apply)."""
+    p_acc = min(1.0, s.p_accept * s.accept_mult[s.dist[i], day])
+    p_more = min(s.p_more, 1.0 - p_acc)
+    p_sign = max(0.0, 1.0 - p_acc - p_more)
+    if s.more_info[i]:
+        total = p_acc + p_sign
+        return ACCEPT if total > 0 and s.u_tri2[i] * total < p_acc else SIGNPOST
+    u = s.u_tri[i]
+    if u < p_acc:
+        return ACCEPT
+    return MORE if u >= p_acc + p_sign else SIGNPOST
+
+
+@jit
+def arrived_to_triage(s: State, team: int, cutoff: float) -> None:
+    """Referrals made before the cutoff join the triage queue in referral order (cohort
+    children first on equal days, then returning children by (day, child))."""
+    hr = h_reref(s, team)
+    extra = s.buf[2]
+    n_extra = 0
+    while s.heap_size[hr] and s.heap_day[hr, 0] < cutoff:
+        extra[n_extra] = heap_pop(s.heap_day, s.heap_child, s.heap_size, hr)
+        n_extra += 1
+    ptr, end = s.arr_ptr[team], s.arr_end[team]
+    cap = s.tq.shape[1]
+    k = 0
+    while True:
+        cohort_due = ptr < end and s.arr_days[ptr] < cutoff
+        if k < n_extra and (not cohort_due or s.ref_t[extra[k]] < s.arr_days[ptr]):
+            i = extra[k]
+            k += 1
+        elif cohort_due:
+            i = s.arr_ids[ptr]
+            ptr += 1
+        else:
+            break
+        s.tq[team, (s.tq_head[team] + s.tq_len[team]) % cap] = i
+        s.tq_len[team] += 1
+    s.arr_ptr[team] = ptr
+
+
+@jit
+def accept_all_arrived(s: State, team: int, now: float) -> None:
+    """Without triage every referral is accepted on its referral day."""
+    arrived_to_triage(s, team, now)
+    cap = s.tq.shape[1]
+    hs = h_staging(s, team)
+    while s.tq_len[team]:
+        i = s.tq[team, s.tq_head[team]]
+        s.tq_head[team] = (s.tq_head[team] + 1) % cap
+        s.tq_len[team] -= 1
+        s.tri_t[i] = s.ref_t[i]
+        if s.tri_res[i] < 0:
+            s.tri_res[i] = 0
+        heap_push(s.heap_day, s.heap_child, s.heap_size, hs, s.ref_t[i] + s.lead_days, i)
+        sign_up(s, i, team)
+
+
+# ---------------------------------------------------------------------- booking
+@jit
+def clinic_week(s: State, team: int, week: int) -> None:
+    """Fill this week's diary in queue order, then hold the appointments."""
+    now = 7.0 * week
+    withdrawals_due(s, now)
+    if not s.triage_on:
+        accept_all_arrived(s, team, now)
+    staging_to_list(s, team, now)
+    used = s.used[team, week]
+    avail = s.avail[team, week]
+    n_prof = used.size
+    start = np.empty(n_prof)
+    follow_left = np.empty(n_prof)
+    new_left = np.empty(n_prof)
+    for p in range(n_prof):
+        left = avail[p] - used[p]
+        start[p] = left
+        follow_left[p] = left * (1.0 - s.new_share)
+        new_left[p] = left * s.new_share
+    book_follow_ups(s, team, now, follow_left)
+    book_new(s, team, now, new_left)
+    for p in range(n_prof):
+        follow_left[p] = follow_left[p] + new_left[p]
+    book_follow_ups(s, team, now, follow_left)
+    book_new(s, team, now, follow_left)
+    for p in range(n_prof):
+        used[p] += start[p] - follow_left[p]
+
+
+@jit
+def room_for(s: State, left: np.ndarray, step: int) -> int:
+    """How many appointments of this step still fit in the hours left."""
+    room = NO_LIMIT
+    for k in range(s.step_nk[step]):
+        fit = (left[s.step_prof[step, k]] + EPS) // s.step_h[step, k]
+        if fit < room:
+            room = fit
+    return int(room)
+
+
+@jit
+def spend(s: State, left: np.ndarray, step: int, count: int) -> None:
+    for k in range(s.step_nk[step]):
+        left[s.step_prof[step, k]] -= s.step_h[step, k] * count
+
+
+@jit
+def staging_to_list(s: State, team: int, now: float) -> None:
+    """Children accepted long enough ago join the new-patient list of their class."""
+    hs = h_staging(s, team)
+    while s.heap_size[hs] and s.heap_day[hs, 0] <= now:
+        i = heap_pop(s.heap_day, s.heap_child, s.heap_size, hs)
+        if i < s.n_initial:
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
+        else:
+            h = h_back(s, team, s.prio[i])
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h, s.ref_t[i], i)
+
+
+@jit
+def book_follow_ups(s: State, team: int, now: float, left: np.ndarray) -> None:
+    """Later appointments first (finish what is started), each step in ready order."""
+    taken = s.buf[0]
+    for step in range(s.n_steps - 1, 0, -1):
+        h = h_follow(s, team, step)
+        if not s.heap_size[h] or s.heap_day[h, 0] > now:
+            continue
+        room = room_for(s, left, step)
+        n = 0
+        while n < room and s.heap_size[h] and s.heap_day[h, 0] <= now:
+            taken[n] = heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+            n += 1
+        if n:
+            spend(s, left, step, n)
+            hold(s, taken, n, step, now + APPOINTMENT_DAY)
+
+
+@jit
+def book_new(s: State, team: int, now: float, left: np.ndarray) -> None:
+    """Initial appointments, in the order the booking policy sets."""
+    room = room_for(s, left, FIRST)
+    if room <= 0:
+        return
+    taken = s.buf[0]
+    if s.queue_order == 1 or s.n_classes == 1:
+        n = take_by_priority(s, team, now, room, taken)
+    else:
+        n = 0
+        while room > 0:
+            i = pop_next(s, team, now)
+            if i < 0:
+                break
+            taken[n] = i
+            n += 1
+            room -= 1
+    if n:
+        spend(s, left, FIRST, n)
+        hold(s, taken, n, FIRST, now + APPOINTMENT_DAY)
+
+
+@jit
+def front(s: State, team: int, c: int) -> int:
+    """The heap (cohort or returning children) holding class c's first child; -1: empty."""
+    hn, hb = h_new(s, team, c), h_back(s, team, c)
+    if s.heap_size[hb]:
+        if not s.heap_size[hn]:
+            return hb
+        i = s.heap_child[hn, 0]
+        if before(s.heap_day[hb, 0], s.heap_child[hb, 0], s.ref_t[i], i):
+            return hb
+    return hn if s.heap_size[hn] else -1
+
+
+@jit
+def clean_head(s: State, team: int, c: int, now: float) -> None:
+    """Drop children who left from the front of a class's list, in list order."""
+    while True:
+        h = front(s, team, c)
+        if h < 0:
+            return
+        i = s.heap_child[h, 0]
+        if s.exit_code[i] != WAITING:
+            heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+        elif s.wd_t[i] <= now:
+            heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+            leave(s, i, s.wd_t[i], WITHDRAWN)
+        else:
+            return
+
+
+@jit
+def take_by_priority(s: State, team: int, now: float, room: int, taken: np.ndarray) -> int:
+    """Strict priority: each class's list front first, children who left dropped."""
+    for c in range(s.n_classes):
+        clean_head(s, team, c, now)
+    n = 0
+    for c in range(s.n_classes):
+        while True:
+            h = front(s, team, c)
+            if h < 0:
+                break
+            i = heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+            if s.exit_code[i] != WAITING:
+                continue
+            if s.wd_t[i] <= now:
+                leave(s, i, s.wd_t[i], WITHDRAWN)
+                continue
+            taken[n] = i
+            n += 1
+            room -= 1
+            if room <= 0:
+                return n
+    return n
+
+
+@jit
+def pop_next(s: State, team: int, now: float) -> int:
+    """The next child to offer a new-patient slot to (children who left are dropped)."""
+    for c in range(s.n_classes):
+        clean_head(s, team, c, now)
+    c = choose_class(s, team)
+    if c < 0:
+        return -1
+    return heap_pop(s.heap_day, s.heap_child, s.heap_size, front(s, team, c))
+
+
+@jit
+def head_day(s: State, team: int, c: int) -> float:
+    h = front(s, team, c)
+    if h < 0:
+        return np.inf
+    return s.heap_day[h, 0] if h == h_back(s, team, c) else s.ref_t[s.heap_child[h, 0]]
+
+
+@jit
+def choose_class(s: State, team: int) -> int:
+    if s.n_classes == 1:
+        return 0 if front(s, team, FIRST) >= 0 else -1
+    if s.queue_order == 0:  # referral date, whatever the class
+        best, best_key = -1, np.inf
+        for c in range(s.n_classes):
+            day = head_day(s, team, c)
+            if day < best_key:
+                best, best_key = c, day
+        return best
+    if s.queue_order == 1:
+        for c in range(s.n_classes):
+            if front(s, team, c) >= 0:
+                return c
+        return -1
+    return share_class(s, team)
+
+
+@jit
+def share_class(s: State, team: int) -> int:
+    """Deficit round robin over the classes with children waiting (see reference.py)."""
+    credit, shares = s.credit[team], s.slot_shares
+    n_waiting = 0
+    total = 0.0
+    for c in range(s.n_classes):
+        if front(s, team, c) >= 0:
+            n_waiting += 1
+            total += shares[c]
+    if not n_waiting:
+        return -1
+    if total == 0.0:
+        total = float(n_waiting)
+    best, best_credit = -1, -np.inf
+    for c in range(s.n_classes):
+        if front(s, team, c) < 0:
+            credit[c] = 0.0
+            continue
+        credit[c] += shares[c] / total
+        if credit[c] > best_credit:
+            best, best_credit = c, credit[c]
+    credit[best] -= 1.0
+    return best
+
+
+# ---------------------------------------------------------------------- appointments
+@jit
+def hold(s: State, children: np.ndarray, n: int, step: int, t: float) -> None:
+    """Appointments take place: attended (move on) or DNA (slot lost, rebook)."""
+    s.counters[APPOINTMENTS] += n
+    if step == s.n_steps - 1:
+        hold_last(s, children, n, step, t)
+        return
+    missed, attended = s.buf[3], s.buf[4]
+    n_missed = n_attended = 0
+    for k in range(n):
+        i = children[k]
+        if s.dna_left[step, i] > 0:
+            missed[n_missed] = i
+            n_missed += 1
+        else:
+            attended[n_attended] = i
+            n_attended += 1
+    if n_missed:
+        missed_them(s, missed, n_missed, step, t, s.team[missed[0]])
+    if not n_attended:
+        return
+    # the next appointment: a later week, and at least the gap after this one's week starts
+    h = h_follow(s, s.team[attended[0]], step + 1)
+    ready = t - APPOINTMENT_DAY + s.gap_days[step]
+    for k in range(n_attended):
+        i = attended[k]
+        s.step_day[step, i] = t
+        if step == 0:
+            s.first_t[i] = t
+        heap_push(s.heap_day, s.heap_child, s.heap_size, h, ready, i)
+
+
+@jit
+def hold_last(s: State, children: np.ndarray, n: int, step: int, t: float) -> None:
+    """The last appointment: outcomes and DNAs in diary order (both can cause returns)."""
+    one = s.buf[3]
+    for k in range(n):
+        i = children[k]
+        if s.dna_left[step, i] > 0:
+            one[0] = i
+            missed_them(s, one, ONE, step, t, s.team[i])
+            continue
+        if step == 0:  # a one-appointment pathway
+            s.first_t[i] = t
+        s.step_day[step, i] = t
+        s.outcome[i] = s.outcome_of[i]
+        s.out_t[i] = t
+        s.exit_code[i] = ASSESSED
+        s.exit_t[i] = t
+        if s.returns[i]:
+            may_return(s, i, t, ASSESSED)
+
+
+@jit
+def missed_them(s: State, children: np.ndarray, n: int, step: int, t: float, team: int) -> None:
+    """DNA: discharged after too many, else rebooked (patience stopped while booked)."""
+    rebook = s.buf[5]
+    n_rebook = 0
+    for k in range(n):
+        i = children[k]
+        s.dna_left[step, i] -= 1
+        s.n_dna[i] += 1
+        if s.discharge_after and s.n_dna[i] >= s.discharge_after:
+            leave(s, i, t, WITHDRAWN)
+            continue
+        rebook[n_rebook] = i
+        n_rebook += 1
+        if step == 0:
+            s.wd_t[i] += APPOINTMENT_DAY
+            if s.wd_t[i] < s.days:
+                heap_push(s.wd_day, s.wd_child, s.wd_size, WD_HEAP, s.wd_t[i], i)
+    if step == 0:
+        h, ready = h_staging(s, team), t + s.lead_days
+    else:
+        h, ready = h_follow(s, team, step), t
+    for k in range(n_rebook):
+        heap_push(s.heap_day, s.heap_child, s.heap_size, h, ready, rebook[k])
+
+
+# ---------------------------------------------------------------------- workshops
+@jit
+def workshop_session(s: State, team: int, k: int, week: int) -> None:
+    """Families who signed up attend in order; some find their need met and leave."""
+    t = 7.0 * week + WORKSHOP_DAY
+    withdrawals_due(s, t)
+    q = team * s.n_workshops + k
+    places = s.ws_places[k]
+    bit = 1 << k
+    while places > 0 and s.wq_head[q] < s.wq_tail[q]:
+        i = s.wq[q, s.wq_head[q]]
+        s.wq_head[q] += 1
+        if s.exit_code[i] != WAITING:
+            continue
+        unseen = math.isnan(s.first_t[i])
+        if unseen and s.wd_t[i] <= t:
+            leave(s, i, s.wd_t[i], WITHDRAWN)
+            continue
+        places -= 1
+        s.ws_mask[i] |= bit
+        if unseen and s.met_mask[i] & bit:
+            leave(s, i, t, MET_BY_WORKSHOP)
+
+
+# ---------------------------------------------------------------------- outsourcing
+@jit
+def outsource(s: State, b: int, week: int) -> None:
+    """The provider takes the next children in queue order from the districts it covers."""
+    now = 7.0 * week
+    withdrawals_due(s, now)
+    for team in range(s.n_teams):
+        if s.ob_teams[b, team]:
+            staging_to_list(s, team, now)
+    for _ in range(s.ob_per_week[b, week]):
+        i = pop_for_block(s, b, now)
+        if i < 0:
+            return
+        t = now + APPOINTMENT_DAY
+        s.first_t[i] = t
+        s.outsourced[i] = True
+        s.outsourced_ids[s.counters[N_OUTSOURCED]] = i
+        s.counters[N_OUTSOURCED] += 1
+        s.money[0] += s.ob_price[b]
+        done = t + 7.0 * s.ob_weeks[b]
+        s.outcome[i] = s.outcome_of[i]
+        s.out_t[i] = done
+        leave(s, i, done, ASSESSED)
+
+
+@jit
+def pop_for_block(s: State, b: int, now: float) -> int:
+    """The first child (by class under strict orders, then referral day) the block may take."""
+    allowed = s.ob_allowed[b]
+    while True:
+        best_h, best_pos, best_c, best_day = NONE, NONE, FIRST, np.inf
+        for team in range(s.n_teams):
+            if not s.ob_teams[b, team]:
+                continue
+            for c in range(s.n_classes):
+                h, pos, day = first_allowed(s, team, c, allowed)
+                if h < 0:
+                    continue
+                rank_c = c if s.queue_order != 0 else 0
+                if best_h < 0 or rank_c < best_c or (rank_c == best_c and day < best_day):
+                    best_h, best_pos, best_c, best_day = h, pos, rank_c, day
+        if best_h < 0:
+            return -1
+        i = s.heap_child[best_h, best_pos]
+        heap_remove_at(s.heap_day, s.heap_child, s.heap_size, best_h, best_pos)
+        if s.exit_code[i] != WAITING:
+            continue
+        if s.wd_t[i] <= now:
+            leave(s, i, s.wd_t[i], WITHDRAWN)
+            continue
+        return i
+
+
+@jit
+def first_allowed(s: State, team: int, c: int, allowed: np.ndarray) -> tuple[int, int, float]:
+    """Heap, position and referral day of a class's earliest waiting child from an allowed
+    district (children who left are dropped from the fronts first)."""
+    hn, hb = h_new(s, team, c), h_back(s, team, c)
+    for h in (hn, hb):
+        while s.heap_size[h] and s.exit_code[s.heap_child[h, 0]] != WAITING:
+            heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+    best_h, best_pos, best_day, best_i = NONE, NONE, np.inf, NONE
+    for h in (hn, hb):
+        for pos in range(s.heap_size[h]):
+            i = s.heap_child[h, pos]
+            if not allowed[s.dist[i]] or s.exit_code[i] != WAITING:
+                continue
+            day = s.ref_t[i]
+            if best_h < 0 or before(day, i, best_day, best_i):
+                best_h, best_pos, best_day, best_i = h, pos, day, i
+    return best_h, best_pos, best_day
+
+
+# ---------------------------------------------------------------------- exits
+@jit
+def leave(s: State, i: int, t: float, reason: int) -> None:
+    """A child leaves the pathway; some come back later as a new referral."""
+    s.exit_code[i] = reason
+    s.exit_t[i] = t
+    if s.returns[i]:
+        may_return(s, i, t, reason)
+
+
+@jit
+def may_return(s: State, i: int, t: float, reason: int) -> None:
+    """A family drawn to come back does so if its way of leaving allows, and in time."""
+    if reason == ASSESSED and s.outcome[i] != NO_ND:
+        return
+    if not s.reref_ok[reason]:
+        return
+    when = t + s.delay[i]
+    if when < s.days:
+        rereferral(s, i, when)
+
+
+@jit
+def rereferral(s: State, parent: int, when: float) -> None:
+    """A returning family is a new child, with habits from its district's next pool row."""
+    d = s.dist[parent]
+    k = s.pool_next[d]
+    if k >= s.pool_len[d]:  # this district's drawn rows are used up: the caller draws
+        s.pool_next[d] = k + 1  # more for every district marked so, and runs again
+        s.counters[POOL_SHORT] = 1
+        return
+    s.pool_next[d] = k + 1
+    j = s.counters[N_CHILDREN]
+    s.counters[N_CHILDREN] = j + 1
+    s.ref_t[j] = when
+    s.dist[j] = d
+    s.team[j] = s.team[parent]
+    s.prio[j] = s.prio[parent]
+    s.wd_t[j] = when + s.pool_wd[d, k]
+    s.decision[j] = s.pool_decision[d, k]
+    s.again[j] = s.pool_again[d, k]
+    s.u_tri[j] = s.pool_u_tri[d, k]
+    s.u_tri2[j] = s.pool_u_tri2[d, k]
+    s.outcome_of[j] = s.pool_outcome_of[d, k]
+    s.returns[j] = s.pool_returns[d, k]
+    s.delay[j] = s.pool_delay[d, k]
+    s.met_mask[j] = s.pool_met[d, k]
+    s.wanted[j] = s.pool_wanted[d, k]
+    for step in range(s.n_steps):
+        s.dna_left[step, j] = s.pool_dna[d, k, step]
+    s.parent[j] = parent
+    heap_push(s.heap_day, s.heap_child, s.heap_size, h_reref(s, s.team[j]), when, j)
+    if s.wd_t[j] < s.days:
+        heap_push(s.wd_day, s.wd_child, s.wd_size, WD_HEAP, s.wd_t[j], j)
+
+
+@jit
+def finish(s: State) -> None:
+    """At the horizon: the last withdrawals are resolved in time order, and outsourced
+    outcomes due after the horizon are undone."""
+    withdrawals_due(s, s.days - EPS)
+    for k in range(s.counters[N_OUTSOURCED]):
+        i = s.outsourced_ids[k]
+        if s.exit_code[i] != WAITING and s.exit_t[i] >= s.days:
+            s.exit_code[i] = WAITING
+            s.exit_t[i] = np.nan
+            s.out_t[i] = np.nan
+            s.outcome[i] = -1

@@ -1,0 +1,380 @@
+"""The pathway engine: one replication as a pure function of (model, replication, seed).
+
+The children and their random habits are drawn in bulk with numpy (`cohort.py`,
+`habits.py`); the weekly timetable of the service then runs compiled (`kernel.py`), and
+its arrays become a `RawResults`. `reference.py` is the same model written plainly with
+SimPy: slower, easier to read, and the yardstick the compiled engine must match exactly.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nd_sim.engine.codes import (
+    APPOINTMENTS,
+    ASSESSED,
+    MET_BY_WORKSHOP,
+    N_CHILDREN,
+    POOL_SHORT,
+    SIGNPOSTED,
+    WAITING,
+    WEEKS_RUN,
+    WITHDRAWN,
+)
+from nd_sim.engine.cohort import NEW_REFERRAL, Cohort, attributes, draw_cohort
+from nd_sim.engine.habits import HABIT_COLUMNS, habits
+from nd_sim.engine.raw import RawResults, return_roots
+from nd_sim.inputs.model import Model
+
+if TYPE_CHECKING:
+    from nd_sim.engine.state import State
+
+__all__ = ["ASSESSED", "MET_BY_WORKSHOP", "SIGNPOSTED", "WAITING", "WITHDRAWN", "run_replication"]
+
+POOL_ROWS = 256  # returning children's habits are drawn in blocks of this many per district
+_REREFERRAL_REASONS = ("", "no_nd", "signposted", "withdrawn", "met_by_workshop")  # by exit code
+
+
+def run_replication(model: Model, replication: int, seed: int) -> RawResults:
+    """Simulate one replication and return its compact per-child and per-week arrays."""
+    from nd_sim.engine.kernel import simulate  # here: a parallel run's parent process never
+    from nd_sim.engine.state import kernel_state  # simulates; numba costs 60 MB and 0.3 s to load
+
+    cohort = draw_cohort(model, seed, replication)
+    returning = model.scenario.pathway.rereferral
+    blocks = [int(returning.probability > 0 and bool(returning.after))] * len(model.districts)
+    drawn: dict[tuple[int, int], dict] = {}
+    while True:
+        pools = _pools(model, seed, replication, blocks, drawn)
+        state, start_stage = _state(model, cohort, pools)
+        simulate(kernel_state(state))
+        if not state.counters[POOL_SHORT]:
+            return _results(model, cohort, state, start_stage, replication)
+        blocks = _more_blocks(blocks, state, model.weeks)
+
+
+def _more_blocks(blocks: list[int], state: State, weeks: int) -> list[int]:
+    """Blocks of habits for another attempt (rare: families come back a lot). The kernel
+    stopped at the end of the week a district ran short: each such district gets what its
+    pace so far projects to the horizon, with a margin, and at least twice what it had."""
+    weeks_run = int(state.counters[WEEKS_RUN])
+    out = list(blocks)
+    for d in np.flatnonzero(state.pool_next > state.pool_len):
+        projected = state.pool_next[d] * weeks / weeks_run * 1.25
+        out[d] = max(2 * blocks[d], int(np.ceil(projected / POOL_ROWS)))
+    return out
+
+
+def _fixed_probabilities(model: Model) -> list[tuple[float, float]] | None:
+    """Accept and signpost chances per district when they never change (None if they do)."""
+    tri = model.scenario.pathway.triage
+    if model.scenario.demand.criteria_changes:
+        return None
+    out = []
+    for scale in model.accept_multiplier:
+        p_acc = min(1.0, tri.accept * float(scale[0]))
+        p_more = min(tri.more_information, 1.0 - p_acc)
+        out.append((p_acc, max(0.0, 1.0 - p_acc - p_more)))
+    return out
+
+
+def _habit_columns(model: Model, rows: dict[str, np.ndarray], district: np.ndarray) -> dict:
+    """Per child: triage answers (or draws), outcome, return, workshops; both triage forms."""
+    fixed = _fixed_probabilities(model)
+    out = habits(model, fixed, rows, district)
+    n = district.size
+    for key, dtype in (("decision", np.int64), ("again", np.int64)):
+        out.setdefault(key, np.zeros(n, dtype))
+    for key in ("u_triage", "u_triage_again"):
+        out.setdefault(key, np.zeros(n))
+    return out
+
+
+def _pools(
+    model: Model, seed: int, replication: int, blocks: list[int], drawn: dict
+) -> dict[str, np.ndarray]:
+    """Returning children's habits, `blocks[d]` blocks of rows for district d, as
+    (districts, rows) arrays: each block from a stream named by district and block, so
+    that a shock in one team never changes another team's returning children. Blocks
+    already in `drawn` (from an earlier attempt) are reused, new ones added to it."""
+    n_rows = POOL_ROWS * max(blocks, default=0)
+    per_district = []
+    for d, name in enumerate(model.districts):
+        parts = []
+        for b in range(blocks[d]):
+            if (d, b) not in drawn:
+                drawn[d, b] = _pool_block(model, seed, replication, d, f"rereferrals/{name}/{b}")
+            parts.append(drawn[d, b])
+        per_district.append(parts)
+    keys = {
+        "pool_wd": ("withdraw_day", np.float64),
+        "pool_delay": ("rereferral_delay_days", np.float64),
+        "pool_decision": ("decision", np.int64),
+        "pool_again": ("again", np.int64),
+        "pool_u_tri": ("u_triage", np.float64),
+        "pool_u_tri2": ("u_triage_again", np.float64),
+        "pool_outcome_of": ("outcome_of", np.int64),
+        "pool_returns": ("returns", np.bool_),
+        "pool_met": ("met_mask", np.int64),
+        "pool_wanted": ("wanted", np.int64),
+    }
+    n_d = len(model.districts)
+    out = {}
+    for field, (key, dtype) in keys.items():
+        column = np.zeros((n_d, n_rows), dtype)
+        for d, parts in enumerate(per_district):
+            if parts:
+                values = np.concatenate([p[key] for p in parts])
+                column[d, : values.size] = values
+        out[field] = column
+    dna = np.zeros((n_d, n_rows, model.n_steps), np.int64)
+    for d, parts in enumerate(per_district):
+        if parts:
+            values = np.concatenate([p["dna_counts"] for p in parts])
+            dna[d, : len(values)] = values
+    out["pool_dna"] = dna
+    out["pool_next"] = np.zeros(n_d, np.int64)
+    out["pool_len"] = np.array(blocks, np.int64).reshape(n_d) * POOL_ROWS
+    return out
+
+
+def _pool_block(model: Model, seed: int, replication: int, d: int, stream: str) -> dict:
+    """One block of returning families' habits for district d, from its own stream."""
+    rows = attributes(model, POOL_ROWS, stream, seed, replication, np.zeros(POOL_ROWS))
+    habit = _habit_columns(model, rows, np.full(POOL_ROWS, d))
+    for key in ("withdraw_day", "rereferral_delay_days", "dna_counts"):
+        habit[key] = rows[key]
+    return habit
+
+
+def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
+    """The kernel's arrays for one replication, and today's list's stages as placed."""
+    from nd_sim.engine.state import State
+
+    n0 = len(cohort)
+    cap = n0 + pools["pool_wd"].size  # room for every returning child the pools allow
+    stage = cohort.start_stage.astype(np.int64)
+    arriving = (stage == NEW_REFERRAL) | (stage == 0)
+    steps = np.where(stage == 1, 0, cohort.start_step).astype(np.int64)
+    stage[~arriving & (steps == 0)] = 1  # a one-appointment pathway has no 'in assessment'
+    children = _children(model, cohort, cap, arriving)
+    children["start_place"] = np.where(arriving, -1, steps)
+    queues = _queues(model, cohort, cap, arriving, stage, children["team"], pools)
+    state = State(**children, **pools, **queues, **_schedule(model), n_initial=n0)
+    return state, stage
+
+
+def _children(model: Model, cohort: Cohort, cap: int, arriving: np.ndarray) -> dict:
+    """Per-child inputs and outputs, `cap` rows: the cohort first, then returning children."""
+    n0, n_steps = len(cohort), model.n_steps
+    draws = {k: getattr(cohort, k) for k in HABIT_COLUMNS}
+    habit = _habit_columns(model, draws, cohort.district)
+    dist = _grow(cohort.district, cap, np.int64)
+    tri_t = np.full(cap, np.nan)
+    tri_t[:n0][~arriving] = cohort.referral_day[~arriving]  # today's list: triaged
+    tri_res = np.full(cap, -1, np.int64)
+    tri_res[:n0][~arriving] = 0
+    dna_left = np.zeros((n_steps, cap), np.int64)
+    dna_left[:, :n0] = cohort.dna_counts.T
+    return {
+        "ref_t": _grow(cohort.referral_day, cap, np.float64),
+        "dist": dist,
+        "team": np.asarray(model.team_of_district, np.int64)[dist],
+        "prio": _grow(cohort.priority, cap, np.int64),
+        "wd_t": _grow(cohort.withdraw_day, cap, np.float64),
+        "dna_left": dna_left,
+        "delay": _grow(cohort.rereferral_delay_days, cap, np.float64),
+        "decision": _grow(habit["decision"], cap, np.int64),
+        "again": _grow(habit["again"], cap, np.int64),
+        "u_tri": _grow(habit["u_triage"], cap, np.float64),
+        "u_tri2": _grow(habit["u_triage_again"], cap, np.float64),
+        "outcome_of": _grow(habit["outcome_of"], cap, np.int64),
+        "returns": _grow(habit["returns"], cap, np.bool_),
+        "met_mask": _grow(habit["met_mask"], cap, np.int64),
+        "wanted": _grow(habit["wanted"], cap, np.int64),
+        "parent": np.full(cap, -1, np.int64),
+        "tri_t": tri_t,
+        "tri_res": tri_res,
+        "first_t": np.full(cap, np.nan),
+        "out_t": np.full(cap, np.nan),
+        "exit_t": np.full(cap, np.nan),
+        "exit_code": np.full(cap, WAITING, np.int64),
+        "outcome": np.full(cap, -1, np.int64),
+        "n_dna": np.zeros(cap, np.int64),
+        "ws_mask": np.zeros(cap, np.int64),
+        "outsourced": np.zeros(cap, np.bool_),
+        "more_info": np.zeros(cap, np.bool_),
+        "step_day": np.full((n_steps, cap), np.nan),
+    }
+
+
+def _queues(
+    model: Model,
+    cohort: Cohort,
+    cap: int,
+    arriving: np.ndarray,
+    stage: np.ndarray,
+    team: np.ndarray,
+    pools: dict[str, np.ndarray],
+) -> dict:
+    """Arrivals by team, withdrawals in time order, empty heaps and buffers, counters.
+
+    Each heap and buffer has a row of `cap` places: a child is in a queue at most once at a
+    time. The withdrawal heap also holds the stale entries of children whose patience was
+    restarted by a missed first appointment, so it has a place for each such DNA as well.
+    """
+    from nd_sim.engine.kernel import n_heaps
+
+    n0 = len(cohort)
+    n_teams, n_classes = len(model.teams), len(model.priority_shares)
+    n_ws = len(model.scenario.pathway.workshops)
+    by_team = [np.flatnonzero(arriving & (team[:n0] == t)) for t in range(n_teams)]
+    ends = np.cumsum([ids.size for ids in by_team], dtype=np.int64)
+    arrivals = np.concatenate(by_team).astype(np.int64)
+    wd = cohort.withdraw_day
+    at_risk = np.flatnonzero((wd < model.days) & (stage != 2))
+    order = at_risk[np.argsort(wd[at_risk], kind="stable")]  # ties by child
+    n_dna_first = int(cohort.dna_counts[:, 0].sum()) + int(pools["pool_dna"][..., 0].sum())
+    wd_cap = cap + n_dna_first
+    heaps = n_heaps(n_teams, n_classes, model.n_steps)
+    return {
+        "arr_ids": arrivals,
+        "arr_days": cohort.referral_day[arrivals].astype(np.float64),
+        "arr_ptr": ends - [ids.size for ids in by_team],
+        "arr_end": ends,
+        "heap_day": np.empty((heaps, cap)),
+        "heap_child": np.empty((heaps, cap), np.int64),
+        "heap_size": np.zeros(heaps, np.int64),
+        "wd_day": np.empty((1, wd_cap)),
+        "wd_child": np.empty((1, wd_cap), np.int64),
+        "wd_size": np.zeros(1, np.int64),
+        "wd_times": wd[order].astype(np.float64),
+        "wd_ids": order.astype(np.int64),
+        "tq": np.empty((n_teams, cap), np.int64),
+        "tq_head": np.zeros(n_teams, np.int64),
+        "tq_len": np.zeros(n_teams, np.int64),
+        "wq": np.empty((n_teams * n_ws, cap), np.int64),
+        "wq_head": np.zeros(n_teams * n_ws, np.int64),
+        "wq_tail": np.zeros(n_teams * n_ws, np.int64),
+        "buf": np.empty((6, cap), np.int64),
+        "outsourced_ids": np.empty(cap, np.int64),
+        "counters": np.array([n0, 0, 0, 0, 0, n_teams * n_ws, 0], np.int64),
+        "money": np.zeros(1),
+        "credit": np.zeros((n_teams, n_classes)),
+        "used": np.zeros((n_teams, model.weeks, len(model.professions))),
+        "ws_seq": np.arange(n_teams * n_ws, dtype=np.int64),  # SimPy's order at the start
+    }
+
+
+def _schedule(model: Model) -> dict:
+    """What the scenario fixes: hours, needs, policies, workshops, outsourced blocks."""
+    sc = model.scenario
+    n_teams, n_districts = len(model.teams), len(model.districts)
+    step_prof, step_h, step_nk = _needs(model.step_hours)
+    tri_prof, tri_h, tri_nk = _needs((model.triage_hours,))
+    blocks = model.capacity.outsourcing
+    tri = sc.pathway.triage
+    reref_after = set(sc.pathway.rereferral.after)
+    block_teams = [{model.team_of_district[d] for d in b.districts} for b in blocks]
+    return {
+        "avail": np.ascontiguousarray(np.transpose(model.capacity.hours, (0, 2, 1)), np.float64),
+        "triage_prof": tri_prof[0, : tri_nk[0]].copy(),
+        "triage_h": tri_h[0, : tri_nk[0]].copy(),
+        "step_prof": step_prof,
+        "step_h": step_h,
+        "step_nk": step_nk,
+        "gap_days": np.array([max(7.0, g) for g in model.step_gap_days], np.float64),
+        "accept_mult": np.stack([np.asarray(a, np.float64) for a in model.accept_multiplier]),
+        "slot_shares": np.array([s or 0.0 for s in model.slot_shares], np.float64),
+        "ws_every": np.array([w.every_weeks for w in sc.pathway.workshops], np.int64),
+        "ws_places": np.array([w.places_per_session for w in sc.pathway.workshops], np.int64),
+        "ob_per_week": np.array([b.per_week for b in blocks], np.int64).reshape(
+            len(blocks), model.weeks
+        ),
+        "ob_allowed": np.array(
+            [[d in b.districts for d in range(n_districts)] for b in blocks], np.bool_
+        ).reshape(len(blocks), n_districts),
+        "ob_teams": np.array(
+            [[t in teams for t in range(n_teams)] for teams in block_teams], np.bool_
+        ).reshape(len(blocks), n_teams),
+        "ob_price": np.array([b.price_gbp_each for b in blocks], np.float64),
+        "ob_weeks": np.array([b.weeks_to_outcome for b in blocks], np.float64),
+        "reref_ok": np.array([r in reref_after for r in _REREFERRAL_REASONS], np.bool_),
+        "n_teams": n_teams,
+        "n_classes": len(model.priority_shares),
+        "n_steps": model.n_steps,
+        "n_workshops": len(sc.pathway.workshops),
+        "days": int(model.days),
+        "weeks": int(model.weeks),
+        "triage_on": bool(tri.enabled),
+        "panel_every": int(tri.panel_every_weeks),
+        "fixed": not sc.demand.criteria_changes,
+        "p_accept": float(tri.accept),
+        "p_more": float(tri.more_information),
+        "more_delay": float(tri.more_information_delay_weeks * 7.0),
+        "triage_share": float(tri.max_share_of_hours),
+        "lead_days": float(sc.booking.lead_time_weeks * 7.0),
+        "new_share": float(sc.booking.new_patient_share),
+        "discharge_after": int(sc.pathway.dna.discharge_after or 0),
+        "queue_order": int(model.queue_order),
+    }
+
+
+def _grow(values: np.ndarray, size: int, dtype: type) -> np.ndarray:
+    """`values` at the front of a `size`-long array (the rest is for returning children)."""
+    out = np.zeros(size, dtype)
+    out[: values.size] = values
+    return out
+
+
+def _needs(table: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Profession-hours needs as (rows, k) arrays of professions and hours, and row lengths."""
+    width = max((len(row) for row in table), default=0) or 1
+    prof = np.zeros((len(table), width), np.int64)
+    hours = np.ones((len(table), width), np.float64)
+    for r, row in enumerate(table):
+        for k, (p, h) in enumerate(row):
+            prof[r, k], hours[r, k] = p, h
+    return prof, hours, np.array([len(row) for row in table], np.int64)
+
+
+def _results(
+    model: Model, cohort: Cohort, s: State, start_stage: np.ndarray, replication: int
+) -> RawResults:
+    """Compact arrays, trimmed to the children there were (copies, or views of arrays
+    the kernel has finished with)."""
+    n0, n = s.n_initial, int(s.counters[N_CHILDREN])
+    parent = s.parent[n0:n].copy()
+    root = return_roots(parent, n0)
+
+    def with_returns(values: np.ndarray, dtype: type) -> np.ndarray:
+        return np.concatenate([values, values[root]]).astype(dtype)
+
+    return RawResults(
+        replication=replication,
+        referral_day=s.ref_t[:n].copy(),
+        district=with_returns(cohort.district, np.int16),
+        pathway=with_returns(cohort.pathway, np.int8),
+        priority=with_returns(cohort.priority, np.int8),
+        start_stage=np.concatenate([start_stage, np.full(n - n0, NEW_REFERRAL)]).astype(np.int8),
+        parent=np.concatenate([np.full(n0, -1), parent]).astype(np.int32),
+        triage_day=s.tri_t[:n].copy(),
+        triage_result=s.tri_res[:n].astype(np.int8),
+        more_information=s.more_info[:n].copy(),
+        first_day=s.first_t[:n].copy(),
+        outcome_day=s.out_t[:n].copy(),
+        exit_day=s.exit_t[:n].copy(),
+        exit_code=s.exit_code[:n].astype(np.int8),
+        outcome=s.outcome[:n].astype(np.int8),
+        dna=s.n_dna[:n].astype(np.int16),
+        workshops=s.ws_mask[:n].astype(np.int16),
+        outsourced=s.outsourced[:n].copy(),
+        step_day=s.step_day[:, :n].copy(),
+        hours_available=model.capacity.hours,  # the schedule: no randomness
+        hours_used=np.transpose(s.used, (0, 2, 1)),
+        outsourced_cost_gbp=float(s.money[0]),
+        appointments=int(s.counters[APPOINTMENTS]),
+        starting_ids=cohort.starting_ids,
+    )

@@ -1,0 +1,1 @@
+"""Questions asked of many runs: compare, sweep, options, sizing, families."""

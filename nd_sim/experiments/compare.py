@@ -1,0 +1,261 @@
+"""Scenarios side by side on common random numbers, with paired differences from the base.
+
+Replication k of every scenario sees the same children (same seed, streams keyed by
+name), so the difference a scenario makes is measured replication by replication: its
+confidence interval is the t interval of the per-replication differences, which is far
+narrower than the difference of two independent intervals. Both are written, so a reader
+can see what pairing buys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nd_sim.errors import Problem, ScenarioError
+from nd_sim.experiments.changes import Entry, changes_markdown
+from nd_sim.inputs.model import Model
+from nd_sim.results.kpis import COUNTY, kpi_units
+from nd_sim.results.statistics import t_interval, t_quantile
+from nd_sim.run.folder import RunFolder
+from nd_sim.run.runner import RunResult, package_versions, run_into
+
+KEYS = ["area_type", "area", "kpi"]
+HEADLINE = "first_wait_median_weeks"
+LOWER_IS_BETTER = {
+    "first_wait_median_weeks": True,
+    "first_wait_p90_weeks": True,
+    "first_wait_mean_weeks": True,
+    "first_within_13w_pct": False,
+    "first_within_18w_pct": False,
+    "first_within_13w": False,
+    "outcome_wait_median_weeks": True,
+    "open_end": True,
+    "open_52w_plus_end": True,
+    "open_104w_plus_end": True,
+    "assessed": False,
+}
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20260401
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """What the CLI prints after a comparison."""
+
+    out: Path
+    comparison: pd.DataFrame
+    entries: tuple[Entry, ...]
+    runs: tuple[RunResult, ...]
+
+
+def entries_for(models: list[Model], paths: list[Path]) -> tuple[Entry, ...]:
+    """Name each scenario, with a folder slug that is unique within the comparison."""
+    seen: dict[str, int] = {}
+    out = []
+    for model, path in zip(models, paths, strict=True):
+        slug = re.sub(r"[^a-z0-9_-]+", "-", Path(path).stem.lower()).strip("-") or "scenario"
+        seen[slug] = seen.get(slug, 0) + 1
+        if seen[slug] > 1:
+            slug = f"{slug}-{seen[slug]}"
+        out.append(Entry(model.scenario.name, slug, model))
+    return tuple(out)
+
+
+def check_comparable(models: list[Model], paths: list[Path]) -> None:
+    """Refuse scenarios whose results cannot be lined up child by child and week by week."""
+    base, problems = models[0].scenario, []
+    for model, path in zip(models[1:], paths[1:], strict=True):
+        sc = model.scenario
+        if list(sc.districts) != list(base.districts):
+            rule = f"must have the same districts, in the same order, as {paths[0]}"
+            problems.append(Problem(f"{path}: districts", list(sc.districts), rule))
+        if sc.horizon_weeks != base.horizon_weeks:
+            rule = f"must equal the base's horizon_weeks ({base.horizon_weeks})"
+            problems.append(Problem(f"{path}: horizon_weeks", sc.horizon_weeks, rule))
+        if sc.start_date != base.start_date:
+            rule = f"must equal the base's start_date ({base.start_date})"
+            problems.append(Problem(f"{path}: start_date", str(sc.start_date), rule))
+    if len(models) < 2:
+        problems.append(Problem("scenarios", len(models), "a comparison needs two or more"))
+    if problems:
+        raise ScenarioError("comparison", problems)
+
+
+def compare_to_folder(
+    models: list[Model],
+    paths: list[Path],
+    out: Path,
+    replications: int,
+    seed: int,
+    jobs: int = 1,
+    force: bool = False,
+    on_done: Callable[[int], None] | None = None,
+) -> ComparisonResult:
+    """Run every scenario on the same random numbers and write the comparison atomically."""
+    with RunFolder(out, force) as folder:
+        result = compare_into(folder, models, paths, replications, seed, jobs, on_done)
+    runs = tuple(
+        dataclasses.replace(r, out=out / "scenarios" / e.slug)
+        for e, r in zip(result.entries, result.runs, strict=True)
+    )
+    return dataclasses.replace(result, out=out, runs=runs)
+
+
+def compare_into(
+    folder: RunFolder,
+    models: list[Model],
+    paths: list[Path],
+    replications: int,
+    seed: int,
+    jobs: int = 1,
+    on_done: Callable[[int], None] | None = None,
+) -> ComparisonResult:
+    """Write a comparison into a folder under construction (others may add files)."""
+    check_comparable(models, paths)
+    entries = entries_for(models, paths)
+    runs = tuple(
+        run_into(folder, f"scenarios/{e.slug}/", e.model, replications, seed, jobs, on_done)
+        for e in entries
+    )
+    table = comparison_table(entries, runs)
+    folder.write_csv("comparison.csv", table)
+    folder.write_text("changes.md", changes_markdown(entries))
+    folder.write_json(
+        "manifest.json",
+        {
+            "kind": "comparison",
+            "base": entries[0].slug,
+            "scenarios": [
+                {"name": e.name, "folder": f"scenarios/{e.slug}", "file": str(p)}
+                for e, p in zip(entries, paths, strict=True)
+            ],
+            "seed": seed,
+            "replications": replications,
+            "jobs": jobs,
+            "versions": package_versions(),
+        },
+    )
+    return ComparisonResult(folder.path(""), table, entries, runs)
+
+
+def comparison_table(entries: tuple[Entry, ...], runs: tuple[RunResult, ...]) -> pd.DataFrame:
+    """Per scenario, area and KPI: mean and CI, and the paired difference from the base."""
+    base = runs[0].by_replication
+    units = kpi_units()
+    parts = []
+    for entry, run in zip(entries, runs, strict=True):
+        merged = run.by_replication.merge(base, on=["replication", *KEYS], suffixes=("", "_base"))
+        rows = []
+        for key, group in merged.groupby(KEYS, sort=False):
+            rows.append(_row(entry, key, group, units))
+        parts.append(pd.DataFrame(rows))
+    table = pd.concat(parts, ignore_index=True)
+    return pd.concat([table, _cost_effectiveness(entries, runs)], ignore_index=True)
+
+
+def _row(entry: Entry, key: tuple, group: pd.DataFrame, units: dict[str, str]) -> dict:
+    values = group["value"].to_numpy(float)
+    base = group["value_base"].to_numpy(float)
+    mean, low, high = t_interval(values)
+    d_mean, d_low, d_high = t_interval(values - base)
+    u_low, u_high = welch_interval(values, base)
+    return {
+        "scenario": entry.name,
+        "folder": entry.slug,
+        **dict(zip(KEYS, key, strict=True)),
+        "unit": units.get(key[2].split(".")[0], ""),
+        "mean": mean,
+        "ci95_low": low,
+        "ci95_high": high,
+        "diff_from_base": d_mean,
+        "diff_ci95_low": d_low,
+        "diff_ci95_high": d_high,
+        "diff_unpaired_ci95_low": u_low,
+        "diff_unpaired_ci95_high": u_high,
+        "replications": int(np.count_nonzero(~np.isnan(values - base))),
+    }
+
+
+def welch_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """The CI of mean(a) - mean(b) as if the two had been run on independent numbers."""
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if a.size < 2 or b.size < 2:
+        return (np.nan, np.nan)
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    diff = a.mean() - b.mean()
+    if va + vb == 0:
+        return (diff, diff)
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = t_quantile(dof) * np.sqrt(va + vb)
+    return (diff - half, diff + half)
+
+
+def _county(run: RunResult, kpi: str) -> np.ndarray:
+    frame = run.by_replication
+    rows = frame[(frame.area_type == "county") & (frame.kpi == kpi)].sort_values("replication")
+    return rows["value"].to_numpy(float)
+
+
+def _cost_effectiveness(entries: tuple[Entry, ...], runs: tuple[RunResult, ...]) -> pd.DataFrame:
+    """Cost per week of median wait saved, and per extra child seen within 13 weeks.
+
+    Ratios of mean paired differences, with percentile-bootstrap intervals over
+    replications (a ratio has no t interval). Undefined where the option saves nothing.
+    """
+    base = runs[0]
+    rows = []
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    cost_b = _county(base, "intervention_cost_gbp")
+    for entry, run in zip(entries[1:], runs[1:], strict=True):
+        d_cost = _county(run, "intervention_cost_gbp") - cost_b
+        saved = _county(base, HEADLINE) - _county(run, HEADLINE)
+        extra = _county(run, "first_within_13w") - _county(base, "first_within_13w")
+        for kpi, benefit, unit in (
+            ("cost_per_week_of_median_wait_saved_gbp", saved, "GBP/week"),
+            ("cost_per_extra_child_within_13w_gbp", extra, "GBP/child"),
+        ):
+            ratio, low, high = _ratio_interval(d_cost, benefit, rng)
+            rows.append(
+                {
+                    "scenario": entry.name,
+                    "folder": entry.slug,
+                    "area_type": "county",
+                    "area": COUNTY,
+                    "kpi": kpi,
+                    "unit": unit,
+                    "mean": ratio,
+                    "ci95_low": low,
+                    "ci95_high": high,
+                    "replications": int(d_cost.size),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _ratio_interval(
+    cost: np.ndarray, benefit: np.ndarray, rng: np.random.Generator
+) -> tuple[float, float, float]:
+    if cost.size == 0 or benefit.mean() <= 0 or not np.any(cost):
+        return (np.nan, np.nan, np.nan)  # nothing bought, or nothing gained
+    ratio = float(cost.mean() / benefit.mean())
+    picks = rng.integers(0, cost.size, size=(BOOTSTRAP_RESAMPLES, cost.size))
+    b_cost, b_benefit = cost[picks].mean(axis=1), benefit[picks].mean(axis=1)
+    valid = b_benefit > 0
+    if valid.mean() < 0.975:  # the benefit is not clearly above zero: no honest ratio
+        return (np.nan, np.nan, np.nan)
+    boot = b_cost[valid] / b_benefit[valid]
+    return (ratio, float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
+
+
+def ranking(table: pd.DataFrame, kpi: str = HEADLINE) -> pd.DataFrame:
+    """County rows of one KPI, best option first (ties keep the order given)."""
+    rows = table[(table.area_type == "county") & (table.kpi == kpi)].copy()
+    ascending = LOWER_IS_BETTER.get(kpi, True)
+    return rows.sort_values("mean", ascending=ascending, kind="stable")

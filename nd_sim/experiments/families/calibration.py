@@ -1,0 +1,104 @@
+"""Are the windows honest? Check projections against a history the engine generated.
+
+Run one replication as "what really happened"; take the list as it stood on a day T0
+(the children referred before T0, still on the list and not yet seen); project from that
+list with a scenario; and count how many of the children who were then seen in the
+history were seen inside their P10-P90 window. About 80% should be, if the scenario is
+right. When the history had a shock the projection did not know about, fewer will be.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nd_sim.engine.raw import RawResults
+from nd_sim.engine.replication import run_replication
+from nd_sim.experiments.families.projection import projection_model, projections_frame, run_paths
+from nd_sim.inputs.model import compile_model
+from nd_sim.inputs.starting_list import PATHWAYS
+from nd_sim.scenario.models import Scenario
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Share of children seen inside their window, and how many were checked."""
+
+    first_inside: float
+    below_p10: float
+    above_p90: float
+    children: int
+
+
+def list_at(raw: RawResults, scenario: Scenario, t0_day: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """The list on day `t0_day` of a history, and each child's true first day after T0.
+
+    Children already in assessment are on the list too (at the appointment they were
+    waiting for), because their follow-ups take the same staff hours.
+    """
+    open_at_t0 = (raw.referral_day < t0_day) & ~(raw.exit_day < t0_day)  # NaN: still open
+    idx = np.flatnonzero(open_at_t0 & (raw.start_stage != 2))
+    start = scenario.start_date
+    seen = raw.first_day[idx] < t0_day
+    decided = raw.triage_day[idx] < t0_day
+    steps_done = (raw.step_day[:, idx] < t0_day).sum(axis=0)
+    names = [a.name for a in scenario.pathway.appointments]
+    classes = [c.name for c in scenario.booking.priority_classes]
+    districts = list(scenario.districts)
+    rows = pd.DataFrame(
+        {
+            "child_id": [f"H-{i:06d}" for i in idx],
+            "district": [districts[d] for d in raw.district[idx]],
+            "referral_date": [_date(start, d) for d in raw.referral_day[idx]],
+            "stage": np.where(seen, "in_assessment", np.where(decided, "waiting_first", "triage")),
+            "pathway": [PATHWAYS[p] for p in raw.pathway[idx]],
+            "priority": [classes[p] for p in raw.priority[idx]],
+            "next_appointment": [
+                names[min(k, len(names) - 1)] if s and k > 0 else ""
+                for s, k in zip(seen, steps_done, strict=True)
+            ],
+        }
+    )
+    truth = np.where(seen, np.nan, raw.first_day[idx] - t0_day)  # NaN: seen before or never
+    return rows, truth
+
+
+def _date(start: dt.date, day: float) -> str:
+    return (start + dt.timedelta(days=int(np.floor(day)))).isoformat()
+
+
+def coverage(
+    history: Scenario,
+    projection: Scenario,
+    t0: dt.date,
+    replications: int,
+    history_seed: int = 1,
+    projection_seed: int = 2,
+    jobs: int = 1,
+) -> Coverage:
+    """Coverage of P10-P90 first-appointment windows projected from the list at T0."""
+    raw = run_replication(compile_model(history), 0, history_seed)
+    t0_day = (t0 - history.start_date).days
+    rows, truth = list_at(raw, history, t0_day)
+    model = projection_model(projection, rows, t0)
+    paths = run_paths(model, replications, projection_seed, jobs, None)
+    frame = projections_frame(rows, model.scenario, paths, t0)
+    history_end = history.horizon_weeks * 7 - t0_day
+    checked = ~np.isnan(truth) & (truth < history_end)
+    inside = below = above = 0
+    for k in np.flatnonzero(checked):
+        seen = t0 + dt.timedelta(days=int(np.floor(truth[k])))
+        low, high = frame.at[k, "first_p10"], frame.at[k, "first_p90"]
+        if low is None:
+            continue
+        if seen < low:
+            below += 1
+        elif not frame.at[k, "first_p90_after"] and seen > high:
+            above += 1
+        else:
+            inside += 1
+    total = max(inside + below + above, 1)
+    return Coverage(inside / total, below / total, above / total, inside + below + above)

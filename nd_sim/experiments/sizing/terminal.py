@@ -1,0 +1,66 @@
+"""What `nd-sim size` prints: the answer paragraph, then the curve it explored, short."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from nd_sim.experiments.sizing.answer import money
+from nd_sim.experiments.sizing.run import SizeRequest, SizeResult
+from nd_sim.experiments.sizing.target import format_value
+
+
+def print_request(console: Console, request: SizeRequest) -> None:
+    """One line on what is being solved, before the search starts."""
+    r = request
+    levers = ", ".join(lever.name for lever in r.levers)
+    console.print(
+        f"[bold]{r.scenario.name}[/]: sizing {levers} for {r.target.describe()} "
+        f"{r.window.describe(r.target.kpi.kind)} ({r.area_name}); {r.replications} replications "
+        f"per value, met when at least {r.confidence:.0%} of them meet it; seed {r.seed}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def print_size(console: Console, result: SizeResult, request: SizeRequest) -> None:
+    """The paragraph, a table of every value evaluated, and where the files are."""
+    console.print()
+    console.print(result.paragraph, soft_wrap=False, highlight=False)
+    console.print()
+    unit = request.target.kpi.unit
+    table = Table(
+        title=f"Lever values evaluated: {request.target.kpi.label} "
+        f"{request.window.describe(request.target.kpi.kind)}",
+        caption="mean (95% CI) over replications; met = replications meeting the target; "
+        "* = the answer",
+    )
+    for name in ("lever", "value", "KPI mean (95% CI)", "met", "cost a year"):
+        table.add_column(name, justify="right", overflow="fold")
+    for row in result.curve.itertuples(index=False):
+        interval = (
+            f"{format_value(row.kpi_mean, unit)} ({_bare(row.kpi_ci95_low)}-"
+            f"{_bare(row.kpi_ci95_high)})"
+        )
+        mark = "*" if row.is_answer else ""
+        style = "bold" if row.is_answer else ("" if row.meets_target else "dim")
+        table.add_row(
+            row.lever,
+            f"{row.value:g}{mark}",
+            interval,
+            f"{row.replications_met}/{row.replications}",
+            money(row.cost_per_year_gbp),
+            style=style,
+        )
+    console.print(table)
+    console.print(
+        f"{result.evaluations} lever values x {request.replications} replications in "
+        f"{result.wall_seconds:.1f} s"
+    )
+    console.print(f"results: [bold]{result.out}[/] (answer.md, curve.csv, curve.png, marginal.csv)")
+
+
+def _bare(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f}"

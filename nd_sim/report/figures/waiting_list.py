@@ -1,0 +1,126 @@
+"""The fan chart of the open waiting list, the report's first picture of how many children
+wait, county and each district, week by week: a median line with bands across replications,
+so that the randomness of one run is never mistaken for a trend. `open_list_bands` turns any
+weekly stock into those quantiles and `draw_fan` draws a band with its median; `within_13w` uses
+both for the long waiters.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from nd_sim.report.data import ReportData, ScenarioResult
+from nd_sim.report.figures.events import event_handles, event_note, mark, report_events
+from nd_sim.report.figures.style import (
+    COLUMNS,
+    LABEL_SIZE,
+    add_legend,
+    add_title,
+    area_grid,
+    county_title,
+    date_axis,
+    district_names,
+    grid_height,
+    legend_height,
+    new_figure,
+    period_label,
+    place_subtitle,
+    replication_count,
+    scenario_colours,
+    scenario_handles,
+    thousands_axis,
+    where_label,
+)
+
+
+def quantile_bands(table: pd.DataFrame, qs=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
+    """Rows: x; columns: replications -> rows: x; columns: the quantiles across replications."""
+    return pd.DataFrame({q: table.quantile(q, axis=1) for q in qs})
+
+
+def open_list_bands(run: ScenarioResult, column: str = "open_referrals") -> dict[str, pd.DataFrame]:
+    """Per area (each district and 'county'): quantiles across replications of a weekly stock.
+
+    Rows are dates at the END of each week (stocks are counted then); columns are the
+    quantiles 0.05, 0.25, 0.5, 0.75 and 0.95.
+    """
+    weekly = run.weekly
+    out = {}
+    county = weekly.groupby(["week_start", "replication"])[column].sum().unstack()
+    out["county"] = quantile_bands(county)
+    for district, part in weekly.groupby("district", sort=False):
+        out[str(district)] = quantile_bands(
+            part.pivot(index="week_start", columns="replication", values=column)
+        )
+    for frame in out.values():
+        frame.index = pd.DatetimeIndex(frame.index) + pd.Timedelta(days=7)
+        frame.index.name = "week_end"
+    return out
+
+
+def draw_fan(ax: Axes, bands: pd.DataFrame, colour: str, inner: bool, lw: float = 1.4) -> None:
+    x = bands.index
+    ax.fill_between(x, bands[0.05], bands[0.95], color=colour, alpha=0.15, linewidth=0)
+    if inner:
+        ax.fill_between(x, bands[0.25], bands[0.75], color=colour, alpha=0.3, linewidth=0)
+    ax.plot(x, bands[0.5], color=colour, linewidth=lw)
+
+
+def fan_chart(data: ReportData) -> Figure:
+    """The open waiting list over time, county and each district, with intervention dates."""
+    districts = district_names(data)
+    colours = scenario_colours(data)
+    events = report_events(data)
+    single = data.kind != "comparison"
+    keys = 3 if single else len(data.scenarios)
+    fig = new_figure(grid_height(districts, 2.5) + legend_height(keys, events))
+    county, panels = area_grid(fig, districts, county_height=1.7)
+    for run in data.scenarios:
+        bands = open_list_bands(run)
+        colour = colours[run.slug]
+        draw_fan(county, bands["county"], colour, single, lw=1.8)
+        for name, ax in panels.items():
+            draw_fan(ax, bands[name], colour, single, lw=1.1)
+    mark(county, events)
+    for name, ax in panels.items():
+        mark(ax, events, district=name)
+    county_title(county, data)
+    date_axis(county, data, maxticks=10)
+    thousands_axis(county)
+    county.set_ylim(bottom=0)
+    county.set_ylabel("open referrals\n(children)", fontsize=LABEL_SIZE)
+    for i, ax in enumerate(panels.values()):
+        date_axis(ax, data, maxticks=4)
+        thousands_axis(ax)
+        if i % COLUMNS == 0:
+            ax.set_ylabel("children", fontsize=LABEL_SIZE)
+    first = next(iter(panels.values()))
+    first.set_ylim(bottom=0)
+    for ax in list(panels.values())[-min(COLUMNS, len(panels)) :]:
+        ax.set_xlabel("end of week", fontsize=LABEL_SIZE)
+    reps = replication_count(data.base)
+    subtitle = (
+        f"{period_label(data.base)}; end of each week. Line: median of {reps} replications; "
+        + ("bands: 50% and 90% of replications." if single else "band: 90% of replications.")
+        + event_note(events)
+        + " District panels share one scale."
+    )
+    add_title(
+        fig, f"Open referrals (the waiting list, at any stage): {where_label(data)}", subtitle
+    )
+    if single:
+        colour = colours[data.base.slug]
+        handles = [
+            (Line2D([], [], color=colour, linewidth=1.8), "median"),
+            (Patch(color=colour, alpha=0.45), "50% of replications"),
+            (Patch(color=colour, alpha=0.15), "90% of replications"),
+        ]
+    else:
+        handles = scenario_handles(data, colours)
+    add_legend(fig, handles, event_handles(events), ncols=1 if events else 3)
+    place_subtitle(fig)
+    return fig

@@ -1,0 +1,1 @@
+"""From raw results to KPIs: the registry, weekly counts, tables, statistics, Kaplan-Meier."""

@@ -1,0 +1,1 @@
+"""Running replications: executors, chunks, the run folder, resource limits, the runner."""

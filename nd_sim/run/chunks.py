@@ -1,0 +1,273 @@
+"""Replications of one or more models, run in chunks and streamed to disk as they finish.
+
+A chunk is a few consecutive replications of one model (one variant of a sweep, or the
+single scenario of a run). A worker simulates it and returns its rows already encoded as
+Parquet, so the parent only writes bytes: per-child and weekly rows go straight to a
+partitioned Parquet dataset, and only the per-replication KPIs (the summary state) are
+read back at the end. Memory therefore stays flat however many replications are run.
+
+Each chunk is committed by a small marker file written after its parts; a resumed run
+skips every chunk with a marker and redoes the rest. Since every replication is a pure
+function of (model, replication, seed), the result does not depend on the chunking, the
+executor or the interruptions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from nd_sim.errors import Problem, ScenarioError
+from nd_sim.inputs.model import Model
+from nd_sim.results.children import to_arrow
+from nd_sim.results.tables import staff_table, weekly_table
+from nd_sim.run.executors import Executor, Task
+from nd_sim.run.folder import RunFolder
+from nd_sim.run.replicate import run_one
+
+CHUNK_MAX = 10  # replications a task: small enough for a smooth progress bar and low memory
+TASKS_PER_WORKER = 4  # at least this many chunks a worker, so the load balances
+PARTS = ("children", "weekly", "staff_weekly")
+KPI_COLUMNS = ["replication", "area_type", "area", "kpi", "value"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive replications of one variant."""
+
+    variant: int
+    index: int
+    replications: tuple[int, ...]
+
+    @property
+    def key(self) -> str:
+        """The chunk's name in file names (sorts in run order)."""
+        return f"{self.variant:04d}-{self.index:05d}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a batch's files go: ``prefix`` for a run (or a scenario of a comparison);
+    ``by_variant`` partitions the datasets Hive-style (``variant=3/``) for a sweep."""
+
+    prefix: str = ""
+    by_variant: bool = False
+
+    def part(self, name: str, chunk: Chunk) -> str:
+        """A chunk's file of one dataset."""
+        folder = f"{self.prefix}{name}.parquet/"
+        if self.by_variant:
+            folder += f"variant={chunk.variant}/"
+        return f"{folder}part-{chunk.index:05d}.parquet"
+
+    def kpis(self, chunk: Chunk) -> str:
+        """A chunk's KPIs by replication: a dataset of a sweep's results; in a run, working
+        state (the run writes `kpis_by_replication.csv` from it)."""
+        if self.by_variant:
+            return self.part("kpis_by_replication", chunk)
+        return f"{self.prefix}.chunks/{chunk.key}.kpis.parquet"
+
+    def marker(self, chunk: Chunk) -> str:
+        """Written last: the chunk is complete."""
+        return f"{self.prefix}.chunks/{chunk.key}.json"
+
+    @property
+    def working(self) -> str:
+        """The working-state folder."""
+        return f"{self.prefix}.chunks"
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a worker sends back: encoded files and two counts."""
+
+    variant: int
+    index: int
+    files: dict[str, bytes]
+    children: int
+    appointments: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Counts over every chunk (including those completed before a resume), and the
+    children this command simulated itself (for its speed)."""
+
+    children: int
+    appointments: int
+    resumed_replications: int
+    children_now: int
+
+    def children_per_second(self, wall_seconds: float) -> float | None:
+        """This command's speed: only the children it simulated itself count."""
+        return round(self.children_now / wall_seconds, 1) if wall_seconds > 0 else None
+
+
+def chunk_size(total_replications: int, workers: int) -> int:
+    """Replications a chunk: a few chunks per worker, at most `CHUNK_MAX`."""
+    return max(1, min(CHUNK_MAX, math.ceil(total_replications / (workers * TASKS_PER_WORKER))))
+
+
+def plan_chunks(variants: int, replications: int, size: int) -> list[Chunk]:
+    """Every variant's replications cut into chunks of `size`, variant by variant."""
+    out = []
+    for v in range(variants):
+        for k, start in enumerate(range(0, replications, size)):
+            reps = tuple(range(start, min(start + size, replications)))
+            out.append(Chunk(v, k, reps))
+    return out
+
+
+def simulate_chunk(
+    model: Model, variant: int, index: int, replications: tuple[int, ...], seed: int, keep: bool
+) -> ChunkResult:
+    """Run a chunk's replications (in a worker) and encode their rows as Parquet."""
+    writers = {name: _ParquetBuffer() for name in (*PARTS, "kpis")}
+    children = appointments = 0
+    for r in replications:
+        out = run_one(model, r, seed, keep_children=keep)
+        writers["kpis"].write(_kpi_table(r, out.kpis))
+        writers["weekly"].write(weekly_table(r, out.weekly, model))
+        writers["staff_weekly"].write(staff_table(r, out.hours_available, out.hours_used, model))
+        if keep:
+            writers["children"].write(to_arrow(out.children, model))
+        children += out.n_children
+        appointments += out.n_appointments
+    files = {name: w.getvalue() for name, w in writers.items() if w.rows_written}
+    return ChunkResult(variant, index, files, children, appointments)
+
+
+def run_chunks(
+    folder: RunFolder,
+    layout: Layout,
+    models: Sequence[Model],
+    chunks: Sequence[Chunk],
+    seed: int,
+    executor: Executor,
+    keep_children: bool = True,
+    on_done: Callable[[int], None] | None = None,
+) -> Totals:
+    """Run every chunk without a marker, writing each as it completes; count them all."""
+    todo = [c for c in chunks if not folder.exists(layout.marker(c))]
+    already = sum(len(c.replications) for c in chunks) - sum(len(c.replications) for c in todo)
+    if on_done and already:
+        on_done(already)
+    tasks = [
+        Task(c.variant, (c.variant, c.index, c.replications, seed, keep_children)) for c in todo
+    ]
+    children_now = 0
+    for k, result in executor.run(simulate_chunk, models, tasks):
+        chunk = todo[k]
+        children_now += result.children
+        for name, data in result.files.items():
+            target = layout.kpis(chunk) if name == "kpis" else layout.part(name, chunk)
+            folder.write_bytes(target, data)
+        marker = {"children": result.children, "appointments": result.appointments}
+        folder.write_json(layout.marker(chunk), marker)
+        if on_done:
+            on_done(len(chunk.replications))
+    markers = [folder.read_json(layout.marker(c)) or {} for c in chunks]
+    return Totals(
+        children=sum(m.get("children", 0) for m in markers),
+        appointments=sum(m.get("appointments", 0) for m in markers),
+        resumed_replications=already,
+        children_now=children_now,
+    )
+
+
+def read_kpis(folder: RunFolder, layout: Layout, chunks: Sequence[Chunk]) -> pd.DataFrame:
+    """The chunks' KPIs by replication, in the chunks' order (replication order, as planned):
+    one pandas frame, built once, with each label string shared by every row that has it."""
+    tables = [pq.read_table(folder.path(layout.kpis(c))) for c in chunks]
+    return pa.concat_tables(tables).to_pandas()
+
+
+def check_plan(folder: RunFolder, plan: dict, source: str) -> dict:
+    """The plan to follow: this one, or on resume the stored one after checking that the
+    run is the same (same scenario, replications and seed), so a resume cannot mix runs."""
+    stored = folder.read_json("plan.json")
+    if stored is None:  # a new run, or one stopped while committing (its chunk markers gone):
+        folder.clear()  # nothing staged can be trusted without its plan, so start afresh
+        folder.write_json("plan.json", plan)
+        return plan
+    problems = [
+        Problem(
+            key,
+            plan[key],
+            f"differs from the interrupted run in {folder.tmp} ({stored.get(key)}); resume "
+            "with the same settings, or start again with --force (without --resume)",
+        )
+        for key in plan
+        if key != "chunk_size" and stored.get(key) != plan[key]
+    ]
+    if problems:
+        raise ScenarioError(source, problems)
+    return stored
+
+
+def fingerprint(models: Sequence[Model]) -> str:
+    """A digest of the scenarios as validated and of the children on their starting lists
+    (any change of a setting or of the list's CSV changes it)."""
+    digest = hashlib.sha256()
+    for model in models:
+        digest.update(model.scenario.model_dump_json().encode())
+        start = model.starting
+        digest.update("\x1f".join(start.ids).encode())
+        columns = ("district", "referral_day", "stage", "pathway", "priority", "next_step")
+        for column in columns:
+            digest.update(np.ascontiguousarray(getattr(start, column)).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _kpi_table(replication: int, rows: list[tuple[str, str, str, float]]) -> pa.Table:
+    area_type, area, kpi, value = zip(*rows, strict=True) if rows else ((), (), (), ())
+    return pa.table(
+        {
+            "replication": pa.array([replication] * len(rows), pa.int32()),
+            "area_type": pa.array(area_type, pa.string()),
+            "area": pa.array(area, pa.string()),
+            "kpi": pa.array(kpi, pa.string()),
+            "value": pa.array(value, pa.float64()),
+        }
+    )
+
+
+class _ParquetBuffer:
+    """A Parquet file built in memory, one row group per replication."""
+
+    def __init__(self) -> None:
+        self._sink = pa.BufferOutputStream()
+        self._writer: pq.ParquetWriter | None = None
+        self.rows_written = 0
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:  # dictionary pages only for labels, statistics only for the
+            # replication (to find one quickly): encoding the per-child rows is then 1.6x
+            # faster, and the file 0.77x the size, than with Parquet's defaults (measured)
+            labels = [
+                f.name
+                for f in table.schema
+                if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
+            ]
+            self._writer = pq.ParquetWriter(
+                self._sink,
+                table.schema,
+                compression="zstd",
+                compression_level=1,  # as small as the default level here, and quicker
+                use_dictionary=labels,
+                write_statistics=["replication"],
+            )
+        self._writer.write_table(table)
+        self.rows_written += table.num_rows
+
+    def getvalue(self) -> bytes:
+        if self._writer is not None:
+            self._writer.close()
+        return self._sink.getvalue().to_pybytes()

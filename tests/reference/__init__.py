@@ -1,0 +1,1 @@
+"""The SimPy reference model: the oracle the compiled engine must equal."""
