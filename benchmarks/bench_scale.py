@@ -34,6 +34,7 @@ from bench_engine import bench_command  # noqa: E402
 from nd_sim.engine.replication import run_replication  # noqa: E402
 from nd_sim.inputs.model import compile_model  # noqa: E402
 from nd_sim.run.runner import run_to_folder  # noqa: E402
+from nd_sim.run.settings import RunSettings  # noqa: E402
 from nd_sim.scenario.loader import read_raw, validate_raw  # noqa: E402
 
 SCENARIO = HERE.parent / "scenarios" / "lancashire.toml"
@@ -77,7 +78,7 @@ def _timed_runs(model, replications: int, runs: int, **kw) -> dict[str, float]:
     for _ in range(runs):
         folder = Path(tempfile.mkdtemp())
         start = time.perf_counter()
-        result = run_to_folder(model, folder / "run", replications, 1, **kw)
+        result = run_to_folder(model, RunSettings(replications, 1, folder / "run", **kw))
         walls.append(time.perf_counter() - start)
         rates.append(result.children / walls[-1])
         shutil.rmtree(folder, ignore_errors=True)

@@ -27,8 +27,9 @@ SEED = 2026
 def golden_summary(scenario: Path, out: Path) -> bytes:
     """The summary.csv bytes of a fixed-seed run of `scenario` (written under `out`)."""
     from nd_sim import compile_model, load_scenario, run_to_folder
+    from nd_sim.run.settings import RunSettings
 
-    run_to_folder(compile_model(load_scenario(scenario)), out, REPLICATIONS, SEED)
+    run_to_folder(compile_model(load_scenario(scenario)), RunSettings(REPLICATIONS, SEED, out))
     return (out / "summary.csv").read_bytes()
 
 

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
+from nd_sim.run.settings import RunSettings
 
 from .conftest import FIXTURES, SCENARIOS
 
@@ -262,7 +263,7 @@ def test_resume_without_out_finishes_the_last_interrupted_run(
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_to_folder(model, target, 6, 7, on_done=stop)
+        run_to_folder(model, RunSettings(6, 7, target), on_done=stop)
     assert not target.exists() and (Path("results") / f".{target.name}.partial").exists()
     result = runner.invoke(app, ["run", str(FIXTURES / "small.toml"), "-n", "6", "--resume"])
     assert result.exit_code == 0, result.output

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from nd_sim.cli import app
 from nd_sim.experiments.compare import compare_to_folder
 from nd_sim.inputs.model import compile_model
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES, SCENARIOS
@@ -22,7 +23,7 @@ MORE = FIXTURES / "small_more_staff.toml"
 
 def _compare(tmp_path: Path, paths: list[Path], reps: int = 12):
     models = [compile_model(load_scenario(p)) for p in paths]
-    return compare_to_folder(models, paths, tmp_path / "cmp", reps, 5)
+    return compare_to_folder(models, paths, RunSettings(reps, 5, tmp_path / "cmp"))
 
 
 def test_paired_interval_much_narrower_than_unpaired_functional(tmp_path: Path) -> None:

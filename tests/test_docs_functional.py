@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from nd_sim.inputs.model import compile_model
 from nd_sim.run.runner import run_to_folder
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario import models as scenario_models
 from nd_sim.scenario.docgen import DOC_PATH, render_scenario_reference
@@ -111,7 +112,7 @@ def test_docs_have_scenario_examples_functional() -> None:
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("docs") / "run"
     model = compile_model(load_scenario(FIXTURES / "mini.toml"))
-    run_to_folder(model, out, 2, 1)
+    run_to_folder(model, RunSettings(2, 1, out))
     return out
 
 

@@ -23,6 +23,7 @@ from nd_sim.run.executors import (
     make_executor,
 )
 from nd_sim.run.runner import run_to_folder
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES, SCENARIOS
@@ -81,7 +82,7 @@ def test_unreachable_scheduler_is_a_clear_error_unit(monkeypatch: pytest.MonkeyP
 
 
 def _run(tmp: Path, name: str, model, reps: int, **kw):
-    run_to_folder(model, tmp / name, reps, 11, **kw)
+    run_to_folder(model, RunSettings(reps, 11, tmp / name, **kw))
     return (tmp / name / "summary.csv").read_bytes(), pq.read_table(tmp / name / "children.parquet")
 
 
@@ -120,15 +121,8 @@ def test_killed_dask_worker_has_its_tasks_rerun_functional(tmp_path: Path) -> No
                 os.kill(before[0], signal.SIGKILL)
                 killed.append(before[0])
 
-        run_to_folder(
-            model,
-            tmp_path / "dask",
-            reps,
-            11,
-            jobs=2,
-            dask=cluster.scheduler_address,
-            on_done=kill_one,
-        )
+        settings = RunSettings(reps, 11, tmp_path / "dask", jobs=2, dask=cluster.scheduler_address)
+        run_to_folder(model, settings, on_done=kill_one)
         deadline = time.monotonic() + 60
         while killed[0] in _worker_pids(cluster) and time.monotonic() < deadline:
             time.sleep(0.2)  # the nanny restarts the worker it lost

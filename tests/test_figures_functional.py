@@ -18,6 +18,7 @@ from nd_sim.report import figures
 from nd_sim.report.data import ReportData, load_report_data
 from nd_sim.results.km import km_quantile
 from nd_sim.run.runner import run_to_folder
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES
@@ -37,7 +38,8 @@ COMPARISON_FIGURES = RUN_FIGURES | {"paired_differences", "cost_benefit"}
 @pytest.fixture(scope="module")
 def run_data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
     out = tmp_path_factory.mktemp("figures") / "run"
-    run_to_folder(compile_model(load_scenario(FIXTURES / "small.toml")), out, REPS, 11)
+    model = compile_model(load_scenario(FIXTURES / "small.toml"))
+    run_to_folder(model, RunSettings(REPS, 11, out))
     return load_report_data(out)
 
 
@@ -46,7 +48,7 @@ def comparison_data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
     out = tmp_path_factory.mktemp("figures") / "cmp"
     paths = [FIXTURES / "small.toml", FIXTURES / "small_more_staff.toml"]
     models = [compile_model(load_scenario(p)) for p in paths]
-    compare_to_folder(models, paths, out, REPS, 11)
+    compare_to_folder(models, paths, RunSettings(REPS, 11, out))
     return load_report_data(out)
 
 

@@ -21,6 +21,7 @@ from nd_sim.cli import app
 from nd_sim.inputs.model import compile_model
 from nd_sim.run.folder import RunFolder, RunLock, lock_path, staging_dir
 from nd_sim.run.runner import run_to_folder
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES, SCENARIOS
@@ -165,7 +166,9 @@ def test_mount_point_is_staged_inside_resumed_and_forced(mount_point: Path) -> N
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_to_folder(compile_model(load_scenario(Path(SMALL))), out, 4, 7, on_done=stop)
+        run_to_folder(
+            compile_model(load_scenario(Path(SMALL))), RunSettings(4, 7, out), on_done=stop
+        )
     assert staging_dir(out) == out / ".nd-sim.partial"
     assert [p.name for p in out.iterdir()] == [".nd-sim.partial"]  # no lock left either
     assert [p.name for p in out.parent.iterdir()] == ["mnt"]

@@ -8,9 +8,11 @@ from pathlib import Path
 from nd_sim.inputs.model import compile_model
 from nd_sim.results.children import to_arrow
 from nd_sim.results.tables import staff_table, weekly_table
+from nd_sim.run.executors import SerialExecutor
 from nd_sim.run.folder import RunFolder
 from nd_sim.run.replicate import run_one
 from nd_sim.run.runner import run_into, run_to_folder
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES
@@ -22,7 +24,7 @@ def _peak_bytes(model, out: Path, replications: int) -> int:
     tracemalloc.start()
     try:
         with RunFolder(out, force=False) as folder:
-            run_into(folder, "", model, replications, 5, size=2)
+            run_into(folder, "", model, replications, 5, SerialExecutor(), 2)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -33,7 +35,9 @@ def test_memory_does_not_grow_with_rows_functional(tmp_path: Path) -> None:
     a tenth of one replication's per-child and weekly rows per extra replication: the rows
     go to disk as chunks finish, and only the KPIs (the summary state) stay."""
     model = compile_model(load_scenario(FIXTURES / "small.toml"))
-    run_to_folder(model, tmp_path / "warm", 1, 5)  # imports and caches, outside the count
+    run_to_folder(
+        model, RunSettings(1, 5, tmp_path / "warm")
+    )  # imports and caches, outside the count
     one = run_one(model, 0, 5)
     rows_bytes = (
         to_arrow(one.children, model).nbytes

@@ -14,6 +14,7 @@ from nd_sim.cli import app
 from nd_sim.experiments.compare import compare_to_folder
 from nd_sim.inputs.model import compile_model
 from nd_sim.report.html import write_report
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES
@@ -29,7 +30,7 @@ def compared(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report") / "cmp"
     paths = [FIXTURES / "small.toml", FIXTURES / "small_more_staff.toml"]
     models = [compile_model(load_scenario(p)) for p in paths]
-    compare_to_folder(models, paths, out, 6, 3)
+    compare_to_folder(models, paths, RunSettings(6, 3, out))
     write_report(out)
     return out
 

@@ -16,9 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
-from nd_sim.experiments.sizing.run import prepare, size_to_folder
+from nd_sim.experiments.sizing.run import prepare, settings_for, size_to_folder
 from nd_sim.inputs.model import compile_model
 from nd_sim.run.runner import run_to_folder
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 from .conftest import ROOT, SCENARIOS
@@ -138,7 +139,7 @@ def test_every_output_column_and_key_is_documented_functional(
     sc = load_scenario(textbook_toml)
     request = prepare(sc, "open_end <= 25", TEXTBOOK_BY, "x", step=1.0, lag_weeks=0.0,
                       replications=4, seed=3)  # fmt: skip
-    result = size_to_folder(request, tmp_path / "s")
+    result = size_to_folder(request, settings_for(request, tmp_path / "s"))
     documented = set(re.findall(r"`([^`\n]+)`", (ROOT / "docs" / "sizing.md").read_text()))
     names = [*result.curve.columns, *result.marginal.columns]
     manifest = json.loads((result.out / "manifest.json").read_text())
@@ -155,7 +156,7 @@ def test_same_answer_whatever_jobs_functional(textbook_toml: Path, tmp_path: Pat
     for jobs in (1, 2):
         request = prepare(sc, "open_end <= 25", TEXTBOOK_BY, "x", step=1.0, lag_weeks=0.0,
                           replications=6, seed=5, jobs=jobs, marginal_rows=2)  # fmt: skip
-        curves.append(size_to_folder(request, tmp_path / f"j{jobs}").curve)
+        curves.append(size_to_folder(request, settings_for(request, tmp_path / f"j{jobs}")).curve)
     pd.testing.assert_frame_equal(curves[0], curves[1])
 
 
@@ -180,14 +181,14 @@ def test_lancashire_answer_is_confirmed_by_nd_sim_run_functional(tmp_path: Path)
         sc, "first_wait_median_weeks <= 45", by.isoformat(), "clinical_psychologist,paediatrician",
         replications=8, seed=2, confidence=0.75, marginal_rows=0,
     )  # fmt: skip
-    result = size_to_folder(request, tmp_path / "size")
+    result = size_to_folder(request, settings_for(request, tmp_path / "size"))
     (solution,) = result.solutions
     assert solution.feasible and solution.answer.x > 0
     lever = request.levers[0]
     shares = {}
     for name, x in (("answer", solution.answer.x), ("below", solution.answer.x - lever.step)):
         model = compile_model(lever.apply(sc, x))
-        run = run_to_folder(model, tmp_path / name, 8, 2)
+        run = run_to_folder(model, RunSettings(8, 2, tmp_path / name))
         children = pq.read_table(run.out / "children.parquet").to_pandas()
         median = _first_wait_median_in_window(children, by)
         shares[name] = float(np.mean(median.to_numpy() <= 45))

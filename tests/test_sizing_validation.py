@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import norm, poisson
 
-from nd_sim.experiments.sizing.run import prepare, size_to_folder
+from nd_sim.experiments.sizing.run import prepare, settings_for, size_to_folder
 
 from .test_sizing_unit import textbook
 
@@ -49,7 +49,7 @@ def _solve(tmp_path: Path, target: str, weeks: int, base: int, ages=(1.0, 20.0),
         sc, target, by.isoformat(), "x", step=1.0, lag_weeks=0.0, replications=REPS, seed=11,
         confidence=CONFIDENCE, marginal_rows=0, **kw,
     )  # fmt: skip
-    return size_to_folder(request, tmp_path / "size").solutions[0]
+    return size_to_folder(request, settings_for(request, tmp_path / "size")).solutions[0]
 
 
 def test_open_list_target_matches_the_exact_queue_and_the_fluid_answer_validation(

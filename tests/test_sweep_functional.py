@@ -17,6 +17,7 @@ from nd_sim.experiments.sweep import sweep_to_folder
 from nd_sim.inputs.model import compile_model
 from nd_sim.results.statistics import t_interval
 from nd_sim.run.runner import run_to_folder
+from nd_sim.run.settings import RunSettings
 
 from .conftest import FIXTURES
 
@@ -83,13 +84,15 @@ def test_sweep_variant_matches_a_plain_run_functional(swept: Path, tmp_path: Pat
     table = pd.read_csv(swept / "sweep.csv")
     spec = load_grid(_grid_path(swept), FIXTURES / "small.toml")
     model = compile_model(spec.variants[2].scenario)
-    run = run_to_folder(model, tmp_path / "run", 5, 7)
+    run = run_to_folder(model, RunSettings(5, 7, tmp_path / "run"))
     row = table[(table.variant == 2) & (table.area == "county")].set_index("kpi")
     for kpi, mean in run.summary[run.summary.area == "county"].set_index("kpi")["mean"].items():
         assert row.loc[kpi, "mean"] == pytest.approx(mean, rel=1e-5, nan_ok=True), kpi
     # the paired difference is the t interval of the per-replication differences
     by_rep = run.by_replication
-    base = run_to_folder(compile_model(spec.variants[0].scenario), tmp_path / "base", 5, 7)
+    base = run_to_folder(
+        compile_model(spec.variants[0].scenario), RunSettings(5, 7, tmp_path / "base")
+    )
     pick = ["replication", "area", "kpi", "value"]
     merged = by_rep[pick].merge(base.by_replication[pick], on=["replication", "area", "kpi"])
     one = merged[(merged.area == "A") & (merged.kpi == "first_wait_median_weeks")]
@@ -121,7 +124,7 @@ def test_interrupted_sweep_resumes_to_the_same_table_functional(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        sweep_to_folder(spec, out, 5, 7, jobs=2, on_done=stop_after_three)
+        sweep_to_folder(spec, RunSettings(5, 7, out, jobs=2), on_done=stop_after_three)
     staged = tmp_path / ".out.partial"
     assert not out.exists() and len(list(staged.glob(".chunks/*.json"))) == 3
     refused = runner.invoke(

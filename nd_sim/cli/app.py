@@ -20,8 +20,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.run import resources
 from nd_sim.run.executors import WorkerLost
-from nd_sim.run.folder import default_run_dir
+from nd_sim.run.folder import check_destination, default_run_dir
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario.bounds import EARLIEST_DATE, LATEST_DATE
+from nd_sim.scenario.models import RunDefaults
 
 app = typer.Typer(
     add_completion=False,
@@ -77,28 +79,51 @@ def fail(exc: ScenarioError) -> typer.Exit:
     return typer.Exit(BAD_INPUT)
 
 
-def check_size(
-    models: list,
-    replications: int,
+def run_settings(
+    defaults: RunDefaults,
+    name: str,
+    command: str,
+    replications: int | None,
+    seed: int | None,
+    out: Path | None,
     jobs: int,
     dask: str | None,
-    dest: Path | None,
+    resume: bool,
+    force: bool,
+) -> RunSettings:
+    """The command line's run settings, with the scenario's defaults filled in and the
+    destination checked (a new folder under results/, or the last interrupted one of this
+    command with --resume)."""
+    dest = out or latest_or_new_run_dir(name, resume, command)
+    check_destination(dest, force)
+    return RunSettings(
+        replications=replications or defaults.replications,
+        seed=defaults.seed if seed is None else seed,
+        out=dest,
+        jobs=jobs,
+        dask=dask,
+        resume=resume,
+        force=force,
+    )
+
+
+def check_size(
+    models: list,
+    settings: RunSettings,
     allow_large: bool,
     children_rows: bool = True,
+    replications: int | None = None,
 ) -> None:
-    """Refuse, before any work, a run estimated above the memory, disk or size limits."""
+    """Refuse, before any work, a run estimated above the memory, disk or size limits
+    (`replications`: how many each model runs, when not the settings' own)."""
+    jobs, dask = settings.jobs, settings.dask
     if dask == "local":
         workers = jobs if jobs > 1 else os.cpu_count() or 1
     else:
         workers = 0 if dask else jobs  # a remote cluster's workers use their own memory
-    found = resources.estimate(models, replications, workers, dest, children_rows)
+    reps = replications or settings.replications
+    found = resources.estimate(models, reps, workers, settings.out, children_rows)
     resources.check(found, allow_large)
-
-
-def where(jobs: int, dask: str | None) -> str:
-    if dask:
-        return f"Dask ({dask})"
-    return f"{jobs} process{'es' if jobs > 1 else ''}"
 
 
 def latest_or_new_run_dir(name: str, resume: bool, command: str = "run") -> Path:

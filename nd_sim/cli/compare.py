@@ -11,14 +11,17 @@ from nd_sim.cli.app import (
     check_size,
     console,
     fail,
+    run_settings,
     with_progress,
 )
 from nd_sim.cli.params import (
     AllowLarge,
+    Dask,
     Force,
     Jobs,
     Out,
     Replications,
+    Resume,
     Seed,
 )
 from nd_sim.cli.report import write_report_into
@@ -27,7 +30,7 @@ from nd_sim.experiments import compare as compare_mod
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
 from nd_sim.results import kpis
-from nd_sim.run.folder import check_destination, default_run_dir
+from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 
 
@@ -38,6 +41,8 @@ def compare(
     out: Out = None,
     jobs: Jobs = 1,
     force: Force = False,
+    dask: Dask = None,
+    resume: Resume = False,
     headline: str = typer.Option(
         compare_mod.HEADLINE, "--headline", help="County KPI to rank the options on."
     ),
@@ -49,25 +54,25 @@ def compare(
         models = [compile_model(load_scenario(path)) for path in scenarios]
         compare_mod.check_comparable(models, scenarios)
         base = models[0].scenario
-        reps = replications or base.run.replications
-        base_seed = base.run.seed if seed is None else seed
-        dest = out or default_run_dir(Path("results"), f"compare-{base.name}")
-        check_destination(dest, force)
-        check_size(models, reps, jobs, None, dest, allow_large)
+        settings = run_settings(
+            base.run, f"compare-{base.name}", "compare", replications, seed, out, jobs, dask,
+            resume, force,
+        )  # fmt: skip
+        check_size(models, settings, allow_large)
         if headline not in kpis.kpi_units():
             known = ", ".join(sorted(kpis.kpi_units()))
             raise ScenarioError("--headline", [Problem("--headline", headline, f"one of {known}")])
     except ScenarioError as exc:
         raise fail(exc) from None
     console.print(
-        f"[bold]{len(models)} scenarios[/] (base: {escape(base.name)}), {reps} replications "
-        f"each on common random numbers, seed {base_seed}"
+        f"[bold]{len(models)} scenarios[/] (base: {escape(base.name)}), "
+        f"{settings.replications} replications each on common random numbers, seed "
+        f"{settings.seed}, {settings.describe()}"
     )
     result = with_progress(
-        reps * len(models),
-        lambda done: compare_mod.compare_to_folder(
-            models, scenarios, dest, reps, base_seed, jobs, force, done
-        ),
+        settings.replications * len(models),
+        lambda done: compare_mod.compare_to_folder(models, scenarios, settings, done),
+        staged=staging_dir(settings.out),
     )
     terminal.print_comparison(console, result, headline)
     if report:

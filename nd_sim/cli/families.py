@@ -14,20 +14,23 @@ from nd_sim.cli.app import (
     err_console,
     fail,
     parse_date,
+    run_settings,
     with_progress,
 )
 from nd_sim.cli.params import (
     AllowLarge,
+    Dask,
     Force,
     Jobs,
     Out,
     Replications,
+    Resume,
     Seed,
 )
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
-from nd_sim.run.folder import check_destination, default_run_dir
+from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.models import StartingList
 
@@ -41,6 +44,8 @@ def families(
     out: Out = None,
     jobs: Jobs = 1,
     force: Force = False,
+    dask: Dask = None,
+    resume: Resume = False,
     strict: bool = typer.Option(False, "--strict", help="Refuse the list if any row is bad."),
     previous: Path = typer.Option(
         None, "--previous", help="An earlier projections.csv, to show whose window moved."
@@ -66,31 +71,28 @@ def families(
     try:
         when = parse_date(as_of)
         sc = load_scenario(path)
-        reps = replications or sc.run.replications
-        base_seed = sc.run.seed if seed is None else seed
-        dest = out or default_run_dir(Path("results"), f"families-{sc.name}")
-        check_destination(dest, force)
+        settings = run_settings(
+            sc.run, f"families-{sc.name}", "families", replications, seed, out, jobs, dask,
+            resume, force,
+        )  # fmt: skip
         unlisted = sc.model_copy(update={"starting_list": StartingList()})  # the list replaces it
-        check_size([compile_model(unlisted)], reps, jobs, None, dest, allow_large, False)
+        check_size([compile_model(unlisted)], settings, allow_large, children_rows=False)
         if previous is not None and not previous.exists():
             raise ScenarioError(str(previous), [Problem("--previous", str(previous), "must exist")])
         result = with_progress(
-            reps,
+            settings.replications,
             lambda done: families_to_folder(
                 sc,
                 waiting_list,
                 when,
-                dest,
-                reps,
-                base_seed,
-                jobs,
-                force,
+                settings,
                 strict,
                 previous,
                 done,
                 contact or CONTACT_PLACEHOLDER,
                 service_name or SERVICE_NAME,
             ),
+            staged=staging_dir(settings.out),
         )
     except ScenarioError as exc:
         raise fail(exc) from None

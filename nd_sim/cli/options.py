@@ -13,13 +13,24 @@ from nd_sim.cli.app import (
     default_scenario,
     fail,
     parse_date,
+    run_settings,
     with_progress,
 )
-from nd_sim.cli.params import AllowLarge, Force, Jobs, Out, Replications, Seed, bounded
+from nd_sim.cli.params import (
+    AllowLarge,
+    Dask,
+    Force,
+    Jobs,
+    Out,
+    Replications,
+    Resume,
+    Seed,
+    bounded,
+)
 from nd_sim.errors import ScenarioError
 from nd_sim.experiments.options import Settings, build_options, custom_option, options_to_folder
 from nd_sim.inputs.model import compile_model
-from nd_sim.run.folder import check_destination, default_run_dir
+from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import MAX_GBP, MAX_WTE
 
@@ -47,6 +58,8 @@ def options(
     out: Out = None,
     jobs: Jobs = 1,
     force: Force = False,
+    dask: Dask = None,
+    resume: Resume = False,
     option: list[Path] = typer.Option(
         None, "--option", help="Your own option: a scenario file extending the base (repeatable)."
     ),
@@ -57,31 +70,30 @@ def options(
     try:
         sc = load_scenario(path)
         when = parse_date(start, "--from") if start is not None else sc.start_date
-        settings = Settings(
+        budget = Settings(
             budget_gbp=budget_gbp,
             over_months=over_months,
             start=when,
             max_recruits_wte=max_recruits_wte,
             price_gbp_each=price_gbp_each,
         )
-        reps = replications or sc.run.replications
-        base_seed = sc.run.seed if seed is None else seed
-        dest = out or default_run_dir(Path("results"), f"options-{sc.name}")
-        check_destination(dest, force)
+        settings = run_settings(
+            sc.run, f"options-{sc.name}", "options", replications, seed, out, jobs, dask,
+            resume, force,
+        )  # fmt: skip
         own = tuple(
-            custom_option(sc, load_scenario(p), f"own-{p.stem}", settings) for p in option or []
+            custom_option(sc, load_scenario(p), f"own-{p.stem}", budget) for p in option or []
         )
-        n_options = len(build_options(sc, settings, own)[0])
-        check_size([compile_model(sc)] * n_options, reps, jobs, None, dest, allow_large)
+        n_options = len(build_options(sc, budget, own)[0])
+        check_size([compile_model(sc)] * n_options, settings, allow_large)
         _, ranked, refused = with_progress(
-            reps * n_options,
-            lambda done: options_to_folder(
-                sc, settings, dest, reps, base_seed, jobs, force, done, own
-            ),
+            settings.replications * n_options,
+            lambda done: options_to_folder(sc, budget, settings, done, own),
+            staged=staging_dir(settings.out),
         )
     except ScenarioError as exc:
         raise fail(exc) from None
-    _print(ranked, settings, refused, dest)
+    _print(ranked, budget, refused, settings.out)
 
 
 def _print(ranked, settings: Settings, refused, dest: Path) -> None:

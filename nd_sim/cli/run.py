@@ -12,8 +12,7 @@ from nd_sim.cli.app import (
     console,
     default_scenario,
     fail,
-    latest_or_new_run_dir,
-    where,
+    run_settings,
     with_progress,
 )
 from nd_sim.cli.params import (
@@ -30,7 +29,7 @@ from nd_sim.cli.report import write_report_into
 from nd_sim.errors import ScenarioError
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
-from nd_sim.run.folder import check_destination, staging_dir
+from nd_sim.run.folder import staging_dir
 from nd_sim.run.runner import run_to_folder
 from nd_sim.scenario import load_scenario
 
@@ -56,23 +55,21 @@ def run(
     try:
         model = compile_model(load_scenario(path))
         sc = model.scenario
-        reps = replications or sc.run.replications
-        base_seed = sc.run.seed if seed is None else seed
-        dest = out or latest_or_new_run_dir(sc.name, resume)
-        check_destination(dest, force)
-        check_size([model], reps, jobs, dask, dest, allow_large)
+        settings = run_settings(
+            sc.run, sc.name, "run", replications, seed, out, jobs, dask, resume, force
+        )
+        check_size([model], settings, allow_large)
     except ScenarioError as exc:
         raise fail(exc) from None
     console.print(
-        f"[bold]{escape(sc.name)}[/]: {reps} replications x {sc.horizon_weeks} weeks from "
-        f"{sc.start_date}, seed {base_seed}, {where(jobs, dask)}"
+        f"[bold]{escape(sc.name)}[/]: {settings.replications} replications x "
+        f"{sc.horizon_weeks} weeks from {sc.start_date}, seed {settings.seed}, "
+        f"{settings.describe()}"
     )
     result = with_progress(
-        reps,
-        lambda done: run_to_folder(
-            model, dest, reps, base_seed, jobs, force, done, dask=dask, resume=resume
-        ),
-        staged=staging_dir(dest),
+        settings.replications,
+        lambda done: run_to_folder(model, settings, done),
+        staged=staging_dir(settings.out),
     )
     terminal.print_run(console, result, sc)
     if report:

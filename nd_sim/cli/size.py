@@ -11,20 +11,23 @@ from nd_sim.cli.app import (
     console,
     default_scenario,
     fail,
+    run_settings,
     with_progress,
 )
 from nd_sim.cli.params import (
     AllowLarge,
+    Dask,
     Force,
     Jobs,
     Out,
     Replications,
+    Resume,
     Seed,
     bounded,
 )
 from nd_sim.errors import ScenarioError
 from nd_sim.inputs.model import compile_model
-from nd_sim.run.folder import check_destination, default_run_dir
+from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import MAX_GBP, MAX_WEEKS
 
@@ -54,6 +57,8 @@ def size(
     jobs: Jobs = 1,
     out: Out = None,
     force: Force = False,
+    dask: Dask = None,
+    resume: Resume = False,
     cap: float = typer.Option(
         None,
         "--cap",
@@ -99,17 +104,20 @@ def size(
             ramp_weeks=ramp, price_gbp_each=price, area=area, confidence=confidence,
             replications=replications, seed=seed, jobs=jobs,
         )  # fmt: skip
-        dest = out or default_run_dir(Path("results"), f"size-{sc.name}")
-        check_destination(dest, force)
+        settings = run_settings(
+            sc.run, f"size-{sc.name}", "size", request.replications, request.seed, out, jobs,
+            dask, resume, force,
+        )  # fmt: skip
         runs = expected_replications(request)
-        check_size([compile_model(sc)], runs, jobs, None, dest, allow_large, children_rows=False)
+        check_size([compile_model(sc)], settings, allow_large, False, replications=runs)
     except ScenarioError as exc:
         raise fail(exc) from None
     size_terminal.print_request(console, request)
     try:
         result = with_progress(
             expected_replications(request),
-            lambda done: size_to_folder(request, dest, force, done),
+            lambda done: size_to_folder(request, settings, done),
+            staged=staging_dir(settings.out),
         )
     except ScenarioError as exc:
         raise fail(exc) from None

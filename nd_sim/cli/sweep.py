@@ -11,8 +11,7 @@ from nd_sim.cli.app import (
     check_size,
     console,
     fail,
-    latest_or_new_run_dir,
-    where,
+    run_settings,
     with_progress,
 )
 from nd_sim.cli.params import (
@@ -32,7 +31,7 @@ from nd_sim.experiments.sweep import sweep_to_folder
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
 from nd_sim.run import resources
-from nd_sim.run.folder import check_destination, staging_dir
+from nd_sim.run.folder import staging_dir
 
 
 def sweep(
@@ -61,27 +60,26 @@ def sweep(
     try:
         spec = load_grid(grid, scenario)
         base = spec.variants[0].scenario
-        reps = replications or base.run.replications
-        base_seed = base.run.seed if seed is None else seed
-        dest = out or latest_or_new_run_dir(f"sweep-{base.name}", resume, "sweep")
-        check_destination(dest, force)
+        settings = run_settings(
+            base.run, f"sweep-{base.name}", "sweep", replications, seed, out, jobs, dask,
+            resume, force,
+        )  # fmt: skip
         first = compile_model(base)
         sized = [resources.variant_for_estimate(first, v.scenario) for v in spec.variants]
-        check_size(sized, reps, jobs, dask, dest, allow_large, children_rows=children)
+        check_size(sized, settings, allow_large, children_rows=children)
     except ScenarioError as exc:
         raise fail(exc) from None
     console.print(
         f"[bold]{len(spec.variants)} variants[/] of {escape(base.name)} over "
-        f"{escape(', '.join(spec.keys)) or 'named variants'}: {reps} replications each on common "
-        f"random numbers, seed {base_seed}, {where(jobs, dask)}",
+        f"{escape(', '.join(spec.keys)) or 'named variants'}: {settings.replications} "
+        f"replications each on common random numbers, seed {settings.seed}, "
+        f"{settings.describe()}",
         highlight=False,
     )
     result = with_progress(
-        reps * len(spec.variants),
-        lambda done: sweep_to_folder(
-            spec, dest, reps, base_seed, jobs, force, done, dask, resume, children
-        ),
-        staged=staging_dir(dest),
+        settings.replications * len(spec.variants),
+        lambda done: sweep_to_folder(spec, settings, done, children),
+        staged=staging_dir(settings.out),
     )
     terminal.print_sweep(console, result)
     if report:

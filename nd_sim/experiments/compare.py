@@ -23,8 +23,9 @@ from nd_sim.experiments.changes import Entry, changes_markdown
 from nd_sim.inputs.model import Model
 from nd_sim.results.kpis import COUNTY, kpi_units
 from nd_sim.results.statistics import t_interval, t_quantile
-from nd_sim.run.folder import RunFolder
+from nd_sim.run.pipeline import Stage, staged
 from nd_sim.run.runner import RunResult, package_versions, run_into
+from nd_sim.run.settings import RunSettings
 
 KEYS = ["area_type", "area", "kpi"]
 HEADLINE = "first_wait_median_weeks"
@@ -91,16 +92,15 @@ def check_comparable(models: list[Model], paths: list[Path]) -> None:
 def compare_to_folder(
     models: list[Model],
     paths: list[Path],
-    out: Path,
-    replications: int,
-    seed: int,
-    jobs: int = 1,
-    force: bool = False,
+    settings: RunSettings,
     on_done: Callable[[int], None] | None = None,
 ) -> ComparisonResult:
-    """Run every scenario on the same random numbers and write the comparison atomically."""
-    with RunFolder(out, force) as folder:
-        result = compare_into(folder, models, paths, replications, seed, jobs, on_done)
+    """Run every scenario on the same random numbers and write the comparison atomically
+    (staged and resumable like any run)."""
+    check_comparable(models, paths)
+    with staged(settings, "compare", models) as stage:
+        result = compare_into(stage, models, paths, on_done)
+    out = settings.out
     runs = tuple(
         dataclasses.replace(r, out=out / "scenarios" / e.slug)
         for e, r in zip(result.entries, result.runs, strict=True)
@@ -109,21 +109,32 @@ def compare_to_folder(
 
 
 def compare_into(
-    folder: RunFolder,
+    stage: Stage,
     models: list[Model],
     paths: list[Path],
-    replications: int,
-    seed: int,
-    jobs: int = 1,
     on_done: Callable[[int], None] | None = None,
 ) -> ComparisonResult:
-    """Write a comparison into a folder under construction (others may add files)."""
+    """Write a comparison into a staged folder (others may add files)."""
     check_comparable(models, paths)
+    folder, settings = stage.folder, stage.settings
+    replications, seed = settings.replications, settings.seed
     entries = entries_for(models, paths)
     runs = tuple(
-        run_into(folder, f"scenarios/{e.slug}/", e.model, replications, seed, jobs, on_done)
+        run_into(
+            folder,
+            f"scenarios/{e.slug}/",
+            e.model,
+            replications,
+            seed,
+            stage.executor,
+            stage.chunk_size,
+            on_done,
+            clean=False,
+        )
         for e in entries
     )
+    for e in entries:
+        folder.remove(f"scenarios/{e.slug}/.chunks")
     table = comparison_table(entries, runs)
     folder.write_csv("comparison.csv", table)
     folder.write_text("changes.md", changes_markdown(entries))
@@ -138,7 +149,8 @@ def compare_into(
             ],
             "seed": seed,
             "replications": replications,
-            "jobs": jobs,
+            "executor": stage.executor.name,
+            "workers": stage.executor.workers,
             "versions": package_versions(),
         },
     )

@@ -24,8 +24,10 @@ from nd_sim.inputs.analytic import team_panels
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH, committed_gbp
 from nd_sim.inputs.model import compile_model
 from nd_sim.results.kpis import COUNTY
-from nd_sim.run.folder import RunFolder
+from nd_sim.run.pipeline import staged
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario.models import Funding, Outsourcing, Scenario
+from nd_sim.scenario.variants import varied
 
 BUDGET_TOLERANCE_GBP = 1.0
 
@@ -60,7 +62,9 @@ def build_options(
     """Every option the scenario can express (plus the user's own), and the ones refused
     for costing more than the budget."""
     options = [
-        Option("do-nothing", "Do nothing", base.model_copy(update={"name": "Do nothing"}), 0.0)
+        Option(
+            "do-nothing", "Do nothing", varied(base, "option: do nothing", name="Do nothing"), 0.0
+        )
     ]
     for prof in _recruitable(base):
         options.append(
@@ -81,7 +85,7 @@ def build_options(
             Option(
                 "mix",
                 label,
-                mixed.scenario.model_copy(update={"name": label}),
+                varied(mixed.scenario, f"option: {label}", name=label),
                 recruit.cost_gbp + mixed.cost_gbp,
             )
         )
@@ -148,8 +152,11 @@ def _recruit(
         recruitment_lag_weeks=settings.recruitment_lag_weeks,
         ramp_up_weeks=settings.ramp_up_weeks,
     )
-    scenario = base.model_copy(
-        update={"name": label or base.name, "interventions": [*base.interventions, item]}
+    scenario = varied(
+        base,
+        f"option: {label or slug}",
+        name=label or base.name,
+        interventions=[*base.interventions, item],
     )
     return Option(slug, label, scenario, committed_gbp(scenario, item))
 
@@ -165,8 +172,11 @@ def _outsource(base: Scenario, settings: Settings, budget: float, slug: str, lab
         from_date=settings.start,
         until_date=until,
     )
-    scenario = base.model_copy(
-        update={"name": label or base.name, "interventions": [*base.interventions, item]}
+    scenario = varied(
+        base,
+        f"option: {label or slug}",
+        name=label or base.name,
+        interventions=[*base.interventions, item],
     )
     return Option(slug, label, scenario, count * settings.price_gbp_each)
 
@@ -185,7 +195,7 @@ def _workshops(base: Scenario, settings: Settings) -> Option:
     ]
     label = "More workshop sessions"
     pathway = base.pathway.model_copy(update={"workshops": more})
-    scenario = base.model_copy(update={"name": label, "pathway": pathway})
+    scenario = varied(base, f"option: {label}", name=label, pathway=pathway)
     return Option("workshops", label, scenario, extra * settings.workshop_cost_gbp_per_session)
 
 
@@ -199,28 +209,24 @@ def _bottleneck(base: Scenario) -> str | None:
 
 def options_to_folder(
     base: Scenario,
-    settings: Settings,
-    out: Path,
-    replications: int,
-    seed: int,
-    jobs: int = 1,
-    force: bool = False,
+    budget: Settings,
+    settings: RunSettings,
     on_done: Callable[[int], None] | None = None,
     extra: tuple[Option, ...] = (),
 ) -> tuple[ComparisonResult, pd.DataFrame, list[Problem]]:
     """Simulate every allowed option against doing nothing and rank them."""
-    options, refused = build_options(base, settings, extra)
+    options, refused = build_options(base, budget, extra)
     if len(options) < 2:
         raise ScenarioError(
             "options", [*refused, Problem("options", 0, "no option fits the budget")]
         )
     models = [compile_model(o.scenario) for o in options]
     paths = [Path(f"{o.slug}.toml") for o in options]
-    with RunFolder(out, force) as folder:
-        result = compare_into(folder, models, paths, replications, seed, jobs, on_done)
+    with staged(settings, "options", models) as stage:
+        result = compare_into(stage, models, paths, on_done)
         ranked = ranking_table(result, options)
-        folder.write_csv("options.csv", ranked)
-        folder.write_text("options.md", options_markdown(ranked, settings, refused))
+        stage.folder.write_csv("options.csv", ranked)
+        stage.folder.write_text("options.md", options_markdown(ranked, budget, refused))
     return result, ranked, refused
 
 

@@ -28,16 +28,13 @@ from nd_sim.results.statistics import t_quantile
 from nd_sim.run.chunks import (
     Layout,
     Totals,
-    check_plan,
-    chunk_size,
-    fingerprint,
     plan_chunks,
     read_kpis,
     run_chunks,
 )
-from nd_sim.run.executors import make_executor
-from nd_sim.run.folder import RunFolder
+from nd_sim.run.pipeline import staged
 from nd_sim.run.runner import package_versions
+from nd_sim.run.settings import RunSettings
 
 KEYS = ["area_type", "area", "kpi"]
 
@@ -57,54 +54,30 @@ class SweepResult:
 
 def sweep_to_folder(
     grid: Grid,
-    out: Path,
-    replications: int,
-    seed: int,
-    jobs: int = 1,
-    force: bool = False,
+    settings: RunSettings,
     on_done: Callable[[int], None] | None = None,
-    dask: str | None = None,
-    resume: bool = False,
     keep_children: bool = False,
 ) -> SweepResult:
     """Run every variant's replications and write the sweep folder atomically."""
     started = time.perf_counter()
     models = [compile_model(v.scenario) for v in grid.variants]
-    executor = make_executor(jobs, dask)
-    try:
-        with RunFolder(out, force, resumable=True, resume=resume) as folder:
-            total = replications * len(models)
-            plan = {
-                "command": "sweep",
-                "scenario": fingerprint(models),
-                "keys": grid.keys,
-                "replications": replications,
-                "seed": seed,
-                "children": keep_children,
-                "chunk_size": chunk_size(total, executor.workers),
-            }
-            plan = check_plan(folder, plan, "--resume")
-            layout = Layout(by_variant=True)
-            chunks = plan_chunks(len(models), replications, plan["chunk_size"])
-            totals = run_chunks(
-                folder, layout, models, chunks, seed, executor, keep_children, on_done
-            )
-            by_rep = (read_kpis(folder, layout, _of(chunks, v)) for v in range(len(models)))
-            table = sweep_table(grid, by_rep)
-            folder.write_csv("sweep.csv", table)
-            folder.write_csv("variants.csv", variants_frame(grid))
-            folder.remove(layout.working)
-            folder.remove("plan.json")
-            wall = time.perf_counter() - started
-            run = {"executor": executor.name, "workers": executor.workers}
-            run |= {"resumed_replications": totals.resumed_replications}
-            folder.write_json(
-                "manifest.json", _manifest(grid, replications, seed, run, wall, totals)
-            )
-    finally:
-        executor.close()
+    replications, seed = settings.replications, settings.seed
+    with staged(settings, "sweep", models, keys=grid.keys, children=keep_children) as stage:
+        folder, executor = stage.folder, stage.executor
+        layout = Layout(by_variant=True)
+        chunks = plan_chunks(len(models), replications, stage.chunk_size)
+        totals = run_chunks(folder, layout, models, chunks, seed, executor, keep_children, on_done)
+        by_rep = (read_kpis(folder, layout, _of(chunks, v)) for v in range(len(models)))
+        table = sweep_table(grid, by_rep)
+        folder.write_csv("sweep.csv", table)
+        folder.write_csv("variants.csv", variants_frame(grid))
+        folder.remove(layout.working)
+        wall = time.perf_counter() - started
+        run = {"executor": executor.name, "workers": executor.workers}
+        run |= {"resumed_replications": totals.resumed_replications}
+        folder.write_json("manifest.json", _manifest(grid, replications, seed, run, wall, totals))
     return SweepResult(
-        out,
+        settings.out,
         table,
         grid,
         wall,

@@ -70,7 +70,6 @@ KPIS = (
     Kpi("assessed_per_week", "children/week", "Throughput: assessments completed per week"),
     Kpi("outsourced_assessments", "children", "Children outsourced providers took on"),
 )
-TEAM_KPIS = (Kpi("utilisation_pct", "%", "Profession-hours used / available (per profession)"),)
 COST_KPIS = (
     Kpi("staff_cost_gbp", "GBP", "Cost of all staff in post over the horizon"),
     Kpi("added_staff_cost_gbp", "GBP", "Cost of staff added by interventions"),

@@ -35,7 +35,6 @@ from nd_sim.run.replicate import run_one
 CHUNK_MAX = 10  # replications a task: small enough for a smooth progress bar and low memory
 TASKS_PER_WORKER = 4  # at least this many chunks a worker, so the load balances
 PARTS = ("children", "weekly", "staff_weekly")
-KPI_COLUMNS = ["replication", "area_type", "area", "kpi", "value"]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from nd_sim.errors import Problem, ScenarioError
 
@@ -126,7 +125,6 @@ class RunFolder:
             self._unlock()
             raise
         self.resumed = resumable and resume and any(self.tmp.iterdir())
-        self._writers: dict[str, pq.ParquetWriter] = {}
 
     def __enter__(self) -> RunFolder:
         return self
@@ -134,8 +132,6 @@ class RunFolder:
     def __exit__(self, exc_type, exc, tb) -> None:
         failed = exc_type is not None
         try:
-            for name in list(self._writers):
-                self.close_parquet(name)
             if not failed:
                 self._commit()
         except BaseException:
@@ -180,23 +176,6 @@ class RunFolder:
         with _naming(target.parent):
             target.parent.mkdir(parents=True, exist_ok=True)
         return target
-
-    def append_parquet(self, name: str, table) -> None:
-        """Stream a table's rows into a Parquet file, a replication at a time."""
-        target = self.path(name)
-        with _naming(target):
-            writer = self._writers.get(name)
-            if writer is None:
-                writer = pq.ParquetWriter(target, table.schema, compression="zstd")
-                self._writers[name] = writer
-            writer.write_table(table)
-
-    def close_parquet(self, name: str) -> None:
-        """Finish a streamed Parquet file (its footer is written now)."""
-        writer = self._writers.pop(name, None)
-        if writer is not None:
-            with _naming(self.tmp / name):
-                writer.close()
 
     def write_csv(self, name: str, frame: pd.DataFrame) -> None:
         """A small CSV for people: numbers to 6 significant figures, no index."""

@@ -1,15 +1,12 @@
-"""One replication's outputs, and replications mapped in order over the executor seam.
+"""One replication's outputs: simulated, then post-processed in the worker (KPIs, weekly
+counts, the per-child columns), so that the parent process only writes.
 
 Each replication is independent and keyed only by (seed, replication), so the same seed
-gives the same results whatever the number of processes; results are always yielded in
-replication order. Post-processing (KPIs, weekly counts, the per-child columns) runs in
-the worker, so the parent only writes.
+gives the same results whatever runs it (see `nd_sim.run.pipeline`).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -20,7 +17,6 @@ from nd_sim.inputs.model import Model
 from nd_sim.results.children import child_columns
 from nd_sim.results.kpis import replication_kpis
 from nd_sim.results.weekly import weekly_counts
-from nd_sim.run.executors import Task, make_executor
 
 TASKS_PER_WORKER = 4
 T = TypeVar("T")
@@ -55,45 +51,3 @@ def run_one(
         n_children=raw.n_children,
         n_appointments=raw.appointments,
     )
-
-
-def _run_chunk(model: Model, work: Callable, reps: list[int], seed: int) -> list:
-    return [work(model, r, seed) for r in reps]
-
-
-def chunks(replications: int, jobs: int) -> list[list[int]]:
-    """Replications split into contiguous chunks, a few per worker to balance load."""
-    n_chunks = max(1, min(replications, jobs * TASKS_PER_WORKER))
-    bounds = np.linspace(0, replications, n_chunks + 1).round().astype(int)
-    return [list(range(a, b)) for a, b in itertools.pairwise(bounds) if b > a]
-
-
-def map_replications(
-    work: Callable[[Model, int, int], T],
-    model: Model,
-    replications: int,
-    seed: int,
-    jobs: int = 1,
-    on_done: Callable[[int], None] | None = None,
-) -> Iterator[T]:
-    """Yield `work(model, replication, seed)` for every replication, in replication order.
-
-    `work` must be a module-level function (it is pickled to the worker processes). For
-    callers that need every replication's result in memory and in order (sizing, family
-    projections); runs that write to disk use `nd_sim.run.chunks` instead.
-    """
-    parts = chunks(replications, jobs)
-    tasks = [Task(0, (work, reps, seed)) for reps in parts]
-    executor = make_executor(jobs)
-    try:
-        finished: dict[int, list] = {}
-        next_k = 0
-        for k, results in executor.run(_run_chunk, [model], tasks):
-            if on_done:
-                on_done(len(results))
-            finished[k] = results
-            while next_k in finished:  # hold early chunks back until their turn
-                yield from finished.pop(next_k)
-                next_k += 1
-    finally:
-        executor.close()

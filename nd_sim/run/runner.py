@@ -20,15 +20,14 @@ from nd_sim.results.statistics import summarise
 from nd_sim.run.chunks import (
     Layout,
     Totals,
-    check_plan,
-    chunk_size,
-    fingerprint,
     plan_chunks,
     read_kpis,
     run_chunks,
 )
-from nd_sim.run.executors import Executor, make_executor
+from nd_sim.run.executors import Executor
 from nd_sim.run.folder import RunFolder
+from nd_sim.run.pipeline import staged
+from nd_sim.run.settings import RunSettings
 
 PACKAGES = ("nd-sim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
 
@@ -49,45 +48,24 @@ class RunResult:
 
 
 def run_to_folder(
-    model: Model,
-    out: Path,
-    replications: int,
-    seed: int,
-    jobs: int = 1,
-    force: bool = False,
-    on_done: Callable[[int], None] | None = None,
-    dask: str | None = None,
-    resume: bool = False,
+    model: Model, settings: RunSettings, on_done: Callable[[int], None] | None = None
 ) -> RunResult:
-    """Run the replications and write every output file atomically into `out`.
+    """Run the replications and write every output file atomically into `settings.out`.
 
-    The run is staged beside `out` and kept if it stops early; `resume` finishes it.
+    The run is staged beside the folder and kept if it stops early; `--resume` finishes it.
     """
-    executor = make_executor(jobs, dask)
-    try:
-        with RunFolder(out, force, resumable=True, resume=resume) as folder:
-            plan = {
-                "command": "run",
-                "scenario": fingerprint([model]),
-                "replications": replications,
-                "seed": seed,
-                "chunk_size": chunk_size(replications, executor.workers),
-            }
-            plan = check_plan(folder, plan, "--resume")
-            result = run_into(
-                folder,
-                "",
-                model,
-                replications,
-                seed,
-                on_done=on_done,
-                executor=executor,
-                size=plan["chunk_size"],
-            )
-            folder.remove("plan.json")
-    finally:
-        executor.close()
-    return dataclasses.replace(result, out=out)
+    with staged(settings, "run", [model]) as stage:
+        result = run_into(
+            stage.folder,
+            "",
+            model,
+            settings.replications,
+            settings.seed,
+            stage.executor,
+            stage.chunk_size,
+            on_done,
+        )
+    return dataclasses.replace(result, out=settings.out)
 
 
 def run_into(
@@ -96,34 +74,31 @@ def run_into(
     model: Model,
     replications: int,
     seed: int,
-    jobs: int = 1,
+    executor: Executor,
+    size: int,
     on_done: Callable[[int], None] | None = None,
-    executor: Executor | None = None,
-    size: int | None = None,
+    clean: bool = True,
 ) -> RunResult:
     """Run the replications and write a run's files into a folder under construction.
 
     `prefix` places them in a subfolder (e.g. ``"scenarios/baseline/"`` in a comparison).
     Per-child and weekly rows stream to Parquet datasets chunk by chunk; only the KPIs by
-    replication are kept for the summary.
+    replication are kept for the summary. With `clean` false the chunks' working state is
+    left for the caller to remove (a comparison keeps it until every scenario is done, so
+    that a resume does not run a finished scenario again).
     """
     started = time.perf_counter()
-    own = executor is None
-    executor = executor or make_executor(jobs)
-    try:
-        layout = Layout(prefix)
-        chunks = plan_chunks(1, replications, size or chunk_size(replications, executor.workers))
-        totals = run_chunks(folder, layout, [model], chunks, seed, executor, True, on_done)
-    finally:
-        if own:
-            executor.close()
+    layout = Layout(prefix)
+    chunks = plan_chunks(1, replications, size)
+    totals = run_chunks(folder, layout, [model], chunks, seed, executor, True, on_done)
     by_rep = read_kpis(folder, layout, chunks)
     summary = summarise(by_rep)
     panel = analytic.panel_frame(model)
     folder.write_big_csv(prefix + "kpis_by_replication.csv", by_rep)
     folder.write_csv(prefix + "summary.csv", summary)
     folder.write_csv(prefix + "analytic.csv", panel)
-    folder.remove(layout.working)
+    if clean:
+        folder.remove(layout.working)
     wall = time.perf_counter() - started
     run = {"replications": replications, "seed": seed, "executor": executor.name}
     run |= {"workers": executor.workers, "resumed_replications": totals.resumed_replications}

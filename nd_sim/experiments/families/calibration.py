@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ from nd_sim.engine.replication import run_replication
 from nd_sim.experiments.families.projection import projection_model, projections_frame, run_paths
 from nd_sim.inputs.model import compile_model
 from nd_sim.inputs.starting_list import PATHWAYS
+from nd_sim.run.pipeline import in_memory
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario.models import Scenario
 
 
@@ -84,7 +87,9 @@ def coverage(
     t0_day = (t0 - history.start_date).days
     rows, truth = list_at(raw, history, t0_day)
     model = projection_model(projection, rows, t0)
-    paths = run_paths(model, replications, projection_seed, jobs, None)
+    settings = RunSettings(replications, projection_seed, Path("."), jobs)
+    with in_memory(settings) as stage:
+        paths = run_paths(stage, model)
     frame = projections_frame(rows, model.scenario, paths, t0)
     history_end = history.horizon_weeks * 7 - t0_day
     checked = ~np.isnan(truth) & (truth < history_end)

@@ -20,8 +20,9 @@ import pandas as pd
 from nd_sim.engine.replication import ASSESSED, WAITING, run_replication
 from nd_sim.inputs.model import Model, compile_model
 from nd_sim.inputs.starting_list import PATHWAYS, STAGES, StartingChildren
-from nd_sim.run.replicate import map_replications
+from nd_sim.run.pipeline import Stage
 from nd_sim.scenario.models import Scenario
+from nd_sim.scenario.variants import varied
 
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 TODAY_WINDOW_DAYS = 28  # children referred in the first four weeks stand in for "today"
@@ -49,8 +50,12 @@ def rebase(scenario: Scenario, as_of: dt.date) -> Scenario:
         for name, d in scenario.districts.items()
     }
     starting = scenario.starting_list.model_copy(update={"csv": None, "profile": []})
-    return scenario.model_copy(
-        update={"start_date": as_of, "districts": districts, "starting_list": starting}
+    return varied(
+        scenario,
+        f"projection from {as_of}",
+        start_date=as_of,
+        districts=districts,
+        starting_list=starting,
     )
 
 
@@ -116,10 +121,10 @@ def _wait(event: np.ndarray, referral: np.ndarray, code: np.ndarray) -> np.ndarr
 
 
 def run_paths(
-    model: Model, replications: int, seed: int, jobs: int, on_done: Callable[[int], None] | None
+    stage: Stage, model: Model, on_done: Callable[[int], None] | None = None
 ) -> list[ChildPaths]:
-    """Every replication's paths, in order (same seed, same answer, whatever `jobs`)."""
-    return list(map_replications(child_paths, model, replications, seed, jobs, on_done))
+    """Every replication's paths, in order (same seed, same answer, whatever runs them)."""
+    return stage.map(child_paths, model, on_done, key="families")
 
 
 def quantile_dates(values: np.ndarray, start: dt.date, end: dt.date) -> dict[str, object]:

@@ -20,7 +20,9 @@ from nd_sim.experiments.families.projection import (
 from nd_sim.experiments.families.waiting_list import read_family_list
 from nd_sim.inputs.starting_list import read_list_csv
 from nd_sim.run.folder import RunFolder
+from nd_sim.run.pipeline import staged
 from nd_sim.run.runner import package_versions
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario.models import Scenario
 
 UPDATE_EVERY_WEEKS = 13
@@ -43,11 +45,7 @@ def families_to_folder(
     scenario: Scenario,
     list_path: Path,
     as_of: dt.date,
-    out: Path,
-    replications: int,
-    seed: int,
-    jobs: int = 1,
-    force: bool = False,
+    settings: RunSettings,
     strict: bool = False,
     previous: Path | None = None,
     on_done: Callable[[int], None] | None = None,
@@ -58,8 +56,10 @@ def families_to_folder(
     reading = read_family_list(list_path, scenario, as_of, strict)
     before = _read_previous(previous) if previous else None
     model = projection_model(scenario, reading.accepted, as_of)
-    with RunFolder(out, force) as folder:
-        paths = run_paths(model, replications, seed, jobs, on_done)
+    replications, seed = settings.replications, settings.seed
+    with staged(settings, "families", [model], runs=replications, as_of=as_of.isoformat()) as stage:
+        folder = stage.folder
+        paths = run_paths(stage, model, on_done)
         frame = projections_frame(reading.accepted, model.scenario, paths, as_of)
         folder.write_csv("projections.csv", _for_csv(frame))
         folder.write_csv(
@@ -88,7 +88,9 @@ def families_to_folder(
                 "versions": package_versions(),
             },
         )
-    return FamiliesResult(out, frame, reading.rejected, reading.rows_read, reading.ignored_columns)
+    return FamiliesResult(
+        settings.out, frame, reading.rejected, reading.rows_read, reading.ignored_columns
+    )
 
 
 def _context(

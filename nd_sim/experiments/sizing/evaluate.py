@@ -20,7 +20,7 @@ from nd_sim.experiments.sizing.target import Target
 from nd_sim.experiments.sizing.window import Children, Window, area_mask
 from nd_sim.inputs.model import Model, compile_model
 from nd_sim.results.statistics import t_interval
-from nd_sim.run.replicate import map_replications
+from nd_sim.run.pipeline import Stage
 from nd_sim.scenario.models import Scenario
 
 
@@ -71,18 +71,14 @@ class Evaluator:
         target: Target,
         window: Window,
         area: tuple,
-        replications: int,
-        seed: int,
-        jobs: int = 1,
+        stage: Stage,
         on_done: Callable[[int], None] | None = None,
     ) -> None:
         self.scenario = scenario
         self.target = target
         self.window = window
         self.area = area
-        self.replications = replications
-        self.seed = seed
-        self.jobs = jobs
+        self.stage = stage
         self.on_done = on_done
         self.cache: dict[tuple[str, int], Evaluation] = {}
         self.order: list[Evaluation] = []  # in the order they were run
@@ -121,9 +117,7 @@ class Evaluator:
 
     def _run(self, model: Model, ends: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
         work = functools.partial(measure, kpi=self.target.kpi.name, area=self.area, ends=ends)
-        out = list(
-            map_replications(work, model, self.replications, self.seed, self.jobs, self.on_done)
-        )
+        out = self.stage.map(work, model, self.on_done, key="size")
         return np.vstack([v for v, _ in out]), np.array([c for _, c in out])
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH
 from nd_sim.scenario.models import Funding, Outsourcing, Scenario, StaffChange
+from nd_sim.scenario.variants import varied
 
 STAFF = "staff"
 OUTSOURCED = "outsourced_per_month"
@@ -122,7 +123,7 @@ class Lever:
         if self.kind == WORKSHOPS:
             shops = [w.model_copy(update={"uptake": x}) for w in scenario.pathway.workshops]
             pathway = scenario.pathway.model_copy(update={"workshops": shops})
-            return scenario.model_copy(update={"pathway": pathway})
+            return varied(scenario, f"nd-sim size: {self.name} = {x:g}", pathway=pathway)
         if x <= 0:
             return scenario
         added = {
@@ -130,7 +131,8 @@ class Lever:
             OUTSOURCED: self._outsourced,
             FUNDING: self._funding,
         }[self.kind](scenario, x, until)
-        return scenario.model_copy(update={"interventions": [*scenario.interventions, *added]})
+        interventions = [*scenario.interventions, *added]
+        return varied(scenario, f"nd-sim size: {self.name} = {x:g}", interventions=interventions)
 
     def cost_per_year(self, scenario: Scenario, x: float) -> float:
         """The lever's running cost a year at x (NaN for workshops, which are not costed)."""

@@ -29,14 +29,10 @@ from nd_sim.experiments.sizing.solver import MARGINAL_ROWS, Solution, solve
 from nd_sim.experiments.sizing.target import COHORT, Target, parse_target
 from nd_sim.experiments.sizing.window import WINDOW_DAYS, Window
 from nd_sim.inputs.model import compile_model
-from nd_sim.run.folder import RunFolder
+from nd_sim.run.pipeline import staged
 from nd_sim.run.runner import package_versions
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario.models import Scenario
-
-CONFIDENCE_RULE = (
-    "a lever value meets the target when the share of replications whose KPI meets the "
-    "threshold is at least the confidence"
-)
 
 
 @dataclass(frozen=True)
@@ -166,40 +162,53 @@ def expected_replications(request: SizeRequest) -> int:
     return per_lever * request.replications
 
 
+def settings_for(request: SizeRequest, out: Path, **more) -> RunSettings:
+    """Run settings matching a request's replications, seed and jobs (for callers that
+    build a request without the command line)."""
+    return RunSettings(request.replications, request.seed, out, request.jobs, **more)
+
+
 def size_to_folder(
     request: SizeRequest,
-    out: Path,
-    force: bool = False,
+    settings: RunSettings,
     on_done: Callable[[int], None] | None = None,
 ) -> SizeResult:
-    """Solve every lever and write the results folder atomically."""
+    """Solve every lever and write the results folder atomically (staged and resumable:
+    every lever value already run is kept, so `--resume` goes straight on)."""
     from nd_sim.experiments.sizing.manifest import manifest
     from nd_sim.experiments.sizing.plot import curve_figure
     from nd_sim.report.figures.style import save  # matplotlib is only needed here
 
     started = time.perf_counter()
     r = request
-    evaluator = Evaluator(
-        r.scenario, r.target, r.window, r.area, r.replications, r.seed, r.jobs, on_done
-    )
     base = compile_model(r.scenario)
-    solutions = []
-    for lever in r.levers:
-        guess = first_guess(base, lever, r.target, r.window, r.area)
-        solutions.append(solve(evaluator, lever, guess, r.confidence, r.marginal_rows))
-    where = where_words(r.area, r.area_name)
-    curve = curve_frame(evaluator, solutions, r.target, r.window, r.area_name, r.confidence)
-    marginal = marginal_frame(evaluator, solutions, r.target, r.window, r.area_name)
-    text = paragraph(
-        solutions, r.target, r.window, where, r.confidence, r.replications, evaluator.runs
-    )
-    figure = curve_figure(curve, solutions, r.target, r.window, r.confidence, where)
-    wall = time.perf_counter() - started
-    with RunFolder(out, force) as folder:
+    asked = {  # what a resume must match, besides the scenario, replications and seed
+        "target": r.target.text,
+        "by": r.window.by.isoformat(),
+        "levers": [repr(lever) for lever in r.levers],
+        "area": r.area_name,
+        "confidence": r.confidence,
+    }
+    with staged(settings, "size", [base], runs=settings.replications, **asked) as stage:
+        evaluator = Evaluator(r.scenario, r.target, r.window, r.area, stage, on_done)
+        solutions = []
+        for lever in r.levers:
+            guess = first_guess(base, lever, r.target, r.window, r.area)
+            solutions.append(solve(evaluator, lever, guess, r.confidence, r.marginal_rows))
+        where = where_words(r.area, r.area_name)
+        curve = curve_frame(evaluator, solutions, r.target, r.window, r.area_name, r.confidence)
+        marginal = marginal_frame(evaluator, solutions, r.target, r.window, r.area_name)
+        text = paragraph(
+            solutions, r.target, r.window, where, r.confidence, r.replications, evaluator.runs
+        )
+        figure = curve_figure(curve, solutions, r.target, r.window, r.confidence, where)
+        wall = time.perf_counter() - started
+        folder = stage.folder
         folder.write_csv("curve.csv", curve)
         folder.write_csv("marginal.csv", marginal)
         folder.write_text("answer.md", text + "\n")
         save(figure, folder.path("curve.png").parent, "curve")
         info = manifest(r, solutions, evaluator, wall, " ".join(sys.argv), package_versions())
         folder.write_json("manifest.json", info)
+    out = settings.out
     return SizeResult(out, text, curve, marginal, tuple(solutions), evaluator.runs, wall)
