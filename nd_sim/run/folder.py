@@ -238,10 +238,7 @@ class RunFolder:
         os.chmod(self.tmp, 0o777 & ~mask)  # mkdtemp makes it private; results are to share
         for scratch in self.tmp.rglob(".*.writing"):  # a write cut short by a hard stop
             scratch.unlink()
-        for path in self.tmp.rglob("*"):
-            if path.is_file():
-                with path.open("rb") as handle:
-                    os.fsync(handle.fileno())
+        _flush_to_disk(self.tmp)
 
     def _swap(self) -> None:
         """Replace a forced destination's contents at once: the old folder is renamed aside
@@ -386,3 +383,18 @@ def _naming(path: Path) -> Iterator[None]:
         if exc.filename is not None:
             raise
         raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+
+
+def _flush_to_disk(folder: Path) -> None:
+    """Every file under `folder` on disk before the folder is renamed into place.
+
+    One `sync` call, where the system has it: an fsync per file cost 27 s for the 8,550
+    letters of a Lancashire families run, against well under a second for one sync.
+    """
+    if hasattr(os, "sync"):
+        os.sync()
+        return
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
