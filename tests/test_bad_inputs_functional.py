@@ -168,3 +168,89 @@ def test_bad_option_file_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = ["options", SMALL, "--budget-gbp", "100000", "--option", str(own), "--out", str(out)]
     _refused(args, "horizon_weeks", out)
+
+
+# ----------------------------------------------- found by an independent probe, kept here
+@pytest.mark.parametrize(
+    "body,named",
+    [
+        ("[booking]\npriority_classes = []", "priority_classes"),
+        ('name = "   "', "name"),
+        ('[districts.""]\nteam = "north"\nreferrals_per_week = 1.0', "a name must not be empty"),
+        (
+            '[[pathway.appointments]]\nname = "initial"\nhours = { paediatrician = 1.0 }\n'
+            '[[pathway.appointments]]\nname = "Initial"\nhours = { paediatrician = 1.0 }',
+            "unique",
+        ),
+        ("notes = " + "[" * 3000 + "]" * 3000, "nested too deeply"),
+        ('extends = "missing.toml"', "extends"),
+    ],
+)
+def test_probe_scenarios_are_refused(tmp_path: Path, body: str, named: str) -> None:
+    path = tmp_path / "bad.toml"
+    head = "" if body.startswith("name") else 'name = "bad"\n'
+    parent = "" if body.startswith(("extends", "notes")) else f'extends = "{SMALL}"\n'
+    path.write_text(f"{head}{parent}{body}\n")
+    out = tmp_path / "out"
+    _refused(["run", str(path), "-n", "1", "--out", str(out)], named, out)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "nul"])
+def test_inputs_that_are_not_regular_files_are_refused_quickly(tmp_path: Path, kind: str) -> None:
+    import os
+    import time
+
+    if kind == "fifo":
+        target = tmp_path / "pipe.toml"
+        os.mkfifo(target)
+    elif kind == "device":
+        target = Path("/dev/zero")
+    elif kind == "folder":
+        target = tmp_path
+    else:
+        target = tmp_path / "a\x00b.toml"
+    started = time.monotonic()
+    for args, named in (
+        (["validate", str(target)], "" if kind != "nul" else "null"),
+        (
+            ["sweep", SMALL, "--grid", str(target), "-n", "1", "--out", str(tmp_path / "o")],
+            "--grid",
+        ),
+    ):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (kind, args, result.output)
+        assert "Traceback" not in result.output and named in result.output
+    child = tmp_path / "child.toml"
+    child.write_text(f'name = "c"\nextends = "{target.as_posix()}"\n'.replace("\x00", "\\u0000"))
+    result = CliRunner().invoke(app, ["validate", str(child)])
+    assert result.exit_code == 2 and "extends" in result.output, result.output
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("manifest", [b"{not json", b"[1, 2]", b"null", b'"sweep"', b"\xff\xfe"])
+def test_report_on_a_damaged_folder_is_refused(tmp_path: Path, manifest: bytes) -> None:
+    (tmp_path / "manifest.json").write_bytes(manifest)
+    _refused(["report", str(tmp_path)], "manifest.json")
+
+
+def test_bad_input_found_mid_run_leaves_nothing_staged(tmp_path: Path) -> None:
+    own = tmp_path / "own.toml"
+    own.write_text(f'name = "own"\nextends = "{SMALL}"\nhorizon_weeks = 52\n')
+    out = tmp_path / "out"
+    args = ["options", SMALL, "--budget-gbp", "100000", "--option", str(own), "--out", str(out)]
+    _refused(args, "horizon_weeks", out)
+
+
+def test_empty_dask_address_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _refused(["run", SMALL, "-n", "1", "--dask", "", "--out", str(out)], "--dask", out)
+
+
+def test_a_very_long_scenario_name_gets_a_short_folder(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "long.toml"
+    path.write_text(f'name = "{"x" * 190}"\nextends = "{SMALL}"\n')
+    result = CliRunner().invoke(app, ["run", str(path), "-n", "1"])
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "results").iterdir()
+    assert len(folder.name) < 100

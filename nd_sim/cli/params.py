@@ -67,10 +67,18 @@ Jobs = Annotated[
     ),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Replace a non-empty --out folder.")]
+def dask_address(value: str | None) -> str | None:
+    """An empty address is a mistake, not a request for no cluster."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("must be a scheduler address (tcp://host:8786) or 'local'")
+    return value.strip() if value else value
+
+
 Dask = Annotated[
     str | None,
     typer.Option(
         "--dask",
+        callback=dask_address,
         help='Run on a Dask cluster: a scheduler address (tcp://host:8786) or "local" to start '
         'one here with --jobs workers. Needs pip install "nd-sim[dask]".',
     ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -12,8 +11,9 @@ from nd_sim.cli.app import (
     console,
     fail,
 )
-from nd_sim.errors import ScenarioError
+from nd_sim.errors import Problem, ScenarioError
 from nd_sim.experiments.sweep import write_sweep_figures
+from nd_sim.report.data import read_manifest
 
 
 def report_command(
@@ -27,29 +27,24 @@ def report_command(
 
 
 def write_report_into(folder: Path) -> None:
+    """Draw a folder's report (or a sweep's figures); bad folders exit 2."""
     from nd_sim.report.html import write_report  # matplotlib is only needed here
 
-    keys = _sweep_keys(folder)
-    if keys is not None:  # a sweep's report is its figures across the grid
-        try:
-            paths = write_sweep_figures(folder, keys)
-        except ScenarioError as exc:
-            raise fail(exc) from None
-        console.print(f"figures: {escape(', '.join(str(p) for p in paths))}", highlight=False)
-        return
-    existed = (folder / "report.html").exists()
     try:
+        manifest = read_manifest(folder)
+        if manifest.get("kind") == "sweep":  # a sweep's report is its figures across the grid
+            keys = manifest.get("keys", [])
+            if not isinstance(keys, list):
+                rule = "a sweep's manifest holds its keys as a list"
+                raise ScenarioError(str(folder), [Problem("manifest.json", keys, rule)])
+            paths = write_sweep_figures(folder, keys)
+            shown = ", ".join(str(p) for p in paths)
+            console.print(f"figures: {escape(shown)}", highlight=False)
+            return
+        existed = (folder / "report.html").exists()
         with console.status("drawing the figures and writing the report"):
             path = write_report(folder)
     except ScenarioError as exc:
         raise fail(exc) from None
     note = " (replacing the previous report, built from the same results)" if existed else ""
     console.print(f"report: [bold]{escape(str(path))}[/]{note}")
-
-
-def _sweep_keys(folder: Path) -> list[str] | None:
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return manifest.get("keys", []) if manifest.get("kind") == "sweep" else None

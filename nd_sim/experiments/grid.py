@@ -106,7 +106,7 @@ def load_grid(grid_path: Path, scenario_path: Path) -> Grid:
     """
     grid_path = Path(grid_path)
     source = str(grid_path)
-    doc = read_toml(grid_path, "grid file")
+    doc = read_toml(grid_path, "grid file", "--grid")
     base, notes = read_raw(Path(scenario_path))
     axes, problems = _read_axes(doc.get("grid", {}))
     explicit, more = _read_variants(doc.get("variants", []))
@@ -399,7 +399,12 @@ def _apply(
 
 def _resolved(parts: list[Part], value: Any, grid_path: Path) -> Any:
     """A starting list a grid names is relative to the grid file, as a scenario's is to it."""
-    if parts == ["starting_list", "csv"] and isinstance(value, str) and value:
+    if (
+        parts == ["starting_list", "csv"]
+        and isinstance(value, str)
+        and value
+        and "\x00" not in value
+    ):
         csv = Path(value)
         return str((csv if csv.is_absolute() else grid_path.parent / csv).resolve())
     return copy.deepcopy(value)

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from nd_sim.errors import Problem, ScenarioError
+from nd_sim.scenario.files import MAX_TOML_BYTES, read_input
 from nd_sim.scenario.models import Scenario
 
 RUN_FILES = ("summary.csv", "kpis_by_replication.csv", "weekly.parquet", "manifest.json")
@@ -78,14 +79,36 @@ class ReportData:
         return self.scenarios[0]
 
 
+def read_manifest(folder: Path) -> dict:
+    """A results folder's manifest.json, or `ScenarioError` naming it and what is wrong."""
+    path = Path(folder) / "manifest.json"
+    if not path.exists():
+        rule = "must be a folder written by `nd-sim run`, `compare`, `sweep` or another command"
+        raise ScenarioError(str(folder), [Problem("manifest.json", "(missing)", rule)])
+    data = read_input(path, "manifest.json", MAX_TOML_BYTES, "manifest")
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict):
+        rule = "must be the JSON object nd-sim wrote (was it edited or replaced?)"
+        raise ScenarioError(str(folder), [Problem("manifest.json", str(path), rule)])
+    return manifest
+
+
 def load_report_data(folder: Path) -> ReportData:
     """Read a run folder or a comparison folder; `ScenarioError` if it is neither."""
     folder = Path(folder)
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.exists():
-        rule = "must be a folder written by `nd-sim run` or `nd-sim compare`"
-        raise ScenarioError(str(folder), [Problem("manifest.json", "(missing)", rule)])
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(folder)
+    try:
+        return _report_data(folder, manifest)
+    except (KeyError, TypeError, ValueError, AttributeError, OSError) as exc:
+        # a folder nd-sim wrote reads cleanly; anything else was edited, moved or truncated
+        rule = f"is not a results folder nd-sim can read ({type(exc).__name__}: {exc})"
+        raise ScenarioError(str(folder), [Problem("(folder)", str(folder), rule)]) from None
+
+
+def _report_data(folder: Path, manifest: dict) -> ReportData:
     if manifest.get("kind") == "comparison":
         scenarios = [
             _scenario_result(folder / s["folder"], Path(s["folder"]).name)
@@ -108,7 +131,7 @@ def _scenario_result(folder: Path, slug: str) -> ScenarioResult:
     if missing:
         rule = "a results folder needs these files; was the run interrupted or moved?"
         raise ScenarioError(str(folder), [Problem(name, "(missing)", rule) for name in missing])
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     scenario = Scenario.model_validate({**manifest["scenario"], "notes": manifest.get("notes", {})})
     return ScenarioResult(
         label=scenario.name,

@@ -50,7 +50,7 @@ UNLOCKABLE = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}  # file systems with
 def default_run_dir(root: Path, scenario_name: str) -> Path:
     """results/<UTC timestamp>-<scenario slug>, made unique if it already exists."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    slug = re.sub(r"[^a-z0-9]+", "-", scenario_name.lower()).strip("-") or "run"
+    slug = re.sub(r"[^a-z0-9]+", "-", scenario_name.lower()).strip("-")[:60].strip("-") or "run"
     path = root / f"{stamp}-{slug}"
     k = 2
     while path.exists():
@@ -125,6 +125,7 @@ class RunFolder:
             self._unlock()
             raise
         self.resumed = resumable and resume and any(self.tmp.iterdir())
+        self.fresh = not any(self.tmp.iterdir())
 
     def __enter__(self) -> RunFolder:
         return self
@@ -138,7 +139,9 @@ class RunFolder:
             failed = True
             raise
         finally:
-            if failed and not self.resumable:
+            if failed and (not self.resumable or (self.fresh and isinstance(exc, ScenarioError))):
+                # bad input found by a run that started afresh: nothing staged is worth
+                # resuming (work an earlier run staged is kept)
                 shutil.rmtree(self.tmp, ignore_errors=True)
             self._unlock()
 

@@ -76,9 +76,13 @@ class Estimate:
             )
             out.append(Problem("(memory)", _gb(self.memory_bytes), rule))
         if self.disk_limit_bytes is not None and self.disk_bytes > self.disk_limit_bytes:
+            room = (
+                "there is no free space where they go"
+                if self.disk_limit_bytes <= 0
+                else f"{_gb(self.disk_limit_bytes)} may be used where they go"
+            )
             rule = (
-                f"would write about {_gb(self.disk_bytes)} of results; "
-                f"{_gb(self.disk_limit_bytes)} may be used where they go: use fewer "
+                f"would write about {_gb(self.disk_bytes)} of results; {room}: use fewer "
                 "--replications, choose an --out on a bigger disk, or pass --allow-large"
             )
             out.append(Problem("--out", _gb(self.disk_bytes), rule))
@@ -194,7 +198,12 @@ def variant_for_estimate(base: Model, scenario) -> Model:
     without compiling it (which reads its starting list again)."""
     from nd_sim.inputs import demand  # only the estimate of a sweep needs it
 
-    rates = demand.daily_rates(scenario, base.days)
+    days = scenario.horizon_weeks * 7  # a grid may vary the horizon too
+    rates = demand.daily_rates(scenario, days)
     return dataclasses.replace(
-        base, scenario=scenario, rates_per_day=tuple(rates[d] for d in base.districts)
+        base,
+        scenario=scenario,
+        days=days,
+        weeks=scenario.horizon_weeks,
+        rates_per_day=tuple(rates[d] for d in base.districts),
     )

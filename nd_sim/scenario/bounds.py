@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
@@ -63,3 +63,4 @@ Gbp = Annotated[float, Field(ge=0.0, le=MAX_GBP)]
 ReferralsPerWeek = Annotated[float, Field(ge=0.0, le=MAX_REFERRALS_PER_WEEK)]
 Multiplier = Annotated[float, Field(ge=0.0, le=MAX_MULTIPLIER)]
 Count = Annotated[int, Field(ge=0, le=MAX_CHILDREN)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -35,6 +35,10 @@ def cross_checks(raw: dict[str, Any]) -> list[Problem]:
         ("starting_list", lambda: _check_profile(raw, districts)),
     ]
     problems: list[Problem] = []
+    for table in ("districts", "teams", "professions"):
+        for key in _keys(raw.get(table)):
+            if not key.strip():
+                problems.append(Problem(f"{table}.{key!r}", key, "a name must not be empty"))
     for section, check in checks:
         try:
             problems += check()
@@ -195,6 +199,10 @@ def _check_pathway(raw: dict[str, Any], professions: set[str]) -> list[Problem]:
         if "hours" in appt and not any(_number(v) and v > 0 for v in needed.values()):
             rule = "an appointment must take some profession-hours"
             out.append(Problem(f"pathway.appointments[{i}].hours", needed, rule))
+    names = [a.get("name") for _, a in _items(pathway, "appointments")]
+    names = [n.strip().lower() for n in names if isinstance(n, str)]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        out.append(Problem("pathway.appointments", name, "appointment names must be unique"))
     kinds = [w.get("kind") for _, w in _items(pathway, "workshops")]
     kinds = [k.strip().lower() for k in kinds if isinstance(k, str)]
     for kind in {k for k in kinds if kinds.count(k) > 1}:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario import models
 from nd_sim.scenario.checks import cross_checks
+from nd_sim.scenario.files import MAX_TOML_BYTES, read_input
 from nd_sim.scenario.models import Scenario
 
 NOTE_KEYS = ({"value", "note"}, {"value", "source"})
@@ -41,7 +42,11 @@ def read_raw(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
     """
     raw = _read_with_extends(path, depth=0)
     notes: dict[str, str] = {}
-    raw = lift_notes(raw, "", notes)
+    try:
+        raw = lift_notes(raw, "", notes)
+    except RecursionError:
+        rule = "its tables or lists are nested too deeply"
+        raise ScenarioError(str(path), [Problem("", str(path), rule)]) from None
     _resolve_paths(raw, path.parent)
     return raw, notes
 
@@ -68,33 +73,32 @@ def validate_raw(raw: dict[str, Any], notes: dict[str, str], source: str) -> Sce
     return scenario.model_copy(update={"notes": notes})
 
 
-def read_toml(path: Path, what: str = "scenario file") -> dict[str, Any]:
-    """A TOML file (scenario, grid), or `ScenarioError` saying what is wrong with it."""
+def read_toml(path: Path, what: str = "scenario file", option: str = "") -> dict[str, Any]:
+    """A TOML file (scenario, grid), or `ScenarioError` saying what is wrong with it.
+
+    `option` names where the path came from (`extends`, `--grid`); empty for the file given.
+    """
+    data = read_input(path, option, MAX_TOML_BYTES, what)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(str(path), [Problem("", str(path), f"the {what} must exist")]) from None
-    except OSError as exc:
-        rule = f"must be a readable file ({exc.strerror or exc})"
-        raise ScenarioError(str(path), [Problem("", str(path), rule)]) from None
-    try:
-        return tomllib.loads(_decode(path, data))
+        return tomllib.loads(_decode(path, data, option))
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(
-            str(path), [Problem("", str(path), f"must be valid TOML ({exc})")]
-        ) from None
+        rule = f"must be valid TOML ({exc})"
+        raise ScenarioError(str(path), [Problem(option, str(path), rule)]) from None
+    except RecursionError:
+        rule = "must be valid TOML (its tables or lists are nested too deeply)"
+        raise ScenarioError(str(path), [Problem(option, str(path), rule)]) from None
 
 
-def _decode(path: Path, data: bytes) -> str:
+def _decode(path: Path, data: bytes, option: str = "") -> str:
     """UTF-8 text; a byte-order mark (as Windows editors write) is dropped, not an error."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         rule = "must be saved as UTF-8 text, not UTF-16 (in the editor: Save as, UTF-8)"
-        raise ScenarioError(str(path), [Problem("", str(path), rule)])
+        raise ScenarioError(str(path), [Problem(option, str(path), rule)])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         rule = f"must be UTF-8 text (byte {exc.start} is not; save it as UTF-8)"
-        raise ScenarioError(str(path), [Problem("", str(path), rule)]) from None
+        raise ScenarioError(str(path), [Problem(option, str(path), rule)]) from None
 
 
 def _read_with_extends(path: Path, depth: int, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -106,11 +110,11 @@ def _read_with_extends(path: Path, depth: int, chain: tuple[Path, ...] = ()) -> 
     if depth > MAX_EXTENDS_DEPTH:
         rule = f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files"
         raise ScenarioError(str(path), [Problem("extends", str(path), rule)])
-    raw = read_toml(path)
+    raw = read_toml(path, option=f"extends (from {chain[-1].name})" if chain else "")
     parent = raw.get("extends")
     if parent is None:
         return raw
-    if not isinstance(parent, str) or not parent.strip():
+    if not isinstance(parent, str) or not parent.strip() or "\x00" in parent:
         raise ScenarioError(
             str(path), [Problem("extends", parent, "must be a file path")]
         ) from None
@@ -160,6 +164,8 @@ def _rebase_paths(raw: dict[str, Any], relative_dir: Path) -> None:
 def _resolve_paths(raw: dict[str, Any], base_dir: Path) -> None:
     starting = raw.get("starting_list")
     if isinstance(starting, dict) and isinstance(starting.get("csv"), str):
+        if "\x00" in starting["csv"]:
+            return  # refused when the list is read, naming starting_list.csv
         csv = Path(starting["csv"])
         starting["csv"] = str((csv if csv.is_absolute() else base_dir / csv).resolve())
 

@@ -24,6 +24,7 @@ from nd_sim.scenario.bounds import (
     HoursPerWeek,
     Months,
     Multiplier,
+    Name,
     PositiveWeeks,
     Probability,
     ReferralsPerWeek,
@@ -91,7 +92,7 @@ class ReferralMix(Strict):
 class District(Strict):
     """A district: where children live and are referred from."""
 
-    team: str = Field(description="The team (key of `teams`) that serves this district.")
+    team: Name = Field(description="The team (key of `teams`) that serves this district.")
     children: Count | None = Field(None, description="Resident children aged 0-17.")
     referrals_per_week: ReferralsPerWeek = Field(
         description="Baseline referrals per week at `start_date`, before growth and shocks."
@@ -180,7 +181,7 @@ class Triage(Strict):
 class Workshop(Strict):
     """Group sessions offered to families while they wait."""
 
-    kind: str = Field(description="e.g. behaviour, sleep, sensory.")
+    kind: Name = Field(description="e.g. behaviour, sleep, sensory.")
     every_weeks: int = Field(4, ge=1, le=52, description="Weeks between sessions, per team.")
     places_per_session: int = Field(12, ge=0, le=10_000, description="Families per session.")
     uptake: Probability = Field(0.2, description="Share of accepted families who sign up.")
@@ -194,7 +195,7 @@ class Workshop(Strict):
 class Appointment(Strict):
     """One appointment of the assessment, in order; the first is the initial appointment."""
 
-    name: str = Field(description="e.g. initial, assessment, mdt, feedback.")
+    name: Name = Field(description="e.g. initial, assessment, mdt, feedback.")
     hours: dict[str, Hours] = Field(description="Profession-hours it takes.")
     gap_weeks_to_next: Weeks = Field(
         0.0, description="Minimum weeks before the next appointment can take place."
@@ -266,7 +267,7 @@ class Pathway(Strict):
 class PriorityClass(Strict):
     """A priority class of referral."""
 
-    name: str = Field(description="e.g. urgent, routine.")
+    name: Name = Field(description="e.g. urgent, routine.")
     share_of_referrals: Probability = Field(description="Share of new referrals in the class.")
     share_of_new_slots: Probability = Field(
         1.0, description="With `queue_order = priority_shares`: share of new-patient slots."
@@ -292,6 +293,7 @@ class Booking(Strict):
     )
     priority_classes: list[PriorityClass] = Field(
         default_factory=lambda: [PriorityClass(name="routine", share_of_referrals=1.0)],
+        min_length=1,
         description="Listed from most to least urgent.",
     )
 
@@ -390,7 +392,7 @@ class RunDefaults(Strict):
 class Scenario(Strict):
     """A whole scenario."""
 
-    name: str = Field(description="The scenario's name, shown in reports and results folders.")
+    name: Name = Field(description="The scenario's name, shown in reports and results folders.")
     description: str = Field("", description="A sentence or two on what the scenario asks.")
     extends: str | None = Field(None, description="Parent scenario, relative to this file.")
     start_date: Date = Field(description="Day 0 of the simulation (the date of the starting list).")

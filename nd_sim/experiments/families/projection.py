@@ -52,7 +52,7 @@ def rebase(scenario: Scenario, as_of: dt.date) -> Scenario:
     starting = scenario.starting_list.model_copy(update={"csv": None, "profile": []})
     return varied(
         scenario,
-        f"projection from {as_of}",
+        f"--as-of {as_of} (the scenario moved to start then, demand grown to it)",
         start_date=as_of,
         districts=districts,
         starting_list=starting,
