@@ -8,7 +8,7 @@ import re
 import pytest
 
 from nd_sim.engine import codes, kernel
-from nd_sim.engine.state import State, compiled_state
+from nd_sim.engine.state import State, compiled_state, generated_lines
 from nd_sim.errors import ScenarioError
 from nd_sim.scenario.loader import read_raw, validate_raw
 from tests.conftest import FIXTURES
@@ -29,6 +29,7 @@ def test_compiled_state_sets_every_field_unit() -> None:
     assigned = re.findall(r"^    s\.(\w+) = t\.(\w+)$", source, flags=re.M)
     assert all(a == b for a, b in assigned)
     assert [a for a, _ in assigned] == list(State._fields)
+    assert generated_lines() in source, "run python -m nd_sim.engine.state"
 
 
 def test_more_than_fifteen_workshop_kinds_is_refused_unit() -> None:

@@ -9,5 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = np.arange(5, dtype=np.int64)
+# where a child on today's list starts (the order of `inputs.starting_list.STAGES`)
+TRIAGE, WAITING_FIRST, IN_ASSESSMENT = range(3)
 # the kernel's counters (`State.counters`)
 N_CHILDREN, APPOINTMENTS, WD_NEXT, N_OUTSOURCED, POOL_SHORT, SEQ, WEEKS_RUN = range(7)

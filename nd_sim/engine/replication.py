@@ -15,11 +15,14 @@ import numpy as np
 from nd_sim.engine.codes import (
     APPOINTMENTS,
     ASSESSED,
+    IN_ASSESSMENT,
     MET_BY_WORKSHOP,
     N_CHILDREN,
     POOL_SHORT,
     SIGNPOSTED,
+    TRIAGE,
     WAITING,
+    WAITING_FIRST,
     WEEKS_RUN,
     WITHDRAWN,
 )
@@ -156,8 +159,8 @@ def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
     n0 = len(cohort)
     cap = n0 + pools["pool_wd"].size  # room for every returning child the pools allow
     stage = cohort.start_stage.astype(np.int64)
-    arriving = (stage == NEW_REFERRAL) | (stage == 0)
-    steps = np.where(stage == 1, 0, cohort.start_step).astype(np.int64)
+    arriving = (stage == NEW_REFERRAL) | (stage == TRIAGE)
+    steps = np.where(stage == WAITING_FIRST, 0, cohort.start_step).astype(np.int64)
     stage[~arriving & (steps == 0)] = 1  # a one-appointment pathway has no 'in assessment'
     children = _children(model, cohort, cap, arriving)
     children["start_place"] = np.where(arriving, -1, steps)
@@ -234,7 +237,7 @@ def _queues(
     ends = np.cumsum([ids.size for ids in by_team], dtype=np.int64)
     arrivals = np.concatenate(by_team).astype(np.int64)
     wd = cohort.withdraw_day
-    at_risk = np.flatnonzero((wd < model.days) & (stage != 2))
+    at_risk = np.flatnonzero((wd < model.days) & (stage != IN_ASSESSMENT))
     order = at_risk[np.argsort(wd[at_risk], kind="stable")]  # ties by child
     n_dna_first = int(cohort.dna_counts[:, 0].sum()) + int(pools["pool_dna"][..., 0].sum())
     wd_cap = cap + n_dna_first

@@ -10,6 +10,7 @@ each call cheap.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -169,8 +170,10 @@ def kernel_state(t: State) -> CompiledState:
 @numba.njit(cache=True)
 def compiled_state(t: State) -> CompiledState:
     """The kernel's state over the arrays `t` holds (shared: the kernel writes its outputs
-    into them). Numba needs each field by name: one line per field of `State`, in order."""
+    into them). Numba needs each field by name: one line per field of `State`, in order,
+    written by `generate()` from `State` itself (a test checks they agree)."""
     s = structref.new(STATE_TYPE)
+    # generated from `State` by `python -m nd_sim.engine.state`: do not edit by hand
     s.ref_t = t.ref_t
     s.dist = t.dist
     s.team = t.team
@@ -273,4 +276,31 @@ def compiled_state(t: State) -> CompiledState:
     s.new_share = t.new_share
     s.discharge_after = t.discharge_after
     s.queue_order = t.queue_order
+    # end of generated lines
     return s
+
+
+GENERATED_START = (
+    "    # generated from `State` by `python -m nd_sim.engine.state`: do not edit by hand\n"
+)
+GENERATED_END = "    # end of generated lines\n"
+
+
+def generated_lines() -> str:
+    """The body of `compiled_state`: one assignment per field of `State`, in order."""
+    return "".join(f"    s.{name} = t.{name}\n" for name in State._fields)
+
+
+def generate(path: Path = Path(__file__)) -> bool:
+    """Rewrite `compiled_state`'s generated lines in this file; True if they changed."""
+    text = path.read_text()
+    start = text.index(GENERATED_START) + len(GENERATED_START)
+    end = text.index(GENERATED_END, start)
+    new = text[:start] + generated_lines() + text[end:]
+    if new != text:
+        path.write_text(new)
+    return new != text
+
+
+if __name__ == "__main__":
+    generate()

@@ -11,6 +11,7 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
+from nd_sim.engine.codes import IN_ASSESSMENT
 from nd_sim.engine.raw import RawResults
 from nd_sim.inputs.model import EXIT_REASONS, OUTCOMES, Model
 from nd_sim.inputs.starting_list import PATHWAYS, STAGES
@@ -42,7 +43,9 @@ def child_columns(raw: RawResults, model: Model) -> dict[str, np.ndarray | pa.Ar
     start = model.scenario.start_date
     n = raw.n_children
     ids = _child_ids(raw.starting_ids, n)
-    first_wait = np.where(raw.start_stage == 2, np.nan, (raw.first_day - raw.referral_day) / 7.0)
+    first_wait = np.where(
+        raw.start_stage == IN_ASSESSMENT, np.nan, (raw.first_day - raw.referral_day) / 7.0
+    )
     return {
         "replication": np.full(n, raw.replication, np.int32),
         "child": np.arange(n, dtype=np.int32),
@@ -58,7 +61,7 @@ def child_columns(raw: RawResults, model: Model) -> dict[str, np.ndarray | pa.Ar
         "more_information": raw.more_information,
         "workshops_attended": raw.workshops.astype(np.int32),
         "first_appointment_date": _dates(
-            np.where(raw.start_stage == 2, np.nan, raw.first_day), start
+            np.where(raw.start_stage == IN_ASSESSMENT, np.nan, raw.first_day), start
         ),
         "outcome_date": _dates(raw.outcome_day, start),
         "outcome": raw.outcome.astype(np.int32),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nd_sim.engine.codes import IN_ASSESSMENT
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WAITING, WITHDRAWN
 from nd_sim.inputs.capacity import WEEKS_PER_YEAR
@@ -104,7 +105,7 @@ class _Waits:
 
     def __init__(self, raw: RawResults, horizon_day: float, n_districts: int) -> None:
         district = raw.district.astype(np.int64)
-        seen = ~np.isnan(raw.first_day) & (raw.start_stage != 2) & (raw.first_day >= 0)
+        seen = ~np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT) & (raw.first_day >= 0)
         first_wait = (raw.first_day - raw.referral_day) / 7.0
         done = (raw.exit_code == ASSESSED) & (raw.outcome_day >= 0)
         is_open = raw.exit_code == WAITING
@@ -126,7 +127,9 @@ class _Waits:
         self.counts = {
             "cohort": per_district(cohort),
             "in_time": per_district(in_time),
-            "unseen": per_district(is_open & np.isnan(raw.first_day) & (raw.start_stage != 2)),
+            "unseen": per_district(
+                is_open & np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT)
+            ),
             "referrals": per_district(new),
             "assessed": per_district(code == ASSESSED),
             "signposted": per_district(code == SIGNPOSTED),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nd_sim.engine.codes import IN_ASSESSMENT
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WITHDRAWN
 
@@ -63,7 +64,7 @@ def stage_intervals(raw: RawResults) -> dict[str, tuple[np.ndarray, np.ndarray]]
     decided = ~np.isnan(raw.triage_day)
     accepted = raw.triage_result == 0
     seen = ~np.isnan(raw.first_day)
-    started_in_assessment = raw.start_stage == 2
+    started_in_assessment = raw.start_stage == IN_ASSESSMENT
     never = np.full(raw.referral_day.size, np.inf)
     triage_end = np.where(decided, raw.triage_day, exit_or_inf)
     first_start = np.where(accepted & ~started_in_assessment, raw.triage_day, np.inf)
@@ -85,7 +86,7 @@ def weekly_counts(raw: RawResults, n_districts: int, weeks: int) -> dict[str, np
     """Every weekly flow and stock, each of shape (districts, weeks)."""
     new = raw.start_stage < 0
     nan = np.full(raw.referral_day.size, np.nan)
-    first = np.where(raw.start_stage == 2, np.nan, raw.first_day)
+    first = np.where(raw.start_stage == IN_ASSESSMENT, np.nan, raw.first_day)
 
     def exits(code: int) -> np.ndarray:
         return np.where(raw.exit_code == code, raw.exit_day, nan)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nd_sim.engine.codes import IN_ASSESSMENT
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import run_replication
 from nd_sim.experiments.families.projection import projection_model, projections_frame, run_paths
@@ -43,7 +44,7 @@ def list_at(raw: RawResults, scenario: Scenario, t0_day: int) -> tuple[pd.DataFr
     waiting for), because their follow-ups take the same staff hours.
     """
     open_at_t0 = (raw.referral_day < t0_day) & ~(raw.exit_day < t0_day)  # NaN: still open
-    idx = np.flatnonzero(open_at_t0 & (raw.start_stage != 2))
+    idx = np.flatnonzero(open_at_t0 & (raw.start_stage != IN_ASSESSMENT))
     start = scenario.start_date
     seen = raw.first_day[idx] < t0_day
     decided = raw.triage_day[idx] < t0_day

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nd_sim.engine.codes import IN_ASSESSMENT
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED
 from nd_sim.experiments.sizing.target import CATALOGUE, COHORT, FLOW
@@ -87,7 +88,9 @@ class Children:
         self.outcome = np.where(raw.exit_code[mask] == ASSESSED, raw.outcome_day[mask], np.nan)
         self.exit = raw.exit_day[mask]
         stage = raw.start_stage[mask]
-        self.counts_first = stage != 2  # already in assessment at the start: no first wait
+        self.counts_first = (
+            stage != IN_ASSESSMENT
+        )  # already in assessment at the start: no first wait
         self.new = stage < 0
         self.backlog = stage >= 0
         signposted = raw.triage_result[mask] == SIGNPOSTED_RESULT
