@@ -5,9 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
+from nd_sim.errors import ScenarioError
+from nd_sim.experiments.options import (
+    MAX_PLACES_PER_SESSION,
+    Settings,
+    build_options,
+    custom_option,
+    options_to_folder,
+)
+from nd_sim.run.settings import RunSettings
+from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES
 
@@ -49,3 +60,37 @@ def test_options_rank_and_refuse(tmp_path: Path) -> None:
     }
     text = (out / "options.md").read_text()
     assert "Recruit paediatrician" in text and "Outsourced assessments" in text
+
+
+def test_options_refuse_a_non_comparable_option_before_staging_functional(
+    tmp_path: Path,
+) -> None:
+    """The comparability check runs before the staged folder is opened: nothing is left,
+    not even a hidden `.<out>.partial`."""
+    base = load_scenario(FIXTURES / "small.toml")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    short = mine / "short.toml"
+    extends = (FIXTURES / "small.toml").as_posix()
+    short.write_text(f'extends = "{extends}"\nname = "short"\nhorizon_weeks = 52\n')
+    budget = Settings(budget_gbp=200_000, over_months=12, start=base.start_date)
+    own = custom_option(base, load_scenario(short), "own-short", budget, source=short)
+    results = tmp_path / "results"
+    results.mkdir()
+    settings = RunSettings(replications=2, seed=7, out=results / "opt")
+    with pytest.raises(ScenarioError) as caught:
+        options_to_folder(base, budget, settings, extra=(own,))
+    assert f"--option {short}: horizon_weeks" in caught.value.describe()
+    assert list(results.iterdir()) == []
+
+
+def test_a_large_budget_caps_workshop_places_functional() -> None:
+    """£1bn buys more workshop sessions than a session may hold places for: the places are
+    capped at the scenario's bound and the money beyond is left unspent, not an error."""
+    base = load_scenario(FIXTURES / "small.toml")
+    budget = Settings(budget_gbp=1e9, over_months=12, start=base.start_date)
+    options, _ = build_options(base, budget)
+    (shops,) = [o for o in options if o.slug == "workshops"]
+    places = [w.places_per_session for w in shops.scenario.pathway.workshops]
+    assert max(places) == MAX_PLACES_PER_SESSION
+    assert 0 < shops.cost_gbp < budget.budget_gbp

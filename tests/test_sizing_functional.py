@@ -22,7 +22,7 @@ from nd_sim.run.runner import run_to_folder
 from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import FIXTURES, ROOT, SCENARIOS
 from .test_sizing_unit import textbook
 
 runner = CliRunner()
@@ -86,6 +86,36 @@ def test_size_command_writes_every_file_functional(textbook_toml: Path, tmp_path
     assert manifest["levers"][0]["answer"] == best.value
     assert manifest["window"]["description"].startswith("by 2 August 2026")
     assert manifest["evaluations"] == len(curve) and "numpy" in manifest["versions"]
+
+
+@pytest.mark.parametrize(
+    ("lever", "unit", "semantics"),
+    [
+        ("outsourced_per_month", "assessments a month", "outsourced assessments at £900 each"),
+        ("workshop_uptake", "uptake", "the uptake of every workshop"),
+    ],
+)
+def test_size_outsourcing_and_workshop_levers_end_to_end_functional(
+    lever: str, unit: str, semantics: str, tmp_path: Path
+) -> None:
+    """The levers that name no profession run through the command line to an answer (they
+    once failed in `Lever.describe` with an IndexError, whatever the input)."""
+    out = tmp_path / lever
+    result = _size(
+        [str(FIXTURES / "small.toml"), "--target", "first_within_13w_pct >= 90", "--by",
+         "2027-06-30", "--lever", lever, "--price-gbp-each", "900", "-n", "2",
+         "--out", str(out)]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == SIZE_FILES
+    curve = pd.read_csv(out / "curve.csv")
+    assert (curve.lever == lever).all() and (curve.unit == unit).all() and len(curve) >= 2
+    manifest = json.loads((out / "manifest.json").read_text())
+    (entry,) = manifest["levers"]
+    assert entry["kind"] == lever and entry["professions"] == []
+    assert entry["semantics"].startswith(semantics)
+    answer = (out / "answer.md").read_text()
+    assert "30 June 2027" in answer and ("needs about" in answer or "cap" in answer)
 
 
 @pytest.mark.parametrize(

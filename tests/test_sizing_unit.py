@@ -14,7 +14,14 @@ from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import run_replication
 from nd_sim.errors import ScenarioError
 from nd_sim.experiments.sizing.guess import Guess, first_guess
-from nd_sim.experiments.sizing.levers import parse_levers, team_weights
+from nd_sim.experiments.sizing.levers import (
+    DEFAULTS,
+    FUNDING,
+    OUTSOURCED,
+    cap_limit,
+    parse_levers,
+    team_weights,
+)
 from nd_sim.experiments.sizing.solver import solve
 from nd_sim.experiments.sizing.target import CATALOGUE, parse_target
 from nd_sim.experiments.sizing.window import Children, Window, window_kpis
@@ -79,7 +86,8 @@ def textbook(
         ("open_52w_plus_end = 0", "open_52w_plus_end", "<=", 0.0),
         ("open_end < 1500", "open_end", "<", 1500.0),
         ("list_cleared", "backlog_not_seen_end", "<=", 0.0),
-        ("list_cleared <= 25", "backlog_not_seen_end", "<=", 25.0),
+        ("backlog_not_seen_end <= 25", "backlog_not_seen_end", "<=", 25.0),
+        ("first_wait_median_weeks <= 0", "first_wait_median_weeks", "<=", 0.0),
         ("referred_seen_within_13w_pct > 50", "referred_seen_within_13w_pct", ">", 50.0),
     ],
 )
@@ -104,6 +112,16 @@ def test_fraction_rule_only_for_percentages_unit() -> None:
         ("first_within_13w_pct >= 120", "between 0 and 100"),
         ("open_end <= 10%", "not %"),
         ("", "must look like"),
+        ("open_end <= " + "9" * 400, "finite"),  # parses as inf
+        ("first_wait_median_weeks <= -3", "never below 0"),
+        ("open_52w_plus_end <= -1", "never below 0"),
+        ("first_within_13w_pct >= -5", "between 0 and 100"),
+        ("open_end < 0", "can never be met"),
+        ("first_within_13w_pct > 100", "never above 100%"),
+        ("first_within_13w_pct > 1", "read as the fraction 100%"),
+        ("list_cleared >= 3", "yes/no target"),
+        ("list_cleared <= 0", "write it on its own"),
+        ("list_cleared = 1", "backlog_not_seen_end <= N"),
     ],
 )
 def test_bad_targets_are_refused_unit(text: str, words: str) -> None:
@@ -276,14 +294,66 @@ def test_other_levers_unit() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "words"),
-    [("psychologist", "unknown profession"), ("", "name one or more")],
+    ("text", "more", "words"),
+    [
+        ("psychologist", {}, "unknown profession"),
+        ("", {}, "name one or more"),
+        ("paediatrician,paediatrician", {}, "names paediatrician more than once"),
+        ("funding_gbp:paediatrician,paediatrician", {}, "more than once"),
+        ("paediatrician", {"step": 50.0, "cap": 10.0}, "--step: 50.0 -- the step (50)"),
+        ("paediatrician", {"step": 50.0}, "larger than the cap (40)"),
+        ("paediatrician", {"step": 1e-300}, "about 4e+301 grid points above 0"),
+        ("paediatrician", {"step": 5e-324}, "more than 10^308 grid points"),
+        ("paediatrician", {"cap": 100.0, "step": 0.0099}, "10,101 grid points"),
+        ("outsourced_per_month", {"cap": 1e6}, "--cap: 1000000.0 -- a step of 25"),
+        ("paediatrician", {"cap": 2e4}, "a staff change is at most 10,000 WTE"),
+        ("outsourced_per_month", {"cap": 1e10}, "100,000,000 assessments"),
+        ("funding_gbp", {"cap": 1e10}, "the most a funding budget may hold"),
+        ("workshop_uptake", {"cap": 1.5}, "an uptake is at most 1"),
+        ("paediatrician", {"cap": math.nan}, "must be above 0"),
+        ("paediatrician", {"step": math.inf}, "finite number above 0"),
+        ("outsourced_per_month", {"price_gbp_each": 0.0}, "--price-gbp-each: 0.0"),
+    ],
 )
-def test_bad_levers_are_refused_unit(text: str, words: str) -> None:
+def test_bad_levers_are_refused_unit(text: str, more: dict, words: str) -> None:
     sc = load_scenario(SCENARIOS / "lancashire.toml")
     with pytest.raises(ScenarioError) as caught:
-        parse_levers(text, sc, dt.date(2027, 3, 31))
+        parse_levers(text, sc, dt.date(2027, 3, 31), **more)
     assert words in caught.value.describe()
+
+
+def test_lever_caps_within_the_models_bounds_unit() -> None:
+    """Every value up to the cap, kept on to the horizon, makes a valid scenario; a default
+    cap beyond the bound is cut to it, a default step beyond the cap to the cap."""
+    sc = load_scenario(FIXTURES / "small.toml")
+    by = dt.date(2026, 4, 8)  # a week in: the funding rate kept on for two years is large
+    end = sc.start_date + dt.timedelta(days=sc.horizon_weeks * 7)
+    most, _ = cap_limit(sc, OUTSOURCED, by)
+    (out,) = parse_levers("outsourced_per_month", sc, by, cap=most, step=most / 100)
+    block = out.apply(sc, out.cap, end).interventions[-1]  # the lever's, after the scenario's
+    assert isinstance(block, Outsourcing) and block.until_date == end
+    assert 99_000_000 < block.assessments <= 100_000_000
+    limit, _ = cap_limit(sc, FUNDING, by)
+    (money,) = parse_levers("funding_gbp", sc, by, cap=limit, step=limit / 100)
+    fund = money.apply(sc, money.cap, end).interventions[-1]
+    assert isinstance(fund, Funding)
+    assert 0.99e10 < fund.budget_gbp <= 1e10
+    tight = dt.date(2026, 4, 1) + dt.timedelta(days=1)
+    (bare,) = parse_levers("funding_gbp", sc.model_copy(update={"horizon_weeks": 1040}), tight)
+    assert bare.cap < DEFAULTS[FUNDING][0] and bare.step <= bare.cap
+    (few,) = parse_levers("outsourced_per_month", sc, by, cap=10.0)
+    assert (few.cap, few.step) == (10.0, 10.0)  # the default step (25) cut to the cap
+
+
+def test_describe_names_no_profession_for_outsourcing_and_workshops_unit() -> None:
+    sc = load_scenario(FIXTURES / "small.toml")
+    by = dt.date(2027, 6, 30)
+    (out,) = parse_levers("outsourced_per_month", sc, by, price_gbp_each=900.0)
+    assert out.describe().startswith("outsourced assessments at £900 each")
+    (shops,) = parse_levers("workshop_uptake", sc, by)
+    assert "uptake of every workshop" in shops.describe()
+    (mix,) = parse_levers("paediatrician,psychologist", sc, by)
+    assert "paediatrician and psychologist" in mix.describe()
 
 
 def test_workshop_lever_needs_workshops_unit() -> None:

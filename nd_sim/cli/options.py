@@ -28,8 +28,13 @@ from nd_sim.cli.params import (
     bounded,
 )
 from nd_sim.errors import ScenarioError
-from nd_sim.experiments.options import Settings, build_options, custom_option, options_to_folder
-from nd_sim.inputs.model import compile_model
+from nd_sim.experiments.options import (
+    Settings,
+    check_settings,
+    custom_option,
+    options_to_folder,
+    plan_options,
+)
 from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import MAX_GBP, MAX_WTE
@@ -38,19 +43,24 @@ from nd_sim.scenario.bounds import MAX_GBP, MAX_WTE
 def options(
     scenario: Path = typer.Argument(None, help="Scenario TOML (default: the shipped Lancashire)."),
     budget_gbp: float = typer.Option(
-        ..., "--budget-gbp", callback=bounded(0, MAX_GBP), help="The money, in £."
+        ...,
+        "--budget-gbp",
+        callback=bounded(0, MAX_GBP, above_low=True),
+        help="The money, in £.",
     ),
     over_months: float = typer.Option(
         12, "--over-months", callback=bounded(1, 240), help="Months it pays for."
     ),
-    start: str = typer.Option(None, "--from", help="When the money starts (default: the start)."),
+    start: str = typer.Option(
+        None, "--from", help="When the money starts, inside the horizon (default: the start)."
+    ),
     max_recruits_wte: float = typer.Option(
         8.0, "--max-recruits-wte", callback=bounded(0, MAX_WTE), help="Cap per profession."
     ),
     price_gbp_each: float = typer.Option(
         1500.0,
         "--price-gbp-each",
-        callback=bounded(0, MAX_GBP),
+        callback=bounded(0, MAX_GBP, above_low=True),
         help="Outsourced assessment.",
     ),
     replications: Replications = None,
@@ -77,22 +87,25 @@ def options(
             max_recruits_wte=max_recruits_wte,
             price_gbp_each=price_gbp_each,
         )
+        check_settings(sc, budget)
+        own = tuple(
+            custom_option(sc, load_scenario(p), f"own-{p.stem}", budget, source=p)
+            for p in option or []
+        )
+        # every option built and checked (comparable with the base) before anything is staged
+        plan = plan_options(sc, budget, own, base_path=path)
         settings = run_settings(
             sc.run, f"options-{sc.name}", "options", replications, seed, out, jobs, dask,
             resume, force,
         )  # fmt: skip
-        own = tuple(
-            custom_option(sc, load_scenario(p), f"own-{p.stem}", budget) for p in option or []
-        )
-        n_options = len(build_options(sc, budget, own)[0])
-        check_size([compile_model(sc)] * n_options, settings, allow_large)
-        _, ranked, refused = with_progress(
-            settings.replications * n_options,
-            lambda done: options_to_folder(sc, budget, settings, done, own),
-            staged=staging_dir(settings.out),
-        )
+        check_size(plan.models, settings, allow_large)
     except ScenarioError as exc:
         raise fail(exc) from None
+    _, ranked, refused = with_progress(
+        settings.replications * len(plan.models),
+        lambda done: options_to_folder(sc, budget, settings, done, own, plan=plan),
+        staged=staging_dir(settings.out),
+    )
     _print(ranked, budget, refused, settings.out)
 
 

@@ -67,6 +67,8 @@ Jobs = Annotated[
     ),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Replace a non-empty --out folder.")]
+
+
 def dask_address(value: str | None) -> str | None:
     """An empty address is a mistake, not a request for no cluster."""
     if value is not None and not value.strip():

@@ -87,7 +87,7 @@ def size(
     price: float = typer.Option(
         1500.0,
         "--price-gbp-each",
-        callback=bounded(0, MAX_GBP),
+        callback=bounded(0, MAX_GBP, above_low=True),
         help="Price of an outsourced assessment.",
     ),
     allow_large: AllowLarge = False,

@@ -5,6 +5,10 @@ The ways: recruit each profession (fixed-term posts through the scenario's costs
 recruitment lag and caps), buy outsourced assessments, run more workshop sessions, and a
 mix (half on the bottleneck profession, half on outsourcing). An option that would cost
 more than the budget is refused, not run.
+
+`plan_options` checks the settings and builds and checks every option (bad input raises
+`ScenarioError`) before `options_to_folder` opens its staged folder, so bad input never
+leaves anything behind.
 """
 
 from __future__ import annotations
@@ -19,17 +23,21 @@ import numpy as np
 import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.experiments.compare import HEADLINE, ComparisonResult, compare_into
+from nd_sim.experiments.compare import HEADLINE, ComparisonResult, check_comparable, compare_into
 from nd_sim.inputs.analytic import team_panels
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH, committed_gbp
-from nd_sim.inputs.model import compile_model
+from nd_sim.inputs.model import Model, compile_model
 from nd_sim.results.kpis import COUNTY
 from nd_sim.run.pipeline import staged
 from nd_sim.run.settings import RunSettings
-from nd_sim.scenario.models import Funding, Outsourcing, Scenario
+from nd_sim.scenario.bounds import MAX_CHILDREN
+from nd_sim.scenario.models import Funding, Outsourcing, Scenario, Workshop
 from nd_sim.scenario.variants import varied
 
 BUDGET_TOLERANCE_GBP = 1.0
+MAX_PLACES_PER_SESSION = next(  # the scenario's own bound on a workshop's places
+    m.le for m in Workshop.model_fields["places_per_session"].metadata if hasattr(m, "le")
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,76 @@ class Option:
     label: str
     scenario: Scenario
     cost_gbp: float
+    source: Path | None = None  # the file of a user's own option
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The checked options, ready to run: the allowed ones and their compiled models, and
+    the ones refused for costing more than the budget."""
+
+    options: list[Option]
+    refused: list[Problem]
+    models: list[Model]
+
+
+def check_settings(base: Scenario, settings: Settings) -> None:
+    """Refuse settings no option could be built from, naming the command-line option:
+    a budget or price not above 0, more outsourced assessments than a scenario may hold,
+    a start outside the scenario's horizon."""
+    problems = []
+    budget, price = settings.budget_gbp, settings.price_gbp_each
+    if not (math.isfinite(budget) and budget > 0):
+        problems.append(Problem("--budget-gbp", budget, "must be a finite amount above 0"))
+    if not (math.isfinite(price) and price > 0):
+        problems.append(Problem("--price-gbp-each", price, "a price must be above 0"))
+    elif math.isfinite(budget) and budget // price > MAX_CHILDREN:
+        count = budget // price
+        many = f"{count:,.0f}" if count < 1e15 else f"about {count:.3g}"
+        many = many if math.isfinite(count) else "more than 10^308"
+        rule = (
+            f"£{budget:,.0f} at £{price:,.6g} each buys {many} outsourced assessments; a "
+            f"scenario holds at most {MAX_CHILDREN:,}: raise --price-gbp-each or lower "
+            "--budget-gbp"
+        )
+        value = f"{budget:g} / {price:g}"
+        problems.append(Problem("--budget-gbp / --price-gbp-each", value, rule))
+    if not (math.isfinite(settings.over_months) and settings.over_months > 0):
+        problems.append(Problem("--over-months", settings.over_months, "must be above 0"))
+    last = base.start_date + dt.timedelta(days=base.horizon_weeks * 7 - 1)
+    if not base.start_date <= settings.start <= last:
+        rule = f"must be inside the scenario's horizon: from {base.start_date} to {last}"
+        problems.append(Problem("--from", settings.start, rule))
+    if problems:
+        raise ScenarioError("nd-sim options", problems)
+
+
+def plan_options(
+    base: Scenario,
+    settings: Settings,
+    extra: tuple[Option, ...] = (),
+    base_path: Path | None = None,
+) -> Plan:
+    """Check the settings, build every option and check that each can be compared with
+    doing nothing (the user's own must have the base's districts, horizon and start);
+    raise `ScenarioError` listing every problem. Nothing is written."""
+    check_settings(base, settings)
+    options, refused = build_options(base, settings, extra)
+    if len(options) < 2:
+        raise ScenarioError(
+            "options", [*refused, Problem("options", 0, "no option fits the budget")]
+        )
+    models = [compile_model(o.scenario) for o in options]
+    paths = [o.source or Path(f"{o.slug}.toml") for o in options]
+    paths[0] = base_path or Path("the base scenario")
+    own = [i for i, o in enumerate(options) if any(o is e for e in extra)]
+    if own:  # the options made here share the base's districts, horizon and start
+        try:
+            check_comparable([models[i] for i in (0, *own)], [paths[i] for i in (0, *own)])
+        except ScenarioError as exc:
+            named = [Problem(f"--option {p.path}", p.value, p.rule) for p in exc.problems]
+            raise ScenarioError("--option", named) from None
+    return Plan(options, refused, models)
 
 
 def build_options(
@@ -107,9 +185,11 @@ def _words(name: str) -> str:
     return name.upper() if len(name) <= 3 else name.replace("_", " ")
 
 
-def custom_option(base: Scenario, scenario: Scenario, slug: str, settings: Settings) -> Option:
-    """A user's own option (a scenario extending the base): its cost is what its new
-    interventions commit over the budget period."""
+def custom_option(
+    base: Scenario, scenario: Scenario, slug: str, settings: Settings, source: Path | None = None
+) -> Option:
+    """A user's own option (a scenario extending the base, read from `source`): its cost is
+    what its new interventions commit over the budget period."""
     cost = 0.0
     for item in scenario.interventions:
         if item in base.interventions:
@@ -121,7 +201,7 @@ def custom_option(base: Scenario, scenario: Scenario, slug: str, settings: Setti
         else:  # a staff change, paid for the budget period
             yearly = scenario.professions[item.profession].cost_gbp_per_wte_year
             cost += max(item.wte, 0.0) * yearly * settings.over_months / 12.0
-    return Option(slug, scenario.name, scenario, cost)
+    return Option(slug, scenario.name, scenario, cost, source)
 
 
 def _recruitable(base: Scenario) -> list[str]:
@@ -182,15 +262,29 @@ def _outsource(base: Scenario, settings: Settings, budget: float, slug: str, lab
 
 
 def _workshops(base: Scenario, settings: Settings) -> Option:
-    """More places: the budget buys extra sessions, spread over every team and kind."""
+    """More places: the budget buys extra sessions, spread over every team and kind, up to
+    the most places a session may have (money beyond that is left unspent)."""
     weeks = settings.over_months * WEEKS_PER_MONTH
     kinds = base.pathway.workshops
     teams = len(base.teams)
     sessions_now = sum(weeks / w.every_weeks for w in kinds) * teams
     extra = settings.budget_gbp // settings.workshop_cost_gbp_per_session
     factor = 1.0 + extra / sessions_now if sessions_now else 1.0
+    most = min(
+        (MAX_PLACES_PER_SESSION / w.places_per_session for w in kinds if w.places_per_session),
+        default=factor,
+    )
+    if factor > most:
+        factor = most
+        extra = math.floor((factor - 1.0) * sessions_now)
     more = [
-        w.model_copy(update={"places_per_session": math.ceil(w.places_per_session * factor)})
+        w.model_copy(
+            update={
+                "places_per_session": min(
+                    math.ceil(w.places_per_session * factor), MAX_PLACES_PER_SESSION
+                )
+            }
+        )
         for w in kinds
     ]
     label = "More workshop sessions"
@@ -213,14 +307,13 @@ def options_to_folder(
     settings: RunSettings,
     on_done: Callable[[int], None] | None = None,
     extra: tuple[Option, ...] = (),
+    plan: Plan | None = None,
 ) -> tuple[ComparisonResult, pd.DataFrame, list[Problem]]:
-    """Simulate every allowed option against doing nothing and rank them."""
-    options, refused = build_options(base, budget, extra)
-    if len(options) < 2:
-        raise ScenarioError(
-            "options", [*refused, Problem("options", 0, "no option fits the budget")]
-        )
-    models = [compile_model(o.scenario) for o in options]
+    """Simulate every allowed option against doing nothing and rank them (`plan`: from
+    `plan_options`, made here when not given; every check is done before the staged
+    folder is opened)."""
+    plan = plan or plan_options(base, budget, extra)
+    options, refused, models = plan.options, plan.refused, plan.models
     paths = [Path(f"{o.slug}.toml") for o in options]
     with staged(settings, "options", models) as stage:
         result = compare_into(stage, models, paths, on_done)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH
+from nd_sim.scenario.bounds import MAX_CHILDREN, MAX_GBP, MAX_WTE
 from nd_sim.scenario.models import Funding, Outsourcing, Scenario, StaffChange
 from nd_sim.scenario.variants import varied
 
@@ -38,6 +39,7 @@ DEFAULTS = {  # lever: (cap, step)
     WORKSHOPS: (1.0, 0.05),
     FUNDING: (20_000_000.0, 100_000.0),
 }
+MAX_GRID_POINTS = 10_000  # lever values above 0 up to the cap (a finer grid is a typo)
 DEFAULT_LAG_WEEKS = 12.0
 DEFAULT_PRICE_GBP = 1500.0
 
@@ -111,7 +113,7 @@ class Lever:
 
     def months(self, until: dt.date) -> float:
         """Months from the start to `until` (outsourcing and funding are spread over them)."""
-        return (until - self.start).days / 7.0 / WEEKS_PER_MONTH
+        return _months(self.start, until)
 
     def apply(self, scenario: Scenario, x: float, until: dt.date | None = None) -> Scenario:
         """The scenario with the lever at x, bought up to `until` (default: the end of `by`).
@@ -224,8 +226,10 @@ def parse_levers(
 ) -> list[Lever]:
     """The lever(s) a ``--lever`` text names; several with ``each`` (one per profession).
 
-    Raises `ScenarioError` for an unknown profession, a lever the scenario cannot express
-    (workshop uptake without workshops) or a bad cap or step.
+    Raises `ScenarioError` for an unknown or repeated profession, a lever the scenario
+    cannot express (workshop uptake without workshops), a price not above 0, or a bad cap
+    or step: not above 0, a cap beyond what a scenario may hold (`cap_limit`), a step larger
+    than the cap, or more than `MAX_GRID_POINTS` grid points above 0 up to the cap.
     """
     head, _, tail = text.strip().partition(":")
     kind = {OUTSOURCED: OUTSOURCED, "outsourced": OUTSOURCED, WORKSHOPS: WORKSHOPS}.get(head)
@@ -236,16 +240,19 @@ def parse_levers(
     if kind == FUNDING and not profs:
         used = {p for a in scenario.pathway.appointments for p, h in a.hours.items() if h > 0}
         profs = tuple(p for p in scenario.professions if p in used)
+    kind = kind or STAFF
+    if kind == OUTSOURCED and not (math.isfinite(price_gbp_each) and price_gbp_each > 0):
+        problems.append(Problem("--price-gbp-each", price_gbp_each, "a price must be above 0"))
+    grid, more = _grid(scenario, kind, by, cap, step)
+    problems += more
     if problems:
         raise ScenarioError("--lever", problems)
-    kind = kind or STAFF
-    default_cap, default_step = DEFAULTS[kind]
     if lag_weeks is None:
         funded = [i for i in scenario.interventions if isinstance(i, Funding)]
         lag_weeks = funded[0].recruitment_lag_weeks if funded else DEFAULT_LAG_WEEKS
     common = {
-        "cap": default_cap if cap is None else cap,
-        "step": default_step if step is None else step,
+        "cap": grid[0],
+        "step": grid[1],
         "start": scenario.start_date,
         "by": by,
         "lag_weeks": lag_weeks,
@@ -255,6 +262,81 @@ def parse_levers(
     }
     groups = [(p,) for p in profs] if each and kind in (STAFF, FUNDING) else [profs]
     return [Lever(kind=kind, professions=g, **common) for g in groups]
+
+
+def cap_limit(scenario: Scenario, kind: str, by: dt.date) -> tuple[float, str]:
+    """The largest cap a lever may have, and why: every value up to the cap must make a
+    scenario within the models' bounds (`nd_sim.scenario.bounds`), kept on to the end of the
+    horizon (the earliest-date search keeps the cap going that long)."""
+    start = scenario.start_date
+    horizon = _months(start, start + dt.timedelta(days=scenario.horizon_weeks * 7))
+    to_by = _months(start, by + dt.timedelta(days=1))
+    if kind == OUTSOURCED:
+        limit = MAX_CHILDREN / horizon
+        why = (
+            f"a cap that misses is kept on to the end of the horizon ({horizon:.1f} months), "
+            f"and more a month would then buy over {MAX_CHILDREN:,} assessments, the most an "
+            "outsourced_assessments block may hold"
+        )
+        return limit, why
+    if kind == FUNDING:
+        limit = MAX_GBP * to_by / horizon * (1 - 1e-9)
+        why = (
+            "a cap that misses is kept on at the same monthly rate to the end of the horizon "
+            f"({horizon:.1f} months), and more would then spend over £{MAX_GBP:,.0f}, the most "
+            "a funding budget may hold"
+        )
+        return limit, why
+    if kind == WORKSHOPS:
+        return 1.0, "an uptake is at most 1"
+    return MAX_WTE, f"a staff change is at most {MAX_WTE:,.0f} WTE"
+
+
+def _grid(
+    scenario: Scenario, kind: str, by: dt.date, cap: float | None, step: float | None
+) -> tuple[tuple[float, float], list[Problem]]:
+    """The cap and step to search (defaults filled in, a default cap kept within
+    `cap_limit`), and the problems with the ones given."""
+    default_cap, default_step = DEFAULTS[kind]
+    limit, why = cap_limit(scenario, kind, by)
+    problems = []
+    if cap is not None and cap > limit:
+        most = _num(math.floor(limit * 100) / 100)
+        problems.append(Problem("--cap", cap, f"must be at most {most}: {why}"))
+    top = min(default_cap, limit) if cap is None else cap
+    width = default_step if step is None else step
+    if step is None and width > top:
+        width = top  # a default step never goes beyond the cap (e.g. --cap 10 assessments)
+    if problems or top <= 0 or width <= 0 or not (math.isfinite(top) and math.isfinite(width)):
+        return (top, width), problems  # already refused (here or in _check)
+    if width > top:  # only a given step: a default one is cut to the cap above
+        name, value = "--step", step
+        rule = (
+            f"the step ({_num(width)}) is larger than the cap ({_num(top)}), so only 0 "
+            "would be searched; use a step at most the cap"
+        )
+        return (top, width), [Problem(name, value, rule)]
+    ratio = top / width
+    points = math.floor(ratio + 1e-9) if math.isfinite(ratio) else None  # as the solver counts
+    if points is None or points > MAX_GRID_POINTS:
+        name, value = ("--step", step) if step is not None else ("--cap", cap)
+        many = "more than 10^308" if points is None else f"{points:,}"
+        many = f"about {ratio:.3g}" if points is not None and points >= 1e12 else many
+        rule = (
+            f"a step of {_num(step or width)} up to a cap of {_num(top)} makes {many} grid points "
+            f"above 0; at most {MAX_GRID_POINTS:,}: use a larger --step or a smaller --cap"
+        )
+        problems.append(Problem(name, value, rule))
+    return (top, width), problems
+
+
+def _num(x: float) -> str:
+    """A number for messages: 1,500, 0.05, 4,183,912.37, 1e-300."""
+    return f"{x:,.12g}"
+
+
+def _months(start: dt.date, until: dt.date) -> float:
+    return (until - start).days / 7.0 / WEEKS_PER_MONTH
 
 
 def _check(
@@ -272,22 +354,28 @@ def _check(
             levers = f"{OUTSOURCED}, {WORKSHOPS}, {FUNDING}[:PROFESSIONS]"
             rule = f"unknown profession {prof!r}; professions are {', '.join(known)} (or {levers})"
             problems.append(Problem("--lever", text, rule))
+    twice = sorted({p for p in profs if profs.count(p) > 1})
+    if twice:
+        rule = f"names {', '.join(twice)} more than once; list each profession once"
+        problems.append(Problem("--lever", text, rule))
     if kind is None and not profs:
         problems.append(Problem("--lever", text, "name one or more professions, or a lever"))
     if kind == WORKSHOPS and not scenario.pathway.workshops:
         problems.append(Problem("--lever", text, "the scenario has no workshops to take up"))
-    if cap is not None and cap <= 0:
+    if cap is not None and not cap > 0:  # NaN too
         problems.append(Problem("--cap", cap, "must be above 0"))
-    if cap is not None and kind == WORKSHOPS and cap > 1:
-        problems.append(Problem("--cap", cap, "an uptake is at most 1"))
-    if step is not None and step <= 0:
-        problems.append(Problem("--step", step, "must be above 0"))
+    if step is not None and not (step > 0 and math.isfinite(step)):
+        problems.append(Problem("--step", step, "must be a finite number above 0"))
     return problems
 
 
 def _words(names: tuple[str, ...]) -> str:
+    """Professions in words: "a", "a and b", "a, b and c" ("" for none: outsourcing and
+    workshops name no profession)."""
     words = [n.replace("_", " ") for n in names]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _d(day: dt.date) -> str:

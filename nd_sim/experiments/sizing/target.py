@@ -10,6 +10,7 @@ time.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -204,13 +205,24 @@ def parse_target(text: str) -> Target:
     """Parse ``"KPI OP NUMBER"`` (or a bare alias such as ``list_cleared``).
 
     Raises `ScenarioError` (exit code 2 on the command line) for bad syntax, an unknown
-    KPI or ``=`` with anything but 0 on a count.
+    KPI, ``=`` with anything but 0 on a count, a threshold that is not finite or outside
+    the KPI's possible range (weeks and counts >= 0, percentages 0-100; ``< 0`` and
+    ``> 100%`` can never be met), or a yes/no alias (``list_cleared``) given an operator.
     """
     stripped = text.strip()
     if stripped in BARE:
         op, value = BARE[stripped]
         return Target(text, CATALOGUE[ALIASES[stripped]], op, value, stripped)
     match = _SYNTAX.match(text)
+    if match and match.group(1) in BARE:
+        name = match.group(1)
+        op, value = BARE[name]
+        meaning = f"{ALIASES[name]} {op} {value:g}"
+        raise _bad(
+            text,
+            f"{name} is a yes/no target: write it on its own (it means {meaning}); "
+            f"for a number of children left, write {ALIASES[name]} <= N",
+        )
     if not match:
         raise _bad(
             text,
@@ -224,17 +236,28 @@ def parse_target(text: str) -> Target:
         known = ", ".join([*CATALOGUE, *ALIASES])
         raise _bad(text, f"unknown KPI {name!r}; one of {known}")
     value = float(number)
+    if not math.isfinite(value):
+        raise _bad(text, "the threshold must be a finite number")
     op = OPERATORS[op]
     if op == "=":
         if kpi.unit != "children" or value != 0:
             raise _bad(text, "'=' only means 'none' (= 0) on a count; use >= or <=")
         op = "<="
-    if kpi.unit == "%" and not percent and 0 < value <= 1:
+    fraction = kpi.unit == "%" and not percent and 0 < value <= 1
+    if fraction:
         value *= 100.0  # 0.90 means 90%
     if kpi.unit == "%" and not 0 <= value <= 100:
         raise _bad(text, "a percentage must be between 0 and 100 (or a fraction 0-1)")
     if percent and kpi.unit != "%":
         raise _bad(text, f"{kpi.name} is in {kpi.unit}, not %")
+    if value < 0:
+        raise _bad(text, f"{kpi.name} is in {kpi.unit}, never below 0: the threshold must be >= 0")
+    if op == "<" and value <= 0:
+        raise _bad(text, f"{kpi.name} is never below 0, so '< 0' can never be met; use '<= 0'")
+    if op == ">" and kpi.unit == "%" and value >= 100:
+        read = f" ({number} is read as the fraction {value:g}%; write {number}% for that)"
+        rule = f"{kpi.name} is never above 100%, so '> 100%' can never be met"
+        raise _bad(text, rule + (read if fraction else ""))
     return Target(text, kpi, op, value, alias)
 
 
