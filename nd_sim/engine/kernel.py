@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = np.arange(5, dtype=np.int64)
 N_CHILDREN, APPOINTMENTS, WD_NEXT, N_OUTSOURCED, POOL_SHORT, SEQ, WEEKS_RUN = range(7)
 ACCEPT, SIGNPOST, MORE = np.arange(3, dtype=np.int64)
+NOT_TRIAGED, TRIAGE_ACCEPTED, TRIAGE_SIGNPOSTED = np.arange(-1, 2, dtype=np.int64)
+# the scratch rows of `State.buf`, each a list of children one event builds (rows are
+# reused by events that never run at once); SCRATCH_ROWS of them
+BACK, ACCEPTED, EXTRA, MISSED, ATTENDED, REBOOK = range(6)
+TAKEN, SINGLE = BACK, MISSED
+SCRATCH_ROWS = 6
 NO_ND = np.int64(4)
 FIRST, WD_HEAP, ONE, NONE = np.int64(0), np.int64(0), np.int64(1), np.int64(-1)
 APPOINTMENT_DAY = 2.5
@@ -168,7 +174,15 @@ def n_heaps(n_teams: int, n_classes: int, n_steps: int) -> int:
 # ---------------------------------------------------------------------- the timetable
 @jit
 def simulate(s: State) -> None:
-    """Run every week of the horizon, then resolve what is left at the horizon."""
+    """Run every week of the horizon, then resolve what is left at the horizon.
+
+    The order of events within a week is declared here and nowhere else (the reference
+    model in tests/ follows it): 1. each team's triage panel, every `panel_every` weeks;
+    2. outsourced providers take their children; 3. each team's clinic week, booking and
+    holding appointments (on day `APPOINTMENT_DAY` of the week); 4. workshop sessions (day
+    `WORKSHOP_DAY`), in the order their sessions last ran. Withdrawals happen between events,
+    at each family's own time.
+    """
     place_initial(s)
     n_ws = s.n_teams * s.n_workshops
     for week in range(s.weeks):
@@ -267,7 +281,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
     arrived_to_triage(s, team, now)
     hm = h_more(s, team)
     n_back = 0
-    back = s.buf[0]
+    back = s.buf[BACK]
     while s.heap_size[hm] and s.heap_day[hm, 0] <= now:
         back[n_back] = heap_pop(s.heap_day, s.heap_child, s.heap_size, hm)
         n_back += 1
@@ -287,7 +301,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
             room = fit
     room_n = int(room)
     day = min(int(now), s.days)
-    accepted = s.buf[1]
+    accepted = s.buf[ACCEPTED]
     n_acc = 0
     decided = 0
     while s.tq_len[team] and decided < room_n:
@@ -308,11 +322,11 @@ def triage_panel(s: State, team: int, week: int) -> None:
                 heap_push(s.heap_day, s.heap_child, s.heap_size, hm, now + s.more_delay, i)
             else:
                 s.tri_t[i] = now
-                s.tri_res[i] = 1
+                s.tri_res[i] = TRIAGE_SIGNPOSTED
                 leave(s, i, now, SIGNPOSTED)
             continue
         s.tri_t[i] = now
-        s.tri_res[i] = 0
+        s.tri_res[i] = TRIAGE_ACCEPTED
         accepted[n_acc] = i
         n_acc += 1
         sign_up(s, i, team)
@@ -345,7 +359,7 @@ def arrived_to_triage(s: State, team: int, cutoff: float) -> None:
     """Referrals made before the cutoff join the triage queue in referral order (cohort
     children first on equal days, then returning children by (day, child))."""
     hr = h_reref(s, team)
-    extra = s.buf[2]
+    extra = s.buf[EXTRA]
     n_extra = 0
     while s.heap_size[hr] and s.heap_day[hr, 0] < cutoff:
         extra[n_extra] = heap_pop(s.heap_day, s.heap_child, s.heap_size, hr)
@@ -379,8 +393,8 @@ def accept_all_arrived(s: State, team: int, now: float) -> None:
         s.tq_head[team] = (s.tq_head[team] + 1) % cap
         s.tq_len[team] -= 1
         s.tri_t[i] = s.ref_t[i]
-        if s.tri_res[i] < 0:
-            s.tri_res[i] = 0
+        if s.tri_res[i] == NOT_TRIAGED:
+            s.tri_res[i] = TRIAGE_ACCEPTED
         heap_push(s.heap_day, s.heap_child, s.heap_size, hs, s.ref_t[i] + s.lead_days, i)
         sign_up(s, i, team)
 
@@ -448,7 +462,7 @@ def staging_to_list(s: State, team: int, now: float) -> None:
 @jit
 def book_follow_ups(s: State, team: int, now: float, left: np.ndarray) -> None:
     """Later appointments first (finish what is started), each step in ready order."""
-    taken = s.buf[0]
+    taken = s.buf[TAKEN]
     for step in range(s.n_steps - 1, 0, -1):
         h = h_follow(s, team, step)
         if not s.heap_size[h] or s.heap_day[h, 0] > now:
@@ -469,7 +483,7 @@ def book_new(s: State, team: int, now: float, left: np.ndarray) -> None:
     room = room_for(s, left, FIRST)
     if room <= 0:
         return
-    taken = s.buf[0]
+    taken = s.buf[TAKEN]
     if s.queue_order == 1 or s.n_classes == 1:
         n = take_by_priority(s, team, now, room, taken)
     else:
@@ -613,7 +627,7 @@ def hold(s: State, children: np.ndarray, n: int, step: int, t: float) -> None:
     if step == s.n_steps - 1:
         hold_last(s, children, n, step, t)
         return
-    missed, attended = s.buf[3], s.buf[4]
+    missed, attended = s.buf[MISSED], s.buf[ATTENDED]
     n_missed = n_attended = 0
     for k in range(n):
         i = children[k]
@@ -641,7 +655,7 @@ def hold(s: State, children: np.ndarray, n: int, step: int, t: float) -> None:
 @jit
 def hold_last(s: State, children: np.ndarray, n: int, step: int, t: float) -> None:
     """The last appointment: outcomes and DNAs in diary order (both can cause returns)."""
-    one = s.buf[3]
+    one = s.buf[SINGLE]
     for k in range(n):
         i = children[k]
         if s.dna_left[step, i] > 0:
@@ -662,7 +676,7 @@ def hold_last(s: State, children: np.ndarray, n: int, step: int, t: float) -> No
 @jit
 def missed_them(s: State, children: np.ndarray, n: int, step: int, t: float, team: int) -> None:
     """DNA: discharged after too many, else rebooked (patience stopped while booked)."""
-    rebook = s.buf[5]
+    rebook = s.buf[REBOOK]
     n_rebook = 0
     for k in range(n):
         i = children[k]

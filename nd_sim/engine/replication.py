@@ -18,9 +18,12 @@ from nd_sim.engine.codes import (
     IN_ASSESSMENT,
     MET_BY_WORKSHOP,
     N_CHILDREN,
+    NOT_TRIAGED,
     POOL_SHORT,
+    SCRATCH_ROWS,
     SIGNPOSTED,
     TRIAGE,
+    TRIAGE_ACCEPTED,
     WAITING,
     WAITING_FIRST,
     WEEKS_RUN,
@@ -177,8 +180,8 @@ def _children(model: Model, cohort: Cohort, cap: int, arriving: np.ndarray) -> d
     dist = _grow(cohort.district, cap, np.int64)
     tri_t = np.full(cap, np.nan)
     tri_t[:n0][~arriving] = cohort.referral_day[~arriving]  # today's list: triaged
-    tri_res = np.full(cap, -1, np.int64)
-    tri_res[:n0][~arriving] = 0
+    tri_res = np.full(cap, NOT_TRIAGED, np.int64)
+    tri_res[:n0][~arriving] = TRIAGE_ACCEPTED
     dna_left = np.zeros((n_steps, cap), np.int64)
     dna_left[:, :n0] = cohort.dna_counts.T
     return {
@@ -261,7 +264,7 @@ def _queues(
         "wq": np.empty((n_teams * n_ws, cap), np.int64),
         "wq_head": np.zeros(n_teams * n_ws, np.int64),
         "wq_tail": np.zeros(n_teams * n_ws, np.int64),
-        "buf": np.empty((6, cap), np.int64),
+        "buf": np.empty((SCRATCH_ROWS, cap), np.int64),
         "outsourced_ids": np.empty(cap, np.int64),
         "counters": np.array([n0, 0, 0, 0, 0, n_teams * n_ws, 0], np.int64),
         "money": np.zeros(1),

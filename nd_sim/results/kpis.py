@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nd_sim.engine.codes import IN_ASSESSMENT
+from nd_sim.engine.codes import IN_ASSESSMENT, TRIAGE_SIGNPOSTED
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WAITING, WITHDRAWN
 from nd_sim.inputs.capacity import WEEKS_PER_YEAR
@@ -116,7 +116,7 @@ class _Waits:
         self.open_wait = _Sample(open_wait, district[is_open], n_districts)
         new = raw.start_stage < 0
         cohort = new & (raw.referral_day <= horizon_day - 7.0 * NICE_WEEKS)
-        cohort &= raw.triage_result != 1  # signposted: not for this pathway
+        cohort &= raw.triage_result != TRIAGE_SIGNPOSTED  # signposted: not for this pathway
         with np.errstate(invalid="ignore"):
             in_time = cohort & (first_wait <= NICE_WEEKS)  # NaN (never seen) is False
         code = raw.exit_code

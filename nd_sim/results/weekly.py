@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nd_sim.engine.codes import IN_ASSESSMENT
+from nd_sim.engine.codes import IN_ASSESSMENT, TRIAGE_ACCEPTED
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WITHDRAWN
 
@@ -62,7 +62,7 @@ def stage_intervals(raw: RawResults) -> dict[str, tuple[np.ndarray, np.ndarray]]
     """Start and end time of each child's stay in each waiting stage (inf = still there)."""
     exit_or_inf = np.where(np.isnan(raw.exit_day), np.inf, raw.exit_day)
     decided = ~np.isnan(raw.triage_day)
-    accepted = raw.triage_result == 0
+    accepted = raw.triage_result == TRIAGE_ACCEPTED
     seen = ~np.isnan(raw.first_day)
     started_in_assessment = raw.start_stage == IN_ASSESSMENT
     never = np.full(raw.referral_day.size, np.inf)

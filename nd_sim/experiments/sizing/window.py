@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nd_sim.engine.codes import IN_ASSESSMENT
+from nd_sim.engine.codes import IN_ASSESSMENT, TRIAGE_SIGNPOSTED
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED
 from nd_sim.experiments.sizing.target import CATALOGUE, COHORT, FLOW
@@ -28,7 +28,6 @@ from nd_sim.inputs.model import Model
 
 WINDOW_WEEKS = 13
 WINDOW_DAYS = 7 * WINDOW_WEEKS
-SIGNPOSTED_RESULT = 1
 COUNTY = ("county", -1)
 
 
@@ -93,7 +92,7 @@ class Children:
         )  # already in assessment at the start: no first wait
         self.new = stage < 0
         self.backlog = stage >= 0
-        signposted = raw.triage_result[mask] == SIGNPOSTED_RESULT
+        signposted = raw.triage_result[mask] == TRIAGE_SIGNPOSTED
         self.signposted_day = np.where(signposted, raw.triage_day[mask], np.inf)
 
     def value(self, kpi: str, end: float) -> float:
