@@ -254,3 +254,16 @@ def test_a_very_long_scenario_name_gets_a_short_folder(tmp_path: Path, monkeypat
     assert result.exit_code == 0, result.output
     (folder,) = (tmp_path / "results").iterdir()
     assert len(folder.name) < 100
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_lists_that_are_not_regular_files_are_refused_quickly(tmp_path: Path, kind: str) -> None:
+    import os
+
+    target = Path("/dev/zero")
+    if kind == "fifo":
+        target = tmp_path / "list.csv"
+        os.mkfifo(target)
+    out = tmp_path / "out"
+    args = ["families", SMALL, "--waiting-list", str(target), "--as-of", "2026-04-01"]
+    _refused([*args, "--out", str(out)], "--waiting-list", out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 from pathlib import Path
 
@@ -165,6 +166,22 @@ def test_personal_data_and_non_csv_are_refused(tmp_path: Path, content: str, why
     assert result.exit_code == 2, result.output
     assert why in result.output
     assert not out.exists()
+
+
+def test_ids_that_clean_to_one_name_get_their_own_letters_functional(tmp_path: Path) -> None:
+    ids = ["a/b", "a_b", "abc", "ABC", "A-7"]
+    content = HEADER + "".join(f"{i}," + ROW for i in ids)
+    result, out = _messy(tmp_path, content)
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in (out / "letters").iterdir())
+    assert len(files) == 2 * len(ids)
+    assert len({f.casefold() for f in files}) == len(files)  # none shared, whatever the case
+    assert "A-7.txt" in files and "A-7.html" in files  # plain ids keep their names
+    for child_id in ids:
+        suffix = hashlib.sha256(child_id.encode()).hexdigest()[:8]
+        name = "A-7" if child_id == "A-7" else f"{child_id.replace('/', '_')}-{suffix}"
+        text = (out / "letters" / f"{name}.txt").read_text()
+        assert f"Our reference: {child_id}\n" in text, text
 
 
 def test_previous_projection_shows_moves(tmp_path: Path, projected: Path) -> None:

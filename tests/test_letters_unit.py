@@ -8,6 +8,8 @@ assumption the ranges rest on and, given the previous run, whose window moved.
 
 from __future__ import annotations
 
+import hashlib
+import random
 import re
 from datetime import date
 
@@ -18,6 +20,7 @@ from nd_sim.experiments.families.letters import (
     LetterContext,
     build_letter,
     cohort_for,
+    letter_file_names,
     letter_html,
     letter_text,
     letters_csv_rows,
@@ -533,3 +536,64 @@ def test_hard_text_scores_hard_unit() -> None:
         "prevailing capacity assumptions and stationary referral intensity."
     )
     assert measure(jargon).grade > 15
+
+
+# ---------------------------------------------------------------------------------------------
+# Letter file names
+# ---------------------------------------------------------------------------------------------
+
+
+def _hash8(child_id: str) -> str:
+    return hashlib.sha256(child_id.encode()).hexdigest()[:8]
+
+
+def test_plain_ids_name_their_own_files_unit() -> None:
+    ids = ["LNC-000001", "S-0000", "F_1", "abc", "A-1"]
+    assert letter_file_names(ids) == ids
+
+
+def test_ids_that_would_share_a_file_get_a_hash_unit() -> None:
+    names = letter_file_names(["a/b", "a_b", "abc", "ABC", "F-1"])
+    assert names == [
+        f"a_b-{_hash8('a/b')}",
+        f"a_b-{_hash8('a_b')}",
+        f"abc-{_hash8('abc')}",
+        f"ABC-{_hash8('ABC')}",
+        "F-1",
+    ]
+
+
+@pytest.mark.parametrize(
+    "child_id",
+    ["a.b", "../etc/passwd", "a b", "caf\u00e9", "\u65e5\u672c", "a\\b", "x:y", "..", "CON", "nul"],
+)
+def test_any_other_id_is_cleaned_and_hashed_unit(child_id: str) -> None:
+    (name,) = letter_file_names([child_id])
+    assert re.fullmatch(r"[A-Za-z0-9_-]+-[0-9a-f]{8}", name), name
+    assert name.endswith(_hash8(child_id))
+
+
+def test_names_do_not_depend_on_order_unit() -> None:
+    ids = ["a/b", "a_b", "abc", "ABC", "x y", "x_y", "LNC-1"]
+    forward = dict(zip(ids, letter_file_names(ids), strict=True))
+    backward = dict(zip(ids[::-1], letter_file_names(ids[::-1]), strict=True))
+    assert forward == backward
+
+
+def test_a_plain_id_spelled_like_a_hashed_name_still_gets_its_own_file_unit() -> None:
+    trap = f"a_b-{_hash8('a/b')}"
+    names = letter_file_names(["a/b", trap])
+    assert names[1] == trap and names[0].casefold() != trap.casefold()
+    assert names[0].startswith(trap)
+
+
+def test_random_ids_never_share_a_file_name_ignoring_case_unit() -> None:
+    rng = random.Random(3)
+    alphabet = "aAbB_-/. 1\u00e9"
+    ids = list(
+        {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(3000)}
+    )
+    names = letter_file_names(ids)
+    assert len({n.casefold() for n in names}) == len(ids)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]+", n) for n in names)
+    assert letter_file_names(ids) == names  # stable

@@ -148,11 +148,19 @@ def test_any_cell_is_accepted_set_aside_or_refused(
         except ScenarioError as exc:
             if quoted:  # the problem is in that column, or the file as a whole is refused
                 for problem in exc.problems:
-                    assert problem.path == FILE_LEVEL[kind] or f"column {column}" in problem.path
+                    assert problem.path == FILE_LEVEL[kind] or any(
+                        f"column {c}" in problem.path for c in _blamed(column)
+                    )
             return
     if quoted:
-        assert named <= {column}
+        assert named <= _blamed(column)
         assert accepted + (1 if named else 0) == len(ROWS)
+
+
+def _blamed(column: str) -> set[str]:
+    """The columns a problem may name when `column` changes: F-2's stage makes its
+    next_appointment wrong when it is no longer in_assessment."""
+    return {column, "next_appointment"} if column == "stage" else {column}
 
 
 @pytest.mark.parametrize("kind", FORMATS)
@@ -279,6 +287,73 @@ def test_far_dates_are_row_problems_that_give_the_range(date: str, tmp_path: Pat
         read_starting_csv(path, SCENARIO)
 
 
+@pytest.mark.parametrize("stage", ["waiting_first", "triage", " Triage "])
+def test_next_appointment_outside_assessment_is_a_row_problem_functional(
+    stage: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "child_id,district,referral_date,stage,pathway,next_appointment\n"
+        f"F-1,Preston,2025-01-10,{stage},asd,mdt\n"
+        "F-2,Wyre,2024-06-03,in_assessment,both,MDT\n"
+        "F-3,Wyre,2024-06-03,waiting_first,both,\n"
+    )
+    reading = read_family_list(path, SCENARIO, AS_OF, strict=False)
+    assert list(reading.accepted.child_id) == ["F-2", "F-3"]
+    (problem,) = reading.rejected.itertuples(index=False)
+    assert (problem.line, problem.column, problem.value) == (2, "next_appointment", "mdt")
+    assert "only for a child at stage in_assessment" in problem.reason
+    with pytest.raises(ScenarioError) as caught:
+        read_starting_csv(path, SCENARIO)
+    assert [p.path for p in caught.value.problems] == ["line 2, column next_appointment"]
+
+
+def test_an_unknown_stage_or_step_is_named_once_functional(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "child_id,district,referral_date,stage,pathway,next_appointment\n"
+        "F-1,Preston,2025-01-10,waiting,asd,mdt\n"
+        "F-2,Preston,2025-01-10,triage,asd,nonsense\n"
+    )
+    rejected = read_family_list(path, SCENARIO, AS_OF, strict=False).rejected
+    assert list(zip(rejected.line, rejected.column, strict=True)) == [
+        (2, "stage"),
+        (3, "next_appointment"),
+    ]
+    assert "must be one of" in rejected.reason.iloc[1]
+
+
+@pytest.mark.parametrize(
+    "child_id",
+    [
+        "A\n1",
+        "A\r\n1",
+        "A\t1",
+        "A\x0b1",
+        "A\x1b[31m1",
+        "A\u200b1",
+        "A\u202e1",
+        "A\u20281",
+        "A\x7f1",
+    ],
+)
+def test_a_control_character_in_an_id_is_a_row_problem_functional(
+    child_id: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "list.csv"
+    rows = [["child_id", "district", "referral_date", "stage", "pathway"]]
+    rows += [[child_id, "Preston", "2025-01-10", "waiting_first", "asd"]]
+    rows += [["A 2", "Preston", "2025-01-10", "waiting_first", "asd"]]  # a space is fine
+    path.write_text(_csv(rows[0], rows[1:], quoted=True), newline="")
+    reading = read_family_list(path, SCENARIO, AS_OF, strict=False)
+    assert list(reading.accepted.child_id) == ["A 2"]
+    assert list(reading.rejected.column) == ["child_id"]
+    assert "control" in reading.rejected.reason.iloc[0]
+    with pytest.raises(ScenarioError) as caught:
+        read_starting_csv(path, SCENARIO)
+    assert [p.path for p in caught.value.problems] == ["line 2, column child_id"]
+
+
 # ---------------------------------------------------------------- the command line
 
 
@@ -345,4 +420,58 @@ def test_validate_refuses_a_starting_list_with_one_personal_value(
     assert result.exit_code == 2, result.output
     assert f"values look like {kind}" in result.output
     assert "Traceback" not in result.output
+    _assert_nothing_leaked(value, result.output, tmp_path, source)
+
+
+NHS_DIGITS = valid_nhs_number().replace(" ", "")
+FULLWIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + d) for d in range(10)))
+SPELLINGS = {
+    "no-break spaces": f"{NHS_DIGITS[:3]}\u00a0{NHS_DIGITS[3:6]}\u00a0{NHS_DIGITS[6:]}",
+    "double spaces": f"{NHS_DIGITS[:3]}  {NHS_DIGITS[3:6]}  {NHS_DIGITS[6:]}",
+    "tabs": f"{NHS_DIGITS[:3]}\t{NHS_DIGITS[3:6]}\t{NHS_DIGITS[6:]}",
+    "dots": f"{NHS_DIGITS[:3]}.{NHS_DIGITS[3:6]}.{NHS_DIGITS[6:]}",
+    "slashes": f"{NHS_DIGITS[:3]}/{NHS_DIGITS[3:6]}/{NHS_DIGITS[6:]}",
+    "en dashes": f"{NHS_DIGITS[:3]}\u2013{NHS_DIGITS[3:6]}\u2013{NHS_DIGITS[6:]}",
+    "em dashes": f"{NHS_DIGITS[:3]}\u2014{NHS_DIGITS[3:6]}\u2014{NHS_DIGITS[6:]}",
+    "3-4-3": f"{NHS_DIGITS[:3]} {NHS_DIGITS[3:7]} {NHS_DIGITS[7:]}",
+    "2-4-4": f"{NHS_DIGITS[:2]} {NHS_DIGITS[2:6]} {NHS_DIGITS[6:]}",
+    "fullwidth": NHS_DIGITS.translate(FULLWIDTH),
+    "scientific": f"{NHS_DIGITS[0]}.{NHS_DIGITS[1:]}E+09",
+    "scientific lower": f"{NHS_DIGITS[0]}.{NHS_DIGITS[1:]}e9",
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_families_refuses_an_nhs_number_however_written_functional(
+    spelling: str, tmp_path: Path
+) -> None:
+    value = SPELLINGS[spelling]
+    source = _hundred_rows_with(value, tmp_path / "list.csv")
+    out = tmp_path / "fam"
+    args = ["families", str(LANCASHIRE), "--waiting-list", str(source), "--as-of", "2026-04-01"]
+    result = runner.invoke(app, [*args, "-n", "2", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "values look like NHS numbers" in result.output
+    assert f"line {BAD_ROW + 2}, column child_id" in result.output
+    assert not out.exists()
+    for text in (value, NHS_DIGITS, NHS_DIGITS[:4], NHS_DIGITS[-4:], value[:4]):
+        assert text not in result.output
+    assert [p for p in tmp_path.rglob("*") if p != source] == []
+
+
+@pytest.mark.parametrize(
+    "value, kind",
+    [("0044 7700 900123", "phone numbers"), ("GIR 0AA", "postcodes")],
+    ids=["international-phone", "girobank-postcode"],  # tmp_path holds the id: no value in it
+)
+def test_families_refuses_international_phones_and_girobank_postcodes_functional(
+    value: str, kind: str, tmp_path: Path
+) -> None:
+    source = _hundred_rows_with(value, tmp_path / "list.csv")
+    out = tmp_path / "fam"
+    args = ["families", str(LANCASHIRE), "--waiting-list", str(source), "--as-of", "2026-04-01"]
+    result = runner.invoke(app, [*args, "-n", "2", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"values look like {kind}" in result.output
+    assert not out.exists()
     _assert_nothing_leaked(value, result.output, tmp_path, source)

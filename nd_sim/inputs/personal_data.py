@@ -4,14 +4,18 @@ Lists and extracts read by nd-sim must be pseudonymous: anything it reads may en
 projections, letters and file names. A table is refused whole if any header is named like
 personal data (a name, date of birth, NHS or CHI number, address, postcode, phone or
 email) or if any single cell, in any column, holds a valid NHS number, an email address,
-a UK phone number or a UK postcode. Messages name the column, the line and the kind of
-data, never the value, so that the refusal itself leaks nothing.
+a UK phone number or a UK postcode. Every cell is NFKC-normalised first (fullwidth digits,
+no-break spaces), and an NHS number is found however its ten digits are grouped or
+separated, and as a spreadsheet number (`9.434765919E+09`). Messages name the column, the
+line and the kind of data, never the value, so that the refusal itself leaks nothing.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
+import unicodedata
 from collections.abc import Callable
 
 import numpy as np
@@ -120,26 +124,53 @@ PERSONAL_FRAGMENTS = (
 # ... or is one of these (D.O.B., N.H.S.).
 PERSONAL_COMPACT = frozenset({"dob", "nhs", "chi", "zip", "tel", "mob", "addr", "born", "name"})
 
-NHS_CANDIDATE = re.compile(r"(?<![0-9])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9])")
+# Every cell is read as NFKC text first, with any other digit (Arabic-Indic, say) as its ASCII
+# digit, any dash or minus as "-", any space as " ", and invisible format characters (zero
+# width space, soft hyphen) removed: the patterns below then only need to know ASCII.
+_DASHES = frozenset("\u2212\u2043\u2e3a\u2e3b")
+# NHS numbers. A cell of digits and separators only, with exactly ten digits, in any grouping
+# (943 476 5919, 943.4765.919, ="9434765919"); a number (9434765919.0, 9,434,765,919,
+# 9.434765919E+09) whose value has ten digits; or ten digits inside other text, together or
+# grouped 3-3-4 or 3-4-3 with up to three separators between groups. Any of these is an NHS
+# number if it passes the modulus-11 check. A colon is no separator: "2026-01-15 10:30" is a
+# date and a time, and no date has ten digits. A decimal (52.14285714, as Excel saves a
+# General cell) is a number, judged by its value, not by its digits.
+_CELL_SEP = r"""[\s.,/\\_'"()\[\]=+#*|~-]"""
+NHS_CELL = re.compile(rf"\A{_CELL_SEP}*[0-9](?:{_CELL_SEP}*[0-9]){{9,}}{_CELL_SEP}*\Z")
+NUMBER = re.compile(
+    r"\s*[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?\s*",
+    re.IGNORECASE,
+)
+SCIENTIFIC = re.compile(r"\A\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)e[+-]?[0-9]+\s*\Z", re.IGNORECASE)
+_GAP = r"[\s./_-]{0,3}"
+NHS_IN_TEXT = re.compile(
+    rf"(?<![0-9])[0-9]{{3}}{_GAP}(?:[0-9]{{3}}{_GAP}[0-9]{{4}}|[0-9]{{4}}{_GAP}[0-9]{{3}})(?![0-9])"
+)
 NHS_WEIGHTS = np.arange(10, 1, -1)
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-# A UK phone number: a leading 0 and 9-10 more digits, or +44 (and an optional "(0)") and
-# 9-10 digits; between digits at most a space, a dash or a bracket, and after the area code
-# groups of three digits or more, so that dates (01-02-2026 10:30) are not numbers.
+# A UK phone number: a leading 0 and 9-10 more digits, or +44 or 0044 (and an optional "(0)")
+# and 9-10 digits; between digits at most a space, a dash or a bracket, and after the area
+# code groups of three digits or more, so that dates (01-02-2026 10:30) are not numbers.
 _SEP = r"[\s)-]{0,2}"
 _GROUPS = r"(?:[\s-]?[0-9]{3,})+(?!\w)"
 PHONE = re.compile(
     r"(?<![\w+])(?:"
     rf"(?=\(?0(?:{_SEP}[0-9]){{9,10}}(?!{_SEP}[0-9]))(?:\(0[0-9]{{1,4}}\)|0[0-9]{{1,4}}){_GROUPS}"
-    rf"|\+44\s?(?:\(0\)\s?)?(?=[0-9](?:{_SEP}[0-9]){{8,9}}(?!{_SEP}[0-9]))[0-9]{{1,4}}{_GROUPS}"
+    rf"|(?:\+|00\s?)44\s?(?:\(0\)\s?)?(?=[0-9](?:{_SEP}[0-9]){{8,9}}(?!{_SEP}[0-9]))"
+    rf"[0-9]{{1,4}}{_GROUPS}"
     r")"
 )
+# A UK postcode (PR1 2HE, EC1A 1BB, pr12he), and the Girobank's GIR 0AA.
 POSTCODE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2}(?![A-Za-z0-9])", re.IGNORECASE
+    r"(?<![A-Za-z0-9])(?:[A-Z]{1,2}[0-9][A-Z0-9]?\s{0,2}[0-9][A-Z]{2}|GIR\s{0,2}0AA)"
+    r"(?![A-Za-z0-9])",
+    re.IGNORECASE,
 )
 # One pass finds the cells worth a closer look: in most columns there are none.
 ANY_CANDIDATE = re.compile(
-    "|".join(f"(?:{p.pattern})" for p in (NHS_CANDIDATE, EMAIL, PHONE, POSTCODE)),
+    "|".join(
+        f"(?:{p.pattern})" for p in (NHS_CELL, SCIENTIFIC, NHS_IN_TEXT, EMAIL, PHONE, POSTCODE)
+    ),
     re.IGNORECASE,
 )
 
@@ -183,12 +214,72 @@ def is_personal_header(header: str) -> bool:
     )
 
 
-def nhs_checksum_ok(digits: str) -> bool:
-    """Whether `digits` (ten, or 3-3-4 with spaces or dashes) pass the NHS modulus-11 check."""
-    if not NHS_CANDIDATE.fullmatch(digits):
-        return False
-    clean = re.sub(r"[ -]", "", digits)
-    return bool(_nhs_valid(np.array([[int(c) for c in clean]]))[0])
+class _AsciiFold(dict[int, str]):
+    """`str.translate` table, filled as characters are met: digits, dashes, spaces as ASCII."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category == "Nd":
+            out = str(unicodedata.decimal(char))
+        elif category == "Pd" or char in _DASHES:
+            out = "-"
+        elif category[0] == "Z" or char.isspace():
+            out = " "
+        else:
+            out = "" if category == "Cf" else char
+        if len(self) < 65_536:
+            self[code] = out
+        return out
+
+
+_ASCII_FOLD = _AsciiFold()
+
+
+def normalise(text: str) -> str:
+    """`text` as the patterns see it: NFKC, then digits, dashes and spaces as ASCII.
+
+    Zero-width and other format characters are removed. ASCII text is returned as it is.
+    """
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    return text if text.isascii() else text.translate(_ASCII_FOLD)
+
+
+def nhs_digits(text: str) -> list[str]:
+    """The ten-digit runs of `text` that would be an NHS number if they passed the check.
+
+    `text` is normalised first. A cell that is a number (`9434765919.0`, `9.434765919E+09`,
+    `9,434,765,919`) is judged by its value; a cell of digits and separators only by its
+    digits, however grouped; any other cell by the ten-digit runs in it (together, 3-3-4 or
+    3-4-3).
+    """
+    text = normalise(text)
+    if NUMBER.fullmatch(text):
+        bare = text.strip().lstrip("+-")
+        out = [bare] if len(bare) == 10 and bare.isdigit() else []  # leading zeros kept
+        value = abs(float(bare.replace(",", "")))
+        if math.isfinite(value) and value.is_integer() and 10**9 <= value < 10**10:
+            out.append(str(int(value)))
+        return out
+    if NHS_CELL.fullmatch(text):
+        digits = re.sub(r"[^0-9]", "", text)
+        if len(digits) == 10:
+            return [digits]
+    return [re.sub(r"[^0-9]", "", m) for m in NHS_IN_TEXT.findall(text)]
+
+
+def nhs_checksum_ok(text: str) -> bool:
+    """Whether `text` holds an NHS number that passes the modulus-11 check (see `nhs_digits`)."""
+    found = nhs_digits(text)
+    return bool(found) and bool(_nhs_valid(_digit_rows(found)).any())
+
+
+def _digit_rows(numbers: list[str]) -> np.ndarray:
+    """Strings of ten ASCII digits as rows of a digit array."""
+    raw = np.frombuffer("".join(numbers).encode("ascii"), np.uint8).reshape(-1, 10)
+    return raw.astype(np.int64) - ord("0")
 
 
 def _nhs_valid(digits: np.ndarray) -> np.ndarray:
@@ -199,13 +290,14 @@ def _nhs_valid(digits: np.ndarray) -> np.ndarray:
 
 
 def nhs_numbers(values: pd.Series) -> pd.Series:
-    """Cells holding a 10-digit run (3-3-4, spaces or dashes allowed) that passes the check."""
-    found = values.str.findall(NHS_CANDIDATE).explode().dropna()
+    """Cells holding an NHS number (in any of the forms of `nhs_digits`) that passes the check.
+
+    `values` must already be normalised.
+    """
+    found = values.map(nhs_digits).explode().dropna()
     if found.empty:
         return pd.Series(False, index=values.index)
-    text = "".join(found.str.replace(r"[ -]", "", regex=True))
-    digits = np.frombuffer(text.encode("ascii"), np.uint8).reshape(-1, 10) - ord("0")
-    valid = pd.Series(_nhs_valid(digits.astype(np.int64)), index=found.index)
+    valid = pd.Series(_nhs_valid(_digit_rows(list(found))), index=found.index)
     return valid.groupby(level=0).any().reindex(values.index, fill_value=False)
 
 
@@ -229,7 +321,7 @@ def personal_values(values: pd.Series) -> dict[str, np.ndarray]:
     """
     codes, uniques = pd.factorize(values.fillna("").astype(str))
     # object, not arrow, strings: pandas then uses the compiled patterns as they are
-    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    distinct = pd.Series([normalise(v) for v in np.asarray(uniques, dtype=object)], dtype=object)
     picked = np.flatnonzero(distinct.str.contains(ANY_CANDIDATE, regex=True).to_numpy(bool))
     if not picked.size:
         return {kind: np.zeros(len(codes), bool) for kind in DETECTORS}

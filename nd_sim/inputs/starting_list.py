@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import math
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from nd_sim.engine.rng import stream
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.personal_data import refuse_personal_data
 from nd_sim.scenario.bounds import EARLIEST_DATE, LATEST_DATE
+from nd_sim.scenario.files import MAX_CSV_BYTES, read_input
 from nd_sim.scenario.models import Scenario
 
 STAGES = ("triage", "waiting_first", "in_assessment")
@@ -86,12 +88,7 @@ def _refuse(path: Path, option: str, rule: str) -> ScenarioError:
 
 
 def _read_bytes(path: Path, option: str) -> bytes:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise _refuse(path, option, "file must exist") from None
-    except OSError as exc:
-        raise _refuse(path, option, f"must be a readable file ({exc.strerror})") from None
+    data = read_input(path, option, MAX_CSV_BYTES, "CSV file")
     if not data.strip():
         raise _refuse(path, option, "the file is empty; it must be a CSV with a header row")
     return data
@@ -305,6 +302,8 @@ def parse_row(
         return clean, out
     if len(clean["child_id"]) > MAX_ID_LENGTH:
         out.append(("child_id", f"must be at most {MAX_ID_LENGTH} characters (it names files)"))
+    elif has_control_characters(clean["child_id"]):
+        out.append(("child_id", CONTROL_RULE))
     elif clean["child_id"] in seen:
         out.append(("child_id", "duplicate id (an earlier row has it)"))
     date_problem = _date_problem(clean["referral_date"], latest, too_late)
@@ -318,7 +317,26 @@ def parse_row(
             out.append((column, _unknown(column, vocabulary.choices(column))))
         else:
             clean[column] = spelled
+    checked = not {"stage", "next_appointment"} & {column for column, _ in out}
+    stage = clean["stage"]
+    if checked and clean["next_appointment"] and stage != STAGES[2]:
+        why = f"only for a child at stage {STAGES[2]} (this row is {stage}); leave it blank"
+        out.append(("next_appointment", why))
     return clean, out
+
+
+CONTROL_RULE = (
+    "must not hold a line break, tab or other control or invisible character "
+    "(it names files and is written in CSVs)"
+)
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` holds a control, format (zero-width, bidi), unassigned or line-break
+    character (line and paragraph separators); spaces are allowed."""
+    return not text.isprintable() and any(
+        unicodedata.category(c) in ("Zl", "Zp") or unicodedata.category(c)[0] == "C" for c in text
+    )
 
 
 def _unknown(column: str, choices: tuple[str, ...]) -> str:

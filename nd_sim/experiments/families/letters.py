@@ -19,8 +19,11 @@ outcome_p10/p50/p90 with their boolean *_after companions.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -715,3 +718,56 @@ def letters_csv_rows(projections: pd.DataFrame, context: LetterContext) -> pd.Da
             }
         )
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+
+
+# ---------------------------------------------------------------------------------------------
+# File names
+# ---------------------------------------------------------------------------------------------
+
+_NOT_PLAIN = re.compile(r"[^A-Za-z0-9_-]")
+# names Windows keeps for devices, whatever the extension
+_RESERVED_NAMES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{d}{n}" for d in ("com", "lpt") for n in range(10)}
+)
+_HASH_CHARS = 8
+
+
+def _id_hash(child_id: str, length: int) -> str:
+    return hashlib.sha256(child_id.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+def letter_file_names(child_ids: Iterable[Any]) -> list[str]:
+    """A file name (without extension) for each id's letters: unique, safe and stable.
+
+    A plain id (ASCII letters, digits, `-` and `_`) is its own name. Any other character
+    becomes `_`, and then, and whenever two ids would share a name on a file system that
+    ignores case (`abc` and `ABC`, `a/b` and `a_b`), or the name is one Windows keeps for a
+    device (`CON`, `nul`), `-` and the first 8 hex characters of the SHA-256 of the id are
+    added (`a_b-3f2c9a1e`). The name depends only on the id and the other ids on the list,
+    never on their order.
+    """
+    ids = [str(i) for i in child_ids]
+    cleaned = {i: _NOT_PLAIN.sub("_", i) or "child" for i in ids}
+    sharing = Counter(name.casefold() for name in cleaned.values())
+    length = dict.fromkeys(cleaned, 0)
+    for child_id, name in cleaned.items():
+        key = name.casefold()
+        if name != child_id or sharing[key] > 1 or key in _RESERVED_NAMES:
+            length[child_id] = _HASH_CHARS
+
+    def name_of(child_id: str) -> str:
+        n = length[child_id]
+        return f"{cleaned[child_id]}-{_id_hash(child_id, n)}" if n else cleaned[child_id]
+
+    # a hashed name may still meet another id's name (an id written as `a_b-3f2c9a1e`):
+    # lengthen the hashes that meet until no two names are the same
+    while True:
+        owners: dict[str, list[str]] = {}
+        for child_id in cleaned:
+            owners.setdefault(name_of(child_id).casefold(), []).append(child_id)
+        clashes = [c for group in owners.values() if len(group) > 1 for c in group if length[c]]
+        if not clashes or all(length[c] >= 64 for c in clashes):
+            break
+        for child_id in clashes:
+            length[child_id] += _HASH_CHARS
+    return [name_of(i) for i in ids]

@@ -109,17 +109,12 @@ def _context(
 
 def _write_letters(folder: RunFolder, frame: pd.DataFrame, context: letters.LetterContext) -> None:
     cohorts = letters.referral_cohorts(frame)
-    for row in frame.itertuples(index=False):
+    names = letters.letter_file_names(frame.child_id)
+    for row, name in zip(frame.itertuples(index=False), names, strict=True):
         cohort = letters.cohort_for(row, cohorts)
-        name = _file_name(row.child_id)
         folder.write_text(f"letters/{name}.txt", letters.letter_text(row, context, cohort))
         folder.write_text(f"letters/{name}.html", letters.letter_html(row, context, cohort))
     folder.write_csv("letters.csv", letters.letters_csv_rows(frame, context))
-
-
-def _file_name(child_id: str) -> str:
-    """A safe file name from a pseudonymous id."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(child_id)) or "child"
 
 
 def _write_staff_summaries(
