@@ -102,6 +102,7 @@ def _worker_pids(cluster) -> list[int]:
     return [p.pid for p in processes if p is not None and p.pid is not None]
 
 
+@pytest.mark.slow
 def test_killed_dask_worker_has_its_tasks_rerun_functional(tmp_path: Path) -> None:
     """Kill a worker process (SIGKILL) as soon as the first chunk is back: the nanny
     restarts it, the scheduler re-runs what it held, and the result is complete and

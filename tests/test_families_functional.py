@@ -77,6 +77,7 @@ def test_later_in_the_queue_never_earlier_median(projected: Path) -> None:
     assert (waiting.first_p10 <= waiting.first_p50).all()
 
 
+@pytest.mark.slow
 def test_windows_after_the_horizon_say_after(tmp_path: Path) -> None:
     short = tmp_path / "short.toml"
     short.write_text(
@@ -184,6 +185,7 @@ def test_ids_that_clean_to_one_name_get_their_own_letters_functional(tmp_path: P
         assert f"Our reference: {child_id}\n" in text, text
 
 
+@pytest.mark.slow
 def test_previous_projection_shows_moves(tmp_path: Path, projected: Path) -> None:
     result, out = _families(
         tmp_path, "--seed", "99", "--previous", str(projected / "projections.csv")

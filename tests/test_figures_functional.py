@@ -105,6 +105,7 @@ def _check_figure(name: str, fig: Figure, folder: Path) -> None:
     assert "<svg" in paths[1].read_text()[:2000]
 
 
+@pytest.mark.slow
 def test_every_run_figure_is_drawn_titled_and_saved_functional(
     run_data: ReportData, tmp_path: Path
 ) -> None:
@@ -116,6 +117,7 @@ def test_every_run_figure_is_drawn_titled_and_saved_functional(
     assert _pylab_helpers.Gcf.get_num_fig_managers() == managers  # no pyplot figures left open
 
 
+@pytest.mark.slow
 def test_every_comparison_figure_is_drawn_titled_and_saved_functional(
     comparison_data: ReportData, tmp_path: Path
 ) -> None:

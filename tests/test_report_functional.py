@@ -88,6 +88,7 @@ def test_every_number_in_the_summary_matches_its_source(compared: Path) -> None:
     assert set(leftover) <= allowed, f"numbers not traced to a source: {set(leftover) - allowed}"
 
 
+@pytest.mark.slow
 def test_report_command_and_run_flag(tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = runner.invoke(
