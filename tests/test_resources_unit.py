@@ -100,13 +100,14 @@ def test_memory_estimate_is_not_below_the_measured_peak_validation(
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     env = {k: v for k, v in os.environ.items() if "COV" not in k.upper()}  # not traced
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(scenario)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    for _ in range(2):  # the first may compile the engine (a fresh clone): not a run's peak
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(scenario)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
     peak = int(done.stdout.split()[-1]) * 1024  # kilobytes on Linux
     assert peak <= estimated <= 3 * peak, (peak / 1e6, estimated / 1e6)
 
