@@ -93,11 +93,13 @@ def test_memory_estimate_is_not_below_the_measured_peak_validation(
     scenario = _scaled(tmp_path, referrals_per_week)
     model = compile_model(load_scenario(scenario))
     estimated = resources.replication_bytes(model)
+    # VmHWM is this process's own peak; getrusage's maxrss would include the RSS of the
+    # parent at the fork (Linux keeps it across exec), i.e. the test worker's
     code = (
-        "import resource, sys; from nd_sim.scenario import load_scenario; "
+        "import sys; from nd_sim.scenario import load_scenario; "
         "from nd_sim.inputs.model import compile_model; from nd_sim.run.replicate import run_one; "
         "run_one(compile_model(load_scenario(sys.argv[1])), 0, 1); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
     )
     env = {k: v for k, v in os.environ.items() if "COV" not in k.upper()}  # not traced
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba")  # its own cache: compiled once, then read
