@@ -267,3 +267,12 @@ def test_lists_that_are_not_regular_files_are_refused_quickly(tmp_path: Path, ki
     out = tmp_path / "out"
     args = ["families", SMALL, "--waiting-list", str(target), "--as-of", "2026-04-01"]
     _refused([*args, "--out", str(out)], "--waiting-list", out)
+
+
+@pytest.mark.parametrize("contact", ["943 476 5919", "PR1 2HE"])
+def test_a_contact_that_is_personal_data_is_refused(tmp_path: Path, contact: str) -> None:
+    out = tmp_path / "out"
+    args = ["families", SMALL, "--waiting-list", str(FIXTURES / "small_list.csv")]
+    args += ["--as-of", "2026-04-01", "--contact", contact, "--out", str(out)]
+    text = _refused(args, "--contact", out)
+    assert contact not in text

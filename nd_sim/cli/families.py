@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.markup import escape
 
@@ -29,6 +30,7 @@ from nd_sim.cli.params import (
 )
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.model import compile_model
+from nd_sim.inputs.personal_data import personal_values
 from nd_sim.report import terminal
 from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
@@ -70,6 +72,7 @@ def families(
     path = scenario or default_scenario()
     try:
         when = parse_date(as_of)
+        _check_contact(contact)
         sc = load_scenario(path)
         settings = run_settings(
             sc.run, f"families-{sc.name}", "families", replications, seed, out, jobs, dask,
@@ -97,3 +100,16 @@ def families(
     except ScenarioError as exc:
         raise fail(exc) from None
     terminal.print_families(console, result)
+
+
+def _check_contact(contact: str | None) -> None:
+    """The service's own phone number or email goes in every letter; an NHS number or a
+    postcode there is a slip that would send a child's identifier to every family."""
+    if contact is None:
+        return
+    found = personal_values(pd.Series([contact]))
+    for kind in ("nhs", "postcode"):
+        if found[kind][0]:
+            rule = f"looks like {'an NHS number' if kind == 'nhs' else 'a postcode'}; give the "
+            rule += "service's phone number or email"
+            raise ScenarioError("--contact", [Problem("--contact", "(withheld)", rule)])
