@@ -276,3 +276,9 @@ def test_a_contact_that_is_personal_data_is_refused(tmp_path: Path, contact: str
     args += ["--as-of", "2026-04-01", "--contact", contact, "--out", str(out)]
     text = _refused(args, "--contact", out)
     assert contact not in text
+
+
+def test_an_option_that_is_a_folder_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["options", SMALL, "--budget-gbp", "100000", "--option", str(tmp_path)]
+    _refused([*args, "--out", str(out)], "--option", out)

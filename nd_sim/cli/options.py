@@ -27,7 +27,7 @@ from nd_sim.cli.params import (
     Seed,
     bounded,
 )
-from nd_sim.errors import ScenarioError
+from nd_sim.errors import Problem, ScenarioError
 from nd_sim.experiments.options import (
     Settings,
     check_settings,
@@ -38,6 +38,7 @@ from nd_sim.experiments.options import (
 from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import MAX_GBP, MAX_WTE
+from nd_sim.scenario.models import Scenario
 
 
 def options(
@@ -89,7 +90,7 @@ def options(
         )
         check_settings(sc, budget)
         own = tuple(
-            custom_option(sc, load_scenario(p), f"own-{p.stem}", budget, source=p)
+            custom_option(sc, _load_option(p), f"own-{p.stem}", budget, source=p)
             for p in option or []
         )
         # every option built and checked (comparable with the base) before anything is staged
@@ -136,3 +137,15 @@ def _print(ranked, settings: Settings, refused, dest: Path) -> None:
     for problem in refused:
         console.print(f"[yellow]refused[/]: {problem}")
     console.print(f"results: [bold]{dest}[/] (options.csv, options.md, comparison.csv, changes.md)")
+
+
+def _load_option(path: Path) -> Scenario:
+    """An option file, its problems named under `--option` (the setting it came from)."""
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        problems = [
+            Problem(f"--option {path}" + (f": {p.path}" if p.path else ""), p.value, p.rule)
+            for p in exc.problems
+        ]
+        raise ScenarioError(exc.source, problems) from None
