@@ -120,3 +120,10 @@ def test_fixture_runs_are_far_below_the_limits_unit(small_model, tmp_path: Path)
     assert found.problems() == []
     assert "children a replication" in found.describe()
     assert FIXTURES.exists()
+
+
+def test_heap_count_is_the_kernels_unit() -> None:
+    from nd_sim.engine.kernel import n_heaps
+
+    for teams, classes, steps in ((1, 1, 1), (4, 1, 4), (168, 3, 6)):
+        assert resources.heap_count(teams, classes, steps) == n_heaps(teams, classes, steps)

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.run import resources
 from nd_sim.run.executors import WorkerLost
-from nd_sim.run.folder import check_destination, default_run_dir
+from nd_sim.run.folder import check_destination, default_run_dir, staging_dir
 from nd_sim.run.settings import RunSettings
 from nd_sim.scenario.bounds import EARLIEST_DATE, LATEST_DATE
 from nd_sim.scenario.models import RunDefaults
@@ -145,7 +145,7 @@ def staged_command(staged: Path) -> str | None:
 
 
 def with_progress(
-    total: int, work: Callable[[Callable[[int], None]], T], staged: Path | None = None
+    total: int, work: Callable[[Callable[[int], None]], T], settings: RunSettings | None = None
 ) -> T:
     """Run `work(on_done)` under a progress bar of `total` replications, with an ETA.
 
@@ -154,6 +154,7 @@ def with_progress(
     1 with one line naming the path and the reason: the input was fine, the machine was not.
     A resumable run keeps its completed work in `staged` for `--resume`.
     """
+    staged = staging_dir(settings.out) if settings is not None else None
     columns = (
         TextColumn("replications"),
         BarColumn(),

@@ -30,7 +30,6 @@ from nd_sim.experiments import compare as compare_mod
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
 from nd_sim.results import kpis
-from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 
 
@@ -72,7 +71,7 @@ def compare(
     result = with_progress(
         settings.replications * len(models),
         lambda done: compare_mod.compare_to_folder(models, scenarios, settings, done),
-        staged=staging_dir(settings.out),
+        settings=settings,
     )
     terminal.print_comparison(console, result, headline)
     if report:

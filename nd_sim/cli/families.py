@@ -32,7 +32,6 @@ from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.model import compile_model
 from nd_sim.inputs.personal_data import personal_values
 from nd_sim.report import terminal
-from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.models import StartingList
 
@@ -95,7 +94,7 @@ def families(
                 contact or CONTACT_PLACEHOLDER,
                 service_name or SERVICE_NAME,
             ),
-            staged=staging_dir(settings.out),
+            settings=settings,
         )
     except ScenarioError as exc:
         raise fail(exc) from None

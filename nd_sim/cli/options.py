@@ -35,7 +35,6 @@ from nd_sim.experiments.options import (
     options_to_folder,
     plan_options,
 )
-from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import MAX_GBP, MAX_WTE
 from nd_sim.scenario.models import Scenario
@@ -105,7 +104,7 @@ def options(
     _, ranked, refused = with_progress(
         settings.replications * len(plan.models),
         lambda done: options_to_folder(sc, budget, settings, done, own, plan=plan),
-        staged=staging_dir(settings.out),
+        settings=settings,
     )
     _print(ranked, budget, refused, settings.out)
 

@@ -29,7 +29,6 @@ from nd_sim.cli.report import write_report_into
 from nd_sim.errors import ScenarioError
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
-from nd_sim.run.folder import staging_dir
 from nd_sim.run.runner import run_to_folder
 from nd_sim.scenario import load_scenario
 
@@ -69,7 +68,7 @@ def run(
     result = with_progress(
         settings.replications,
         lambda done: run_to_folder(model, settings, done),
-        staged=staging_dir(settings.out),
+        settings=settings,
     )
     terminal.print_run(console, result, sc)
     if report:

@@ -27,7 +27,6 @@ from nd_sim.cli.params import (
 )
 from nd_sim.errors import ScenarioError
 from nd_sim.inputs.model import compile_model
-from nd_sim.run.folder import staging_dir
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import MAX_GBP, MAX_WEEKS
 
@@ -117,7 +116,7 @@ def size(
         result = with_progress(
             expected_replications(request),
             lambda done: size_to_folder(request, settings, done),
-            staged=staging_dir(settings.out),
+            settings=settings,
         )
     except ScenarioError as exc:
         raise fail(exc) from None

@@ -31,7 +31,6 @@ from nd_sim.experiments.sweep import sweep_to_folder
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
 from nd_sim.run import resources
-from nd_sim.run.folder import staging_dir
 
 
 def sweep(
@@ -79,7 +78,7 @@ def sweep(
     result = with_progress(
         settings.replications * len(spec.variants),
         lambda done: sweep_to_folder(spec, settings, done, children),
-        staged=staging_dir(settings.out),
+        settings=settings,
     )
     terminal.print_sweep(console, result)
     if report:

@@ -107,6 +107,12 @@ def children_per_replication(model: Model) -> float:
     return (referrals + listed) * returns
 
 
+def heap_count(teams: int, classes: int, steps: int) -> int:
+    """The engine's queues (`engine.kernel.n_heaps`, restated here so that the parent need not
+    load numba to size a run; a test holds the two equal)."""
+    return 2 * teams * classes + 3 * teams + teams * steps
+
+
 def replication_bytes(model: Model) -> float:
     """Peak memory of one replication in a worker: the process, each child's columns, and
     the engine's queues, each of which has room for every child (see engine.queues)."""
@@ -114,7 +120,7 @@ def replication_bytes(model: Model) -> float:
     classes = len(model.priority_shares)
     steps = model.n_steps
     workshops = len(model.scenario.pathway.workshops)
-    heaps = 2 * teams * classes + 3 * teams + teams * steps
+    heaps = heap_count(teams, classes, steps)
     queue_bytes = 16 * heaps + 8 * teams * (1 + workshops) + 8 * (8 + 2 * steps)
     return PROCESS_BYTES + children_per_replication(model) * (CHILD_BYTES + queue_bytes)
 
