@@ -27,14 +27,15 @@ growth, the monthly seasonality). Here
 The referral pause of 2 to 15 February 2026 (BRIEF.md) means no referrals on those dates.
 District is drawn in proportion to resident children, pathway from the referral mix
 (asd 0.5, adhd 0.3, both 0.2), and stage from the age of the referral: the newest are mostly at
-``triage``; about 10% of the list, mostly the longest waiters (FIFO booking) and urgent
-referrals, are ``in_assessment`` (initial appointment done); everyone else is ``waiting_first``.
+``triage``; about 13% of the list (558, the number the pathway's own flow keeps in
+assessment), mostly the longest waiters (FIFO booking) and urgent referrals, are
+``in_assessment`` (initial appointment done); everyone else is ``waiting_first``.
 
 Calibration, and what the public data do and do not say
 --------------------------------------------------------
 The target is a service under pressure: 4,000-5,000 children waiting county-wide, 30-50% of them
 for 52 weeks or more. The file written by this script has 4,272 rows, 44.9% of them referred 52
-weeks or more before 2026-04-01 and 6.7% 104 weeks or more; 9.8% are `in_assessment`. The data in
+weeks or more before 2026-04-01 and 6.7% 104 weeks or more; 13.1% are `in_assessment`. The data in
 `/work/shared/data/public/` support "long waits" but are an imperfect guide to ">52 weeks":
 
 - `la_ch_time_series_derived.csv` (NHS England Community Health Services SitRep, 2023), service
@@ -95,6 +96,11 @@ PATHWAYS = {"asd": 0.5, "adhd": 0.3, "both": 0.2}
 ROUTINE_MEDIAN_WEEKS, ROUTINE_SCALE_WEEKS = 102.0, 15.0
 URGENT_MEDIAN_WEEKS, URGENT_SCALE_WEEKS = 10.0, 3.0
 STAGES = ("triage", "waiting_first", "in_assessment")
+# Routine children in assessment: the oldest, centred on 92 weeks, so that about 600 are in
+# assessment: the pathway's own flow (about 45 first appointments a week, each child then about
+# 13 weeks on the appointment timetable) keeps that many there. A list with fewer hands the
+# later appointments' hours to first appointments for the first weeks (a start-up surge).
+IN_ASSESSMENT_MEDIAN_WEEKS = 94.0
 
 
 def _logistic(x: np.ndarray | float) -> np.ndarray | float:
@@ -124,7 +130,7 @@ def p_in_assessment(age_weeks: np.ndarray, urgent: bool) -> np.ndarray:
     """Chance an open, triaged referral has had its initial appointment (oldest first)."""
     if urgent:
         return _logistic((age_weeks - 7.0) / 2.0)
-    return _logistic((age_weeks - 102.0) / 10.0)
+    return _logistic((age_weeks - IN_ASSESSMENT_MEDIAN_WEEKS) / 10.0)
 
 
 def referral_days(rng: np.random.Generator) -> list[tuple[dt.date, bool]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
@@ -61,6 +62,7 @@ def test_compare_writes_costs_and_changes_functional(tmp_path: Path) -> None:
     assert {p.name for p in out.iterdir()} == {
         "comparison.csv",
         "changes.md",
+        "financial_years.csv",
         "manifest.json",
         "scenarios",
     }
@@ -70,8 +72,15 @@ def test_compare_writes_costs_and_changes_functional(tmp_path: Path) -> None:
     cost = costs.loc["intervention_cost_gbp", "mean"]
     expected = (0.5 * 120000 + 1.0 * 70000) * (104 - 4) / (365.25 / 7)
     assert abs(cost - expected) / expected < 0.01
-    per_week = costs.loc["cost_per_week_of_median_wait_saved_gbp"]
-    assert per_week["mean"] > 0 and per_week.ci95_low <= per_week["mean"] <= per_week.ci95_high
+    per_child_week = costs.loc["cost_per_child_week_saved_gbp"]  # the whole pathway's
+    low, high = per_child_week.ci95_low, per_child_week.ci95_high
+    assert per_child_week["mean"] > 0 and low <= per_child_week["mean"] <= high
+    saved = -costs.loc["child_weeks_waiting", "diff_from_base"]
+    added = costs.loc["intervention_cost_gbp", "diff_from_base"]
+    assert per_child_week["mean"] == pytest.approx(added / saved, rel=1e-4)
+    unclear = costs.loc["first_wait_median_weeks"]  # its CI spans 0: no honest ratio
+    if unclear.diff_ci95_low <= 0 <= unclear.diff_ci95_high:
+        assert np.isnan(costs.loc["cost_per_week_of_median_wait_saved_gbp", "mean"])
     changes = (out / "changes.md").read_text()
     assert "adds 1 WTE psychologist in team north" in changes
     assert "assumption: a test option" in changes
@@ -95,6 +104,6 @@ def test_compare_cli_ranks_options(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     result = runner.invoke(app, ["compare", str(BASE), str(MORE), "-n", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Options ranked" in result.output
+    assert "Ranked on child-weeks spent waiting" in result.output
     first_row = next(line for line in result.output.splitlines() if line.startswith("│    1"))
     assert "psychologist" in first_row or "small +" in first_row

@@ -32,7 +32,7 @@ RUN_FIGURES = {
     "staff",
     "utilisation",
 }
-COMPARISON_FIGURES = RUN_FIGURES | {"paired_differences", "cost_benefit"}
+COMPARISON_FIGURES = RUN_FIGURES | {"paired_differences", "cost_benefit", "difference_over_time"}
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +175,14 @@ def test_plotted_medians_are_kaplan_meier_functional(
         plotted = np.asarray(line.get_ydata(), float)
         np.testing.assert_allclose(plotted[reached], expected["median"][reached])
         assert np.isnan(plotted[~reached]).all()
-        assert _months(at_least) == list(expected["month"][~reached])
-        np.testing.assert_allclose(at_least.get_ydata(), expected["median"][~reached])
+        # the dotted lower bound: every unknown month, joined to the known month before it
+        assert _months(at_least) == list(expected["month"])
+        bound = np.asarray(at_least.get_ydata(), float)
+        np.testing.assert_allclose(bound[~reached], expected["median"][~reached])
+        joins = np.flatnonzero(~reached[1:] & reached[:-1])
+        known = reached.copy()
+        known[joins] = False
+        assert np.isnan(bound[known]).all()
         assert (~reached).any() and reached.any()  # both kinds of point occur in the fixture
 
 

@@ -50,11 +50,13 @@ def test_options_rank_and_refuse(tmp_path: Path) -> None:
     assert "refused" in result.output and "ten paediatricians" not in set(ranked.option)
     assert "own-small_expensive_option" in result.output
     nothing = int(ranked.loc[ranked.option == "Do nothing", "rank"].iloc[0])
-    helping = ranked[ranked.saved_ci95_low > 0]
+    helping = ranked[ranked.gain_ci95_low > 0]
     assert len(helping) >= 1, "some way of spending £200k should help"
     assert (helping["rank"] < nothing).all(), (
-        "doing nothing must rank below every option that helps"
+        "doing nothing must rank below every option that clearly helps"
     )
+    assert set(ranked.objective) == {"child_weeks_waiting"}
+    assert {"tradeoffs", "tradeoffs_text", "gains", "gains_text"} <= set(ranked.columns)
     assert {"options.md", "comparison.csv", "changes.md", "scenarios"} <= {
         p.name for p in out.iterdir()
     }

@@ -26,7 +26,15 @@ from .conftest import FIXTURES, ROOT, SCENARIOS
 from .test_sizing_unit import textbook
 
 runner = CliRunner()
-SIZE_FILES = {"curve.csv", "curve.png", "curve.svg", "marginal.csv", "answer.md", "manifest.json"}
+SIZE_FILES = {
+    "curve.csv",
+    "curve.png",
+    "curve.svg",
+    "marginal.csv",
+    "answer.md",
+    "manifest.json",
+    "tradeoffs.csv",
+}
 TEXTBOOK_BY = "2026-08-02"  # the end of week 29 of the textbook scenario (day 210)
 
 

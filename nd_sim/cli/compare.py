@@ -16,20 +16,22 @@ from nd_sim.cli.app import (
 )
 from nd_sim.cli.params import (
     AllowLarge,
+    Area,
     Dask,
     Force,
     Jobs,
+    ObjectiveKpi,
     Out,
     Replications,
     Resume,
     Seed,
 )
 from nd_sim.cli.report import write_report_into
-from nd_sim.errors import Problem, ScenarioError
+from nd_sim.errors import ScenarioError
 from nd_sim.experiments import compare as compare_mod
+from nd_sim.experiments.ranking import objective_for
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
-from nd_sim.results import kpis
 from nd_sim.scenario import load_scenario
 
 
@@ -42,9 +44,8 @@ def compare(
     force: Force = False,
     dask: Dask = None,
     resume: Resume = False,
-    headline: str = typer.Option(
-        compare_mod.HEADLINE, "--headline", help="County KPI to rank the options on."
-    ),
+    objective: ObjectiveKpi = None,
+    area: Area = None,
     report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
     allow_large: AllowLarge = False,
 ) -> None:
@@ -58,9 +59,7 @@ def compare(
             resume, force,
         )  # fmt: skip
         check_size(models, settings, allow_large)
-        if headline not in kpis.kpi_units():
-            known = ", ".join(sorted(kpis.kpi_units()))
-            raise ScenarioError("--headline", [Problem("--headline", headline, f"one of {known}")])
+        goal = objective_for(objective, area, models[0].districts, models[0].teams)
     except ScenarioError as exc:
         raise fail(exc) from None
     console.print(
@@ -70,9 +69,9 @@ def compare(
     )
     result = with_progress(
         settings.replications * len(models),
-        lambda done: compare_mod.compare_to_folder(models, scenarios, settings, done),
+        lambda done: compare_mod.compare_to_folder(models, scenarios, settings, done, goal),
         settings=settings,
     )
-    terminal.print_comparison(console, result, headline)
+    terminal.print_comparison(console, result)
     if report:
         write_report_into(result.out)

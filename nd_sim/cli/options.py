@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from nd_sim.cli.app import (
     check_size,
@@ -18,9 +17,11 @@ from nd_sim.cli.app import (
 )
 from nd_sim.cli.params import (
     AllowLarge,
+    Area,
     Dask,
     Force,
     Jobs,
+    ObjectiveKpi,
     Out,
     Replications,
     Resume,
@@ -35,6 +36,8 @@ from nd_sim.experiments.options import (
     options_to_folder,
     plan_options,
 )
+from nd_sim.experiments.ranking import objective_for
+from nd_sim.report import terminal
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import MAX_GBP, MAX_WTE
 from nd_sim.scenario.models import Scenario
@@ -73,9 +76,12 @@ def options(
     option: list[Path] = typer.Option(
         None, "--option", help="Your own option: a scenario file extending the base (repeatable)."
     ),
+    objective: ObjectiveKpi = None,
+    area: Area = None,
     allow_large: AllowLarge = False,
 ) -> None:
-    """Cost and simulate every way the scenario can spend a budget, against doing nothing."""
+    """Cost and simulate every way the scenario can spend a budget, against doing nothing,
+    ranked on the objective (default: the county's child-weeks waiting) with trade-offs."""
     path = scenario or default_scenario()
     try:
         sc = load_scenario(path)
@@ -99,43 +105,15 @@ def options(
             resume, force,
         )  # fmt: skip
         check_size(plan.models, settings, allow_large)
+        goal = objective_for(objective, area, plan.models[0].districts, plan.models[0].teams)
     except ScenarioError as exc:
         raise fail(exc) from None
-    _, ranked, refused = with_progress(
+    result, ranked, refused = with_progress(
         settings.replications * len(plan.models),
-        lambda done: options_to_folder(sc, budget, settings, done, own, plan=plan),
+        lambda done: options_to_folder(sc, budget, settings, done, own, plan=plan, objective=goal),
         settings=settings,
     )
-    _print(ranked, budget, refused, settings.out)
-
-
-def _print(ranked, settings: Settings, refused, dest: Path) -> None:
-    view = Table(
-        title=f"Ways to spend £{settings.budget_gbp:,.0f} over {settings.over_months:g} months "
-        "(paired with doing nothing; 95% CIs)"
-    )
-    for name in (
-        "rank",
-        "option",
-        "committed £",
-        "median wait saved (wk)",
-        "weeks per £1m",
-        "extra seen <=13 wk",
-    ):
-        view.add_column(name, justify="right", overflow="fold")
-    for r in ranked.itertuples(index=False):
-        view.add_row(
-            str(r.rank),
-            r.option,
-            f"{r.budget_committed_gbp:,.0f}",
-            f"{r.median_wait_saved_weeks:.1f} ({r.saved_ci95_low:.1f} to {r.saved_ci95_high:.1f})",
-            f"{r.weeks_saved_per_million_gbp:.1f}",
-            f"{r.extra_seen_within_13w:+.0f}",
-        )
-    console.print(view)
-    for problem in refused:
-        console.print(f"[yellow]refused[/]: {problem}")
-    console.print(f"results: [bold]{dest}[/] (options.csv, options.md, comparison.csv, changes.md)")
+    terminal.print_options(console, ranked, budget, refused, result.objective, settings.out)
 
 
 def _load_option(path: Path) -> Scenario:

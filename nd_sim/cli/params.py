@@ -99,3 +99,19 @@ AllowLarge = Annotated[
         "(docs/scale.md).",
     ),
 ]
+ObjectiveKpi = Annotated[
+    str | None,
+    typer.Option(
+        "--objective",
+        help="KPI to rank on (any KPI with a better direction in docs/outputs.md; default: "
+        "child_weeks_waiting, the whole pathway's waiting).",
+    ),
+]
+Area = Annotated[
+    str | None,
+    typer.Option(
+        "--area",
+        help='Where the objective is measured: "county" (default), a team or a district '
+        '("team:NAME" or "district:NAME" if a name is both).',
+    ),
+]

@@ -16,9 +16,11 @@ from nd_sim.cli.app import (
 )
 from nd_sim.cli.params import (
     AllowLarge,
+    Area,
     Dask,
     Force,
     Jobs,
+    ObjectiveKpi,
     Out,
     Replications,
     Resume,
@@ -27,6 +29,7 @@ from nd_sim.cli.params import (
 from nd_sim.cli.report import write_report_into
 from nd_sim.errors import ScenarioError
 from nd_sim.experiments.grid import load_grid
+from nd_sim.experiments.ranking import objective_for
 from nd_sim.experiments.sweep import sweep_to_folder
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
@@ -49,6 +52,8 @@ def sweep(
     report: bool = typer.Option(
         False, "--report", help="Also draw the headline KPIs across the grid (PNG and SVG)."
     ),
+    objective: ObjectiveKpi = None,
+    area: Area = None,
     allow_large: AllowLarge = False,
 ) -> None:
     """Run every variant of a grid on common random numbers and write one tidy sweep.csv.
@@ -66,6 +71,7 @@ def sweep(
         first = compile_model(base)
         sized = [resources.variant_for_estimate(first, v.scenario) for v in spec.variants]
         check_size(sized, settings, allow_large, children_rows=children)
+        goal = objective_for(objective, area, first.districts, first.teams)
     except ScenarioError as exc:
         raise fail(exc) from None
     console.print(
@@ -77,7 +83,7 @@ def sweep(
     )
     result = with_progress(
         settings.replications * len(spec.variants),
-        lambda done: sweep_to_folder(spec, settings, done, children),
+        lambda done: sweep_to_folder(spec, settings, done, children, goal),
         settings=settings,
     )
     terminal.print_sweep(console, result)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nd_sim.engine.placement import assessment_places
 from nd_sim.engine.rng import stream
 from nd_sim.inputs import demand
 from nd_sim.inputs import starting_list as backlog
@@ -28,7 +29,8 @@ class Cohort:
     pathway: np.ndarray
     priority: np.ndarray
     start_stage: np.ndarray
-    start_step: np.ndarray
+    start_step: np.ndarray  # today's list inside the assessment: the step it waits for
+    start_ready_day: np.ndarray  # ... and the day it may be booked for it (0 for the rest)
     withdraw_day: np.ndarray
     u_triage: np.ndarray
     u_triage_again: np.ndarray
@@ -82,13 +84,18 @@ def _ids(starting: backlog.StartingChildren, order: np.ndarray) -> tuple[str, ..
 def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, rep: int) -> dict:
     n = len(starting)
     part = attributes(model, n, "starting", seed, rep, start_day=np.zeros(n))
+    referral_day = starting.referral_day.astype(float)
+    u = stream(seed, rep, "starting/assessment_place").random(n)
+    step, ready = assessment_places(model.step_gap_days, starting.next_step, referral_day, u)
+    inside = starting.stage == backlog.STAGES.index("in_assessment")
     part.update(
-        referral_day=starting.referral_day.astype(float),
+        referral_day=referral_day,
         district=starting.district,
         pathway=starting.pathway,
         priority=starting.priority,
         start_stage=starting.stage,
-        start_step=starting.next_step,
+        start_step=np.where(inside, step, 0),
+        start_ready_day=np.where(inside, ready, 0.0),
     )
     return part
 
@@ -106,6 +113,7 @@ def _new_part(model: Model, d: int, times: np.ndarray, seed: int, rep: int) -> d
         priority=_pick(stream(seed, rep, f"{name}/priority").random(n), shares),
         start_stage=np.full(n, NEW_REFERRAL, np.int64),
         start_step=np.zeros(n, np.int64),
+        start_ready_day=np.zeros(n),
     )
     return part
 

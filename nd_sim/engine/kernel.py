@@ -228,8 +228,9 @@ def place_initial(s: State) -> None:
         if step == 0:
             heap_push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
             sign_up(s, i, team)
-        else:
-            heap_push(s.heap_day, s.heap_child, s.heap_size, h_follow(s, team, step), 0.0, i)
+        else:  # inside the assessment: ready for its step on its own day
+            h = h_follow(s, team, step)
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h, s.start_ready[i], i)
 
 
 @jit

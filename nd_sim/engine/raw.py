@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 
 import numpy as np
@@ -14,6 +14,10 @@ class RawResults:
     """Per-child milestones (days from the start; NaN = not reached) and per-week staff hours.
 
     ``hours_available`` and ``hours_used`` have shape (teams, professions, weeks).
+    ``start_step`` is, for a child on today's list who starts inside the assessment, the
+    appointment step it is waiting for at the start (-1 for everyone else), so that the
+    list waiting for each step can be counted from day 0 (left out, as in results built by
+    hand, it is -1 for everyone).
     """
 
     replication: int
@@ -40,6 +44,11 @@ class RawResults:
     outsourced_cost_gbp: float
     appointments: int
     starting_ids: tuple[str, ...]
+    start_step: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.start_step is None:  # results built by hand: nobody starts inside
+            object.__setattr__(self, "start_step", np.full(self.referral_day.size, -1, np.int8))
 
     @property
     def n_children(self) -> int:

@@ -54,10 +54,10 @@ def run_replication(model: Model, replication: int, seed: int) -> RawResults:
     drawn: dict[tuple[int, int], dict] = {}
     while True:
         pools = _pools(model, seed, replication, blocks, drawn)
-        state, start_stage = _state(model, cohort, pools)
+        state, start_stage, start_step = _state(model, cohort, pools)
         simulate(kernel_state(state))
         if not state.counters[POOL_SHORT]:
-            return _results(model, cohort, state, start_stage, replication)
+            return _results(model, cohort, state, (start_stage, start_step), replication)
         blocks = _more_blocks(blocks, state, model.weeks)
 
 
@@ -156,7 +156,8 @@ def _pool_block(model: Model, seed: int, replication: int, d: int, stream: str) 
 
 
 def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
-    """The kernel's arrays for one replication, and today's list's stages as placed."""
+    """The kernel's arrays for one replication, and today's list's stages and, for those
+    inside the assessment, steps as placed (-1 for the others)."""
     from nd_sim.engine.state import State
 
     n0 = len(cohort)
@@ -167,9 +168,10 @@ def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
     stage[~arriving & (steps == 0)] = 1  # a one-appointment pathway has no 'in assessment'
     children = _children(model, cohort, cap, arriving)
     children["start_place"] = np.where(arriving, -1, steps)
+    children["start_ready"] = _grow(cohort.start_ready_day, cap, np.float64)
     queues = _queues(model, cohort, cap, arriving, stage, children["team"], pools)
     state = State(**children, **pools, **queues, **_schedule(model), n_initial=n0)
-    return state, stage
+    return state, stage, np.where(stage == IN_ASSESSMENT, steps, -1)
 
 
 def _children(model: Model, cohort: Cohort, cap: int, arriving: np.ndarray) -> dict:
@@ -347,10 +349,11 @@ def _needs(table: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _results(
-    model: Model, cohort: Cohort, s: State, start_stage: np.ndarray, replication: int
+    model: Model, cohort: Cohort, s: State, start: tuple[np.ndarray, np.ndarray], replication: int
 ) -> RawResults:
     """Compact arrays, trimmed to the children there were (copies, or views of arrays
-    the kernel has finished with)."""
+    the kernel has finished with); `start` holds today's list's stages and steps."""
+    start_stage, start_step = start
     n0, n = s.n_initial, int(s.counters[N_CHILDREN])
     parent = s.parent[n0:n].copy()
     root = return_roots(parent, n0)
@@ -383,4 +386,5 @@ def _results(
         outsourced_cost_gbp=float(s.money[0]),
         appointments=int(s.counters[APPOINTMENTS]),
         starting_ids=cohort.starting_ids,
+        start_step=np.concatenate([start_step, np.full(n - n0, -1)]).astype(np.int8),
     )

@@ -45,6 +45,7 @@ class State(NamedTuple):
     wanted: I1
     parent: I1
     start_place: I1  # today's list: its first queue's step; -1: an arrival
+    start_ready: F1  # today's list inside the assessment: ready day for that step
     # outputs per child
     tri_t: F1
     tri_res: I1
@@ -191,6 +192,7 @@ def compiled_state(t: State) -> CompiledState:
     s.wanted = t.wanted
     s.parent = t.parent
     s.start_place = t.start_place
+    s.start_ready = t.start_ready
     s.tri_t = t.tri_t
     s.tri_res = t.tri_res
     s.first_t = t.first_t

@@ -10,6 +10,7 @@ can see what pairing buys.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.experiments.changes import Entry, changes_markdown
+from nd_sim.experiments.ranking import Objective, rank_scenarios, with_ranks
 from nd_sim.inputs.model import Model
-from nd_sim.results.kpis import COUNTY, kpi_units
+from nd_sim.results import registry
+from nd_sim.results.kpis import COUNTY
 from nd_sim.results.statistics import t_interval, t_quantile
 from nd_sim.run.pipeline import Stage, staged
 from nd_sim.run.runner import RunResult, package_versions, run_into
@@ -29,19 +32,7 @@ from nd_sim.run.settings import RunSettings
 
 KEYS = ["area_type", "area", "kpi"]
 HEADLINE = "first_wait_median_weeks"
-LOWER_IS_BETTER = {
-    "first_wait_median_weeks": True,
-    "first_wait_p90_weeks": True,
-    "first_wait_mean_weeks": True,
-    "first_within_13w_pct": False,
-    "first_within_18w_pct": False,
-    "first_within_13w": False,
-    "outcome_wait_median_weeks": True,
-    "open_end": True,
-    "open_52w_plus_end": True,
-    "open_104w_plus_end": True,
-    "assessed": False,
-}
+CHILD_WEEKS = "child_weeks_waiting"
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20260401
 
@@ -54,6 +45,8 @@ class ComparisonResult:
     comparison: pd.DataFrame
     entries: tuple[Entry, ...]
     runs: tuple[RunResult, ...]
+    ranks: pd.DataFrame  # one row per scenario, best first (ranking.rank_scenarios)
+    objective: Objective
 
 
 def entries_for(models: list[Model], paths: list[Path]) -> tuple[Entry, ...]:
@@ -94,12 +87,13 @@ def compare_to_folder(
     paths: list[Path],
     settings: RunSettings,
     on_done: Callable[[int], None] | None = None,
+    objective: Objective | None = None,
 ) -> ComparisonResult:
     """Run every scenario on the same random numbers and write the comparison atomically
     (staged and resumable like any run)."""
     check_comparable(models, paths)
     with staged(settings, "compare", models) as stage:
-        result = compare_into(stage, models, paths, on_done)
+        result = compare_into(stage, models, paths, on_done, objective)
     out = settings.out
     runs = tuple(
         dataclasses.replace(r, out=out / "scenarios" / e.slug)
@@ -113,9 +107,13 @@ def compare_into(
     models: list[Model],
     paths: list[Path],
     on_done: Callable[[int], None] | None = None,
+    objective: Objective | None = None,
 ) -> ComparisonResult:
-    """Write a comparison into a staged folder (others may add files)."""
+    """Write a comparison into a staged folder (others may add files), ranked on the
+    objective (the county's child-weeks waiting unless given) with each scenario's
+    trade-offs."""
     check_comparable(models, paths)
+    objective = objective or Objective()
     folder, settings = stage.folder, stage.settings
     replications, seed = settings.replications, settings.seed
     entries = entries_for(models, paths)
@@ -136,13 +134,23 @@ def compare_into(
     for e in entries:
         folder.remove(f"scenarios/{e.slug}/.chunks")
     table = comparison_table(entries, runs)
+    ranks = rank_scenarios(table, objective, end=end_words(models[0]))
+    table = with_ranks(table, ranks)
     folder.write_csv("comparison.csv", table)
     folder.write_text("changes.md", changes_markdown(entries))
+    # --- financial years: when the benefit arrives, and whether it lasts -------------------
+    from nd_sim.results.financial_year import financial_year_table
+
+    run_folders = [folder.path(f"scenarios/{e.slug}/") for e in entries]
+    years = financial_year_table(entries, run_folders)  # rounded to pennies: no %.6g
+    folder.write_text("financial_years.csv", years.to_csv(index=False))
+    # --- end financial years ---------------------------------------------------------------
     folder.write_json(
         "manifest.json",
         {
             "kind": "comparison",
             "base": entries[0].slug,
+            "objective": objective.as_dict(),
             "scenarios": [
                 {"name": e.name, "folder": f"scenarios/{e.slug}", "file": str(p)}
                 for e, p in zip(entries, paths, strict=True)
@@ -154,25 +162,24 @@ def compare_into(
             "versions": package_versions(),
         },
     )
-    return ComparisonResult(folder.path(""), table, entries, runs)
+    return ComparisonResult(folder.path(""), table, entries, runs, ranks, objective)
 
 
 def comparison_table(entries: tuple[Entry, ...], runs: tuple[RunResult, ...]) -> pd.DataFrame:
     """Per scenario, area and KPI: mean and CI, and the paired difference from the base."""
     base = runs[0].by_replication
-    units = kpi_units()
     parts = []
     for entry, run in zip(entries, runs, strict=True):
         merged = run.by_replication.merge(base, on=["replication", *KEYS], suffixes=("", "_base"))
         rows = []
         for key, group in merged.groupby(KEYS, sort=False):
-            rows.append(_row(entry, key, group, units))
+            rows.append(_row(entry, key, group))
         parts.append(pd.DataFrame(rows))
     table = pd.concat(parts, ignore_index=True)
     return pd.concat([table, _cost_effectiveness(entries, runs)], ignore_index=True)
 
 
-def _row(entry: Entry, key: tuple, group: pd.DataFrame, units: dict[str, str]) -> dict:
+def _row(entry: Entry, key: tuple, group: pd.DataFrame) -> dict:
     values = group["value"].to_numpy(float)
     base = group["value_base"].to_numpy(float)
     mean, low, high = t_interval(values)
@@ -182,7 +189,7 @@ def _row(entry: Entry, key: tuple, group: pd.DataFrame, units: dict[str, str]) -
         "scenario": entry.name,
         "folder": entry.slug,
         **dict(zip(KEYS, key, strict=True)),
-        "unit": units.get(key[2].split(".")[0], ""),
+        "unit": registry.unit(key[2]),
         "mean": mean,
         "ci95_low": low,
         "ci95_high": high,
@@ -216,7 +223,8 @@ def _county(run: RunResult, kpi: str) -> np.ndarray:
 
 
 def _cost_effectiveness(entries: tuple[Entry, ...], runs: tuple[RunResult, ...]) -> pd.DataFrame:
-    """Cost per week of median wait saved, and per extra child seen within 13 weeks.
+    """Cost per child-week of waiting saved, per week of median wait saved, and per extra
+    child seen within 13 weeks.
 
     Ratios of mean paired differences, with percentile-bootstrap intervals over
     replications (a ratio has no t interval). Undefined where the option saves nothing.
@@ -229,9 +237,11 @@ def _cost_effectiveness(entries: tuple[Entry, ...], runs: tuple[RunResult, ...])
         d_cost = _county(run, "intervention_cost_gbp") - cost_b
         saved = _county(base, HEADLINE) - _county(run, HEADLINE)
         extra = _county(run, "first_within_13w") - _county(base, "first_within_13w")
-        for kpi, benefit, unit in (
-            ("cost_per_week_of_median_wait_saved_gbp", saved, "GBP/week"),
-            ("cost_per_extra_child_within_13w_gbp", extra, "GBP/child"),
+        weeks = _county(base, CHILD_WEEKS) - _county(run, CHILD_WEEKS)
+        for kpi, benefit in (
+            ("cost_per_child_week_saved_gbp", weeks),
+            ("cost_per_week_of_median_wait_saved_gbp", saved),
+            ("cost_per_extra_child_within_13w_gbp", extra),
         ):
             ratio, low, high = _ratio_interval(d_cost, benefit, rng)
             rows.append(
@@ -241,7 +251,7 @@ def _cost_effectiveness(entries: tuple[Entry, ...], runs: tuple[RunResult, ...])
                     "area_type": "county",
                     "area": COUNTY,
                     "kpi": kpi,
-                    "unit": unit,
+                    "unit": registry.unit(kpi),
                     "mean": ratio,
                     "ci95_low": low,
                     "ci95_high": high,
@@ -266,8 +276,8 @@ def _ratio_interval(
     return (ratio, float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
 
 
-def ranking(table: pd.DataFrame, kpi: str = HEADLINE) -> pd.DataFrame:
-    """County rows of one KPI, best option first (ties keep the order given)."""
-    rows = table[(table.area_type == "county") & (table.kpi == kpi)].copy()
-    ascending = LOWER_IS_BETTER.get(kpi, True)
-    return rows.sort_values("mean", ascending=ascending, kind="stable")
+def end_words(model: Model) -> str:
+    """The last day of the horizon, as a board reads it: "31 March 2031"."""
+    sc = model.scenario
+    last = sc.start_date + dt.timedelta(days=sc.horizon_weeks * 7 - 1)
+    return f"{last.day} {last:%B %Y}"

@@ -23,10 +23,17 @@ import numpy as np
 import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.experiments.compare import HEADLINE, ComparisonResult, check_comparable, compare_into
+from nd_sim.experiments.compare import (
+    ComparisonResult,
+    check_comparable,
+    compare_into,
+    end_words,
+)
+from nd_sim.experiments.ranking import Objective, money_words, sentence
 from nd_sim.inputs.analytic import team_panels
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH, committed_gbp
 from nd_sim.inputs.model import Model, compile_model
+from nd_sim.results import registry
 from nd_sim.results.kpis import COUNTY
 from nd_sim.run.pipeline import staged
 from nd_sim.run.settings import RunSettings
@@ -308,88 +315,114 @@ def options_to_folder(
     on_done: Callable[[int], None] | None = None,
     extra: tuple[Option, ...] = (),
     plan: Plan | None = None,
+    objective: Objective | None = None,
 ) -> tuple[ComparisonResult, pd.DataFrame, list[Problem]]:
-    """Simulate every allowed option against doing nothing and rank them (`plan`: from
-    `plan_options`, made here when not given; every check is done before the staged
-    folder is opened)."""
+    """Simulate every allowed option against doing nothing and rank them on the objective
+    (`plan`: from `plan_options`, made here when not given; every check is done before the
+    staged folder is opened)."""
     plan = plan or plan_options(base, budget, extra)
     options, refused, models = plan.options, plan.refused, plan.models
     paths = [Path(f"{o.slug}.toml") for o in options]
     with staged(settings, "options", models) as stage:
-        result = compare_into(stage, models, paths, on_done)
-        ranked = ranking_table(result, options)
+        result = compare_into(stage, models, paths, on_done, objective)
+        end = end_words(models[0])
+        ranked = ranking_table(result, options, end)
         stage.folder.write_csv("options.csv", ranked)
-        stage.folder.write_text("options.md", options_markdown(ranked, budget, refused))
+        text = options_markdown(ranked, budget, refused, result.objective, end)
+        stage.folder.write_text("options.md", text)
     return result, ranked, refused
 
 
-def ranking_table(result: ComparisonResult, options: list[Option]) -> pd.DataFrame:
-    """One row per option: cost, wait saved (paired CI), per £1m, extra children in 13 weeks."""
+def ranking_table(
+    result: ComparisonResult, options: list[Option], end: str | None = None
+) -> pd.DataFrame:
+    """One row per option, best first on the objective: what it commits and costs, the
+    objective's paired change (and per £1m), every trade-off measure's change, and the
+    trade-offs in words."""
+    objective = result.objective
     table = result.comparison
-    county = table[(table.area == COUNTY)].set_index(["folder", "kpi"])
+    here = table[(table.area_type == objective.area_type) & (table.area == objective.area)]
+    here = here.set_index(["folder", "kpi"])
+    county = table[table.area == COUNTY].set_index(["folder", "kpi"])
+    label = {e.slug: o.label for o, e in zip(options, result.entries, strict=True)}
+    committed = {e.slug: o.cost_gbp for o, e in zip(options, result.entries, strict=True)}
+    sign = -1.0 if objective.lower_is_better else 1.0
     rows = []
-    for option, entry in zip(options, result.entries, strict=True):
+    for r in result.ranks.itertuples(index=False):
 
-        def get(kpi: str, field: str, folder: str = entry.slug) -> float:
+        def get(kpi: str, field: str, frame: pd.DataFrame = here, folder: str = r.folder):
             key = (folder, kpi)
-            return float(county.loc[key, field]) if key in county.index else np.nan
+            return float(frame.loc[key, field]) if key in frame.index else np.nan
 
-        saved = -get(HEADLINE, "diff_from_base")
-        cost = get("intervention_cost_gbp", "mean")
-        rows.append(
-            {
-                "option": option.label,
-                "folder": entry.slug,
-                "budget_committed_gbp": option.cost_gbp,
-                "cost_in_horizon_gbp": cost,
-                "median_wait_saved_weeks": saved,
-                "saved_ci95_low": -get(HEADLINE, "diff_ci95_high"),
-                "saved_ci95_high": -get(HEADLINE, "diff_ci95_low"),
-                "weeks_saved_per_million_gbp": saved / option.cost_gbp * 1e6
-                if option.cost_gbp
-                else 0.0,
-                "extra_seen_within_13w": get("first_within_13w", "diff_from_base"),
-                "extra_seen_ci95_low": get("first_within_13w", "diff_ci95_low"),
-                "extra_seen_ci95_high": get("first_within_13w", "diff_ci95_high"),
-                "open_52w_plus_change": get("open_52w_plus_end", "diff_from_base"),
-            }
+        gain = sign * r.objective_diff
+        low, high = sorted((sign * r.objective_diff_ci95_low, sign * r.objective_diff_ci95_high))
+        cost = committed[r.folder]
+        row = {
+            "rank": r.rank,
+            "option": label[r.folder],
+            "folder": r.folder,
+            "objective": r.objective,
+            "objective_area": r.objective_area,
+            "budget_committed_gbp": cost,
+            "cost_in_horizon_gbp": get("intervention_cost_gbp", "mean", county),
+            "objective_mean": r.objective_mean,
+            "objective_gain": gain,
+            "gain_ci95_low": low,
+            "gain_ci95_high": high,
+            "gain_is_clear": bool(low > 0),
+            "gain_per_million_gbp": gain / cost * 1e6 if cost else np.nan,
+        }
+        for kpi in registry.TRADEOFF_KPIS:
+            row[f"{kpi}_change"] = get(kpi, "diff_from_base")
+        row["tradeoffs"] = r.tradeoffs
+        row["tradeoffs_text"] = r.tradeoffs_text
+        row["gains"] = r.gains
+        row["gains_text"] = r.gains_text
+        sign_back = -1.0 if objective.lower_is_better else 1.0
+        diff_low, diff_high = sorted((sign_back * low, sign_back * high))
+        row["summary"] = sentence(
+            label[r.folder], objective, sign_back * gain, diff_low, diff_high, r, end
         )
-    frame = pd.DataFrame(rows)
-    # options that clearly help first (most weeks saved per £), then doing nothing, then
-    # options that cost money for no clear gain (cheapest first)
-    frame["helps"] = frame.saved_ci95_low > 0
-    frame = frame.sort_values(
-        ["helps", "weeks_saved_per_million_gbp", "budget_committed_gbp"],
-        ascending=[False, False, True],
-        kind="stable",
-    ).drop(columns="helps")
-    frame.insert(0, "rank", range(1, len(frame) + 1))
-    by_children = frame.extra_seen_within_13w.rank(ascending=False, method="min")
-    frame.insert(1, "rank_by_children_within_13w", by_children.astype(int))
-    return frame.reset_index(drop=True)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
-def options_markdown(ranked: pd.DataFrame, settings: Settings, refused: list[Problem]) -> str:
-    """The ranking in words."""
+def options_markdown(
+    ranked: pd.DataFrame,
+    settings: Settings,
+    refused: list[Problem],
+    objective: Objective,
+    end: str,
+) -> str:
+    """The ranking in words, trade-offs first-class."""
+    better = "lower" if objective.lower_is_better else "higher"
     lines = [
         f"# Ways to spend £{settings.budget_gbp:,.0f} over {settings.over_months:g} months",
         "",
-        f"From {settings.start}, ranked by weeks of median wait (referral to first "
-        "appointment, county) saved per £1m, each against doing nothing on the same "
-        "simulated children. Intervals are paired 95% CIs over replications.",
+        f"From {settings.start}, ranked on the {objective.describe()} to {end} ({better} is "
+        "better), each against doing nothing on the same simulated children. Intervals are "
+        "paired 95% CIs over replications. A trade-off is a headline measure that the option "
+        "makes clearly worse (its paired 95% CI lies wholly on the bad side of zero).",
         "",
-        "| rank | option | committed £ | median wait saved (weeks) | weeks per £1m "
-        "| extra seen within 13 weeks |",
+        f"| rank | option | committed | {registry.short(objective.kpi)}: gain "
+        "| gain per £1m | trade-offs |",
         "|---|---|---|---|---|---|",
     ]
     for r in ranked.itertuples(index=False):
-        lines.append(
-            f"| {r.rank} | {r.option} | {r.budget_committed_gbp:,.0f} | "
-            f"{r.median_wait_saved_weeks:.1f} "
-            f"({r.saved_ci95_low:.1f} to {r.saved_ci95_high:.1f}) | "
-            f"{r.weeks_saved_per_million_gbp:.1f} | {r.extra_seen_within_13w:+.0f} "
-            f"({r.extra_seen_ci95_low:+.0f} to {r.extra_seen_ci95_high:+.0f}) |"
+        gain = _number(r.objective_gain)
+        ci = (
+            ""
+            if r.gain_ci95_low == r.gain_ci95_high
+            else (f" ({_number(r.gain_ci95_low)} to {_number(r.gain_ci95_high)})")
         )
+        per = "–" if math.isnan(r.gain_per_million_gbp) else _number(r.gain_per_million_gbp)
+        worse = r.tradeoffs_text or "none"
+        lines.append(
+            f"| {r.rank} | {r.option} | {money_words(r.budget_committed_gbp)} | {gain}{ci} "
+            f"| {per} | {worse} |"
+        )
+    lines += ["", "## In words", ""]
+    lines += [f"- {r.summary}" for r in ranked.itertuples(index=False)]
     if refused:
         lines += ["", "Refused (over budget):", ""] + [f"- {p}" for p in refused]
     lines += [
@@ -399,6 +432,16 @@ def options_markdown(ranked: pd.DataFrame, settings: Settings, refused: list[Pro
         f"{settings.recruitment_lag_weeks:g} weeks and ramp up over {settings.ramp_up_weeks:g}; "
         f"outsourced assessments cost £{settings.price_gbp_each:,.0f} each; a workshop session "
         f"costs £{settings.workshop_cost_gbp_per_session:,.0f}. Money the caps cannot spend is "
-        "left unspent (see `committed £`). See `changes.md` for every option in full.",
+        "left unspent (see `committed`). See `changes.md` for every option in full, "
+        "`comparison.csv` for every measure and `financial_years.csv` for when the benefit "
+        "arrives.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _number(x: float) -> str:
+    if math.isnan(x):
+        return "–"
+    if abs(x) < 0.05:
+        return "0"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"

@@ -22,8 +22,9 @@ import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.experiments.grid import Grid
+from nd_sim.experiments.ranking import Objective, rank_scenarios, with_ranks
 from nd_sim.inputs.model import compile_model
-from nd_sim.results.kpis import kpi_units
+from nd_sim.results import registry
 from nd_sim.results.statistics import t_quantile
 from nd_sim.run.chunks import (
     Layout,
@@ -50,6 +51,8 @@ class SweepResult:
     children: int
     children_per_second: float | None  # of this command (a resume skips some children)
     children_now: int = 0  # simulated by this command (fewer than `children` after a resume)
+    ranks: pd.DataFrame | None = None  # one row per variant, best first on the objective
+    objective: Objective | None = None
 
 
 def sweep_to_folder(
@@ -57,8 +60,12 @@ def sweep_to_folder(
     settings: RunSettings,
     on_done: Callable[[int], None] | None = None,
     keep_children: bool = False,
+    objective: Objective | None = None,
 ) -> SweepResult:
-    """Run every variant's replications and write the sweep folder atomically."""
+    """Run every variant's replications and write the sweep folder atomically, each variant
+    ranked on the objective (default: the county's child-weeks waiting) with its trade-offs
+    against variant 0."""
+    objective = objective or Objective()
     started = time.perf_counter()
     models = [compile_model(v.scenario) for v in grid.variants]
     replications, seed = settings.replications, settings.seed
@@ -69,13 +76,17 @@ def sweep_to_folder(
         totals = run_chunks(folder, layout, models, chunks, seed, executor, keep_children, on_done)
         by_rep = (read_kpis(folder, layout, _of(chunks, v)) for v in range(len(models)))
         table = sweep_table(grid, by_rep)
+        ranks = rank_scenarios(table, objective, key="variant", diff="diff_mean")
+        table = with_ranks(table, ranks, key="variant")
         folder.write_csv("sweep.csv", table)
         folder.write_csv("variants.csv", variants_frame(grid))
         folder.remove(layout.working)
         wall = time.perf_counter() - started
         run = {"executor": executor.name, "workers": executor.workers}
         run |= {"resumed_replications": totals.resumed_replications}
-        folder.write_json("manifest.json", _manifest(grid, replications, seed, run, wall, totals))
+        manifest = _manifest(grid, replications, seed, run, wall, totals)
+        manifest["objective"] = objective.as_dict()
+        folder.write_json("manifest.json", manifest)
     return SweepResult(
         settings.out,
         table,
@@ -84,6 +95,8 @@ def sweep_to_folder(
         totals.children,
         totals.children_per_second(wall),
         totals.children_now,
+        ranks,
+        objective,
     )
 
 
@@ -95,7 +108,6 @@ def sweep_table(grid: Grid, by_rep: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """One row per variant, area and KPI: mean and CI, and the paired difference (and CI)
     from the first variant. `by_rep` yields each variant's KPIs by replication in turn, so
     only the current variant's and the first variant's are held."""
-    units = kpi_units()
     parts = []
     base = None
     for variant, frame in zip(grid.variants, by_rep, strict=True):
@@ -108,7 +120,7 @@ def sweep_table(grid: Grid, by_rep: Iterable[pd.DataFrame]) -> pd.DataFrame:
         part.insert(
             2 + len(grid.keys) + 3,
             "unit",
-            part["kpi"].map(lambda kpi: units.get(kpi.split(".")[0], "")),
+            part["kpi"].map(registry.unit),
         )
         parts.append(part)
     return pd.concat(parts, ignore_index=True)

@@ -33,11 +33,17 @@ REQUIRED = ("child_id", "district", "referral_date", "stage", "pathway")
 OPTIONAL = ("priority", "next_appointment")
 MAX_REPORTED = 50
 MAX_ID_LENGTH = 64  # a child_id names the family's letter files
+NEXT_STEP_NOT_GIVEN = -1  # in assessment, next appointment blank: the engine places the child
 
 
 @dataclass(frozen=True)
 class StartingChildren:
-    """Children already on the list at day 0, as parallel arrays."""
+    """Children already on the list at day 0, as parallel arrays.
+
+    `next_step` is the appointment a child in assessment waits for, as the list gives it
+    (`NEXT_STEP_NOT_GIVEN` when it does not: the engine then places the child on the
+    pathway's timetable, `nd_sim.engine.placement`); 0 for everyone else.
+    """
 
     ids: tuple[str, ...] = ()
     district: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -217,7 +223,8 @@ def _parse_rows(frame: pd.DataFrame, scenario: Scenario) -> tuple[StartingChildr
         cols["p"].append(PATHWAYS.index(clean["pathway"]))
         cols["q"].append(vocabulary.classes.index(clean["priority"] or vocabulary.classes[-1]))
         nxt = clean["next_appointment"]
-        cols["n"].append(vocabulary.steps.index(nxt) if nxt else (1 if stage == 2 else 0))
+        blank = NEXT_STEP_NOT_GIVEN if stage == 2 else 0
+        cols["n"].append(vocabulary.steps.index(nxt) if nxt else blank)
     children = StartingChildren(
         ids=tuple(cols["id"]),
         district=np.array(cols["d"], np.int64),
@@ -365,7 +372,6 @@ def profile_children(scenario: Scenario, seed: int, replication: int) -> Startin
     if not bands:
         return StartingChildren()
     rng = stream(seed, replication, "starting_list/profile")
-    last_step = len(scenario.pathway.appointments) - 1
     names = list(scenario.districts)
     mix_shares = [_mix(scenario, b.district) for b in bands]
     classes = np.array([c.share_of_referrals for c in scenario.booking.priority_classes])
@@ -385,7 +391,7 @@ def profile_children(scenario: Scenario, seed: int, replication: int) -> Startin
         stage=stage,
         pathway=np.concatenate(parts["p"]).astype(np.int64),
         priority=np.concatenate(parts["q"]).astype(np.int64),
-        next_step=np.minimum(np.where(stage == 2, 1, 0), last_step).astype(np.int64),
+        next_step=np.where(stage == 2, NEXT_STEP_NOT_GIVEN, 0).astype(np.int64),
     )
 
 

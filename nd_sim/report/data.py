@@ -7,6 +7,7 @@ someone sent, without rerunning anything.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,7 @@ from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario.files import MAX_TOML_BYTES, read_input
 from nd_sim.scenario.models import Scenario
 
+MIN_WEEKS_SAVED = 0.05  # a smaller saving prints as 0.0 weeks: no £ per week for it
 RUN_FILES = ("summary.csv", "kpis_by_replication.csv", "weekly.parquet", "manifest.json")
 
 
@@ -64,7 +66,11 @@ class ScenarioResult:
 
 @dataclass
 class ReportData:
-    """Everything the report shows; `scenarios[0]` is the base of a comparison."""
+    """Everything the report shows; `scenarios[0]` is the base of a comparison.
+
+    `options` is `options.csv` when the folder was written by `nd-sim options` (a ranking of
+    ways to spend a budget), else None.
+    """
 
     folder: Path
     kind: str
@@ -72,11 +78,74 @@ class ReportData:
     comparison: pd.DataFrame | None = None
     changes_md: str = ""
     manifest: dict = field(default_factory=dict)
+    options: pd.DataFrame | None = None
 
     @property
     def base(self) -> ScenarioResult:
         """The run, or the base of the comparison."""
         return self.scenarios[0]
+
+    def added_cost_gbp(self, slug: str) -> float:
+        """What an option costs against the base, in £: one figure for the whole report.
+
+        In an options folder this is `budget_committed_gbp` of options.csv, the figure
+        `nd-sim options` ranks on (it includes workshop sessions, which no scenario KPI
+        prices); elsewhere the county `intervention_cost_gbp` difference from the base (added
+        staff and outsourced assessments over the run, the same in every replication).
+        """
+        if self.options is not None and {"folder", "budget_committed_gbp"} <= set(self.options):
+            rows = self.options[self.options["folder"] == slug]
+            if len(rows):
+                return float(rows["budget_committed_gbp"].iloc[0])
+            return 0.0 if slug == self.base.slug else math.nan
+        if self.comparison is None:
+            return math.nan
+        table = self.comparison
+        rows = table[
+            (table["folder"] == slug)
+            & (table["area_type"] == "county")
+            & (table["kpi"] == "intervention_cost_gbp")
+        ]
+        return float(rows["diff_from_base"].iloc[0]) if len(rows) else math.nan
+
+    def weeks_saved(self, slug: str) -> tuple[float, float, float]:
+        """The fall in the county's median wait for a first appointment against the base, in
+        weeks, with its paired 95% CI (low, high); NaN where the comparison lacks it."""
+        if self.comparison is None:
+            return math.nan, math.nan, math.nan
+        table = self.comparison
+        rows = table[
+            (table["folder"] == slug)
+            & (table["area_type"] == "county")
+            & (table["kpi"] == "first_wait_median_weeks")
+        ]
+        if not len(rows):
+            return math.nan, math.nan, math.nan
+        r = rows.iloc[0]
+        return -float(r["diff_from_base"]), -float(r["diff_ci95_high"]), -float(r["diff_ci95_low"])
+
+    def cost_per_week_saved_gbp(self, slug: str) -> float:
+        """`added_cost_gbp` per week of median wait saved, where there is a cost and the
+        saving is clear of zero and at least a twentieth of a week (it shows as 0.1 or
+        more); NaN otherwise: a ratio to a saving that may be nothing would mislead."""
+        cost = self.added_cost_gbp(slug)
+        saved, low, _ = self.weeks_saved(slug)
+        if not cost > 0 or not low > 0 or not saved >= MIN_WEEKS_SAVED:
+            return math.nan
+        return cost / saved
+
+    @property
+    def cost_meaning(self) -> str:
+        """What `added_cost_gbp` counts, in words for the reader."""
+        if self.options is not None:
+            return (
+                "the money each option commits, as in options.csv: the posts the recruitment "
+                "caps allow, the outsourced assessments bought, or the extra workshop sessions"
+            )
+        return (
+            "the added cost over the run against the base: staff added by interventions and "
+            "outsourced assessments (scenarios put no price on workshop sessions)"
+        )
 
 
 def read_manifest(folder: Path) -> dict:
@@ -114,6 +183,7 @@ def _report_data(folder: Path, manifest: dict) -> ReportData:
             _scenario_result(folder / s["folder"], Path(s["folder"]).name)
             for s in manifest["scenarios"]
         ]
+        options = folder / "options.csv"
         return ReportData(
             folder=folder,
             kind="comparison",
@@ -121,6 +191,7 @@ def _report_data(folder: Path, manifest: dict) -> ReportData:
             comparison=pd.read_csv(folder / "comparison.csv"),
             changes_md=(folder / "changes.md").read_text(),
             manifest=manifest,
+            options=pd.read_csv(options) if options.exists() else None,
         )
     run = _scenario_result(folder, folder.name)
     return ReportData(folder=folder, kind="run", scenarios=[run], manifest=manifest)

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from nd_sim.experiments.changes import flatten
 from nd_sim.report import figures
 from nd_sim.report.data import ReportData, ScenarioResult, load_report_data
 from nd_sim.report.narrative import summary_html
+from nd_sim.report.numbers import interval_has_width, money_gbp, number, week_date, with_interval
+from nd_sim.report.settings_words import profession_words, setting_label
 from nd_sim.report.stress import checklist
 from nd_sim.results.kpis import COST_KPIS, COUNTY, KPIS
 
@@ -37,19 +40,43 @@ KEY_KPIS = (
 )
 MEANING = {k.name: (k.meaning, k.unit) for k in (*KPIS, *COST_KPIS)}
 FIGURE_TEXT = {
-    "fan_chart": "The open waiting list over time: median over replications, with 50% and 90% "
-    "bands; vertical lines mark interventions and demand shocks.",
-    "waits_by_referral_month": "Weeks from referral to a first appointment by month of "
-    "referral (Kaplan–Meier, so children still waiting count as 'at least'): median and P90.",
-    "waits_by_referral_month_districts": "The same, district by district.",
-    "within_13_weeks": "Share of each month's referrals first seen within 13 weeks, and the open "
-    "referrals waiting 13, 52 and 104 weeks or more.",
-    "staff": "Profession-hours available (dashed) and used (solid) per team, 13-week means.",
-    "utilisation": "Utilisation of each profession in each team over the whole run.",
-    "paired_differences": "Each option's difference from the base, with its paired 95% CI "
-    "(common random numbers).",
-    "cost_benefit": "Added cost against weeks of median wait saved.",
+    "fan_chart": "How many children are on the list (waiting at any stage) at the end of each "
+    "week, for the county and each district: the line is the middle of the replications, the "
+    "shaded bands the range that 50% and 90% of them fall in. Dashed vertical lines mark when an "
+    "intervention starts, dotted ones a change in demand.",
+    "waits_by_referral_month": "How long the children referred in each month wait for a first "
+    "appointment: the median (half wait longer) and the 90th percentile (one in ten waits "
+    "longer). Children referred near the end are mostly still waiting when the run stops, so "
+    "their wait is not known yet: those months are shaded, and the dotted line there is only "
+    "the least the wait can be, not a fall in waits.",
+    "waits_by_referral_month_districts": "The same for each district, on one scale, so that "
+    "districts can be compared by eye.",
+    "within_13_weeks": "Top: of the children referred each month, the share first seen within "
+    "13 weeks (NICE QS51: 3 months). Below: how many children on the list have already waited "
+    "13, 52 and 104 weeks or more.",
+    "staff": "The hours each profession has (dashed) and uses (solid) each week in each team. "
+    "Where the two lines meet, that profession is fully used and limits how many children "
+    "are seen.",
+    "utilisation": "The share of each profession's hours used over the whole run; the "
+    "profession nearest 100% is the one that limits its team.",
+    "paired_differences": "What each option changes against the base, on the same simulated "
+    "children: the dot is the average change, the bar its 95% confidence interval (no bar: "
+    "the change is the same in every replication). A bar crossing zero means no clear change.",
+    "difference_over_time": "When each option's effect arrives and whether it lasts: its "
+    "difference from the base in the open list and in the children waiting 52 weeks or more, "
+    "week by week.",
 }
+
+
+def figure_text(name: str, data: ReportData) -> str:
+    """What a figure shows, in words (the cost figure's depends on where its costs come from)."""
+    if name == "cost_benefit":
+        return (
+            f"Each option's cost ({data.cost_meaning}) against the weeks it takes off the "
+            "county's median wait for a first appointment, with its 95% confidence interval. "
+            "Up and to the left is better value; the same costs as the table above."
+        )
+    return FIGURE_TEXT.get(name, name.replace("_", " "))
 
 
 def write_report(folder: Path) -> Path:
@@ -90,8 +117,8 @@ def render_html(data: ReportData, images: dict[str, str]) -> str:
         _section("Headline figures", _headline_tables(data), "headline"),
     ]
     if data.kind == "comparison":
-        sections.append(_section("What each option changes", _markdown(data.changes_md), "changes"))
-    sections.append(_section("Figures", _figures(images), "figures"))
+        sections.append(_section("What each option changes", _changes(data), "changes"))
+    sections.append(_section("Figures", _figures(images, data), "figures"))
     sections.append(_section("Analytic panel", _analytic(data), "analytic"))
     sections.append(_section("Assumptions log", _assumptions(data), "assumptions"))
     sections.append(_section("STRESS-DES checklist", _stress(data), "stress"))
@@ -108,12 +135,6 @@ def render_html(data: ReportData, images: dict[str, str]) -> str:
 
 def _section(heading: str, body: str, anchor: str) -> str:
     return f'<section id="{anchor}"><h2>{html.escape(heading)}</h2>\n{body}\n</section>'
-
-
-def _fmt(value: float, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    return f"{value:,.{digits}f}"
 
 
 def _digits(kpi: str) -> int:
@@ -140,10 +161,12 @@ def _area_table(run: ScenarioResult, caption: str) -> str:
                 tds.append("<td>–</td>")
                 continue
             row, d = cells.loc[kpi], _digits(kpi)
-            tds.append(
-                f"<td>{_fmt(row['mean'], d)}<br><small>{_fmt(row.ci95_low, d)}–"
-                f"{_fmt(row.ci95_high, d)}</small></td>"
+            ci = (
+                f"<br><small>{number(row.ci95_low, d)}–{number(row.ci95_high, d)}</small>"
+                if interval_has_width(row.ci95_low, row.ci95_high, d)
+                else ""  # the same in every replication: no interval to show
             )
+            tds.append(f"<td>{number(row['mean'], d)}{ci}</td>")
         cls = ' class="county"' if area == COUNTY else ""
         body.append(f"<tr{cls}><th>{html.escape(str(area))}</th>{''.join(tds)}</tr>")
     notes = "".join(
@@ -167,15 +190,16 @@ def _short(kpi: str) -> str:
         "open_52w_plus_end": "open 52+ weeks at end",
         "open_104w_plus_end": "open 104+ weeks at end",
         "assessed_per_week": "assessments a week",
-        "intervention_cost_gbp": "added cost (£)",
+        "intervention_cost_gbp": "added cost",
     }.get(kpi, kpi)
 
 
 def _comparison_table(data: ReportData) -> str:
     table = data.comparison
     county = table[(table.area_type == "county")].set_index(["folder", "kpi"])
-    kpis = (*KEY_KPIS[:6], "intervention_cost_gbp")
+    kpis = KEY_KPIS[:6]
     head = "".join(f"<th>{html.escape(_short(k))}</th>" for k in kpis)
+    head += f"<th>{html.escape(_short('intervention_cost_gbp'))}</th>"
     body = []
     for run in data.scenarios:
         tds = []
@@ -184,73 +208,132 @@ def _comparison_table(data: ReportData) -> str:
                 tds.append("<td>–</td>")
                 continue
             row, d = county.loc[(run.slug, kpi)], _digits(kpi)
-            cell = f"{_fmt(row['mean'], d)}"
+            cell = number(row["mean"], d)
             if run is not data.base and not np.isnan(row.diff_from_base):
-                cell += (
-                    f"<br><small>{row.diff_from_base:+,.{d}f} ({row.diff_ci95_low:+,.{d}f} to "
-                    f"{row.diff_ci95_high:+,.{d}f})</small>"
+                diff = with_interval(
+                    row.diff_from_base, row.diff_ci95_low, row.diff_ci95_high, digits=d, signed=True
                 )
+                cell += f"<br><small>{diff}</small>"
             tds.append(f"<td>{cell}</td>")
+        tds.append(f"<td>{money_gbp(data.added_cost_gbp(run.slug))}</td>")
         body.append(f"<tr><th>{html.escape(run.label)}</th>{''.join(tds)}</tr>")
     return (
         "<table class='kpis'><caption>County: each option's mean, and below it the paired "
-        "difference from the base with its 95% CI</caption>"
-        f"<tr><th>option</th>{head}</tr>{''.join(body)}</table>"
+        "difference from the base with its 95% CI (where it varies between replications)"
+        f"</caption><tr><th>option</th>{head}</tr>{''.join(body)}</table>"
+        f"<p class='note'>Added cost: {html.escape(data.cost_meaning)}; to the nearest "
+        "£1,000.</p>"
     )
 
 
-def _figures(images: dict[str, str]) -> str:
+def _figures(images: dict[str, str], data: ReportData) -> str:
     out = []
-    for name, data in images.items():
-        text = html.escape(FIGURE_TEXT.get(name, name.replace("_", " ")))
+    for name, png in images.items():
+        text = html.escape(figure_text(name, data))
         out.append(
-            f'<figure id="fig-{name}"><img alt="{text}" src="data:image/png;base64,{data}">'
+            f'<figure id="fig-{name}"><img alt="{text}" src="data:image/png;base64,{png}">'
             f"<figcaption>{text} (also <code>figures/{name}.png</code> and "
             f"<code>.svg</code>)</figcaption></figure>"
         )
     return "\n".join(out)
 
 
+FONG_WALTON = (
+    "Fong K, Mushtaq Y, House T, Gordon D, Chen Y, Griffiths D, Ahmad S, Walton N. "
+    "Understanding waiting lists pressures. medRxiv 2022. doi:10.1101/2022.08.23.22279117"
+)
+
+
 def _analytic(data: ReportData) -> str:
-    parts = []
-    for run in data.scenarios:
-        panel = run.analytic
-        rows = []
-        for r in panel.itertuples(index=False):
-            warn = r.load_peak >= 1 or r.load_start >= 1
-            cls = ' class="warn"' if warn else ""
-            clears = "never" if np.isinf(r.clearance_weeks) else f"{r.clearance_weeks:,.0f}"
-            rows.append(
-                f"<tr{cls}><th>{html.escape(str(r.team))}</th><td>{r.demand_per_week:.1f}</td>"
-                f"<td>{r.capacity_per_week:.1f}</td><td>{r.load_start:.2f}</td>"
-                f"<td>{html.escape(str(r.bottleneck))}</td><td>{r.load_peak:.2f}</td>"
-                f"<td>{html.escape(str(r.peak_bottleneck))}</td><td>{r.backlog_start:,}</td>"
-                f"<td>{r.leavers_per_week_start:.1f}</td><td>{clears}</td>"
-                f"<td>{r.relief_capacity_per_week:.1f}</td></tr>"
-            )
-        warnings = [
-            f"<li><b>{html.escape(str(r.team))}</b>: load reaches {r.load_peak:.2f} in the 13 "
-            f"weeks from week {r.peak_week}: demand exceeds capacity, so the list grows unless "
-            f"enough families leave it (about {r.leavers_per_week_start:.0f} a week now).</li>"
-            for r in panel.itertuples(index=False)
-            if r.load_peak >= 1 or r.load_start >= 1
-        ]
-        parts.append(
-            f"<table><caption>{html.escape(run.label)}: fluid rules, children a week"
-            "</caption><tr><th>team</th><th>demand</th><th>capacity</th><th>load</th>"
-            "<th>bottleneck</th><th>peak load</th><th>at peak</th><th>backlog</th>"
-            "<th>leavers</th><th>clears (weeks)</th><th>relief capacity</th></tr>"
-            f"{''.join(rows)}</table>"
-            + (f"<ul class='warnings'>{''.join(warnings)}</ul>" if warnings else "")
+    """The fluid panel once (the base's), in plain words, with dated warnings; in a
+    comparison, a sentence on how far the options' panels differ from it."""
+    run = data.base
+    start = run.scenario.start_date
+    rows, warnings = [], []
+    for r in run.analytic.itertuples(index=False):
+        over = r.load_peak >= 1 or r.load_start >= 1
+        clears = "never" if np.isinf(r.clearance_weeks) else number(r.clearance_weeks, 0)
+        when = week_date(start, r.peak_week)
+        cls = ' class="warn"' if over else ""
+        rows.append(
+            f"<tr{cls}><th>{html.escape(_team(run, r.team))}</th>"
+            f"<td>{number(r.demand_per_week, 1)}</td><td>{number(r.capacity_per_week, 1)}</td>"
+            f"<td>{number(r.load_start, 2)}</td>"
+            f"<td>{html.escape(profession_words(str(r.bottleneck)))}</td>"
+            f"<td>{number(r.load_peak, 2)}<br><small>from {when}</small></td>"
+            f"<td>{html.escape(profession_words(str(r.peak_bottleneck)))}</td>"
+            f"<td>{number(r.backlog_start, 0)}</td><td>{number(r.leavers_per_week_start, 1)}</td>"
+            f"<td>{clears}</td><td>{number(r.relief_capacity_per_week, 1)}</td></tr>"
         )
+        if over:
+            warnings.append(
+                f"<li><b>{html.escape(str(r.team).capitalize())} team</b>: demand reaches "
+                f"{number(r.load_peak, 2)} times capacity in the 13 weeks from {when}, so its "
+                "list grows unless enough families leave it (about "
+                f"{number(r.leavers_per_week_start, 0)} a week leave today's list).</li>"
+            )
     intro = (
-        "<p>Instant arithmetic beside the simulation: load = demand / capacity (opening 13 "
-        "weeks; peak = highest 13-week load), backlog clearance = backlog / (capacity − "
-        "demand), Fong/Walton relief capacity = demand + (backlog − target list) / 52 weeks "
-        "with a target list of demand × 13/4 weeks. It ignores variability, so it is a sanity "
-        "check, not the answer; where load ≥ 1 the list grows unless families leave it.</p>"
+        "<p>A quick check with averages and no chance in it, beside the simulation: for each "
+        "team, the children who need an assessment each week (demand, after triage) against "
+        "the assessments its staff hours allow (capacity, set by the profession in shortest "
+        "supply), over the first 13 weeks and in the busiest 13 weeks of the run. Where "
+        "demand is at or above capacity the list grows unless enough families leave it. It "
+        "ignores the week-to-week ups and downs the simulation captures, so it is a check on "
+        "the simulation, not the answer.</p>"
     )
-    return intro + "\n".join(parts)
+    table = (
+        f"<table><caption>{html.escape(run.label)}: children a week</caption><tr>"
+        "<th>team (districts)</th><th>need an assessment</th><th>assessments the staff can "
+        "do</th><th>demand ÷ capacity</th><th>profession in shortest supply</th>"
+        "<th>highest demand ÷ capacity in any 13 weeks</th><th>in shortest supply then</th>"
+        "<th>children waiting at the start</th><th>families leaving the list</th>"
+        "<th>weeks to clear the list</th><th>capacity to reach 13-week waits in a year"
+        "<sup>1</sup></th></tr>"
+        f"{''.join(rows)}</table>"
+    )
+    if warnings:
+        table += f"<ul class='warnings'>{''.join(warnings)}</ul>"
+    footnote = (
+        "<p class='footnote'><sup>1</sup> Relief capacity: the assessments a week that would "
+        "bring the list down to its target size in 52 weeks, demand + (children waiting − "
+        "target) ÷ 52, where the target list is demand × 13/4 weeks (waits that average a "
+        "quarter of the 13-week target rarely exceed it). After "
+        f"{html.escape(FONG_WALTON)}.</p>"
+    )
+    return intro + table + _options_panels(data) + footnote
+
+
+def _team(run: ScenarioResult, team: str) -> str:
+    served = [d for d, spec in run.scenario.districts.items() if spec.team == team]
+    return f"{str(team).capitalize()} ({', '.join(served)})" if served else str(team)
+
+
+def _options_panels(data: ReportData) -> str:
+    """In a comparison: which options change the panel's opening capacity, and by how much
+    (the other figures of the panel are the base's), so that one table serves them all."""
+    if data.kind != "comparison" or len(data.scenarios) < 2:
+        return ""
+    base = data.base.analytic.set_index("team")["capacity_per_week"]
+    changed = []
+    for run in data.scenarios[1:]:
+        change = run.analytic.set_index("team")["capacity_per_week"] - base
+        team = change.abs().idxmax()
+        if abs(change[team]) >= 0.05:
+            changed.append(
+                f"{html.escape(run.label)} ({number(change[team], 1, signed=True)} a week in "
+                f"the {html.escape(str(team))} team)"
+            )
+    if not changed:
+        return (
+            "<p>Every option's panel is the same as this one: the opening 13 weeks come "
+            "before any option's staff start.</p>"
+        )
+    return (
+        "<p>The table is the base's. Of the options, only these change the assessments the "
+        "staff can do in the opening 13 weeks (largest change): "
+        + "; ".join(changed)
+        + ". Each option's own panel is in its folder's <code>analytic.csv</code>.</p>"
+    )
 
 
 def _assumptions(data: ReportData) -> str:
@@ -258,7 +341,7 @@ def _assumptions(data: ReportData) -> str:
     rows = assumption_rows(run)
     missing = sum(1 for r in rows if not r[2])
     body = "".join(
-        f"<tr{'' if note else ' class=missing'}><td><code>{html.escape(path)}</code></td>"
+        f"<tr{'' if note else ' class=missing'}><td>{_setting_cell(path, run)}</td>"
         f"<td>{html.escape(value)}</td><td>{html.escape(note) or 'no source given'}</td></tr>"
         for path, value, note in rows
     )
@@ -273,6 +356,13 @@ def _assumptions(data: ReportData) -> str:
         f"{extra}<table class='log'><tr><th>setting</th><th>value</th><th>source or "
         f"assumption</th></tr>{body}</table>"
     )
+
+
+def _setting_cell(path: str, run: ScenarioResult | None) -> str:
+    """A setting in words, with its key below in small type for the modeller."""
+    words = setting_label(path, run.scenario if run is not None else None)
+    words = words[:1].upper() + words[1:]
+    return f"{html.escape(words)}<br><small><code>{html.escape(path)}</code></small>"
 
 
 def assumption_rows(run: ScenarioResult) -> list[tuple[str, str, str]]:
@@ -305,14 +395,54 @@ def _stress(data: ReportData) -> str:
     )
 
 
-def _markdown(text: str) -> str:
-    """The small Markdown subset `changes.md` uses: headings, lists, tables, bold, code."""
-    out, table = [], []
+def _changes(data: ReportData) -> str:
+    """`changes.md` for a board: settings in words (keys in small type beneath) and
+    professions by name, in each option's own terms."""
+    by_slug = {run.slug: run for run in data.scenarios}
+    keys = {p for run in data.scenarios for p in run.scenario.professions}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(keys, key=len)[::-1])) + r")\b")
 
-    def inline(s: str) -> str:
+    def prose(text: str) -> str:  # outside `code` only: folder names keep their keys
+        if not keys:
+            return text
+        parts = text.split("`")
+        for i in range(0, len(parts), 2):
+            parts[i] = pattern.sub(lambda m: profession_words(m.group(1)), parts[i])
+        return "`".join(parts)
+
+    def setting(heading: str, cell: str) -> str | None:
+        found = re.search(r"\(folder `(?:scenarios/)?([^`]+)`\)", heading)
+        key = re.fullmatch(r"`([A-Za-z_][\w.\[\] ]*)`", cell)
+        if key is None:
+            return None
+        return _setting_cell(key.group(1), by_slug.get(found.group(1)) if found else None)
+
+    return _markdown(data.changes_md, setting=setting, prose=prose)
+
+
+def _markdown(
+    text: str,
+    setting: Callable[[str, str], str | None] | None = None,
+    prose: Callable[[str], str] | None = None,
+) -> str:
+    """The small Markdown subset `changes.md` uses: headings, lists, tables, bold, code.
+
+    `setting(heading, cell)` may render a table's first cell (None: as it is), given the
+    heading above the table; `prose` rewrites the words of paragraphs and list items.
+    """
+    out, table = [], []
+    heading = ""
+
+    def inline(s: str, words: bool = False) -> str:
+        if words and prose is not None:
+            s = prose(s)
         s = html.escape(s)
         s = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", s)
         return re.sub(r"`(.+?)`", r"<code>\1</code>", s)
+
+    def first(cell: str) -> str:
+        shown = setting(heading, cell) if setting is not None else None
+        return shown if shown is not None else inline(cell)
 
     def flush() -> None:
         if table:
@@ -320,10 +450,12 @@ def _markdown(text: str) -> str:
             cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
             head = "".join(f"<th>{inline(c)}</th>" for c in cells[0])
             body = "".join(
-                "<tr>" + "".join(f"<td>{inline(c)}</td>" for c in row) + "</tr>"
+                f"<tr><td>{first(row[0])}</td>"
+                + "".join(f"<td>{inline(c)}</td>" for c in row[1:])
+                + "</tr>"
                 for row in cells[1:]
             )
-            out.append(f"<table><tr>{head}</tr>{body}</table>")
+            out.append(f"<table class='log'><tr>{head}</tr>{body}</table>")
             table.clear()
 
     for line in text.splitlines():
@@ -334,11 +466,12 @@ def _markdown(text: str) -> str:
         if line.startswith("# "):
             continue  # the section heading says it already
         if line.startswith("## "):
+            heading = line[3:]
             out.append(f"<h3>{inline(line[3:])}</h3>")
         elif line.startswith("- "):
-            out.append(f"<ul><li>{inline(line[2:])}</li></ul>")
+            out.append(f"<ul><li>{inline(line[2:], words=True)}</li></ul>")
         elif line.strip():
-            out.append(f"<p>{inline(line)}</p>")
+            out.append(f"<p>{inline(line, words=True)}</p>")
     flush()
     return "\n".join(out)
 

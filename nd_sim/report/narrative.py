@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from nd_sim.experiments.ranking import Objective, change_words, rank_scenarios
 from nd_sim.report.data import ReportData, ScenarioResult
+from nd_sim.results import registry
 from nd_sim.results.kpis import COUNTY
 
 HEADLINE = "first_wait_median_weeks"
@@ -30,16 +32,19 @@ class Number:
     field: str
     value: float
     digits: int
+    round_to: int = 0  # money: round to 10 ** round_to first (3: to the nearest £1,000)
 
     def html(self, *, absolute: bool = False, signed: bool = False) -> str:
         """The number in a span a test can check against its source."""
         value = abs(self.value) if absolute else self.value
+        value = round(value, -self.round_to) if self.round_to else value
         text = f"{value:+,.{self.digits}f}" if signed else f"{value:,.{self.digits}f}"
         attrs = (
             f'data-source="{self.source}" data-scenario="{html.escape(self.scenario)}" '
             f'data-area="{html.escape(self.area)}" data-kpi="{self.kpi}" '
             f'data-field="{self.field}" data-digits="{self.digits}"'
             + (' data-absolute="1"' if absolute else "")
+            + (f' data-round="{self.round_to}"' if self.round_to else "")
         )
         return f'<span class="num" {attrs}>{text}</span>'
 
@@ -74,16 +79,25 @@ def run_summary(run: ScenarioResult) -> list[str]:
     def num(kpi: str, field: str = "mean", digits: int = 1, area: str = COUNTY) -> Number:
         return _summary_number(run, area, kpi, field, digits)
 
+    cw = "child_weeks_waiting"
     sentences = [
-        f"From {_month(run.start_date)} to {_month(last_day)}, children in the county "
-        f"waited a median of {num(HEADLINE).html()} weeks "
-        f"({_ci(num(HEADLINE, 'ci95_low'), num(HEADLINE, 'ci95_high'))}) from referral to a "
-        "first appointment, counting the first appointments held in that time.",
-        f"Of the children referred in that time, {num('referred_seen_within_13w_pct').html()}% "
-        "were first seen within 13 weeks of referral (NICE QS51: 3 months).",
+        f"From {_month(run.start_date)} to {_month(last_day)}, children in the county spent "
+        f"{num(cw, digits=0).html()} child-weeks on the list "
+        f"({_ci(num(cw, 'ci95_low', 0), num(cw, 'ci95_high', 0))}), "
+        f"{num('child_weeks_waiting_assessment', digits=0).html()} of them inside the "
+        "assessment after a first appointment.",
         f"At the end, {num('open_end', digits=0).html()} children are on the list "
         f"({_ci(num('open_end', 'ci95_low', 0), num('open_end', 'ci95_high', 0))}), and "
-        f"{num('open_52w_plus_end', digits=0).html()} of them have waited a year or more.",
+        f"{num('open_52w_plus_end', digits=0).html()} of them have waited a year or more; "
+        f"the children still waiting have waited a median of "
+        f"{num('open_wait_median_end_weeks').html()} weeks so far (92nd percentile "
+        f"{num('open_wait_p92_end_weeks').html()} weeks).",
+        f"Of the children referred in that time, {num('referred_seen_within_13w_pct').html()}% "
+        "were first seen within 13 weeks of referral (NICE QS51: 3 months). The first "
+        f"appointments held waited a median of {num(HEADLINE).html()} weeks "
+        f"({_ci(num(HEADLINE, 'ci95_low'), num(HEADLINE, 'ci95_high'))}) from referral, and "
+        f"assessments completed a median of {num('outcome_wait_median_weeks').html()} weeks "
+        "from referral to outcome.",
     ]
     districts = run.summary[(run.summary.area_type == "district") & (run.summary.kpi == HEADLINE)]
     if len(districts) > 1:
@@ -94,25 +108,7 @@ def run_summary(run: ScenarioResult) -> list[str]:
             f"({num(HEADLINE, area=worst).html()} weeks) and shortest in {html.escape(best)} "
             f"({num(HEADLINE, area=best).html()} weeks)."
         )
-    sentences += _analytic_sentence(run)
-    return sentences
-
-
-def _analytic_sentence(run: ScenarioResult) -> list[str]:
-    panel = run.analytic
-    over = panel[panel.load_peak >= 1.0]
-    if over.empty:
-        return ["The fluid arithmetic puts demand below capacity in every team."]
-    worst = over.loc[over.load_peak.idxmax()]
-    peak = Number("analytic", run.slug, str(worst.team), "load_peak", "value", worst.load_peak, 2)
-    names = [html.escape(str(t)) for t in over.team]
-    teams = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    noun = "team" if len(names) == 1 else "teams"
-    return [
-        f"The fluid arithmetic puts demand above capacity in the {teams} {noun} at some point "
-        f"(highest 13-week load {peak.html()} in {html.escape(str(worst.team))}), so those "
-        "lists grow unless enough families leave them."
-    ]
+    return sentences  # the analytic panel has its own section, in words, once
 
 
 def comparison_summary(data: ReportData) -> list[str]:
@@ -128,33 +124,60 @@ def comparison_summary(data: ReportData) -> list[str]:
 def _option_sentence(
     data: ReportData, base: ScenarioResult, option: ScenarioResult, end: str
 ) -> str:
-    def num(slug: str, kpi: str, field: str, digits: int = 1, area: str = COUNTY) -> Number:
-        return _comparison_number(data, slug, area, kpi, field, digits)
+    """The option's effect on the objective, then what it clearly improves and what it
+    clearly makes worse among the headline measures (cost has its own clause)."""
+    objective = _objective(data)
+    kpi, area = objective.kpi, objective.area
 
-    before = num(base.slug, HEADLINE, "mean")
-    after = num(option.slug, HEADLINE, "mean")
-    diff = num(option.slug, HEADLINE, "diff_from_base")
-    low, high = (
-        num(option.slug, HEADLINE, "diff_ci95_low"),
-        num(option.slug, HEADLINE, "diff_ci95_high"),
-    )
+    def num(slug: str, name: str, field: str, digits: int = 1) -> Number:
+        return _comparison_number(data, slug, area, name, field, digits)
+
+    digits = 0 if registry.unit(kpi) in ("children", "child-weeks") else 1
+    before, after = num(base.slug, kpi, "mean", digits), num(option.slug, kpi, "mean", digits)
+    diff = num(option.slug, kpi, "diff_from_base", digits)
+    low = num(option.slug, kpi, "diff_ci95_low", digits)
+    high = num(option.slug, kpi, "diff_ci95_high", digits)
     verb = _verb(diff, low, high, "falls", "rises")
+    where = "the county's" if objective.area_type == "county" else f"{html.escape(area)}'s"
     text = (
-        f"With <b>{html.escape(option.label)}</b>, the county's median wait for a first "
-        f"appointment {verb} from {before.html()} to {after.html()} weeks (difference "
-        f"{diff.html(signed=True)} weeks, {_ci(low, high)})"
+        f"With <b>{html.escape(option.label)}</b>, {where} {registry.label(kpi)} (the "
+        f"objective) {verb} from {before.html()} to {after.html()} (difference "
+        f"{diff.html(signed=True)}, {_ci(low, high)})."
     )
-    long_wait = num(option.slug, "open_52w_plus_end", "diff_from_base", 0)
-    lw_low = num(option.slug, "open_52w_plus_end", "diff_ci95_low", 0)
-    lw_high = num(option.slug, "open_52w_plus_end", "diff_ci95_high", 0)
-    more_or_fewer = "fewer" if long_wait.value < 0 else "more"
-    text += (
-        f", and {long_wait.html(absolute=True)} {more_or_fewer} children have waited a year or "
-        f"more by {end} (paired difference {_ci(lw_low, lw_high)})."
-    )
+    ranks = rank_scenarios(data.comparison, objective, end=end)
+    row = ranks.set_index("folder").loc[option.slug]
+    good = _changes(data, option.slug, row.gains, area, end)
+    bad = _changes(data, option.slug, row.tradeoffs, area, end)
+    if good and bad:
+        text += f" It {'; '.join(good)}, <b>but</b> it {'; '.join(bad)}."
+    elif bad:
+        text += f" <b>Trade-off:</b> it {'; '.join(bad)}."
+    elif good:
+        text += f" It also {'; '.join(good)}."
     text += _district_clause(data, option)
     text += _cost_clause(data, option)
     return text
+
+
+def _objective(data: ReportData) -> Objective:
+    saved = data.manifest.get("objective") or {}
+    return Objective(**saved) if saved else Objective()
+
+
+def _changes(data: ReportData, slug: str, names: str, area: str, end: str) -> list[str]:
+    """Each named headline KPI's paired difference in words, its number in a source span."""
+    out = []
+    for kpi in filter(None, str(names or "").split(";")):
+        if kpi == "intervention_cost_gbp":
+            continue  # the cost clause says it
+
+        def wrap(_: str, digits: int, kpi: str = kpi) -> str:
+            number = _comparison_number(data, slug, area, kpi, "diff_from_base", digits)
+            return number.html(absolute=True)
+
+        value = _comparison_number(data, slug, area, kpi, "diff_from_base", 1).value
+        out.append(change_words(kpi, value, end, wrap))  # labels are ours: no markup
+    return out
 
 
 def _verb(diff: Number, low: Number, high: Number, down: str, up: str) -> str:
@@ -179,31 +202,48 @@ def _district_clause(data: ReportData, option: ScenarioResult) -> str:
     before, after = num(data.base.slug, "mean"), num(option.slug, "mean")
     low, high = num(option.slug, "diff_ci95_low"), num(option.slug, "diff_ci95_high")
     return (
-        f" The largest change is in {html.escape(area)}, from {before.html()} to "
-        f"{after.html()} weeks (paired difference {_ci(low, high)})."
+        " The largest change in a district's median wait for a first appointment is in "
+        f"{html.escape(area)}, from {before.html()} to {after.html()} weeks (paired "
+        f"difference {_ci(low, high)})."
     )
 
 
 def _cost_clause(data: ReportData, option: ScenarioResult) -> str:
-    cost = _comparison_number(
-        data, option.slug, COUNTY, "intervention_cost_gbp", "diff_from_base", 0
+    """The option's cost, the one figure the whole report uses (`ReportData.added_cost_gbp`:
+    options.csv's committed money in an options folder), to the nearest £1,000, and what it
+    buys per child-week and per week of median wait saved where the saving is clear."""
+    options = data.options is not None and "budget_committed_gbp" in data.options
+    field = "budget_committed_gbp" if options else "diff_from_base"
+    source, kpi = (
+        ("options", "budget_committed_gbp")
+        if options
+        else (
+            "comparison",
+            "intervention_cost_gbp",
+        )
     )
-    if not cost.value:
+    value = data.added_cost_gbp(option.slug)
+    if math.isnan(value) or not value:
         return " It adds no cost."
-    text = f" It adds £{cost.html()} of cost"
-    per_week = _comparison_number(
-        data, option.slug, COUNTY, "cost_per_week_of_median_wait_saved_gbp", "mean", 0
-    )
-    if math.isnan(per_week.value):
-        return text + ", without a clear saving in the median wait."
-    low = _comparison_number(
-        data, option.slug, COUNTY, "cost_per_week_of_median_wait_saved_gbp", "ci95_low", 0
-    )
-    high = _comparison_number(
-        data, option.slug, COUNTY, "cost_per_week_of_median_wait_saved_gbp", "ci95_high", 0
-    )
-    tail = f" ({_ci(low, high, '£')})" if not math.isnan(low.value) else ""
-    return text + f": £{per_week.html()} per week of median wait saved{tail}."
+    cost = Number(source, option.slug, COUNTY, kpi, field, value, 0, round_to=3)
+    verb = "commits" if options else "adds"
+    text = f" It {verb} £{cost.html()}"
+    ratios = []
+    for ratio, what in (
+        ("cost_per_child_week_saved_gbp", "per child-week of waiting saved"),
+        ("cost_per_week_of_median_wait_saved_gbp", "per week cut from the median wait"),
+    ):
+        per = _comparison_number(data, option.slug, COUNTY, ratio, "mean", 0)
+        if math.isnan(per.value):
+            continue
+        low = _comparison_number(data, option.slug, COUNTY, ratio, "ci95_low", 0)
+        high = _comparison_number(data, option.slug, COUNTY, ratio, "ci95_high", 0)
+        wide = not (math.isnan(low.value) or round(low.value) == round(high.value))
+        tail = f" ({_ci(low, high, '£')})" if wide else ""
+        ratios.append(f"£{per.html()} {what}{tail}")
+    if not ratios:
+        return text + ", without a clear saving in child-weeks or the median wait."
+    return text + ": " + "; ".join(ratios) + " (added cost over the run per unit saved)."
 
 
 def summary_html(data: ReportData) -> str:

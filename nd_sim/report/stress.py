@@ -34,7 +34,7 @@ def checklist(data: ReportData) -> list[tuple[str, str, str]]:
             "1 Objectives",
             "1.2 Model outputs",
             "Per district, team and county, mean and t-based 95% CI over replications of: "
-            + ", ".join(k.name for k in KPIS[:16])
+            + ", ".join(kpi_label(k) for k in KPIS[:16])
             + ", and more (see docs/outputs.md).",
         ),
         (
@@ -153,6 +153,11 @@ def checklist(data: ReportData) -> list[tuple[str, str, str]]:
             "report can be rebuilt from the results folder with `nd-sim report`.",
         ),
     ]
+
+
+def kpi_label(kpi) -> str:
+    """A KPI's plain-English label where the registry gives one, else its meaning."""
+    return getattr(kpi, "label", "") or str(getattr(kpi, "meaning", kpi.name)).lower()
 
 
 def _starting_list(sc) -> str:

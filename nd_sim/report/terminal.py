@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -9,16 +10,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from nd_sim.report.numbers import money_gbp, week_date
+from nd_sim.results import registry
 from nd_sim.run.runner import RunResult
 from nd_sim.scenario import Scenario
 
-HEADLINE = (
-    ("first_wait_median_weeks", "median wk to 1st appt"),
-    ("first_within_13w_pct", "% 1st appt <=13 wk"),
-    ("outcome_wait_median_weeks", "median wk to outcome"),
-    ("open_end", "open at end"),
-    ("open_wait_median_end_weeks", "open: median wk so far"),
-    ("open_52w_plus_end", "open 52+ wk at end"),
+HEADLINE = (  # whole pathway first, then the NICE clock (referral-based 13-week share)
+    "child_weeks_waiting",
+    "open_end",
+    "open_52w_plus_end",
+    "open_wait_median_end_weeks",
+    "outcome_wait_median_weeks",
+    "referred_seen_within_13w_pct",
+    "first_wait_median_weeks",
 )
 
 
@@ -27,9 +31,9 @@ def _fmt(mean: float, low: float, high: float) -> str:
     if math.isnan(mean):
         return "-"
     digits = 0 if abs(mean) >= 100 else 1
-    if math.isnan(low):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ±{(high - low) / 2:.{digits}f}"
+    if math.isnan(low) or low == high:
+        return f"{mean:,.{digits}f}"
+    return f"{mean:,.{digits}f} ±{(high - low) / 2:,.{digits}f}"
 
 
 def print_run(console: Console, result: RunResult, sc: Scenario) -> None:
@@ -40,24 +44,28 @@ def print_run(console: Console, result: RunResult, sc: Scenario) -> None:
         f"(mean ± 95% CI half-width over replications)"
     )
     table.add_column("area")
-    for _, label in HEADLINE:
-        table.add_column(label, justify="right")
+    for kpi in HEADLINE:
+        table.add_column(registry.short(kpi), justify="right", overflow="fold")
     areas = summary[summary.area_type.isin(["district", "county"])][["area_type", "area"]]
     for area_type, area in areas.drop_duplicates().itertuples(index=False):
         rows = summary[(summary.area_type == area_type) & (summary.area == area)].set_index("kpi")
         cells = [
             _fmt(*rows.loc[k, ["mean", "ci95_low", "ci95_high"]]) if k in rows.index else "-"
-            for k, _ in HEADLINE
+            for k in HEADLINE
         ]
         table.add_row(f"[bold]{area}[/]" if area_type == "county" else area, *cells)
     console.print(table)
-    print_panel(console, result.panel)
+    print_panel(console, result.panel, sc.start_date)
     console.print(f"{speed_line(result)}, {result.appointments:,} appointments in all")
     console.print(f"results: [bold]{escape(str(result.out))}[/]")
 
 
-def print_panel(console: Console, panel: pd.DataFrame) -> None:
-    """The analytic panel, with a warning for each team whose load reaches 1."""
+def print_panel(console: Console, panel: pd.DataFrame, start_date: dt.date | None = None) -> None:
+    """The analytic panel, with a warning for each team whose load reaches 1.
+
+    `start_date` (the scenario's) lets a warning say when, as a date ("from 25 December
+    2030"); without it the warning can only give the week of the run.
+    """
     table = Table(
         title="Analytic panel (fluid rules, no variability), per team; rates are children a week",
         caption="load = demand / capacity over the first 13 weeks; peak = highest 13-week load; "
@@ -84,63 +92,125 @@ def print_panel(console: Console, panel: pd.DataFrame) -> None:
     console.print(table)
     for row in panel.itertuples(index=False):
         if row.load_start >= 1 or row.load_peak >= 1:
+            when = (
+                week_date(start_date, row.peak_week)
+                if start_date is not None
+                else f"week {row.peak_week} of the run"
+            )
             console.print(
                 f"[yellow]warning[/]: team {row.team}: load reaches {row.load_peak:.2f} (>= 1) "
-                f"in the 13 weeks from week {row.peak_week}: demand exceeds capacity, so the "
+                f"in the 13 weeks from {when}: demand exceeds capacity, so the "
                 f"list grows unless enough families leave it (about "
                 f"{row.leavers_per_week_start:.0f} a week leave today's list)."
             )
 
 
-def _diff(row: pd.Series) -> str:
-    if math.isnan(row.diff_from_base):
+def _diff(row: pd.Series | None) -> str:
+    """A paired difference and its CI, or just the number where it does not vary."""
+    if row is None or math.isnan(row.diff_from_base):
         return "-"
-    return f"{row.diff_from_base:+.1f} ({row.diff_ci95_low:+.1f} to {row.diff_ci95_high:+.1f})"
+    d, low, high = row.diff_from_base, row.diff_ci95_low, row.diff_ci95_high
+    digits = 0 if abs(d) >= 100 or row.unit in ("children", "child-weeks") else 1
+    if math.isnan(low) or low == high:
+        return f"{d:+,.{digits}f}"
+    return f"{d:+,.{digits}f} ({low:+,.{digits}f} to {high:+,.{digits}f})"
 
 
-def print_comparison(console: Console, result, headline: str) -> None:
-    """Options ranked on the headline KPI, with paired differences from the base and cost."""
-    from nd_sim.experiments.compare import ranking
+COMPARISON_COLUMNS = (
+    "child_weeks_waiting",
+    "first_wait_median_weeks",
+    "outcome_wait_median_weeks",
+    "open_52w_plus_end",
+    "referred_seen_within_13w_pct",
+)
 
-    table = result.comparison
-    ranked = ranking(table, headline)
+
+def print_comparison(console: Console, result) -> None:
+    """Scenarios ranked on the objective, the whole-pathway measures' paired differences
+    from the base, the added cost, and each option's trade-offs in words."""
+    table, ranks, objective = result.comparison, result.ranks, result.objective
     view = Table(
-        title=f"Options ranked on county {headline} (mean ± 95% CI; differences from the base "
-        "are paired over replications)"
+        title=f"Ranked on {objective.describe()}: "
+        f"{'lower' if objective.lower_is_better else 'higher'} is better. Differences from "
+        "the base are paired over replications (mean, 95% CI)",
+        caption="Whole-pathway measures: child-weeks waiting, outcome waits and the year-long "
+        "waiters count children inside the assessment too",
     )
-    for name in (
-        "rank",
-        "option",
-        headline,
-        "vs base",
-        "% referrals seen <=13 wk vs base",
-        "open 52+ wk vs base",
-        "added cost £",
-        "£ per week of median wait saved",
-    ):
-        view.add_column(name, justify="right", overflow="fold")
+    kpis = [objective.kpi, *(k for k in COMPARISON_COLUMNS if k != objective.kpi)]
+    view.add_column("rank", justify="right")
+    view.add_column("option", overflow="fold")
+    view.add_column(registry.short(objective.kpi), justify="right", overflow="fold")
+    for kpi in kpis:
+        view.add_column(f"{registry.short(kpi)} vs base", justify="right", overflow="fold")
+    view.add_column("added cost", justify="right")
+    here = table[(table.area_type == objective.area_type) & (table.area == objective.area)]
+    rows = here.set_index(["folder", "kpi"])
     county = table[table.area_type == "county"].set_index(["folder", "kpi"])
-    for rank, row in enumerate(ranked.itertuples(index=False), start=1):
+    for r in ranks.itertuples(index=False):
 
-        def pick(kpi: str, folder: str = row.folder) -> pd.Series | None:
-            return county.loc[(folder, kpi)] if (folder, kpi) in county.index else None
+        def pick(kpi: str, frame: pd.DataFrame = rows, folder: str = r.folder):
+            return frame.loc[(folder, kpi)] if (folder, kpi) in frame.index else None
 
-        cost = pick("intervention_cost_gbp")
-        per_week = pick("cost_per_week_of_median_wait_saved_gbp")
+        own = pick(objective.kpi)
+        cost = pick("intervention_cost_gbp", county)
         view.add_row(
-            str(rank),
-            row.scenario,
-            _fmt(row.mean, row.ci95_low, row.ci95_high),
-            _diff(pd.Series(row._asdict())),
-            _diff(pick("referred_seen_within_13w_pct")),
-            _diff(pick("open_52w_plus_end")),
-            f"{cost['mean']:,.0f}" if cost is not None else "-",
-            f"{per_week['mean']:,.0f}"
-            if per_week is not None and not math.isnan(per_week["mean"])
-            else "-",
+            str(r.rank),
+            escape(str(own["scenario"])) if own is not None else r.folder,
+            _fmt(own["mean"], own["ci95_low"], own["ci95_high"]) if own is not None else "-",
+            *(_diff(pick(k)) for k in kpis),
+            money(cost["diff_from_base"]) if cost is not None else "-",
         )
     console.print(view)
-    console.print(f"results: [bold]{escape(str(result.out))}[/] (comparison.csv, changes.md)")
+    for r in ranks.itertuples(index=False):
+        if r.tradeoffs_text:
+            name = table.loc[table.folder == r.folder, "scenario"].iloc[0]
+            console.print(f"[yellow]trade-off[/]: {escape(str(name))} {r.tradeoffs_text}.")
+    console.print(
+        f"results: [bold]{escape(str(result.out))}[/] (comparison.csv, financial_years.csv, "
+        "changes.md)"
+    )
+
+
+def print_options(console: Console, ranked, budget, refused, objective, dest) -> None:
+    """The options best first on the objective, with each one's trade-offs in words."""
+    view = Table(
+        title=f"Ways to spend £{budget.budget_gbp:,.0f} over {budget.over_months:g} months, "
+        f"ranked on {objective.describe()} (paired with doing nothing; 95% CIs)",
+        caption="A trade-off is a headline measure the option makes clearly worse",
+    )
+    gain = f"{registry.short(objective.kpi)}: gain"
+    for name in ("rank", "option", "committed", gain, "gain per £1m", "clearly worse"):
+        view.add_column(
+            name, justify="left" if name == "clearly worse" else "right", overflow="fold"
+        )
+    for r in ranked.itertuples(index=False):
+        same = r.gain_ci95_low == r.gain_ci95_high or math.isnan(r.gain_ci95_low)
+        digits = 0 if abs(r.objective_gain) >= 100 else 1
+        cell = f"{r.objective_gain:+,.{digits}f}" if abs(r.objective_gain) >= 0.05 else "0"
+        if not same:
+            cell += f" ({r.gain_ci95_low:+,.{digits}f} to {r.gain_ci95_high:+,.{digits}f})"
+        view.add_row(
+            str(r.rank),
+            escape(r.option),
+            money_gbp(r.budget_committed_gbp, short=True),
+            cell,
+            "-" if math.isnan(r.gain_per_million_gbp) else f"{r.gain_per_million_gbp:,.0f}",
+            ", ".join(registry.short(k) for k in str(r.tradeoffs or "").split(";") if k) or "none",
+        )
+    console.print(view)
+    for r in ranked.itertuples(index=False):
+        console.print(f"- {escape(r.summary)}", highlight=False)
+    for problem in refused:
+        console.print(f"[yellow]refused[/]: {problem}")
+    console.print(
+        f"results: [bold]{escape(str(dest))}[/] (options.csv, options.md, comparison.csv, "
+        "financial_years.csv, changes.md)"
+    )
+
+
+def money(gbp: float) -> str:
+    """Money to a board's precision, signed (the shared report helper)."""
+    return money_gbp(gbp, signed=True)
 
 
 def print_families(console: Console, result) -> None:
@@ -186,40 +256,44 @@ SWEEP_ROWS_SHOWN = 40
 
 
 def print_sweep(console: Console, result) -> None:
-    """The county headline KPIs of every variant, with paired differences from the first."""
-    table = result.table
-    county = table[table.area_type == "county"].set_index(["variant", "kpi"])
+    """Every variant in grid order with its rank on the objective, the whole-pathway
+    measures (differences from variant 0 paired over replications) and its trade-offs."""
+    table, objective, ranks = result.table, result.objective, result.ranks
+    here = table[(table.area_type == objective.area_type) & (table.area == objective.area)]
+    rows = here.set_index(["variant", "kpi"])
     view = Table(
-        title="County KPIs by variant (mean ± 95% CI; differences from variant 0 are paired "
-        "over replications)"
+        title=f"Variants ranked on {objective.describe()} "
+        f"({'lower' if objective.lower_is_better else 'higher'} is better; mean ± 95% CI; "
+        "differences from variant 0 are paired over replications)"
     )
+    others = [k for k in ("first_wait_median_weeks", "open_52w_plus_end") if k != objective.kpi]
     for name in (
         "variant",
-        "median wait to first appt, wk",
+        "rank",
+        registry.short(objective.kpi),
         "vs variant 0",
-        "% referrals seen <=13 wk",
-        "open 52+ wk at end",
+        *(registry.short(k) for k in others),
+        "trade-offs vs variant 0",
     ):
         view.add_column(name, justify="right", overflow="fold")
 
     def pick(v: int, kpi: str) -> pd.Series | None:
-        return county.loc[(v, kpi)] if (v, kpi) in county.index else None
+        return rows.loc[(v, kpi)] if (v, kpi) in rows.index else None
 
+    rank_of = ranks.set_index("variant")
     variants = table.drop_duplicates("variant")[["variant", "variant_name"]]
     for v, name in variants.head(SWEEP_ROWS_SHOWN).itertuples(index=False):
-        cells = [pick(v, k) for k in ("first_wait_median_weeks", "referred_seen_within_13w_pct")]
-        open_52 = pick(v, "open_52w_plus_end")
+        own = pick(v, objective.kpi)
         view.add_row(
-            f"{v}: {name}",
+            f"{v}: {escape(str(name))}",
+            str(rank_of.loc[v, "rank"]),
+            _fmt(own["mean"], own["ci95_low"], own["ci95_high"]) if own is not None else "-",
+            _diff_cells(own),
             *(
                 _fmt(c["mean"], c["ci95_low"], c["ci95_high"]) if c is not None else "-"
-                for c in cells[:1]
+                for c in (pick(v, k) for k in others)
             ),
-            _diff_cells(cells[0]),
-            _fmt(cells[1]["mean"], cells[1]["ci95_low"], cells[1]["ci95_high"])
-            if cells[1] is not None
-            else "-",
-            f"{open_52['mean']:,.0f}" if open_52 is not None else "-",
+            escape(str(rank_of.loc[v, "tradeoffs_text"])) or "none",
         )
     console.print(view)
     if len(variants) > SWEEP_ROWS_SHOWN:

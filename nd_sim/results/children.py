@@ -1,7 +1,9 @@
 """The per-child table (`children.parquet`): one row per child per replication.
 
 Columns are built with numpy in the worker; dates are days since 1970-01-01 (Arrow
-date32) with -1 standing for "not reached", turned into nulls when written.
+date32) with `MISSING_DATE` standing for "not reached", turned into nulls when written.
+Each of the service's appointments has its own date column (`APPOINTMENT_DATE_PREFIX` +
+its name), so that the time between any two steps can be read per child.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ DATE_COLUMNS = (
     "outcome_date",
     "exit_date",
 )
+APPOINTMENT_DATE_PREFIX = "appointment_date."  # + an appointment's name
 
 
 def _dates(days: np.ndarray, start: dt.date) -> np.ndarray:
@@ -39,13 +42,23 @@ def _dates(days: np.ndarray, start: dt.date) -> np.ndarray:
 
 def child_columns(raw: RawResults, model: Model) -> dict[str, np.ndarray | pa.Array]:
     """Plain numpy columns of the per-child table for one replication (the ids, text, as
-    Arrow already)."""
+    Arrow already).
+
+    The appointment dates are the service's own appointments attended during the run: an
+    outsourced provider's assessment is not one of them (its first appointment and outcome
+    are in `first_appointment_date` and `outcome_date`), nor is anything before day 0.
+    """
     start = model.scenario.start_date
     n = raw.n_children
     ids = _child_ids(raw.starting_ids, n)
     first_wait = np.where(
         raw.start_stage == IN_ASSESSMENT, np.nan, (raw.first_day - raw.referral_day) / 7.0
     )
+    appointments = model.scenario.pathway.appointments
+    appointment_dates = {
+        APPOINTMENT_DATE_PREFIX + a.name: _dates(days, start)
+        for a, days in zip(appointments, raw.step_day, strict=True)
+    }
     return {
         "replication": np.full(n, raw.replication, np.int32),
         "child": np.arange(n, dtype=np.int32),
@@ -71,6 +84,7 @@ def child_columns(raw: RawResults, model: Model) -> dict[str, np.ndarray | pa.Ar
         "outsourced": raw.outsourced,
         "first_wait_weeks": first_wait,
         "outcome_wait_weeks": (raw.outcome_day - raw.referral_day) / 7.0,
+        **appointment_dates,
     }
 
 
@@ -107,7 +121,7 @@ def to_arrow(columns: dict[str, np.ndarray | pa.Array], model: Model) -> pa.Tabl
     for name, values in columns.items():
         if name in labelled:
             arrays[name] = _labels(values, labelled[name])
-        elif name in DATE_COLUMNS:
+        elif name in DATE_COLUMNS or name.startswith(APPOINTMENT_DATE_PREFIX):
             arrays[name] = pa.array(values, pa.date32(), mask=values == MISSING_DATE)
         elif name == "workshops_attended":
             arrays[name] = _workshop_names(values, kinds)

@@ -8,8 +8,8 @@ children still waiting are reported as the open list at the end, by weeks waited
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,81 +18,40 @@ from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WAITING, WITHDRAWN
 from nd_sim.inputs.capacity import WEEKS_PER_YEAR
 from nd_sim.inputs.model import Model
+from nd_sim.results import registry
+from nd_sim.results.incomplete import incomplete_waits, month_end_days
+from nd_sim.results.weekly import STEP_PREFIX, appointment_names, stage_intervals, step_intervals
 
 COUNTY = "county"
 NICE_WEEKS = 13
 RTT_WEEKS = 18
 OPEN_BANDS_WEEKS = (13, 18, 52, 104)
+OUTCOME_WITHIN_WEEKS = (18, 52)
+STAGES = {"waiting_triage": "triage", "waiting_first": "first", "in_assessment": "assessment"}
 
 
-@dataclass(frozen=True)
-class Kpi:
-    """A KPI's name, unit and one-line meaning (documented in docs/outputs.md)."""
-
-    name: str
-    unit: str
-    meaning: str
-
-
-KPIS = (
-    Kpi("first_wait_median_weeks", "weeks", "Median wait from referral to first appointment"),
-    Kpi("first_wait_p90_weeks", "weeks", "90th percentile of that wait"),
-    Kpi("first_wait_mean_weeks", "weeks", "Mean of that wait"),
-    Kpi("first_within_13w_pct", "%", "First appointments within 13 weeks (NICE 3 months)"),
-    Kpi("first_within_18w_pct", "%", "First appointments within 18 weeks"),
-    Kpi("first_within_13w", "children", "Children seen for a first appointment within 13 weeks"),
-    Kpi(
-        "referred_seen_within_13w_pct",
-        "%",
-        "Of children referred during the run (13+ weeks before its end, not signposted), "
-        "the share first seen within 13 weeks of referral",
-    ),
-    Kpi("outcome_wait_median_weeks", "weeks", "Median wait from referral to outcome"),
-    Kpi("outcome_wait_p90_weeks", "weeks", "90th percentile of that wait"),
-    Kpi("outcome_wait_mean_weeks", "weeks", "Mean of that wait"),
-    Kpi("open_end", "children", "Open referrals at the end (any stage)"),
-    Kpi(
-        "not_yet_seen_end",
-        "children",
-        "Open referrals not yet seen (at triage or waiting for a first appointment)",
-    ),
-    Kpi("open_13w_plus_end", "children", "Open referrals waiting 13+ weeks at the end"),
-    Kpi("open_18w_plus_end", "children", "Open referrals waiting 18+ weeks at the end"),
-    Kpi("open_52w_plus_end", "children", "Open referrals waiting 52+ weeks at the end"),
-    Kpi("open_104w_plus_end", "children", "Open referrals waiting 104+ weeks at the end"),
-    Kpi("open_under_18w_pct_end", "%", "18-week view: share of the open list under 18 weeks"),
-    Kpi("open_wait_median_end_weeks", "weeks", "Median weeks waited so far by the open list"),
-    Kpi("referrals", "children", "New referrals over the horizon (incl. re-referrals)"),
-    Kpi("first_appointments", "children", "First appointments over the horizon"),
-    Kpi("assessed", "children", "Assessments completed over the horizon"),
-    Kpi("signposted", "children", "Referrals signposted at triage"),
-    Kpi("withdrawn", "children", "Children who left the list unseen"),
-    Kpi("met_by_workshop", "children", "Children whose need a workshop met"),
-    Kpi("assessed_per_week", "children/week", "Throughput: assessments completed per week"),
-    Kpi("outsourced_assessments", "children", "Children outsourced providers took on"),
-)
-COST_KPIS = (
-    Kpi("staff_cost_gbp", "GBP", "Cost of all staff in post over the horizon"),
-    Kpi("added_staff_cost_gbp", "GBP", "Cost of staff added by interventions"),
-    Kpi("outsourced_cost_gbp", "GBP", "Cost of the assessments outsourced providers took on"),
-    Kpi("intervention_cost_gbp", "GBP", "Added staff + outsourcing"),
-    Kpi("funding_budget_gbp", "GBP", "Budgets of all funding interventions"),
-    Kpi("funding_unspent_gbp", "GBP", "Budget the recruitment caps leave unspent"),
-)
+KPIS = tuple(k for k in registry.KPIS if k.group not in (registry.COSTS, registry.VALUE))
+COST_KPIS = tuple(k for k in registry.KPIS if k.group == registry.COSTS)
+kpi_units = registry.kpi_units
 
 
 def replication_kpis(raw: RawResults, model: Model) -> list[tuple[str, str, str, float]]:
     """Rows of (area_type, area, kpi, value) for one replication."""
     rows: list[tuple[str, str, str, float]] = []
-    wait = _Waits(raw, float(model.days), len(model.districts))
+    wait = _Waits(raw, model)
     areas = [("district", name, [d]) for d, name in enumerate(model.districts)]
     team_of = model.team_of_district
     for t, name in enumerate(model.teams):
         areas.append(("team", name, [d for d, team in enumerate(team_of) if team == t]))
     areas.append(("county", COUNTY, None))
-    for kind, name, districts in areas:
+    month_ends = month_end_days(model.scenario.start_date, model.days)
+    series = incomplete_waits(
+        raw.referral_day, raw.exit_day, raw.district, [d for _, _, d in areas], month_ends
+    )
+    for (kind, name, districts), extra in zip(areas, series, strict=True):
         for kpi, value in wait.kpis(districts, model.weeks).items():
             rows.append((kind, name, kpi, value))
+        rows += [(kind, name, kpi, value) for kpi, value in extra.items()]
     rows += _utilisation(raw, model)
     rows += _costs(raw, model)
     return rows
@@ -103,7 +62,8 @@ class _Waits:
     that an area's order statistics and threshold counts come from small sorted slices) and
     counts per district, so that an area's figures need only slices, sums and bisections."""
 
-    def __init__(self, raw: RawResults, horizon_day: float, n_districts: int) -> None:
+    def __init__(self, raw: RawResults, model: Model) -> None:
+        horizon_day, n_districts = float(model.days), len(model.districts)
         district = raw.district.astype(np.int64)
         seen = ~np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT) & (raw.first_day >= 0)
         first_wait = (raw.first_day - raw.referral_day) / 7.0
@@ -114,6 +74,10 @@ class _Waits:
         self.outcome = _Sample(outcome, district[done], n_districts)
         open_wait = ((horizon_day - raw.referral_day) / 7.0)[is_open]
         self.open_wait = _Sample(open_wait, district[is_open], n_districts)
+        had_first = done & ~np.isnan(raw.first_day)
+        to_outcome = ((raw.outcome_day - raw.first_day) / 7.0)[had_first]
+        self.first_to_outcome = _Sample(to_outcome, district[had_first], n_districts)
+        self.child_weeks = _child_weeks(raw, district, horizon_day, n_districts)
         new = raw.start_stage < 0
         cohort = new & (raw.referral_day <= horizon_day - 7.0 * NICE_WEEKS)
         cohort &= raw.triage_result != TRIAGE_SIGNPOSTED  # signposted: not for this pathway
@@ -136,12 +100,26 @@ class _Waits:
             "withdrawn": per_district(code == WITHDRAWN),
             "met_by_workshop": per_district(code == MET_BY_WORKSHOP),
             "outsourced": per_district(raw.outsourced),
+            "in_assessment": per_district(
+                is_open & (~np.isnan(raw.first_day) | (raw.start_stage == IN_ASSESSMENT))
+            ),
         }
+        self.quarters = _quarter_cohorts(raw, model, district)
+        names = appointment_names(model)
+        for name, (start, end) in step_intervals(raw, names).items():
+            waiting = (start <= horizon_day) & (end > horizon_day)
+            kpi = (
+                name.replace(STEP_PREFIX, "waiting_step_end.")
+                if name != "waiting_outsourced"
+                else ("waiting_outsourced_end")
+            )
+            self.counts[kpi] = per_district(waiting)
 
     def kpis(self, districts: list[int] | None, weeks: int) -> dict[str, float]:
         """The KPIs of the children of these districts (None: every child)."""
         first = self.first.sorted_of(districts)
         outcome = self.outcome.sorted_of(districts)
+        to_outcome = self.first_to_outcome.sorted_of(districts)
         open_wait = self.open_wait.sorted_of(districts)
         count = {
             k: int(v.sum() if districts is None else v[districts].sum())
@@ -162,15 +140,23 @@ class _Waits:
             "outcome_wait_median_weeks": _quantile(outcome, 0.5),
             "outcome_wait_p90_weeks": _quantile(outcome, 0.9),
             "outcome_wait_mean_weeks": self.outcome.mean_of(districts, outcome.size),
+            "first_to_outcome_median_weeks": _quantile(to_outcome, 0.5),
+            "first_to_outcome_p90_weeks": _quantile(to_outcome, 0.9),
             "open_end": float(open_wait.size),
             "not_yet_seen_end": float(count["unseen"]),
+            "in_assessment_end": float(count["in_assessment"]),
         }
+        out.update((k, float(v)) for k, v in count.items() if k.startswith("waiting_"))
+        for name, values in self.child_weeks.items():
+            out[name] = float(values.sum() if districts is None else values[districts].sum())
+        out.update(self.quarters.kpis(districts))
         for band in OPEN_BANDS_WEEKS:
             below = int(np.searchsorted(open_wait, band, side="left"))
             out[f"open_{band}w_plus_end"] = float(open_wait.size - below)
         under_18 = int(np.searchsorted(open_wait, RTT_WEEKS, side="left"))
         out["open_under_18w_pct_end"] = _pct(under_18, open_wait.size)
         out["open_wait_median_end_weeks"] = _quantile(open_wait, 0.5)
+        out["open_wait_p92_end_weeks"] = _quantile(open_wait, 0.92)
         out["referrals"] = float(count["referrals"])
         out["first_appointments"] = float(first.size)
         for name in ("assessed", "signposted", "withdrawn", "met_by_workshop"):
@@ -178,6 +164,87 @@ class _Waits:
         out["assessed_per_week"] = out["assessed"] / weeks
         out["outsourced_assessments"] = float(count["outsourced"])
         return out
+
+
+def _child_weeks(
+    raw: RawResults, district: np.ndarray, horizon_day: float, n_districts: int
+) -> dict[str, np.ndarray]:
+    """Child-weeks on the list inside the horizon, per district: in all and by stage (each
+    child's time in a stage, clipped to [0, horizon]; the stages partition the open time)."""
+    intervals = stage_intervals(raw)
+    out = {}
+    for stage, suffix in (("open_referrals", ""), *((k, f"_{v}") for k, v in STAGES.items())):
+        start, end = intervals[stage]
+        inside = np.clip(end, 0.0, horizon_day) - np.clip(start, 0.0, horizon_day)
+        weeks = np.maximum(inside, 0.0) / 7.0
+        out[f"child_weeks_waiting{suffix}"] = np.bincount(
+            district, weights=weeks, minlength=n_districts
+        )
+    return out
+
+
+class _QuarterCohorts:
+    """Per calendar quarter of referral, the share of referrals given an outcome within 18
+    and 52 weeks: counts per district, so any area's share is a ratio of sums. A quarter
+    whose last referral has not had the full time by the end is not known yet (NaN)."""
+
+    def __init__(
+        self, labels: list[str], known: np.ndarray, cohort: np.ndarray, hits: np.ndarray
+    ) -> None:
+        self.labels, self.known, self.cohort, self.hits = labels, known, cohort, hits
+
+    def kpis(self, districts: list[int] | None) -> dict[str, float]:
+        pick = slice(None) if districts is None else districts
+        cohort = self.cohort[pick].sum(axis=0)  # (quarters,)
+        hits = self.hits[:, pick].sum(axis=1)  # (weeks, quarters)
+        out = {}
+        for w, weeks in enumerate(OUTCOME_WITHIN_WEEKS):
+            for q, label in enumerate(self.labels):
+                ok = self.known[w, q] and cohort[q]
+                value = float(100.0 * hits[w, q] / cohort[q]) if ok else np.nan
+                out[f"quarter_outcome_within_{weeks}w_pct.{label}"] = value
+            n = cohort[self.known[w]].sum()
+            total = hits[w, self.known[w]].sum()
+            out[f"referred_outcome_within_{weeks}w_pct"] = float(100.0 * total / n) if n else np.nan
+        return out
+
+
+def _quarter_cohorts(raw: RawResults, model: Model, district: np.ndarray) -> _QuarterCohorts:
+    start, days = model.scenario.start_date, float(model.days)
+    bounds, labels = quarter_bounds(start, days)
+    new = (raw.start_stage < 0) & (raw.triage_result != TRIAGE_SIGNPOSTED)
+    new &= (raw.referral_day >= 0) & (raw.referral_day < days)
+    quarter = np.searchsorted(bounds, raw.referral_day, side="right") - 1
+    n_d, n_q = len(model.districts), len(labels)
+
+    def counts(flags: np.ndarray) -> np.ndarray:
+        index = district[flags] * n_q + quarter[flags]
+        return np.bincount(index, minlength=n_d * n_q).reshape(n_d, n_q)
+
+    wait = raw.outcome_day - raw.referral_day
+    hits, known = [], []
+    for weeks in OUTCOME_WITHIN_WEEKS:
+        with np.errstate(invalid="ignore"):
+            in_time = new & (raw.exit_code == ASSESSED) & (wait <= 7.0 * weeks)
+        hits.append(counts(in_time))
+        ends = np.append(bounds[1:], days)[:n_q]
+        known.append(ends + 7.0 * weeks <= days)
+    return _QuarterCohorts(labels, np.array(known), counts(new), np.array(hits))
+
+
+def quarter_bounds(start: dt.date, days: float) -> tuple[np.ndarray, list[str]]:
+    """Start day (from the horizon's start, the first clipped to 0) and label ("2026-Q2") of
+    each calendar quarter the horizon touches."""
+    firsts, labels = [], []
+    year, q = start.year, (start.month - 1) // 3
+    while True:
+        first = dt.date(year, 3 * q + 1, 1)
+        offset = max((first - start).days, 0)
+        if offset >= days:
+            return np.array(firsts, float), labels
+        firsts.append(offset)
+        labels.append(f"{year}-Q{q + 1}")
+        year, q = (year + 1, 0) if q == 3 else (year, q + 1)
 
 
 class _Sample:
@@ -258,13 +325,6 @@ def _costs(raw: RawResults, model: Model) -> list[tuple[str, str, str, float]]:
         "funding_unspent_gbp": cap.funding_budget_gbp - cap.funding_committed_gbp,
     }
     return [("county", COUNTY, k, float(v)) for k, v in values.items()]
-
-
-def kpi_units() -> dict[str, str]:
-    """Unit of every KPI name (utilisation KPIs share one entry)."""
-    units = {k.name: k.unit for k in KPIS + COST_KPIS}
-    units["utilisation_pct"] = "%"
-    return units
 
 
 __all__ = ["COUNTY", "KPIS", "WEEKS_PER_YEAR", "kpi_units", "replication_kpis"]

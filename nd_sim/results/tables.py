@@ -10,7 +10,6 @@ import numpy as np
 import pyarrow as pa
 
 from nd_sim.inputs.model import Model
-from nd_sim.results.weekly import FLOWS, STOCKS
 
 
 def week_starts(model: Model) -> np.ndarray:
@@ -31,7 +30,7 @@ def weekly_table(replication: int, weekly: dict[str, np.ndarray], model: Model) 
             pa.array(list(model.districts)),
         ),
     }
-    for name in FLOWS + STOCKS:
+    for name in weekly:  # FLOWS, STOCKS, then the list waiting for each appointment step
         columns[name] = pa.array(np.asarray(weekly[name]).reshape(-1))
     return pa.table(columns)
 

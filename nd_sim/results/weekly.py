@@ -3,15 +3,23 @@
 Counting from milestone times (rather than inside the event loop) keeps the hot loop lean
 and makes every weekly figure consistent with the per-child table by construction.
 A "stock" is the number in a state at the end of week w (time 7(w + 1)).
+
+Inside the assessment the list is also split by the appointment each child waits for
+(`STEP_PREFIX` + the appointment's name, for every appointment after the first), with the
+children an outsourced provider has seen and not yet given an outcome beside them
+(`waiting_outsourced`): together they are `in_assessment`, week by week.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 from nd_sim.engine.codes import IN_ASSESSMENT, TRIAGE_ACCEPTED
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WITHDRAWN
+from nd_sim.inputs.model import Model
 
 FLOWS = (
     "referrals",
@@ -30,7 +38,9 @@ STOCKS = (
     "open_13w_plus",
     "open_52w_plus",
     "open_104w_plus",
+    "waiting_outsourced",
 )
+STEP_PREFIX = "waiting_step."  # + an appointment's name: the list waiting for that step
 BANDS_WEEKS = {"open_13w_plus": 13, "open_52w_plus": 52, "open_104w_plus": 104}
 
 
@@ -82,8 +92,42 @@ def stage_intervals(raw: RawResults) -> dict[str, tuple[np.ndarray, np.ndarray]]
     return out
 
 
-def weekly_counts(raw: RawResults, n_districts: int, weeks: int) -> dict[str, np.ndarray]:
-    """Every weekly flow and stock, each of shape (districts, weeks)."""
+def appointment_names(model: Model) -> tuple[str, ...]:
+    """The pathway's appointments in order: the names of the per-step stocks."""
+    return tuple(a.name for a in model.scenario.pathway.appointments)
+
+
+def step_intervals(
+    raw: RawResults, step_names: Sequence[str] | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Start and end time of each child's wait for each appointment after the first (inf =
+    never or still there), and of an outsourced child's wait for the provider's outcome.
+
+    A child waits for step k from attending step k - 1 (from the start, for a child on
+    today's list placed at step k) until attending step k or leaving the list; the waits
+    follow one another, so with the outsourced wait they cover `in_assessment` exactly.
+    `step_names` name the appointments, in order (by default their numbers, "1", "2", ...).
+    """
+    n_steps = raw.step_day.shape[0]
+    names = list(step_names) if step_names is not None else [str(k) for k in range(n_steps)]
+    exit_or_inf = np.where(np.isnan(raw.exit_day), np.inf, raw.exit_day)
+    out = {}
+    for k in range(1, n_steps):
+        before, this = raw.step_day[k - 1], raw.step_day[k]
+        start = np.where(raw.start_step == k, -np.inf, np.where(np.isnan(before), np.inf, before))
+        end = np.where(np.isnan(this), exit_or_inf, this)
+        out[STEP_PREFIX + names[k]] = (start, np.where(np.isposinf(start), np.inf, end))
+    taken = raw.outsourced & ~np.isnan(raw.first_day)
+    start = np.where(taken, raw.first_day, np.inf)
+    out["waiting_outsourced"] = (start, np.where(taken, exit_or_inf, np.inf))
+    return out
+
+
+def weekly_counts(
+    raw: RawResults, n_districts: int, weeks: int, step_names: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Every weekly flow and stock, each of shape (districts, weeks): `FLOWS`, `STOCKS`,
+    then the wait for each appointment after the first (named as in `step_intervals`)."""
     new = raw.start_stage < 0
     nan = np.full(raw.referral_day.size, np.nan)
     first = np.where(raw.start_stage == IN_ASSESSMENT, np.nan, raw.first_day)
@@ -102,6 +146,7 @@ def weekly_counts(raw: RawResults, n_districts: int, weeks: int) -> dict[str, np
     }
     district = raw.district.astype(np.int64)
     out = {name: _per_week(district, days, n_districts, weeks) for name, days in flows.items()}
-    for name, (start, end) in stage_intervals(raw).items():
+    intervals = stage_intervals(raw) | step_intervals(raw, step_names)
+    for name, (start, end) in intervals.items():
         out[name] = _stock(district, start, end, n_districts, weeks)
     return out

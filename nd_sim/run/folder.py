@@ -181,10 +181,11 @@ class RunFolder:
         return target
 
     def write_csv(self, name: str, frame: pd.DataFrame) -> None:
-        """A small CSV for people: numbers to 6 significant figures, no index."""
+        """A small CSV for people: numbers to 6 significant figures (whole numbers and pennies
+        from a million up, never an exponent a reader must decode), no index."""
         target = self.path(name)
         with _naming(target):
-            frame.to_csv(target, index=False, float_format="%.6g")
+            frame.to_csv(target, index=False, float_format=for_people)
 
     def write_big_csv(self, name: str, frame: pd.DataFrame) -> None:
         """A large CSV, written by Arrow (several times faster), numbers at full precision."""
@@ -401,3 +402,9 @@ def _flush_to_disk(folder: Path) -> None:
         if path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
+
+
+def for_people(x: float) -> str:
+    """6 significant figures below a million; from a million up, to two decimals
+    (`%.6g` would write 1,308,900 child-weeks as 1.3089e+06 and round pounds to tens)."""
+    return f"{x:.2f}" if abs(x) >= 1e6 else f"{x:.6g}"

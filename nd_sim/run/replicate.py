@@ -16,7 +16,7 @@ from nd_sim.engine.replication import run_replication
 from nd_sim.inputs.model import Model
 from nd_sim.results.children import child_columns
 from nd_sim.results.kpis import replication_kpis
-from nd_sim.results.weekly import weekly_counts
+from nd_sim.results.weekly import appointment_names, weekly_counts
 
 TASKS_PER_WORKER = 4
 T = TypeVar("T")
@@ -44,7 +44,7 @@ def run_one(
     return ReplicationOutput(
         replication=replication,
         kpis=replication_kpis(raw, model),
-        weekly=weekly_counts(raw, len(model.districts), model.weeks),
+        weekly=weekly_counts(raw, len(model.districts), model.weeks, appointment_names(model)),
         hours_available=raw.hours_available,
         hours_used=raw.hours_used,
         children=child_columns(raw, model) if keep_children else None,

@@ -183,6 +183,8 @@ class _Simulation:
         steps = np.where(stage[listed] == 1, 0, self.cohort.start_step[listed])
         new = listed[steps == 0]  # a one-appointment pathway has no 'in assessment' stage
         stage[new] = 1
+        self.start_step = np.full(len(stage), -1)  # the step each child inside waits for
+        self.start_step[listed[steps > 0]] = steps[steps > 0]
         wanted = np.asarray(self.ws_wanted, np.int64)[new]
         prio, teams = self.cohort.priority[new], team_of[new]
         for team in range(len(self.arrivals)):
@@ -191,9 +193,12 @@ class _Simulation:
                 heap.extend(new[here & (prio == c)].tolist())
             for k, queue in enumerate(self.ws_q[team]):
                 queue.extend(new[here & (wanted >> k & 1 == 1)].tolist())
-        later = listed[steps > 0]
+        later = listed[steps > 0]  # inside the assessment: each ready on its own day
+        ready = self.cohort.start_ready_day
         for (team, step), ids in _groups(later, team_of[later], steps[steps > 0]):
-            self.follow_q[team][step].push(0.0, ids)
+            days = ready[ids]
+            for day in np.unique(days).tolist():
+                self.follow_q[team][step].push(day, np.asarray(ids)[days == day].tolist())
 
     def _at_risk(self) -> None:
         """Withdrawal times of every child who can leave unseen within the horizon.
@@ -862,6 +867,7 @@ class _Simulation:
             outsourced_cost_gbp=self.outsourced_cost_gbp,
             appointments=self.appointments,
             starting_ids=self.cohort.starting_ids,
+            start_step=np.concatenate([self.start_step, returning]).astype(np.int8),
         )
 
 

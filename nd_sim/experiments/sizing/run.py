@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
+from nd_sim.experiments.compare import end_words
 from nd_sim.experiments.sizing import levers as levers_mod
 from nd_sim.experiments.sizing.answer import paragraph, where_words
 from nd_sim.experiments.sizing.evaluate import Evaluator
@@ -27,6 +28,7 @@ from nd_sim.experiments.sizing.levers import Lever
 from nd_sim.experiments.sizing.outputs import curve_frame, marginal_frame
 from nd_sim.experiments.sizing.solver import MARGINAL_ROWS, Solution, solve
 from nd_sim.experiments.sizing.target import COHORT, Target, parse_target
+from nd_sim.experiments.sizing.tradeoffs import Worse, worse_at_answer
 from nd_sim.experiments.sizing.window import WINDOW_DAYS, Window
 from nd_sim.inputs.model import compile_model
 from nd_sim.run.pipeline import staged
@@ -63,6 +65,7 @@ class SizeResult:
     solutions: tuple[Solution, ...]
     evaluations: int
     wall_seconds: float
+    worse: tuple[Worse, ...] = ()  # headline KPIs clearly worse at an answer
 
 
 def prepare(
@@ -201,14 +204,42 @@ def size_to_folder(
         text = paragraph(
             solutions, r.target, r.window, where, r.confidence, r.replications, evaluator.runs
         )
+        kpi = r.target.kpi.name
+        worse = [w for s in solutions for w in worse_at_answer(stage, r.scenario, s, kpi)]
+        text += warning_text(worse, end_words(base))
         figure = curve_figure(curve, solutions, r.target, r.window, r.confidence, where)
         wall = time.perf_counter() - started
         folder = stage.folder
         folder.write_csv("curve.csv", curve)
         folder.write_csv("marginal.csv", marginal)
+        folder.write_csv("tradeoffs.csv", tradeoff_frame(worse))
         folder.write_text("answer.md", text + "\n")
         save(figure, folder.path("curve.png").parent, "curve")
         info = manifest(r, solutions, evaluator, wall, " ".join(sys.argv), package_versions())
         folder.write_json("manifest.json", info)
     out = settings.out
-    return SizeResult(out, text, curve, marginal, tuple(solutions), evaluator.runs, wall)
+    return SizeResult(
+        out, text, curve, marginal, tuple(solutions), evaluator.runs, wall, tuple(worse)
+    )
+
+
+def warning_text(worse: list[Worse], end: str) -> str:
+    """A warning paragraph for answer.md and the terminal (empty when nothing is worse)."""
+    if not worse:
+        return ""
+    lines = []
+    for lever in dict.fromkeys(w.lever for w in worse):
+        mine = [w for w in worse if w.lever == lever]
+        said = "; ".join(w.words(end) for w in mine)
+        lines.append(
+            f"Warning: the target improves with {mine[0].x:g} of {lever}, but over the whole "
+            f"run it {said} (paired 95% CIs wholly on the worse side: see tradeoffs.csv)."
+        )
+    return "\n\n" + "\n\n".join(lines)
+
+
+def tradeoff_frame(worse: list[Worse]) -> pd.DataFrame:
+    """tradeoffs.csv: one row per lever answer and headline KPI it makes clearly worse."""
+    columns = ["lever", "value", "kpi", "diff_from_zero", "diff_ci95_low", "diff_ci95_high"]
+    rows = [[w.lever, w.x, w.kpi, w.diff, w.ci95_low, w.ci95_high] for w in worse]
+    return pd.DataFrame(rows, columns=columns)

@@ -59,7 +59,16 @@ def print_size(console: Console, result: SizeResult, request: SizeRequest) -> No
         f"{result.evaluations} lever values x {request.replications} replications in "
         f"{result.wall_seconds:.1f} s"
     )
-    console.print(f"results: [bold]{result.out}[/] (answer.md, curve.csv, curve.png, marginal.csv)")
+    for lever in dict.fromkeys(w.lever for w in result.worse):
+        mine = [w for w in result.worse if w.lever == lever]
+        console.print(
+            f"[yellow]warning[/]: with {mine[0].x:g} of {lever} the target improves, but over "
+            f"the whole run it {'; '.join(w.words() for w in mine)} (see tradeoffs.csv)"
+        )
+    console.print(
+        f"results: [bold]{result.out}[/] (answer.md, curve.csv, curve.png, marginal.csv, "
+        "tradeoffs.csv)"
+    )
 
 
 def _bare(value: float) -> str:

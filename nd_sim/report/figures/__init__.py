@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from nd_sim.report.data import ReportData
 from nd_sim.report.figures.comparison import KEY_KPIS, cost_benefit, paired_differences
 from nd_sim.report.figures.events import Event
+from nd_sim.report.figures.over_time import difference_over_time  # financial years
 from nd_sim.report.figures.staffing import staff, staff_hours, utilisation
 from nd_sim.report.figures.style import (
     COLUMNS,
@@ -66,6 +67,7 @@ __all__ = [
     "WIDTH",
     "Event",
     "cost_benefit",
+    "difference_over_time",
     "fan_chart",
     "figures_for",
     "first_wait_durations",
@@ -97,4 +99,5 @@ def figures_for(data: ReportData) -> dict[str, Figure]:
     if data.kind == "comparison" and data.comparison is not None:
         makers["paired_differences"] = paired_differences
         makers["cost_benefit"] = cost_benefit
+        makers["difference_over_time"] = difference_over_time  # financial years
     return {name: make(data) for name, make in makers.items()}

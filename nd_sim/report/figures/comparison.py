@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation, Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import Bbox
 
 from nd_sim.report.data import ReportData
 from nd_sim.report.figures.style import (
@@ -27,13 +29,12 @@ from nd_sim.report.figures.style import (
     period_label,
     place_subtitle,
     scenario_colours,
-    signed_text,
     signed_tick,
     style_axes,
-    thousands_axis,
     where_label,
     wrap,
 )
+from nd_sim.report.numbers import MINUS, money_gbp, number, with_interval
 
 KEY_KPIS = {
     # kpi: (panel title, unit on the axis, lower is better)
@@ -90,9 +91,7 @@ def paired_differences(data: ReportData) -> Figure:
                 capsize=3,
                 gid=f"diff:{kpi}:{run.slug}",
             )
-            text = (
-                f"{signed_text(d, digits)} ({signed_text(lo, digits)} to {signed_text(hi, digits)})"
-            )
+            text = with_interval(d, lo, hi, digits=digits, signed=True)  # no CI if no width
             notes.append((d, y, text))
         ax.axvline(0, color="black", linewidth=0.9)
         ax.set_title(
@@ -145,23 +144,24 @@ def paired_differences(data: ReportData) -> Figure:
 
 
 def cost_benefit(data: ReportData) -> Figure:
-    """Added cost (£) against weeks of county median wait saved, one labelled point per option."""
+    """Added cost (£) against weeks of county median wait saved, one labelled point per option.
+
+    The cost is `ReportData.added_cost_gbp`, so an options folder shows the money committed
+    (as options.csv and options.md do) and a comparison the added staff and outsourcing cost.
+    """
     colours = scenario_colours(data)
-    cost = _county_rows(data, "intervention_cost_gbp")
     wait = _county_rows(data, "first_wait_median_weeks")
-    ratio = _county_rows(data, "cost_per_week_of_median_wait_saved_gbp")
     fig = new_figure(5.0)
     ax = fig.add_subplot()
     style_axes(ax)
     points = []
     for i, run in enumerate(data.scenarios):
-        if run.slug not in cost.index or run.slug not in wait.index:
+        x = data.added_cost_gbp(run.slug)
+        if run.slug not in wait.index or np.isnan(x):
             continue
-        x = float(cost.loc[run.slug, "diff_from_base"])
-        w = wait.loc[run.slug]
-        y = -float(w["diff_from_base"])
-        lo = -float(w["diff_ci95_high"]) if pd.notna(w["diff_ci95_high"]) else y
-        hi = -float(w["diff_ci95_low"]) if pd.notna(w["diff_ci95_low"]) else y
+        y, lo, hi = data.weeks_saved(run.slug)
+        lo = y if np.isnan(lo) else lo
+        hi = y if np.isnan(hi) else hi
         ax.errorbar(
             x,
             y,
@@ -175,85 +175,107 @@ def cost_benefit(data: ReportData) -> Figure:
             zorder=3,
         )
         label = wrap(run.label + (" (base)" if i == 0 else ""), 30)
-        per_week = ratio["mean"].get(run.slug, np.nan) if i else np.nan
-        if x > 0 and lo > 0 and pd.notna(per_week):  # a cost, and a saving clear of zero
-            label += f"\n£{per_week:,.0f} per week saved"
-        elif i and lo <= 0 <= hi:
-            label += "\nno clear change in the median wait"
+        label += "\n" + money_gbp(x, short=True) if i else ""
+        per_week = data.cost_per_week_saved_gbp(run.slug) if i else np.nan
+        if not np.isnan(per_week):  # a cost, and a saving clear of zero
+            label += f", {money_gbp(per_week)} per week saved"
+        elif i and (lo <= 0 <= hi or number(y, 1) == "0.0"):
+            label += ": no clear change in the median wait"
+        elif i and hi < 0:
+            label += f": the median wait rises {number(-y, 1)} weeks"
         points.append((x, y, label, colours[run.slug]))
     ax.axhline(0, color="black", linewidth=0.9)
     ax.axvline(0, color=GREY, linewidth=0.6)
-    thousands_axis(ax, "x")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"£{v:,.0f}"))
-    ax.set_xlabel(
-        "added cost against the base over the run (£): staff and outsourcing", fontsize=LABEL_SIZE
-    )
-    ax.set_ylabel("weeks of median wait saved\n(higher is better)", fontsize=LABEL_SIZE)
     xs = [p[0] for p in points] or [0.0]
     ys = [p[1] for p in points] or [0.0]
+    ax.xaxis.set_major_formatter(FuncFormatter(_money_tick(max(abs(v) for v in xs))))
+    options = data.options is not None
+    ax.set_xlabel(
+        "money committed (£), as in options.csv"
+        if options
+        else "added cost against the base over the run (£): staff and outsourcing",
+        fontsize=LABEL_SIZE,
+    )
+    ax.set_ylabel("weeks of median wait saved\n(higher is better)", fontsize=LABEL_SIZE)
     xspan = max(max(xs) - min(xs), 1.0)
     yspan = max(max(ys) - min(ys), 1.0)
     ax.set_xlim(min(xs) - 0.1 * xspan, max(xs) + 0.45 * xspan)
     ax.set_ylim(min(min(ys), 0) - 0.15 * yspan, max(ys) + 0.2 * yspan)
-    _label_points(fig, ax, points)
     reps = int(wait["replications"].max())
     subtitle = (
-        f"County, {period_label(data.base)}. Weeks saved: fall in the median wait to a first "
-        f"appointment against '{data.base.label}', paired over {reps} replications, with its "
-        "95% CI. Up and to the left is better value."
+        f"County, {period_label(data.base)}. Across: {data.cost_meaning}. Up: the fall in the "
+        f"median wait to a first appointment against '{data.base.label}', paired over {reps} "
+        "replications, with its 95% CI. Up and to the left is better value."
     )
     add_title(fig, f"Cost against benefit: {where_label(data)}", subtitle)
+    fig.draw_without_rendering()  # the final layout, so labels are placed where they end up
+    _label_points(fig, ax, points)
     place_subtitle(fig)
     return fig
 
 
+def _money_tick(largest: float):
+    """Tick labels in £m when the axis reaches a million, else in whole pounds."""
+    if largest >= 1e6:
+        return lambda v, _: "£0" if v == 0 else f"£{v / 1e6:g}m".replace("£-", MINUS + "£")
+    return lambda v, _: money_gbp(v)
+
+
 def _label_points(fig: Figure, ax: Axes, points: list[tuple]) -> None:
-    """Label each point beside it, trying positions until the label overlaps nothing placed."""
+    """Label each point beside it, trying positions ever further away (joined to the point by
+    a thin line) until the label overlaps no other label and no point. Options that cost the
+    same and change nothing sit on one another, so their labels must move apart."""
     renderer = fig.canvas.get_renderer()
-    placed = []
+    inside = ax.get_window_extent(renderer)
+    placed = [_marker_box(ax, x, y) for x, y, _, _ in points]
     offsets = [
-        (8, 4, "left", "bottom"),
-        (8, -4, "left", "top"),
-        (-8, 4, "right", "bottom"),
-        (-8, -4, "right", "top"),
-        (8, 22, "left", "bottom"),
-        (8, -22, "left", "top"),
-        (-8, 22, "right", "bottom"),
-        (-8, -22, "right", "top"),
+        (dx, sign * (4 + 18 * ring)) for ring in range(8) for sign in (1, -1) for dx in (8, -8)
     ]
     for x, y, label, colour in sorted(points, key=lambda p: -p[1]):
-        for dx, dy, ha, va in offsets:
-            text = ax.annotate(
-                label,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha=ha,
-                va=va,
-                fontsize=NOTE_SIZE + 0.5,
-                color="black",
-                bbox={
-                    "boxstyle": "round,pad=0.2",
-                    "fc": "white",
-                    "ec": colour,
-                    "lw": 0.8,
-                    "alpha": 0.9,
-                },
-            )
-            box = text.get_window_extent(renderer)
-            inside = ax.get_window_extent(renderer)
-            fits = (
-                box.x0 >= inside.x0
-                and box.x1 <= inside.x1
-                and box.y0 >= inside.y0
-                and box.y1 <= inside.y1
-            )
+        for dx, dy in offsets:
+            text = _point_label(ax, x, y, label, colour, dx, dy)
+            box = _words_box(text, renderer).padded(3)
+            fits = inside.x0 <= box.x0 and box.x1 <= inside.x1
+            fits = fits and inside.y0 <= box.y0 and box.y1 <= inside.y1
             if fits and not any(box.overlaps(other) for other in placed):
                 placed.append(box)
                 break
             text.remove()
-        else:
-            text = ax.annotate(
-                label, (x, y), xytext=(8, 4), textcoords="offset points", fontsize=NOTE_SIZE + 0.5
-            )
-            placed.append(text.get_window_extent(renderer))
+        else:  # nowhere free: beside the point, overlapping
+            text = _point_label(ax, x, y, label, colour, *offsets[0])
+            placed.append(_words_box(text, renderer))
+
+
+def _point_label(ax: Axes, x: float, y: float, label: str, colour: str, dx: float, dy: float):
+    return ax.annotate(
+        label,
+        (x, y),
+        xytext=(dx, dy),
+        textcoords="offset points",
+        ha="left" if dx > 0 else "right",
+        va="bottom" if dy > 0 else "top",
+        fontsize=NOTE_SIZE + 0.5,
+        color="black",
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour, "lw": 0.8},
+        arrowprops=(
+            {"arrowstyle": "-", "color": colour, "lw": 0.7, "relpos": (dx < 0, dy < 0)}
+            if abs(dy) > 4
+            else None
+        ),  # a far label is joined to its point from its nearest corner
+        zorder=4,
+        annotation_clip=False,
+        in_layout=False,  # placed after the layout, so they must not move the axes
+    )
+
+
+def _words_box(text: Annotation, renderer) -> Bbox:
+    """The window box of a label's words, without the line to its point."""
+    text.update_positions(renderer)  # an annotation is placed from its point at draw time
+    return Text.get_window_extent(text, renderer)
+
+
+def _marker_box(ax: Axes, x: float, y: float) -> Bbox:
+    """The window box of a point's marker (about 8 points across)."""
+    cx, cy = ax.transData.transform((x, y))
+    half = 4 * ax.figure.dpi / 72
+    return Bbox.from_extents(cx - half, cy - half, cx + half, cy + half)

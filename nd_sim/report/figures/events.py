@@ -22,12 +22,13 @@ from nd_sim.report.figures.style import (
     EVENT_GREY,
     GREY,
     NOTE_SIZE,
-    SERIES,
     date_label,
     profession_label,
+    scenario_colours,
     signed_text,
     wrap,
 )
+from nd_sim.report.numbers import money_gbp
 
 
 @dataclass
@@ -87,8 +88,9 @@ def _scenario_events(run: ScenarioResult) -> list[Event]:
         elif iv.kind == "funding":
             where = _event_areas(sc, teams=iv.teams)
             label = (
-                f"{iv.name}: £{iv.budget_gbp:,.0f} from {date_label(iv.from_date)} "
-                f"(staff start after {iv.recruitment_lag_weeks:g} weeks)"
+                f"{iv.name}: {money_gbp(iv.budget_gbp, short=True)} from "
+                f"{date_label(iv.from_date)} (staff start after {iv.recruitment_lag_weeks:g} "
+                f"weeks{_spent_note(run, iv.budget_gbp)})"
             )
             events.append(Event(label, start, None, *where, False))
         else:  # staff_change
@@ -117,6 +119,20 @@ def _scenario_events(run: ScenarioResult) -> list[Event]:
     return events
 
 
+def _spent_note(run: ScenarioResult, budget_gbp: float) -> str:
+    """ "; caps allow £688,000" where a scenario's only funding cannot all be spent, so that
+    the legend's money agrees with the costs the report shows."""
+    sc = run.scenario
+    if sum(iv.kind == "funding" for iv in sc.interventions) != 1:
+        return ""  # the unspent money is known only in total
+    s = run.summary
+    rows = s[(s["area_type"] == "county") & (s["kpi"] == "funding_unspent_gbp")]
+    if not len(rows) or not rows["mean"].iloc[0] >= 500:
+        return ""
+    spent = budget_gbp - float(rows["mean"].iloc[0])
+    return f"; the recruitment caps let {money_gbp(spent, short=True)} of it be spent"
+
+
 def report_events(data: ReportData) -> list[Event]:
     """Every scenario's events, each once; coloured by the option it belongs to.
 
@@ -133,6 +149,7 @@ def report_events(data: ReportData) -> list[Event]:
                 found[key] = (ev, [i])
     events = []
     n = len(data.scenarios)
+    colours = scenario_colours(data)
     for k, (ev, owners) in enumerate(sorted(found.values(), key=lambda e: e[0].start)):
         ev.number = k + 1
         ev.owners = frozenset(data.scenarios[i].slug for i in owners)
@@ -141,7 +158,7 @@ def report_events(data: ReportData) -> list[Event]:
         elif len(owners) == n:
             ev.label += " (all options)"
         else:
-            ev.colour = SERIES[owners[0] % len(SERIES)]
+            ev.colour = colours[data.scenarios[owners[0]].slug]
             names = ", ".join(data.scenarios[i].label for i in owners)
             ev.label += f" [{names}]"
         events.append(ev)

@@ -18,6 +18,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import hsv_to_rgb, to_hex
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
@@ -45,6 +46,11 @@ OKABE_ITO = {
 # Series colours, most legible first (yellow is hard to see on white, so it comes last).
 SERIES = [OKABE_ITO[k] for k in ("blue", "vermillion", "green", "purple", "orange", "sky_blue")]
 SERIES += [OKABE_ITO["black"], OKABE_ITO["yellow"]]
+# Options beyond Okabe–Ito's seven legible colours: Paul Tol's "muted" and "dark" hues that
+# none of the first seven resembles (no greys: grey stands for what every option shares),
+# then Okabe–Ito's yellow. `option_colours` makes more, still distinct, if ever needed.
+OPTION_SERIES = [*SERIES[:7], "#332288", "#882255", "#999933", "#8C564B", "#44AA99"]
+OPTION_SERIES += ["#CC6677", "#117733", "#AA4499", "#661100", OKABE_ITO["yellow"]]
 GREY = "#7f7f7f"
 # Events in a single run: colours kept apart from the data's blues (and black).
 EVENT_COLOURS = [OKABE_ITO[k] for k in ("vermillion", "green", "purple", "orange", "yellow")]
@@ -209,8 +215,33 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
+def option_colours(n: int) -> list[str]:
+    """`n` distinct colours, one per option in the order of the comparison.
+
+    The first 17 are fixed (`OPTION_SERIES`), so an option keeps its colour however many
+    follow it; beyond them, hues evenly spaced round the colour wheel at two lightnesses.
+    """
+    colours = OPTION_SERIES[:n]
+    extra = n - len(colours)
+    for k in range(extra):
+        hue = (k * 0.618034) % 1.0  # golden-ratio steps: neighbours far apart in hue
+        value = 0.55 if k % 2 else 0.8
+        colours.append(to_hex(hsv_to_rgb((hue, 0.75, value))))
+    seen: set[str] = set()
+    for i, colour in enumerate(colours):  # never two alike, even after hex rounding
+        while colour.lower() in seen:
+            r, g, b = (int(colour[j : j + 2], 16) for j in (1, 3, 5))
+            colour = f"#{(r + 7) % 256:02x}{(g + 13) % 256:02x}{(b + 29) % 256:02x}"
+        seen.add(colour.lower())
+        colours[i] = colour
+    return colours
+
+
 def scenario_colours(data: ReportData) -> dict[str, str]:
-    return {s.slug: SERIES[i % len(SERIES)] for i, s in enumerate(data.scenarios)}
+    """One colour per option (by its place in the comparison), shared by every figure and
+    by the events drawn for that option, so that an option is the same colour everywhere."""
+    palette = option_colours(len(data.scenarios))
+    return {s.slug: palette[i] for i, s in enumerate(data.scenarios)}
 
 
 def profession_label(name: str) -> str:

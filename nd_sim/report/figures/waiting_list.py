@@ -62,12 +62,16 @@ def open_list_bands(run: ScenarioResult, column: str = "open_referrals") -> dict
     return out
 
 
-def draw_fan(ax: Axes, bands: pd.DataFrame, colour: str, inner: bool, lw: float = 1.4) -> None:
+def draw_fan(
+    ax: Axes, bands: pd.DataFrame, colour: str, inner: bool, lw: float = 1.4, gid: str = ""
+) -> None:
+    """A 90% band (and a 50% one if `inner`) with its median line; `gid` names the line
+    (e.g. "fan:<option>:<area>") so that tests can find an option's line and its colour."""
     x = bands.index
     ax.fill_between(x, bands[0.05], bands[0.95], color=colour, alpha=0.15, linewidth=0)
     if inner:
         ax.fill_between(x, bands[0.25], bands[0.75], color=colour, alpha=0.3, linewidth=0)
-    ax.plot(x, bands[0.5], color=colour, linewidth=lw)
+    ax.plot(x, bands[0.5], color=colour, linewidth=lw, gid=gid or None)
 
 
 def fan_chart(data: ReportData) -> Figure:
@@ -82,9 +86,9 @@ def fan_chart(data: ReportData) -> Figure:
     for run in data.scenarios:
         bands = open_list_bands(run)
         colour = colours[run.slug]
-        draw_fan(county, bands["county"], colour, single, lw=1.8)
+        draw_fan(county, bands["county"], colour, single, lw=1.8, gid=f"fan:{run.slug}:county")
         for name, ax in panels.items():
-            draw_fan(ax, bands[name], colour, single, lw=1.1)
+            draw_fan(ax, bands[name], colour, single, lw=1.1, gid=f"fan:{run.slug}:{name}")
     mark(county, events)
     for name, ax in panels.items():
         mark(ax, events, district=name)

@@ -1,8 +1,10 @@
 """How long the children referred in each month wait for a first appointment, read off
 Kaplan–Meier curves. A plain median of the waits finished so far would flatter recent months,
 whose longest waiters are still waiting, so a child who left unseen or was still waiting at
-the end is censored there, and the median and 90th percentile carry an "at least" marker where
-they are not reached. One figure shows the county; the other adds a panel per district.
+the end is censored there. Where the median or 90th percentile is not reached, only a lower
+bound is known (the longest follow-up, which shrinks towards the end of the run); it is drawn
+dotted in a grey "not known yet" region, never as a line falling to zero. One figure shows
+the county; the other adds a panel per district.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from nd_sim.report.data import ReportData, ScenarioResult
 from nd_sim.report.figures.events import event_handles, event_note, mark, report_events
@@ -94,9 +97,15 @@ def _km_by_month(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _km_series(ax: Axes, km: pd.DataFrame, colour: str, slug: str, area: str, small: bool):
-    """Median (solid, dots) and P90 (dashed, squares); open triangles where not reached."""
+    """Median (solid, dots) and P90 (dashed, squares) where known; a dotted lower bound where
+    not, so that the falling "at least" values of recent months never read as falling waits.
+
+    The lower bound starts at the last known value before each run of unknown months, so the
+    reader sees the line go on, dotted, from where it stopped.
+    """
     x = km["month"] + pd.Timedelta(days=14)  # the middle of the month
     size = 2.6 if small else 3.6
+    median_known = km["median_reached"].to_numpy(bool)
     for q, style, marker in (("median", "-", "o"), ("p90", (0, (3, 1.5)), "s")):
         reached = km[f"{q}_reached"].to_numpy(bool)
         y = km[q].to_numpy(float)
@@ -110,35 +119,53 @@ def _km_series(ax: Axes, km: pd.DataFrame, colour: str, slug: str, area: str, sm
             markersize=size * (0.8 if q == "p90" else 1.0),
             gid=f"km:{q}:{slug}:{area}",
         )
-        # Where both quantiles are unreached they share one "at least" value: one triangle.
-        unseen = ~reached if q == "median" else ~reached & km["median_reached"].to_numpy(bool)
+        # Where both quantiles are unknown they share one "at least" value: one line.
+        unknown = ~reached if q == "median" else ~reached & median_known
         ax.plot(
-            x[unseen],
-            y[unseen],
-            linestyle="none",
-            marker="^",
-            markersize=size * (1.1 if small else 1.3),
-            markerfacecolor="white",
-            markeredgecolor=colour,
-            markeredgewidth=0.9,
+            x,
+            lower_bound_line(y, unknown),
+            color=colour,
+            linestyle=LOWER_BOUND_STYLE,
+            linewidth=0.9 if small else 1.2,
             gid=f"km:{q}-at-least:{slug}:{area}",
         )
 
 
-def _unknown_span(ax: Axes, tables: list[pd.DataFrame], data: ReportData) -> None:
-    """Shade the referral months whose median is not known yet (every later one unreached)."""
-    starts = []
-    for km in tables:
-        reached = km["median_reached"].to_numpy(bool)
-        if len(km) and not reached[-1]:
-            last = np.flatnonzero(reached)
-            starts.append(km["month"].iloc[last[-1] + 1 if last.size else 0])
+LOWER_BOUND_STYLE = (0, (1, 1.6))  # dotted: "at least this long"
+UNKNOWN_GREY = "#d9d9d9"
+
+
+def lower_bound_line(y: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """The y values of a dotted "at least" line: the unknown points, each run of them joined
+    to the known point just before it; NaN elsewhere (so runs are not joined to each other)."""
+    out = np.where(unknown, y, np.nan)
+    starts = np.flatnonzero(unknown[1:] & ~unknown[:-1])  # known, then unknown
+    out[starts] = y[starts]
+    return out
+
+
+def unknown_from(km: pd.DataFrame) -> pd.Timestamp | None:
+    """The first referral month from which the median is not known (every later month too),
+    or None when the last month's median is known."""
+    reached = km["median_reached"].to_numpy(bool)
+    if not len(km) or reached[-1]:
+        return None
+    last = np.flatnonzero(reached)
+    return km["month"].iloc[last[-1] + 1 if last.size else 0]
+
+
+def _unknown_span(ax: Axes, tables: list[pd.DataFrame], data: ReportData, label: bool) -> None:
+    """Shade the referral months from which some option's median is not known yet."""
+    starts = [s for s in (unknown_from(km) for km in tables) if s is not None]
     if not starts:
         return
     start = min(starts)
-    ax.axvspan(start, data.base.end_date, color="#d9d9d9", alpha=0.35, linewidth=0, zorder=0.4)
+    ax.axvspan(start, data.base.end_date, color=UNKNOWN_GREY, alpha=0.45, linewidth=0, zorder=0.4)
+    if not label:
+        return
     ax.annotate(
-        "median not known yet:\nmost still waiting at the end",
+        "not known yet: most children referred\nhere are still waiting at the end;\n"
+        "dotted lines are lower bounds",
         xy=(start, 0.0),
         xycoords=("data", "axes fraction"),
         xytext=(3, 3),
@@ -179,16 +206,11 @@ def _km_handles(data: ReportData, colours: dict[str, str]) -> list:
             "90th percentile (Kaplan–Meier)",
         ),
         (
-            Line2D(
-                [],
-                [],
-                color=ink,
-                marker="^",
-                markersize=4.7,
-                linestyle="none",
-                markerfacecolor="white",
+            (
+                Patch(color=UNKNOWN_GREY, alpha=0.45, linewidth=0),
+                Line2D([], [], color=ink, linestyle=LOWER_BOUND_STYLE, linewidth=1.2),
             ),
-            "not reached by the end: at least this long",
+            "not known yet (still waiting at the end): at least this long",
         ),
         (
             Line2D([], [], color="black", linestyle=(0, (5, 3)), linewidth=0.9),
@@ -202,9 +224,10 @@ def _km_subtitle(data: ReportData) -> str:
     reps = replication_count(data.base)
     return (
         f"Children referred {period_label(data.base)}, pooled over {reps} replications. "
-        "Children who "
-        "left unseen or were still waiting at the end are censored (Kaplan–Meier), so late "
-        "months show 'at least' values."
+        "Children who left unseen or were still waiting at the end are counted up to then "
+        "(Kaplan–Meier). For recent months most children are still waiting when the run "
+        "ends, so their wait is not known yet: the shaded months, where a dotted line shows "
+        "only the least it can be."
     )
 
 
@@ -222,7 +245,7 @@ def waits_by_referral_month(data: ReportData) -> Figure:
         km = _km_by_month(first_wait_durations(run))
         _km_series(ax, km, colours[run.slug], run.slug, "county", small=False)
         tables.append(km)
-    _unknown_span(ax, tables, data)
+    _unknown_span(ax, tables, data, label=True)
     mark(ax, events)
     _nice_line(ax, label=True)
     county_title(ax, data)
@@ -249,17 +272,20 @@ def waits_by_referral_month_districts(data: ReportData) -> Figure:
     legend = legend_height(keys / 2 if not events else keys, events)
     fig = new_figure(grid_height(districts, 2.6) + legend)
     county, panels = area_grid(fig, districts, county_height=1.6)
-    tables: list[pd.DataFrame] = []
+    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in ["county", *panels]}
     for run in data.scenarios:
         table = first_wait_durations(run)
         colour = colours[run.slug]
         km = _km_by_month(table)
         _km_series(county, km, colour, run.slug, "county", small=False)
-        tables.append(km)
+        tables["county"].append(km)
         for name, ax in panels.items():
             km = _km_by_month(table[table["district"] == name])
             _km_series(ax, km, colour, run.slug, name, small=True)
-    _unknown_span(county, tables, data)
+            tables[name].append(km)
+    _unknown_span(county, tables["county"], data, label=True)
+    for name, ax in panels.items():
+        _unknown_span(ax, tables[name], data, label=False)
     mark(county, events)
     _nice_line(county, label=True)
     county_title(county, data)

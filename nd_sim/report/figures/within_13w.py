@@ -93,7 +93,7 @@ def within_13_weeks(data: ReportData) -> Figure:
         bands = quantile_bands(pct)
         highest = max(highest, float(np.nan_to_num(bands[0.95].max())))
         bands.index = bands.index + pd.Timedelta(days=14)
-        draw_fan(top, bands, colours[run.slug], inner=False, lw=1.5)
+        draw_fan(top, bands, colours[run.slug], inner=False, lw=1.5, gid=f"within13:{run.slug}")
         top.plot(
             bands.index,
             bands[0.5],
@@ -139,7 +139,8 @@ def within_13_weeks(data: ReportData) -> Figure:
     else:
         for ax, (column, weeks) in zip(bottom, bands_cols, strict=True):
             for run in data.scenarios:
-                draw_fan(ax, open_list_bands(run, column)["county"], colours[run.slug], inner=False)
+                bands = open_list_bands(run, column)["county"]
+                draw_fan(ax, bands, colours[run.slug], inner=False, gid=f"{column}:{run.slug}")
             mark(ax, events)
             ax.set_title(
                 f"Open, waiting {weeks}+ weeks",
