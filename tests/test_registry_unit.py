@@ -157,3 +157,22 @@ def test_units_come_from_the_registry() -> None:
     assert registry.unit("utilisation_pct.paediatrician") == "%"
     assert registry.unit("incomplete_wait_p92_weeks.2027-03-31") == "weeks"
     assert registry.label("quarter_outcome_within_18w_pct.2026-Q2").endswith("(2026-Q2)")
+
+
+def test_size_targets_and_financial_year_measures_are_registered() -> None:
+    from nd_sim.experiments.sizing.target import CATALOGUE
+    from nd_sim.results.financial_year import UNITS
+
+    for name, kpi in CATALOGUE.items():
+        assert registry.lookup(name) is not None, name
+        assert registry.unit(name) == kpi.unit, name
+    for name, unit in UNITS.items():
+        assert registry.lookup(name) is not None, name
+        assert registry.unit(name) == unit, name
+
+
+def test_a_change_too_small_to_show_is_neither_gain_nor_tradeoff() -> None:
+    kpi = "referred_seen_within_13w_pct"
+    assert not significantly_worse(kpi, -0.008, -0.002, -0.005)  # sure, but 0.005 points
+    assert significantly_worse(kpi, -0.9, -0.3, -0.6)
+    assert not significantly_better("first_wait_median_weeks", -0.02, -0.01, -0.017)

@@ -92,20 +92,31 @@ def _area(
     return "county", COUNTY
 
 
-def significantly_worse(kpi: str, low: float, high: float) -> bool:
-    """True when the paired 95% CI of (option - base) lies wholly on the bad side of zero."""
+SMALLEST_SHOWN = {"weeks": 0.05, "%": 0.05, "children": 0.5, "child-weeks": 0.5, "GBP": 500.0}
+
+
+def significantly_worse(kpi: str, low: float, high: float, diff: float | None = None) -> bool:
+    """True when the paired 95% CI of (option - base) lies wholly on the bad side of zero
+    (and, given `diff`, the change would not round to nothing where it is shown)."""
     lower = registry.lower_is_better(kpi)
-    if lower is None or math.isnan(low) or math.isnan(high):
+    if lower is None or math.isnan(low) or math.isnan(high) or not _shown(kpi, diff):
         return False
     return low > 0 if lower else high < 0
 
 
-def significantly_better(kpi: str, low: float, high: float) -> bool:
-    """True when the paired 95% CI lies wholly on the good side of zero."""
+def significantly_better(kpi: str, low: float, high: float, diff: float | None = None) -> bool:
+    """True when the paired 95% CI lies wholly on the good side of zero (likewise)."""
     lower = registry.lower_is_better(kpi)
-    if lower is None or math.isnan(low) or math.isnan(high):
+    if lower is None or math.isnan(low) or math.isnan(high) or not _shown(kpi, diff):
         return False
     return high < 0 if lower else low > 0
+
+
+def _shown(kpi: str, diff: float | None) -> bool:
+    """A change too small to show (0.017 weeks, 0.005 percentage points) is not told to a
+    board as a gain or a trade-off, however sure it is: common random numbers make tiny
+    differences significant."""
+    return diff is None or abs(diff) >= SMALLEST_SHOWN.get(registry.unit(kpi), 0.0)
 
 
 def rank_scenarios(
@@ -166,7 +177,8 @@ def tradeoffs(
         if kpi == objective.kpi or (key, kpi) not in by_key.index:
             continue
         row = by_key.loc[(key, kpi)]
-        if test(kpi, float(row["diff_ci95_low"]), float(row["diff_ci95_high"])):
+        low, high, change = (float(row[c]) for c in ("diff_ci95_low", "diff_ci95_high", diff))
+        if test(kpi, low, high, change):
             out.append((kpi, float(row[diff])))
     return out
 

@@ -19,7 +19,6 @@ from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario.files import MAX_TOML_BYTES, read_input
 from nd_sim.scenario.models import Scenario
 
-MIN_WEEKS_SAVED = 0.05  # a smaller saving prints as 0.0 weeks: no £ per week for it
 RUN_FILES = ("summary.csv", "kpis_by_replication.csv", "weekly.parquet", "manifest.json")
 
 
@@ -108,31 +107,48 @@ class ReportData:
         ]
         return float(rows["diff_from_base"].iloc[0]) if len(rows) else math.nan
 
-    def weeks_saved(self, slug: str) -> tuple[float, float, float]:
-        """The fall in the county's median wait for a first appointment against the base, in
-        weeks, with its paired 95% CI (low, high); NaN where the comparison lacks it."""
+    @property
+    def objective(self):
+        """What the comparison was ranked on (`manifest.json`; child-weeks waiting before)."""
+        from nd_sim.experiments.ranking import Objective
+
+        saved = self.manifest.get("objective") or {}
+        return Objective(**saved) if saved else Objective()
+
+    def objective_gain(self, slug: str) -> tuple[float, float, float]:
+        """The improvement on the objective against the base (positive = better, whichever
+        the direction), with its paired 95% CI (low, high); NaN where the comparison lacks
+        it."""
+        goal = self.objective
         if self.comparison is None:
             return math.nan, math.nan, math.nan
         table = self.comparison
         rows = table[
             (table["folder"] == slug)
-            & (table["area_type"] == "county")
-            & (table["kpi"] == "first_wait_median_weeks")
+            & (table["area_type"] == goal.area_type)
+            & (table["area"] == goal.area)
+            & (table["kpi"] == goal.kpi)
         ]
         if not len(rows):
             return math.nan, math.nan, math.nan
         r = rows.iloc[0]
-        return -float(r["diff_from_base"]), -float(r["diff_ci95_high"]), -float(r["diff_ci95_low"])
+        sign = -1.0 if goal.lower_is_better else 1.0
+        low, high = sorted((sign * float(r["diff_ci95_low"]), sign * float(r["diff_ci95_high"])))
+        return sign * float(r["diff_from_base"]), low, high
 
-    def cost_per_week_saved_gbp(self, slug: str) -> float:
-        """`added_cost_gbp` per week of median wait saved, where there is a cost and the
-        saving is clear of zero and at least a twentieth of a week (it shows as 0.1 or
-        more); NaN otherwise: a ratio to a saving that may be nothing would mislead."""
+    def cost_per_gain_gbp(self, slug: str) -> float:
+        """`added_cost_gbp` per unit of objective gained, where there is a cost and the gain
+        is clear of zero and large enough to show; NaN otherwise: a ratio to a gain that may
+        be nothing would mislead."""
+        from nd_sim.experiments.ranking import SMALLEST_SHOWN
+        from nd_sim.results import registry
+
         cost = self.added_cost_gbp(slug)
-        saved, low, _ = self.weeks_saved(slug)
-        if not cost > 0 or not low > 0 or not saved >= MIN_WEEKS_SAVED:
+        gain, low, _ = self.objective_gain(slug)
+        floor = SMALLEST_SHOWN.get(registry.unit(self.objective.kpi), 0.0)
+        if not cost > 0 or not low > 0 or not gain >= floor:
             return math.nan
-        return cost / saved
+        return cost / gain
 
     @property
     def cost_meaning(self) -> str:

@@ -26,19 +26,21 @@ from nd_sim.report.narrative import summary_html
 from nd_sim.report.numbers import interval_has_width, money_gbp, number, week_date, with_interval
 from nd_sim.report.settings_words import profession_words, setting_label
 from nd_sim.report.stress import checklist
-from nd_sim.results.kpis import COST_KPIS, COUNTY, KPIS
+from nd_sim.results import registry
+from nd_sim.results.kpis import COUNTY
 
-KEY_KPIS = (
-    "first_wait_median_weeks",
-    "first_wait_p90_weeks",
-    "referred_seen_within_13w_pct",
-    "outcome_wait_median_weeks",
-    "open_end",
+KEY_KPIS = (  # the whole pathway first (the comparison table shows the first six)
+    "child_weeks_waiting",
     "open_52w_plus_end",
+    "outcome_wait_median_weeks",
+    "referred_seen_within_13w_pct",
+    "first_wait_median_weeks",
+    "open_end",
     "open_104w_plus_end",
+    "open_wait_median_end_weeks",
     "assessed_per_week",
 )
-MEANING = {k.name: (k.meaning, k.unit) for k in (*KPIS, *COST_KPIS)}
+MEANING = {k.name: (k.definition, k.unit) for k in registry.KPIS}
 FIGURE_TEXT = {
     "fan_chart": "How many children are on the list (waiting at any stage) at the end of each "
     "week, for the county and each district: the line is the middle of the replications, the "
@@ -139,7 +141,7 @@ def _section(heading: str, body: str, anchor: str) -> str:
 
 def _digits(kpi: str) -> int:
     unit = MEANING.get(kpi, ("", ""))[1]
-    return 0 if unit in ("children", "GBP") else 1
+    return 0 if unit in ("children", "child-weeks", "GBP") else 1
 
 
 def _headline_tables(data: ReportData) -> str:
@@ -181,17 +183,7 @@ def _area_table(run: ScenarioResult, caption: str) -> str:
 
 
 def _short(kpi: str) -> str:
-    return {
-        "first_wait_median_weeks": "median weeks to 1st appointment",
-        "first_wait_p90_weeks": "P90 weeks to 1st appointment",
-        "referred_seen_within_13w_pct": "% of referrals seen within 13 weeks",
-        "outcome_wait_median_weeks": "median weeks to outcome",
-        "open_end": "open list at end",
-        "open_52w_plus_end": "open 52+ weeks at end",
-        "open_104w_plus_end": "open 104+ weeks at end",
-        "assessed_per_week": "assessments a week",
-        "intervention_cost_gbp": "added cost",
-    }.get(kpi, kpi)
+    return registry.short(kpi)
 
 
 def _comparison_table(data: ReportData) -> str:

@@ -8,7 +8,10 @@ manifest and scenario, not written by hand.
 from __future__ import annotations
 
 from nd_sim.report.data import ReportData
-from nd_sim.results.kpis import KPIS
+from nd_sim.results import registry
+from nd_sim.results.registry import TRADEOFF_KPIS
+
+HEADLINE_OUTPUTS = (*TRADEOFF_KPIS, "open_end", "open_wait_median_end_weeks", "assessed")
 
 MODEL_DOC = "docs/model.md"
 
@@ -34,7 +37,7 @@ def checklist(data: ReportData) -> list[tuple[str, str, str]]:
             "1 Objectives",
             "1.2 Model outputs",
             "Per district, team and county, mean and t-based 95% CI over replications of: "
-            + ", ".join(kpi_label(k) for k in KPIS[:16])
+            + ", ".join(kpi_label(k) for k in HEADLINE_OUTPUTS)
             + ", and more (see docs/outputs.md).",
         ),
         (
@@ -155,9 +158,9 @@ def checklist(data: ReportData) -> list[tuple[str, str, str]]:
     ]
 
 
-def kpi_label(kpi) -> str:
-    """A KPI's plain-English label where the registry gives one, else its meaning."""
-    return getattr(kpi, "label", "") or str(getattr(kpi, "meaning", kpi.name)).lower()
+def kpi_label(kpi: str) -> str:
+    """A KPI's plain-English label, from the registry."""
+    return registry.label(kpi)
 
 
 def _starting_list(sc) -> str:

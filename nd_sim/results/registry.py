@@ -69,6 +69,7 @@ FLOWS = "Activity"
 COSTS = "Costs (county only)"
 STAFF = "Staff (team and county)"
 VALUE = "Value for money (comparisons only, county)"
+YEARS = "Financial years (comparisons only; first appointments and costs as above)"
 
 KPIS: tuple[Kpi, ...] = (
     _k(
@@ -254,6 +255,11 @@ KPIS: tuple[Kpi, ...] = (
         "the 92nd percentile of the same, at each month end", LIST, "<month end>",
     ),
     _k(
+        "backlog_not_seen_end", "children", "lower", "children of today's list not yet seen",
+        "`nd-sim size` targets only: children of the starting list not yet seen at the date",
+        LIST,
+    ),
+    _k(
         "referrals", "children", None, "referrals",
         "referrals made during the horizon, re-referrals included (the starting list is not)",
         FLOWS,
@@ -289,6 +295,21 @@ KPIS: tuple[Kpi, ...] = (
         "outsourced_assessments", "children", None, "assessments outsourced",
         "children taken by an outsourced provider (including any whose outcome falls after "
         "the horizon)", FLOWS,
+    ),
+    _k(
+        "assessments_completed", "children", "higher", "assessments completed in the year",
+        "`financial_years.csv` (and `weekly.parquet`): assessments completed in the year (or week)",
+        YEARS,
+    ),
+    _k(
+        "open_referrals_year_end", "children", "lower", "children on the list at the year end",
+        "`financial_years.csv`: open referrals at the end of the financial year's last week",
+        YEARS,
+    ),
+    _k(
+        "open_52w_plus_year_end", "children", "lower",
+        "children waiting a year or more at the year end",
+        "`financial_years.csv`: of those, the ones waiting 52 weeks or more", YEARS,
     ),
     _k(
         "utilisation_pct", "%", None, "staff utilisation",

@@ -65,6 +65,6 @@ def worse_at_answer(
         if kpi == target_kpi:
             continue
         diff, low, high = t_interval(answer[:, j] - base[:, j])
-        if significantly_worse(kpi, low, high):
+        if significantly_worse(kpi, low, high, diff):
             out.append(Worse(lever.name, x, kpi, diff, low, high))
     return out

@@ -31,22 +31,27 @@ from nd_sim.report.figures.style import (
     scenario_colours,
     signed_tick,
     style_axes,
+    thousands_axis,
     where_label,
     wrap,
 )
 from nd_sim.report.numbers import MINUS, money_gbp, number, with_interval
+from nd_sim.results import registry
 
-KEY_KPIS = {
-    # kpi: (panel title, unit on the axis, lower is better)
-    "first_wait_median_weeks": ("Median wait to first appointment", "weeks", True),
-    "referred_seen_within_13w_pct": (
-        "Referrals first seen within 13 weeks (NICE QS51)",
-        "percentage points",
-        False,
-    ),
-    "open_end": ("Open referrals at the end", "children", True),
-    "open_52w_plus_end": ("Open referrals waiting 52+ weeks at the end", "children", True),
-    "assessed": ("Assessments completed over the run", "children", False),
+KEY_KPIS = {  # kpi: (panel title, unit on the axis, lower is better), from the registry
+    k: (
+        registry.label(k)[0].upper() + registry.label(k)[1:],
+        "percentage points" if registry.unit(k) == "%" else registry.unit(k),
+        bool(registry.lower_is_better(k)),
+    )
+    for k in (
+        "child_weeks_waiting",
+        "first_wait_median_weeks",
+        "referred_seen_within_13w_pct",
+        "open_end",
+        "open_52w_plus_end",
+        "assessed",
+    )
 }
 
 
@@ -62,7 +67,7 @@ def paired_differences(data: ReportData) -> Figure:
     alternatives = data.scenarios[1:]
     kpis = list(KEY_KPIS)
     ncols = 2
-    nrows = math.ceil((len(kpis) + 1) / ncols)
+    nrows = math.ceil(len(kpis) / ncols)
     fig = new_figure(1.3 + nrows * (0.55 + 0.38 * len(alternatives)))
     axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
     ys = np.arange(len(alternatives))[::-1]
@@ -144,13 +149,18 @@ def paired_differences(data: ReportData) -> Figure:
 
 
 def cost_benefit(data: ReportData) -> Figure:
-    """Added cost (£) against weeks of county median wait saved, one labelled point per option.
+    """Added cost (£) against the gain on the objective (by default the child-weeks of waiting
+    saved in the county), one labelled point per option.
 
     The cost is `ReportData.added_cost_gbp`, so an options folder shows the money committed
     (as options.csv and options.md do) and a comparison the added staff and outsourcing cost.
     """
     colours = scenario_colours(data)
-    wait = _county_rows(data, "first_wait_median_weeks")
+    goal = data.objective
+    wait = _county_rows(data, goal.kpi)
+    what = registry.label(goal.kpi)
+    unit = registry.unit(goal.kpi)
+    per = {"child-weeks": "child-week", "weeks": "week", "children": "child"}.get(unit, unit)
     fig = new_figure(5.0)
     ax = fig.add_subplot()
     style_axes(ax)
@@ -159,7 +169,7 @@ def cost_benefit(data: ReportData) -> Figure:
         x = data.added_cost_gbp(run.slug)
         if run.slug not in wait.index or np.isnan(x):
             continue
-        y, lo, hi = data.weeks_saved(run.slug)
+        y, lo, hi = data.objective_gain(run.slug)
         lo = y if np.isnan(lo) else lo
         hi = y if np.isnan(hi) else hi
         ax.errorbar(
@@ -176,13 +186,14 @@ def cost_benefit(data: ReportData) -> Figure:
         )
         label = wrap(run.label + (" (base)" if i == 0 else ""), 30)
         label += "\n" + money_gbp(x, short=True) if i else ""
-        per_week = data.cost_per_week_saved_gbp(run.slug) if i else np.nan
-        if not np.isnan(per_week):  # a cost, and a saving clear of zero
-            label += f", {money_gbp(per_week)} per week saved"
-        elif i and (lo <= 0 <= hi or number(y, 1) == "0.0"):
-            label += ": no clear change in the median wait"
+        per_unit = data.cost_per_gain_gbp(run.slug) if i else np.nan
+        digits = 0 if abs(y) >= 100 else 1
+        if not np.isnan(per_unit):  # a cost, and a gain clear of zero
+            label += f", {money_gbp(per_unit)} per {per} gained"
+        elif i and (lo <= 0 <= hi or number(y, digits) in ("0", "0.0")):
+            label += f": no clear change in the {what}"
         elif i and hi < 0:
-            label += f": the median wait rises {number(-y, 1)} weeks"
+            label += f": {number(-y, digits)} {unit} worse"
         points.append((x, y, label, colours[run.slug]))
     ax.axhline(0, color="black", linewidth=0.9)
     ax.axvline(0, color=GREY, linewidth=0.6)
@@ -196,16 +207,19 @@ def cost_benefit(data: ReportData) -> Figure:
         else "added cost against the base over the run (£): staff and outsourcing",
         fontsize=LABEL_SIZE,
     )
-    ax.set_ylabel("weeks of median wait saved\n(higher is better)", fontsize=LABEL_SIZE)
+    ax.set_ylabel(wrap(f"{what}: gain ({unit})", 34) + "\n(higher is better)", fontsize=LABEL_SIZE)
+    if unit in ("children", "child-weeks"):
+        thousands_axis(ax)
     xspan = max(max(xs) - min(xs), 1.0)
     yspan = max(max(ys) - min(ys), 1.0)
     ax.set_xlim(min(xs) - 0.1 * xspan, max(xs) + 0.45 * xspan)
     ax.set_ylim(min(min(ys), 0) - 0.15 * yspan, max(ys) + 0.2 * yspan)
     reps = int(wait["replications"].max())
     subtitle = (
-        f"County, {period_label(data.base)}. Across: {data.cost_meaning}. Up: the fall in the "
-        f"median wait to a first appointment against '{data.base.label}', paired over {reps} "
-        "replications, with its 95% CI. Up and to the left is better value."
+        f"County, {period_label(data.base)}. Across: {data.cost_meaning}. Up: the gain in the "
+        f"{goal.describe()}, the objective ranked on, against '{data.base.label}', paired "
+        f"over {reps} replications, with its 95% CI; below zero, the option makes it worse. "
+        "Up and to the left is better value."
     )
     add_title(fig, f"Cost against benefit: {where_label(data)}", subtitle)
     fig.draw_without_rendering()  # the final layout, so labels are placed where they end up

@@ -24,7 +24,6 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from nd_sim.report.figures.comparison import KEY_KPIS
 from nd_sim.report.figures.style import (
     GREY,
     LABEL_SIZE,
@@ -38,10 +37,10 @@ from nd_sim.report.figures.style import (
     style_axes,
     wrap,
 )
-from nd_sim.results.kpis import COST_KPIS, KPIS
+from nd_sim.results import registry
 
 HEADLINE = "first_wait_median_weeks"
-SWEEP_KPIS = (HEADLINE, "referred_seen_within_13w_pct", "open_52w_plus_end")
+SWEEP_KPIS = ("child_weeks_waiting", HEADLINE, "referred_seen_within_13w_pct", "open_52w_plus_end")
 CMAP = "cividis"  # sequential, perceptually uniform, readable with any colour vision
 PANEL_COLUMNS = 3
 MAX_ANNOTATED_COLUMNS = 18  # heat-map cells across the page beyond which values are not printed
@@ -371,25 +370,13 @@ def _subtitle(
 
 
 def _kpi_title(kpi: str) -> str:
-    if kpi in KEY_KPIS:
-        return KEY_KPIS[kpi][0]
-    meanings = {k.name: k.meaning for k in KPIS + COST_KPIS}
-    base, _, detail = kpi.partition(".")
-    text = meanings.get(base, kpi.replace("_", " "))
-    return f"{text} ({detail})" if detail else text
+    text = registry.label(kpi)
+    return text[0].upper() + text[1:]
 
 
 def _lower_is_better(kpi: str) -> bool | None:
-    """Which way is better, where it is clear; None where it is not (e.g. referrals)."""
-    if kpi in KEY_KPIS:
-        return KEY_KPIS[kpi][2]
-    if "wait" in kpi or kpi.endswith("_gbp") or kpi in ("withdrawn", "not_yet_seen_end"):
-        return True
-    if kpi.startswith("open_"):
-        return "under" not in kpi
-    if "within" in kpi or kpi in ("assessed", "assessed_per_week", "first_appointments"):
-        return False
-    return None
+    """Which way is better (the registry's); None where neither is (e.g. referrals)."""
+    return registry.lower_is_better(kpi)
 
 
 def _scale_label(kpi: str, unit: str) -> str:
