@@ -12,7 +12,9 @@ from nd_sim.errors import ScenarioError
 from nd_sim.experiments.ranking import (
     Objective,
     change_words,
+    gain_text,
     objective_for,
+    per_million_text,
     rank_scenarios,
     significantly_better,
     significantly_worse,
@@ -130,8 +132,8 @@ def test_change_words() -> None:
         "shortens the median wait for a first appointment by 49.3 weeks"
     )
     assert change_words("intervention_cost_gbp", 1_108_000) == "costs £1.11m more"
-    assert change_words("referred_seen_within_13w_pct", 0.03).startswith(
-        "raises the share of referrals seen within 13 weeks by 0.03"
+    assert change_words("referred_seen_within_13w_pct", 0.34).startswith(
+        "raises the share of referrals seen within 13 weeks by 0.3 percentage points"
     )
 
 
@@ -176,3 +178,19 @@ def test_a_change_too_small_to_show_is_neither_gain_nor_tradeoff() -> None:
     assert not significantly_worse(kpi, -0.008, -0.002, -0.005)  # sure, but 0.005 points
     assert significantly_worse(kpi, -0.9, -0.3, -0.6)
     assert not significantly_better("first_wait_median_weeks", -0.02, -0.01, -0.017)
+
+
+def test_a_change_under_a_tenth_of_a_week_is_not_told() -> None:
+    """0.089 weeks is less than a day: true, but nothing a board would act on."""
+    assert not significantly_better("outcome_wait_median_weeks", -0.12, -0.06, -0.089)
+    assert significantly_better("outcome_wait_median_weeks", -0.3, -0.1, -0.2)
+
+
+def test_gain_text_shares_one_precision_and_a_true_minus() -> None:
+    assert gain_text(58.3, -322.3, 438.9) == "+58 (\u2212322 to +439)"
+    assert gain_text(936.0, 101.0, 1772.0) == "+936 (+101 to +1,772)"
+    assert gain_text(1.42, 1.25, 1.56) == "+1.4 (+1.2 to +1.6)"
+    assert gain_text(0.0, 0.0, 0.0) == "0.0"
+    assert gain_text(-0.0, math.nan, math.nan) == "0.0"
+    assert per_million_text(-0.0001) == "0"
+    assert per_million_text(math.nan) == "\u2013"

@@ -28,6 +28,7 @@ def options_run(tmp_path_factory) -> tuple[Path, str]:
     return out, result.output
 
 
+@pytest.mark.slow
 def test_default_objective_is_child_weeks_waiting(options_run) -> None:
     out, output = options_run
     ranked = pd.read_csv(out / "options.csv")
@@ -37,6 +38,7 @@ def test_default_objective_is_child_weeks_waiting(options_run) -> None:
     assert {"rank", "objective", "tradeoffs"} <= set(comparison.columns)
 
 
+@pytest.mark.slow
 def test_paediatrician_option_carries_the_52_week_tradeoff(options_run) -> None:
     out, output = options_run
     ranked = pd.read_csv(out / "options.csv", keep_default_na=False).set_index("option")

@@ -29,7 +29,13 @@ from nd_sim.experiments.compare import (
     compare_into,
     end_words,
 )
-from nd_sim.experiments.ranking import Objective, money_words, sentence
+from nd_sim.experiments.ranking import (
+    Objective,
+    gain_text,
+    money_words,
+    per_million_text,
+    sentence,
+)
 from nd_sim.inputs.analytic import team_panels
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH, committed_gbp
 from nd_sim.inputs.model import Model, compile_model
@@ -409,16 +415,11 @@ def options_markdown(
         "|---|---|---|---|---|---|",
     ]
     for r in ranked.itertuples(index=False):
-        gain = _number(r.objective_gain)
-        ci = (
-            ""
-            if r.gain_ci95_low == r.gain_ci95_high
-            else (f" ({_number(r.gain_ci95_low)} to {_number(r.gain_ci95_high)})")
-        )
-        per = "–" if math.isnan(r.gain_per_million_gbp) else _number(r.gain_per_million_gbp)
+        gain = gain_text(r.objective_gain, r.gain_ci95_low, r.gain_ci95_high)
+        per = per_million_text(r.gain_per_million_gbp)
         worse = r.tradeoffs_text or "none"
         lines.append(
-            f"| {r.rank} | {r.option} | {money_words(r.budget_committed_gbp)} | {gain}{ci} "
+            f"| {r.rank} | {r.option} | {money_words(r.budget_committed_gbp)} | {gain} "
             f"| {per} | {worse} |"
         )
     lines += ["", "## In words", ""]
@@ -437,11 +438,3 @@ def options_markdown(
         "arrives.",
     ]
     return "\n".join(lines) + "\n"
-
-
-def _number(x: float) -> str:
-    if math.isnan(x):
-        return "–"
-    if abs(x) < 0.05:
-        return "0"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.report.numbers import money_gbp
+from nd_sim.report.numbers import money_gbp, number, with_interval
 from nd_sim.results import registry
 from nd_sim.results.kpis import COUNTY
 
@@ -92,7 +92,7 @@ def _area(
     return "county", COUNTY
 
 
-SMALLEST_SHOWN = {"weeks": 0.05, "%": 0.05, "children": 0.5, "child-weeks": 0.5, "GBP": 500.0}
+SMALLEST_SHOWN = {"weeks": 0.1, "%": 0.1, "children": 0.5, "child-weeks": 0.5, "GBP": 500.0}
 
 
 def significantly_worse(kpi: str, low: float, high: float, diff: float | None = None) -> bool:
@@ -201,9 +201,9 @@ def change_words(kpi: str, diff: float, end: str | None = None, wrap=None) -> st
         label = f"{label} ({end})"
     size = abs(diff)
     unit = entry.unit if entry else ""
-    small = f"{size:.2g}" if size < 0.1 else f"{size:,.1f}"
+    small = f"{size:,.1f}"
     if wrap is not None:
-        small = wrap(small, 2 if size < 0.1 else 1)
+        small = wrap(small, 1)
     if unit == "GBP":
         return f"costs {money_words(size)} more" if diff > 0 else f"saves {money_words(size)}"
     if unit == "weeks":
@@ -222,6 +222,20 @@ def change_words(kpi: str, diff: float, end: str | None = None, wrap=None) -> st
         verb = "leaves" if kpi.endswith("_end") else "gives"
         return f"{verb} {amount} {more} {label}"
     return f"{amount} {more} {label} ({unit})"
+
+
+def gain_text(mean: float, low: float, high: float, *, signed: bool = True) -> str:
+    """An option's gain with its paired 95% CI, to one precision for all three numbers
+    (whole numbers once any of them reaches 100), with a true minus sign; the interval is
+    left out where it has no width."""
+    widest = max((abs(x) for x in (mean, low, high) if not math.isnan(x)), default=0.0)
+    digits = 0 if widest >= 100 else 1
+    return with_interval(mean, low, high, digits=digits, signed=signed)
+
+
+def per_million_text(gain_per_million: float) -> str:
+    """Gain per £1m committed, whole, "–" for doing nothing (nothing committed)."""
+    return "–" if math.isnan(gain_per_million) else number(gain_per_million, 0)
 
 
 def money_words(gbp: float) -> str:

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nd_sim.report.numbers import money_gbp, week_date
+from nd_sim.experiments.ranking import gain_text, per_million_text
+from nd_sim.report.numbers import money_gbp, week_date, with_interval
 from nd_sim.results import registry
 from nd_sim.run.runner import RunResult
 from nd_sim.scenario import Scenario
@@ -111,9 +112,7 @@ def _diff(row: pd.Series | None) -> str:
         return "-"
     d, low, high = row.diff_from_base, row.diff_ci95_low, row.diff_ci95_high
     digits = 0 if abs(d) >= 100 or row.unit in ("children", "child-weeks") else 1
-    if math.isnan(low) or low == high:
-        return f"{d:+,.{digits}f}"
-    return f"{d:+,.{digits}f} ({low:+,.{digits}f} to {high:+,.{digits}f})"
+    return with_interval(d, low, high, digits=digits, signed=True)
 
 
 COMPARISON_COLUMNS = (
@@ -184,17 +183,13 @@ def print_options(console: Console, ranked, budget, refused, objective, dest) ->
             name, justify="left" if name == "clearly worse" else "right", overflow="fold"
         )
     for r in ranked.itertuples(index=False):
-        same = r.gain_ci95_low == r.gain_ci95_high or math.isnan(r.gain_ci95_low)
-        digits = 0 if abs(r.objective_gain) >= 100 else 1
-        cell = f"{r.objective_gain:+,.{digits}f}" if abs(r.objective_gain) >= 0.05 else "0"
-        if not same:
-            cell += f" ({r.gain_ci95_low:+,.{digits}f} to {r.gain_ci95_high:+,.{digits}f})"
+        cell = gain_text(r.objective_gain, r.gain_ci95_low, r.gain_ci95_high)
         view.add_row(
             str(r.rank),
             escape(r.option),
             money_gbp(r.budget_committed_gbp, short=True),
             cell,
-            "-" if math.isnan(r.gain_per_million_gbp) else f"{r.gain_per_million_gbp:,.0f}",
+            per_million_text(r.gain_per_million_gbp),
             ", ".join(registry.short(k) for k in str(r.tradeoffs or "").split(";") if k) or "none",
         )
     console.print(view)

@@ -58,7 +58,7 @@ SHORT = {
     "open_104w_plus_end": "open 104+ wk at end",
     "open_wait_median_end_weeks": "open: median wk so far",
     "open_wait_p92_end_weeks": "open: P92 wk so far",
-    "intervention_cost_gbp": "added cost £",
+    "intervention_cost_gbp": "added cost",
     "assessed": "assessments",
 }
 

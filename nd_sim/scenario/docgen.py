@@ -321,8 +321,11 @@ Chains of up to 8 parents are allowed.
 | `stage` | yes | `triage`, `waiting_first` (accepted, not yet seen) or `in_assessment` (seen) |
 | `pathway` | yes | `asd`, `adhd` or `both` |
 | `priority` | no | a name in `booking.priority_classes`; empty = the last (least urgent) class |
-| `next_appointment` | no | `in_assessment` only: the next appointment's name (its week within that appointment's gap is drawn); empty = placed on the pathway's timetable by how long ago the referral was (docs/model.md §2.5; `nd-sim families` still reads empty as the second) |
+| `next_appointment` | no | `in_assessment` only: the next appointment's name (see below) |
 
+A named `next_appointment` starts the child in a week drawn within that appointment's gap;
+an empty one places the child on the pathway's timetable by how long ago the referral was
+(docs/model.md §2.5; `nd-sim families` still reads empty as the second appointment).
 Other columns are errors. `starting_list.profile` describes a list by age-of-wait bands
 instead (or as well).
 
