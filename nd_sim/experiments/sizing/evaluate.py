@@ -53,11 +53,19 @@ class Evaluation:
 
 
 def measure(
-    model: Model, replication: int, seed: int, *, kpi: str, area: tuple, ends: tuple[float, ...]
+    model: Model,
+    replication: int,
+    seed: int,
+    *,
+    kpi: str,
+    area: tuple,
+    ends: tuple[float, ...],
+    offset: int = 0,
 ) -> tuple[np.ndarray, float]:
     """One replication: the KPI at each window end, and the outsourced cost (module level, so
-    it can be sent to worker processes)."""
-    raw = run_replication(model, replication, seed)
+    it can be sent to worker processes). `offset` shifts the replication number, for a check
+    on fresh replications that the search never saw."""
+    raw = run_replication(model, replication + offset, seed)
     children = Children(raw, area_mask(raw, model, area))
     return np.array([children.value(kpi, end) for end in ends]), raw.outsourced_cost_gbp
 
@@ -85,20 +93,37 @@ class Evaluator:
 
     def at(self, lever: Lever, index: int) -> Evaluation:
         """The lever at `index` steps (x = index x step), run once and remembered."""
-        key = (lever.name, index)
+        x = round(index * lever.step, 10)
+        return self.variant(
+            (lever.name, index),
+            lever.name,
+            x,
+            lambda: lever.apply(self.scenario, x),
+            lever.cost_per_year(self.scenario, x),
+        )
+
+    def variant(
+        self,
+        key: tuple,
+        name: str,
+        x: float,
+        make: Callable[[], Scenario],
+        cost_per_year_gbp: float,
+    ) -> Evaluation:
+        """Any variant of the scenario (`make()` builds it), run once under `key` and
+        remembered: the mix search evaluates mixes of professions this way."""
         if key not in self.cache:
-            x = round(index * lever.step, 10)
-            model = compile_model(lever.apply(self.scenario, x))
+            model = compile_model(make())
             values, costs = self._run(model, (float(self.window.end_day),))
             values = values[:, 0]
             evaluation = Evaluation(
-                lever=lever.name,
+                lever=name,
                 x=x,
                 values=values,
                 met=self.target.met(values),
                 outsourced_cost_gbp=costs,
                 staff_cost_to_by_gbp=staff_cost_to(model, self.window.end_day),
-                cost_per_year_gbp=lever.cost_per_year(self.scenario, x),
+                cost_per_year_gbp=cost_per_year_gbp,
             )
             self.cache[key] = evaluation
             self.order.append(evaluation)
@@ -115,8 +140,19 @@ class Evaluator:
         """Lever values run so far."""
         return len(self.order)
 
-    def _run(self, model: Model, ends: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-        work = functools.partial(measure, kpi=self.target.kpi.name, area=self.area, ends=ends)
+    def fresh(self, scenario: Scenario) -> np.ndarray:
+        """The target met or not, per replication, on replications R..2R-1 (seen by no
+        search): how often an answer meets the target in futures it was not chosen on."""
+        values, _ = self._run(compile_model(scenario), (float(self.window.end_day),), offset=1)
+        return self.target.met(values[:, 0])
+
+    def _run(
+        self, model: Model, ends: tuple[float, ...], offset: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        shift = offset * self.stage.settings.replications
+        work = functools.partial(
+            measure, kpi=self.target.kpi.name, area=self.area, ends=ends, offset=shift
+        )
         out = self.stage.map(work, model, self.on_done, key="size")
         return np.vstack([v for v, _ in out]), np.array([c for _, c in out])
 

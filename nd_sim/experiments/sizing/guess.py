@@ -118,7 +118,7 @@ def _capacity(
     per_wte = np.array(
         [hours_per_wte(model.scenario, model.teams[team], prof) for prof in model.professions]
     )
-    spare = _spare_hours(model, team, referrals) + extra * per_wte
+    spare = spare_hours(model, team, referrals) + extra * per_wte
     total = first + later
     with np.errstate(divide="ignore", invalid="ignore"):
         whole = float(np.where(total > 0, spare / total, np.inf).min())
@@ -131,7 +131,7 @@ def _capacity(
         return float(np.where(first > 0, rates, np.inf).min())
 
 
-def _spare_hours(model: Model, team: int, referrals: float) -> np.ndarray:
+def spare_hours(model: Model, team: int, referrals: float) -> np.ndarray:
     """Each profession's hours a week at the start, less what the triage panel takes."""
     tri = model.scenario.pathway.triage
     per_referral = dict(model.triage_hours) if tri.enabled else {}
@@ -272,7 +272,7 @@ def _team_wte(
     return high
 
 
-def _hours_per_assessment(model: Model) -> np.ndarray:
+def hours_per_assessment(model: Model) -> np.ndarray:
     """Profession-hours one completed assessment takes, DNAs included."""
     p_dna = model.scenario.pathway.dna.probability
     hours = np.zeros(len(model.professions))

@@ -57,14 +57,21 @@ def worse_at_answer(
     if solution.answer is None or solution.answer.x <= 0:
         return []
     lever, x = solution.lever, solution.answer.x
+    return worse_than_base(stage, scenario, lever.apply(scenario, x), lever.name, x, target_kpi)
+
+
+def worse_than_base(
+    stage: Stage, scenario: Scenario, variant: Scenario, name: str, x: float, target_kpi: str
+) -> list[Worse]:
+    """Headline KPIs (other than the target's) significantly worse in `variant` than in
+    `scenario`, paired replication by replication."""
     base = np.vstack(stage.map(county_headline, compile_model(scenario), key="tradeoffs"))
-    at = compile_model(lever.apply(scenario, x))
-    answer = np.vstack(stage.map(county_headline, at, key="tradeoffs"))
+    answer = np.vstack(stage.map(county_headline, compile_model(variant), key="tradeoffs"))
     out = []
     for j, kpi in enumerate(CHECKED):
         if kpi == target_kpi:
             continue
         diff, low, high = t_interval(answer[:, j] - base[:, j])
         if significantly_worse(kpi, low, high, diff):
-            out.append(Worse(lever.name, x, kpi, diff, low, high))
+            out.append(Worse(name, x, kpi, diff, low, high))
     return out
