@@ -9,9 +9,9 @@ the next one binds, and then nothing, so:
 * the **first guess** raises *every* profession of every team to the capacity the fluid
   arithmetic says the target needs (`guess.first_guess`'s per-team need), so that no
   profession is left as a lone bottleneck;
-* the **balanced move** adds one grid step to every cell whose profession is within
-  `CO_BINDING` of its team's bottleneck, the move that helps when two professions bind
-  together and a step of either alone does nothing;
+* the **balanced move** adds one grid step to every cell (of one team, by team) whose
+  profession is within `CO_BINDING` of its team's bottleneck, the move that helps when
+  two professions bind together and a step of either alone does nothing;
 * **pruning** leaves out of the search the cells whose profession has more than
   `PRUNE_RATIO` times its team's bottleneck capacity, since the simulation would only
   confirm that a step there changes nothing.
@@ -97,13 +97,22 @@ def first_mix_guess(model: Model, space: MixSpace, needs: tuple[TeamNeed, ...]) 
     return tuple(steps)
 
 
-def balanced_move(model: Model, space: MixSpace, mix: Mix) -> Mix | None:
-    """One step for every cell whose profession binds with its team's bottleneck (None
-    when that is a single cell: the single steps already cover it)."""
+def balanced_moves(model: Model, space: MixSpace, mix: Mix) -> list[Mix]:
+    """One step for every cell whose profession binds with its team's bottleneck: one move
+    for the whole area, or one per team with team cells (none where a single cell binds:
+    the single steps already cover it)."""
     caps = capacities(model, space, mix)
     binding = caps <= CO_BINDING * caps.min(axis=1, keepdims=True)
-    move = tuple(int(_cell_flag(model, cell, binding)) for cell in space.cells)
-    return move if sum(move) > 1 else None
+    flags = tuple(int(_cell_flag(model, cell, binding)) for cell in space.cells)
+    groups = dict.fromkeys(cell.team for cell in space.cells)
+    moves = []
+    for team in groups:
+        move = tuple(
+            f if cell.team == team else 0 for cell, f in zip(space.cells, flags, strict=True)
+        )
+        if sum(move) > 1:
+            moves.append(move)
+    return moves
 
 
 def worth_trying(model: Model, space: MixSpace, mix: Mix) -> tuple[bool, ...]:

@@ -35,6 +35,7 @@ from nd_sim.experiments.sizing.mix import Mix, MixSpace, mix_space, within_caps
 from nd_sim.experiments.sizing.mix_guess import bottlenecks, first_mix_guess
 from nd_sim.experiments.sizing.mix_search import MixResult, MixSearch, search_budget, search_target
 from nd_sim.experiments.sizing.mix_words import budget_paragraph, target_paragraph
+from nd_sim.report.numbers import money_gbp
 from nd_sim.experiments.sizing.run import SizeRequest, prepare
 from nd_sim.experiments.sizing.tradeoffs import Worse, worse_than_base
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH
@@ -291,10 +292,27 @@ def _target(r: MixRequest, stage: Stage, base: Model, on_done):
     evaluator = Evaluator(r.scenario, size.target, size.window, size.area, stage, on_done)
     equal_lever = size.levers[0]
     needs = first_guess(base, equal_lever, size.target, size.window, size.area)
-    guess = first_mix_guess(base, r.space, needs.teams)
-    search = MixSearch(evaluator, r.scenario, base, r.space)
     target = size.target
-    result = search_target(search, guess, r.confidence, target.threshold, target.higher_is_better)
+    goal = (r.confidence, target.threshold, target.higher_is_better)
+    guess = first_mix_guess(base, r.space, needs.teams)
+    if r.by_team:
+        # The area-wide search first (a step per profession, shared by referrals: few
+        # moves), then its answer split between the teams on the grid is the team search's
+        # start, which the team search refines by adding and taking back single steps.
+        shared = shared_space(r)
+        first = MixSearch(evaluator, r.scenario, base, shared)
+        found = search_target(first, first_mix_guess(base, shared, needs.teams), *goal)
+        if found.answer is not None:
+            guess = split_between_teams(shared, found.answer, r.space)
+    search = MixSearch(evaluator, r.scenario, base, r.space)
+    result = search_target(search, guess, *goal)
+    if r.by_team and found.answer is not None:
+        cost = _money_words(shared.cost_per_year_gbp(found.answer))
+        start = (
+            f"the area-wide mix ({shared.describe(found.answer)}, {cost} a year, shared between "
+            "the teams by referrals in fractions of posts) split into whole steps by team"
+        )
+        result = replace(result, started_from=start)
     fresh = None
     worse: list[Worse] = []
     answer_cost = math.nan
@@ -315,6 +333,37 @@ def _target(r: MixRequest, stage: Stage, base: Model, on_done):
         r, result, answer_eval, fresh, fixed, before, after, worse, evaluator.runs
     )
     return result, text, _fixed_frame(fixed, r), worse, evaluator.runs, fresh
+
+
+def _money_words(gbp: float) -> str:
+    return money_gbp(gbp, short=True)
+
+
+def shared_space(r: MixRequest) -> MixSpace:
+    """The request's professions as whole-area cells (shared between teams by referrals)."""
+    space = r.space
+    return mix_space(
+        r.scenario, r.professions, by_team=False, step_wte=space.step_wte,
+        cap_wte=max(space.max_steps) * space.step_wte, lag_weeks=space.lag_weeks,
+        ramp_weeks=space.ramp_weeks, until=space.until,
+    )  # fmt: skip
+
+
+def split_between_teams(shared: MixSpace, mix: Mix, teams: MixSpace) -> Mix:
+    """A whole-area mix as team cells: each profession's steps shared by referrals, by
+    largest remainders (so the total, and the cost, stay the same), within the caps."""
+    weights = dict(shared.weights)
+    steps = dict.fromkeys(teams.cells, 0)
+    for cell, total in zip(shared.cells, mix, strict=True):
+        mine = [c for c in teams.cells if c.profession == cell.profession]
+        ideal = {c: total * weights[c.team] for c in mine}
+        for c in mine:
+            steps[c] = math.floor(ideal[c])
+        left = total - sum(steps[c] for c in mine)
+        for c in sorted(mine, key=lambda c: ideal[c] - steps[c], reverse=True)[:left]:
+            steps[c] += 1
+    out = tuple(min(steps[c], top) for c, top in zip(teams.cells, teams.max_steps, strict=True))
+    return out if within_caps(teams, out) else teams.zero()
 
 
 def _fixed_mixes(

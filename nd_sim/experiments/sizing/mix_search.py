@@ -58,6 +58,7 @@ class MixResult:
     answer: Mix | None  # None: the target was not met within the caps
     path: tuple[PathStep, ...]
     evaluated: int  # distinct mixes simulated
+    started_from: str = "the analytic first guess"
 
 
 def shortfall(evaluation: Evaluation, threshold: float, higher_is_better: bool) -> float:
@@ -110,8 +111,7 @@ class MixSearch:
             if ok:
                 unit = tuple(int(j == i) for j in range(len(space.cells)))
                 out.append((ADD, unit))
-        balanced = mix_guess.balanced_move(self.model, space, mix)
-        if balanced is not None and balanced not in [m for _, m in out]:
+        for balanced in mix_guess.balanced_moves(self.model, space, mix):
             out.append((BALANCED, balanced))
         return [(a, m) for a, m in out if within_caps(space, space.plus(mix, m))]
 
@@ -179,7 +179,7 @@ def _add_until_met(search, state, path, meets, score, step) -> tuple[Mix, bool]:
             stalls += 1
             if not balanced or stalls > STALLS:
                 return state, False
-            best = balanced[0]
+            best = max(balanced, key=lambda r: r[0])
         else:
             stalls = 0
         state = space.plus(state, best[2])

@@ -27,20 +27,27 @@ def _prof(name: str) -> str:
 
 
 def bottleneck_words(by_team: dict[str, tuple[str, ...]]) -> str:
-    """ "paediatrician in every team", "paediatrician (north, central); slt (east)", with
-    the professions close behind: "paediatrician, then clinical psychologist, ..."."""
-    named = {
-        team: profs[0] + (" (then " + ", ".join(profs[1:]) + ")" if len(profs) > 1 else "")
-        for team, profs in by_team.items()
-    }
-    professions = list(dict.fromkeys(named.values()))
-    if len(professions) == 1:
-        return f"{_prof(professions[0])} in every team"
-    groups = []
-    for prof in professions:
-        teams = [t for t, p in named.items() if p == prof]
-        groups.append(f"{_prof(prof)} ({', '.join(teams)})")
-    return "; ".join(groups)
+    """ "paediatrician, then clinical psychologist, in every team", or by groups of teams:
+    "north and central: slt, then ot; east: paediatrician"."""
+    named = {team: _then(profs) for team, profs in by_team.items()}
+    groups = list(dict.fromkeys(named.values()))
+    if len(groups) == 1:
+        return f"{groups[0]}, in every team"
+    parts = []
+    for text in groups:
+        teams = [t for t, p in named.items() if p == text]
+        parts.append(f"{_and(teams)}: {text}")
+    return "; ".join(parts)
+
+
+def _then(profs: tuple[str, ...]) -> str:
+    """ "paediatrician, then clinical psychologist and slt" (those close behind)."""
+    words = [_prof(p) for p in profs]
+    return words[0] + (f", then {_and(words[1:])}" if len(words) > 1 else "")
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _posts(r) -> str:
@@ -69,7 +76,8 @@ def _fixed_words(fixed, r) -> str:
         )
     else:
         parts.append(
-            f"The equal split of the {k} professions needs {equal.wte:g} WTE, about "
+            f"The equal split of the {k} professions (shared between the teams by referrals) "
+            f"needs {equal.wte:g} WTE, about "
             f"{_money(equal.cost_per_year_gbp)} a year."
         )
     alone = []
@@ -98,7 +106,7 @@ def target_paragraph(r, result, answer_eval, fresh, fixed, before, after, worse,
         f"({need} of {reps}) do"
     )
     how = (
-        f"The search started from the analytic first guess ({space.describe(result.guess)}) "
+        f"The search started from {result.started_from} ({space.describe(result.guess)}) "
         f"and took {len(result.path) - 1} steps; {result.evaluated} mixes and {runs} variants in "
         f"all were each run {reps} times on common random numbers; {rule}."
     )
@@ -135,8 +143,9 @@ def target_paragraph(r, result, answer_eval, fresh, fixed, before, after, worse,
             "so plan on a little more, or rerun with more replications"
         )
     text += (
-        f". The bottleneck (fluid hours, as in the analytic panel) is {bottleneck_words(before)} "
-        f"today, and {bottleneck_words(after)} with the mix. "
+        f". The bottleneck (fluid hours, as in the analytic panel; then the professions within "
+        f"10% of it) today: {bottleneck_words(before)}. With the mix: "
+        f"{bottleneck_words(after)}. "
     )
     equal = fixed[0]
     text += _fixed_words(fixed, r)
@@ -175,8 +184,8 @@ def budget_paragraph(r, result, diff, fixed, zero_mean, before, after, worse) ->
         f"{lead} is {space.describe(answer)} ({space.total_wte(answer):g} WTE, "
         f"{_money(committed)} committed). Against doing nothing it {change} (paired 95% CI "
         f"{with_interval(mean, low, high, digits=digits, signed=True)}; {label} with nothing "
-        f"added: {zero_mean:,.0f}). The bottleneck (fluid hours) is {bottleneck_words(before)} "
-        f"today, and {bottleneck_words(after)} with the mix. "
+        f"added: {zero_mean:,.0f}). The bottleneck (fluid hours) today: "
+        f"{bottleneck_words(before)}. With the mix: {bottleneck_words(after)}. "
     )
     sign = 1.0 if objective.lower_is_better else -1.0
     best = result.path[-1].score
