@@ -35,11 +35,11 @@ from nd_sim.experiments.sizing.mix import Mix, MixSpace, mix_space, within_caps
 from nd_sim.experiments.sizing.mix_guess import bottlenecks, first_mix_guess
 from nd_sim.experiments.sizing.mix_search import MixResult, MixSearch, search_budget, search_target
 from nd_sim.experiments.sizing.mix_words import budget_paragraph, target_paragraph
-from nd_sim.report.numbers import money_gbp
 from nd_sim.experiments.sizing.run import SizeRequest, prepare
 from nd_sim.experiments.sizing.tradeoffs import Worse, worse_than_base
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH
 from nd_sim.inputs.model import Model, compile_model
+from nd_sim.report.numbers import money_gbp
 from nd_sim.results.kpis import replication_kpis
 from nd_sim.results.statistics import t_interval
 from nd_sim.run.pipeline import Stage, staged
