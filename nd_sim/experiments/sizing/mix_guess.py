@@ -98,21 +98,40 @@ def first_mix_guess(model: Model, space: MixSpace, needs: tuple[TeamNeed, ...]) 
 
 
 def balanced_moves(model: Model, space: MixSpace, mix: Mix) -> list[Mix]:
-    """One step for every cell whose profession binds with its team's bottleneck: one move
-    for the whole area, or one per team with team cells (none where a single cell binds:
-    the single steps already cover it)."""
+    """Steps for every cell whose profession binds with its team's bottleneck, so many of
+    each that every one of their capacities rises by about the same (the most one step of
+    any of them adds): one move for the whole area, or one per team with team cells (none
+    where a single cell binds: the single steps already cover it)."""
     caps = capacities(model, space, mix)
     binding = caps <= CO_BINDING * caps.min(axis=1, keepdims=True)
-    flags = tuple(int(_cell_flag(model, cell, binding)) for cell in space.cells)
-    groups = dict.fromkeys(cell.team for cell in space.cells)
+    flags = [_cell_flag(model, cell, binding) for cell in space.cells]
+    gains = _step_gains(model, space, mix, caps)
     moves = []
-    for team in groups:
-        move = tuple(
-            f if cell.team == team else 0 for cell, f in zip(space.cells, flags, strict=True)
-        )
-        if sum(move) > 1:
-            moves.append(move)
+    for team in dict.fromkeys(cell.team for cell in space.cells):
+        mine = [
+            i for i, c in enumerate(space.cells) if c.team == team and flags[i] and gains[i] > 0
+        ]
+        if len(mine) < 2:
+            continue
+        widest = max(gains[i] for i in mine)
+        move = [0] * len(space.cells)
+        for i in mine:
+            move[i] = math.ceil(widest / gains[i] - 1e-9)
+        moves.append(tuple(move))
     return moves
+
+
+def _step_gains(model: Model, space: MixSpace, mix: Mix, caps: np.ndarray) -> list[float]:
+    """Per cell: the assessments a week one more step of it adds to its profession's
+    capacity (summed over the teams it serves)."""
+    out = []
+    for i, cell in enumerate(space.cells):
+        unit = tuple(int(j == i) for j in range(len(space.cells)))
+        after = capacities(model, space, space.plus(mix, unit))
+        p = model.professions.index(cell.profession)
+        rows = [model.teams.index(cell.team)] if cell.team else range(len(model.teams))
+        out.append(float(sum(after[t, p] - caps[t, p] for t in rows)))
+    return out
 
 
 def worth_trying(model: Model, space: MixSpace, mix: Mix) -> tuple[bool, ...]:

@@ -14,7 +14,7 @@ from nd_sim.experiments.ranking import change_words
 from nd_sim.experiments.sizing.answer import where_words
 from nd_sim.experiments.sizing.target import format_value
 from nd_sim.experiments.sizing.window import long_date
-from nd_sim.report.numbers import money_gbp, with_interval
+from nd_sim.report.numbers import money_gbp, number
 from nd_sim.results import registry
 
 
@@ -31,6 +31,8 @@ def bottleneck_words(by_team: dict[str, tuple[str, ...]]) -> str:
     "north and central: slt, then ot; east: paediatrician"."""
     named = {team: _then(profs) for team, profs in by_team.items()}
     groups = list(dict.fromkeys(named.values()))
+    if len(named) == 1:
+        return groups[0]
     if len(groups) == 1:
         return f"{groups[0]}, in every team"
     parts = []
@@ -61,8 +63,14 @@ def _posts(r) -> str:
         if space.until is None
         else f"fixed-term posts to {long_date(space.until)}"
     )
-    shared = "" if r.by_team else ", each profession shared between the teams by referrals"
+    shared = ""
+    if not r.by_team and len(r.scenario.teams) > 1:
+        shared = ", each profession shared between the teams by referrals"
     return f"{term} {lag}{ramp}{shared}"
+
+
+def _shared(r) -> str:
+    return " (shared between the teams by referrals)" if len(r.scenario.teams) > 1 else ""
 
 
 def _fixed_words(fixed, r) -> str:
@@ -76,8 +84,7 @@ def _fixed_words(fixed, r) -> str:
         )
     else:
         parts.append(
-            f"The equal split of the {k} professions (shared between the teams by referrals) "
-            f"needs {equal.wte:g} WTE, about "
+            f"The equal split of the {k} professions{_shared(r)} needs {equal.wte:g} WTE, about "
             f"{_money(equal.cost_per_year_gbp)} a year."
         )
     alone = []
@@ -183,8 +190,9 @@ def budget_paragraph(r, result, diff, fixed, zero_mean, before, after, worse) ->
     text = (
         f"{lead} is {space.describe(answer)} ({space.total_wte(answer):g} WTE, "
         f"{_money(committed)} committed). Against doing nothing it {change} (paired 95% CI "
-        f"{with_interval(mean, low, high, digits=digits, signed=True)}; {label} with nothing "
-        f"added: {zero_mean:,.0f}). The bottleneck (fluid hours) today: "
+        f"of the change {number(low, digits, signed=True)} to {number(high, digits, signed=True)}"
+        f"; {label} with nothing added: {zero_mean:,.0f}; staff only: `nd-sim options` weighs "
+        "outsourcing and workshops too). The bottleneck (fluid hours) today: "
         f"{bottleneck_words(before)}. With the mix: {bottleneck_words(after)}. "
     )
     sign = 1.0 if objective.lower_is_better else -1.0
