@@ -129,7 +129,7 @@ def target_paragraph(r, result, answer_eval, fresh, fixed, before, after, worse,
         zero = result.path[0]
         return (
             f"{lead}, the service already meets the target with nothing added: met in "
-            f"{round(zero.share_met * reps)} of {reps} replications. {how}"
+            f"{round(zero.share_met * reps)} of {reps} replications; {rule}."
         )
     mean, low, high = answer_eval.interval
     unit = target.kpi.unit
