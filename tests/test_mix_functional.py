@@ -152,6 +152,8 @@ def test_budget_form_functional(two_bottlenecks: Path, tmp_path: Path) -> None:
         ),
         (["--optimise-mix", "--target", "open_end <= 5", "--by", BY, "--lever", "a,zz"], "zz"),
         (["--target", "open_end <= 5", "--by", BY], "--lever"),
+        (["--optimise-mix", "--each", "--target", "open_end <= 5", "--by", BY], "--each"),
+        (["--optimise-mix", "--target", "open_end <= 5", "--by", BY, "--lever", "a,a"], "a,a"),
     ],
 )
 def test_bad_mix_questions_are_refused_functional(

@@ -120,6 +120,9 @@ def size(
     path = scenario or default_scenario()
     mix_only = {"--by-team": by_team, "--budget-gbp": budget_gbp, "--over-months": over_months}
     mix_only["--objective"] = objective
+    if optimise_mix and each:
+        rule = "sizes each profession alone; --optimise-mix searches their mix: choose one"
+        raise fail(ScenarioError("nd-sim size", [Problem("--each", True, rule)]))
     if optimise_mix or any(v not in (None, False) for v in mix_only.values()):
         _optimise_mix(
             path, optimise_mix, mix_only, target, by, lever, area, confidence, replications,
