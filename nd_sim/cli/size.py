@@ -137,12 +137,10 @@ def size(
             ramp_weeks=ramp, price_gbp_each=price, area=area, confidence=confidence,
             replications=replications, seed=seed, jobs=jobs,
         )  # fmt: skip
-        settings = run_settings(
-            sc.run, f"size-{sc.name}", "size", request.replications, request.seed, out, jobs,
-            dask, resume, force,
-        )  # fmt: skip
         runs = expected_replications(request)
-        check_size([compile_model(sc)], settings, allow_large, False, replications=runs)
+        settings = _checked_settings(
+            sc, f"size-{sc.name}", request, runs, out, jobs, dask, resume, force, allow_large
+        )
     except ScenarioError as exc:
         raise fail(exc) from None
     size_terminal.print_request(console, request)
@@ -190,12 +188,10 @@ def _optimise_mix(
             replications=replications, seed=seed, jobs=jobs, step=step, cap=cap,
             lag_weeks=lag, ramp_weeks=ramp,
         )  # fmt: skip
-        settings = run_settings(
-            sc.run, f"mix-{sc.name}", "size", request.replications, request.seed, out, jobs,
-            dask, resume, force,
-        )  # fmt: skip
         runs = expected_replications(request)
-        check_size([compile_model(sc)], settings, allow_large, False, replications=runs)
+        settings = _checked_settings(
+            sc, f"mix-{sc.name}", request, runs, out, jobs, dask, resume, force, allow_large
+        )
     except ScenarioError as exc:
         raise fail(exc) from None
     size_terminal.print_mix_request(console, request)
@@ -206,3 +202,14 @@ def _optimise_mix(
     except ScenarioError as exc:
         raise fail(exc) from None
     size_terminal.print_mix(console, result, request)
+
+
+def _checked_settings(
+    sc, name, request, runs, out, jobs, dask, resume, force, allow_large
+):  # fmt: skip
+    """Run settings for a size run, refused before any work if it would be too large."""
+    settings = run_settings(
+        sc.run, name, "size", request.replications, request.seed, out, jobs, dask, resume, force
+    )
+    check_size([compile_model(sc)], settings, allow_large, False, replications=runs)
+    return settings
