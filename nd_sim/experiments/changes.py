@@ -12,7 +12,7 @@ from typing import Any
 
 from nd_sim.inputs.capacity import affordable_wte, committed_gbp
 from nd_sim.inputs.model import Model
-from nd_sim.scenario.models import Funding, Outsourcing, Scenario, StaffChange
+from nd_sim.scenario.models import Funding, MutualAid, Outsourcing, Scenario, StaffChange
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,21 @@ def describe_intervention(scenario: Scenario, item: Any) -> str:
             f"£{item.assessments * item.price_gbp_each:,.0f}), for children from {where}, "
             f"taken in queue order; outcome {item.weeks_to_outcome:g} weeks after the first "
             "appointment."
+        )
+    if isinstance(item, MutualAid):
+        amount = (
+            f"{item.share:.0%} of its {item.profession} hours"
+            if item.share is not None
+            else f"{item.hours_per_week:g} {item.profession} hours a week"
+        )
+        lost = (
+            f", {item.overhead_share:.0%} lost to travel and handover"
+            if item.overhead_share
+            else ""
+        )
+        return (
+            f"**{item.name}**: team {item.lender} lends {amount} to team {item.borrower} from "
+            f"{item.from_date} to {item.until_date}{lost}."
         )
     if isinstance(item, StaffChange):
         verb = "adds" if item.wte >= 0 else "removes"

@@ -92,7 +92,7 @@ def _area(
     return "county", COUNTY
 
 
-SMALLEST_SHOWN = {"weeks": 0.1, "%": 0.1, "children": 0.5, "child-weeks": 0.5, "GBP": 500.0}
+SMALLEST_SHOWN = {"weeks": 0.1, "%": 0.1, "ratio": 0.005, "children": 0.5, "child-weeks": 0.5, "GBP": 500.0}
 
 
 def significantly_worse(kpi: str, low: float, high: float, diff: float | None = None) -> bool:
@@ -206,9 +206,15 @@ def change_words(kpi: str, diff: float, end: str | None = None, wrap=None) -> st
         small = wrap(small, 1)
     if unit == "GBP":
         return f"costs {money_words(size)} more" if diff > 0 else f"saves {money_words(size)}"
+    if kpi.startswith("district_gap"):
+        verb = "widens" if diff > 0 else "narrows"
+        return f"{verb} the {label} by {small} weeks"
     if unit == "weeks":
         verb = "lengthens" if diff > 0 else "shortens"
         return f"{verb} the {label} by {small} weeks"
+    if unit == "ratio":
+        verb = "raises" if diff > 0 else "lowers"
+        return f"{verb} the {label} by {size:.2f}"
     if unit == "%":
         verb = "raises" if diff > 0 else "lowers"
         return f"{verb} the {label} by {small} percentage points"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nd_sim.scenario.models import ALL, Funding, Outsourcing, Scenario, StaffChange
+from nd_sim.scenario.models import ALL, Funding, MutualAid, Outsourcing, Scenario, StaffChange
 
 WEEKS_PER_YEAR = 365.25 / 7.0
 WEEKS_PER_MONTH = WEEKS_PER_YEAR / 12.0
@@ -92,18 +92,48 @@ def build_capacity(scenario: Scenario, team_weights: dict[str, float]) -> Capaci
     wte = np.maximum(base + added, 0.0)
     employed_wte = np.maximum(base + employed, 0.0)
     cost = np.array([scenario.professions[p].cost_gbp_per_wte_year for p in profs])
+    hours = wte * per_wte[:, :, None]
+    for item in scenario.interventions:
+        if isinstance(item, MutualAid):
+            lend(scenario, item, teams, profs, hours)
     return Capacity(
         teams=teams,
         professions=profs,
         wte=wte,
         employed_wte=employed_wte,
         added_employed_wte=employed_wte - np.maximum(base, 0.0),
-        hours=wte * per_wte[:, :, None],
+        hours=hours,
         cost_gbp_per_wte_week=cost / WEEKS_PER_YEAR,
         funding_budget_gbp=budget,
         funding_committed_gbp=committed,
         outsourcing=_outsourcing(scenario),
     )
+
+
+def lend(
+    scenario: Scenario,
+    item: MutualAid,
+    teams: tuple[str, ...],
+    profs: tuple[str, ...],
+    hours: np.ndarray,
+) -> None:
+    """Move hours from the lender to the borrower for the weeks of the loan (part weeks
+    pro rata), in place: the lender loses all it lends, the borrower gains it less the
+    overhead. Loans apply in the order listed, each to the hours left by the ones before."""
+    lender, borrower = teams.index(item.lender), teams.index(item.borrower)
+    p = profs.index(item.profession)
+    weeks = hours.shape[2]
+    w = np.arange(weeks, dtype=float)
+    start = week_of(scenario.start_date, item.from_date)
+    end = week_of(scenario.start_date, item.until_date)
+    inside = np.clip(np.minimum(w + 1.0, end) - np.maximum(w, start), 0.0, 1.0)
+    have = hours[lender, p]
+    if item.share is not None:
+        lent = have * item.share * inside
+    else:
+        lent = np.minimum(item.hours_per_week * inside, have)
+    hours[lender, p] = have - lent
+    hours[borrower, p] += lent * (1.0 - item.overhead_share)
 
 
 def hours_per_wte(scenario: Scenario, team: str, prof: str) -> float:

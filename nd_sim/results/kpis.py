@@ -19,6 +19,7 @@ from nd_sim.engine.replication import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WAI
 from nd_sim.inputs.capacity import WEEKS_PER_YEAR
 from nd_sim.inputs.model import Model
 from nd_sim.results import registry
+from nd_sim.results.equity import district_shares, equity_kpis, pathway_wait_medians
 from nd_sim.results.incomplete import incomplete_waits, month_end_days
 from nd_sim.results.weekly import STEP_PREFIX, appointment_names, stage_intervals, step_intervals
 
@@ -48,10 +49,13 @@ def replication_kpis(raw: RawResults, model: Model) -> list[tuple[str, str, str,
     series = incomplete_waits(
         raw.referral_day, raw.exit_day, raw.district, [d for _, _, d in areas], month_ends
     )
+    per_area = []
     for (kind, name, districts), extra in zip(areas, series, strict=True):
-        for kpi, value in wait.kpis(districts, model.weeks).items():
-            rows.append((kind, name, kpi, value))
+        values = wait.kpis(districts, model.weeks)
+        per_area.append(values)
+        rows += [(kind, name, kpi, value) for kpi, value in values.items()]
         rows += [(kind, name, kpi, value) for kpi, value in extra.items()]
+    rows += _equity(raw, model, areas, per_area)
     rows += _utilisation(raw, model)
     rows += _costs(raw, model)
     return rows
@@ -164,6 +168,30 @@ class _Waits:
         out["assessed_per_week"] = out["assessed"] / weeks
         out["outsourced_assessments"] = float(count["outsourced"])
         return out
+
+
+def _equity(raw: RawResults, model: Model, areas, per_area) -> list[tuple[str, str, str, float]]:
+    """Equity KPIs (`nd_sim.results.equity`): per district, and per team and county over
+    their districts."""
+    n = len(model.districts)
+    chosen = [list(range(n)) if d is None else d for _, _, d in areas]
+    medians = pathway_wait_medians(raw, model, chosen)
+    by_district = {
+        kpi: np.array([per_area[d][kpi] for d in range(n)])
+        for kpi in ("child_weeks_waiting", "open_52w_plus_end", "referrals")
+    }
+    by_district["pathway_wait_median_weeks"] = medians[:n]  # districts come first
+    children = np.array([float(d.children or 0) for d in model.scenario.districts.values()])
+    shares = district_shares(by_district)
+    rows = []
+    for k, (kind, name, _) in enumerate(areas):
+        rows.append((kind, name, "pathway_wait_median_weeks", float(medians[k])))
+        values = equity_kpis(by_district, chosen[k], children)
+        if kind == "district":
+            rows += [(kind, name, key, float(v[k])) for key, v in shares.items()]
+            values = {"child_weeks_per_1000_children": values["child_weeks_per_1000_children"]}
+        rows += [(kind, name, key, value) for key, value in values.items()]
+    return rows
 
 
 def _child_weeks(

@@ -59,6 +59,8 @@ SHORT = {
     "open_wait_median_end_weeks": "open: median wk so far",
     "open_wait_p92_end_weeks": "open: P92 wk so far",
     "intervention_cost_gbp": "added cost",
+    "district_gap_pathway_wait_weeks": "district gap, wk",
+    "pathway_wait_median_weeks": "median wk referral to outcome",
     "assessed": "assessments",
 }
 
@@ -70,6 +72,7 @@ COSTS = "Costs (county only)"
 STAFF = "Staff (team and county)"
 VALUE = "Value for money (comparisons only, county)"
 YEARS = "Financial years (comparisons only; first appointments and costs as above)"
+EQUITY = "Fairness between districts"
 
 KPIS: tuple[Kpi, ...] = (
     _k(
@@ -359,6 +362,49 @@ KPIS: tuple[Kpi, ...] = (
         VALUE,
     ),
     _k(
+        "pathway_wait_median_weeks", "weeks", "lower",
+        "median wait from referral to an outcome (whole pathway)",
+        "median weeks from referral to an outcome of the children referred during the "
+        "horizon, by Kaplan–Meier: children still waiting count as at least their wait so far, "
+        "those who withdraw or leave through a workshop are censored when they leave, those "
+        "signposted at triage are left out. If fewer than half have an outcome by the end, the "
+        "longest follow-up (a lower bound)", EQUITY,
+    ),
+    _k(
+        "district_gap_pathway_wait_weeks", "weeks", "lower",
+        "gap between the longest and shortest district median waits",
+        "team and county: the longest district `pathway_wait_median_weeks` minus the "
+        "shortest, over the area's districts (0 for a one-district team)", EQUITY,
+    ),
+    _k(
+        "district_ratio_pathway_wait", "ratio", "lower",
+        "ratio of the longest to the shortest district median wait",
+        "team and county: the longest district `pathway_wait_median_weeks` divided by the "
+        "shortest (2 = one district's families wait twice as long as another's)", EQUITY,
+    ),
+    _k(
+        "child_weeks_per_1000_children", "child-weeks", "lower",
+        "child-weeks spent waiting per 1,000 children",
+        "`child_weeks_waiting` per 1,000 resident children aged 0-17 (the scenario's "
+        "`districts.<name>.children`), so that districts of different sizes compare; empty "
+        "if a district of the area has no `children`", EQUITY,
+    ),
+    _k(
+        "share_of_52w_waiters_pct", "%", None,
+        "share of the county's year-long waiters",
+        "district: its share of the county's `open_52w_plus_end`", EQUITY,
+    ),
+    _k(
+        "share_of_referrals_pct", "%", None, "share of the county's referrals",
+        "district: its share of the county's `referrals` during the horizon", EQUITY,
+    ),
+    _k(
+        "waiters_52w_share_ratio", "ratio", None,
+        "share of year-long waiters against share of referrals",
+        "district: `share_of_52w_waiters_pct` / `share_of_referrals_pct` (over 1: more than "
+        "its share of the long waits)", EQUITY,
+    ),
+    _k(
         "cost_per_extra_child_within_13w_gbp", "GBP/child", "lower",
         "added cost per extra child seen within 13 weeks",
         "added cost ÷ extra children seen within 13 weeks (`first_within_13w`), likewise",
@@ -375,6 +421,7 @@ TRADEOFF_KPIS = (
     "open_52w_plus_end",
     "open_104w_plus_end",
     "referred_seen_within_13w_pct",
+    "district_gap_pathway_wait_weeks",
     "intervention_cost_gbp",
 )
 AREA_TYPES = ("county", "team", "district")

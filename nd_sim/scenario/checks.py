@@ -261,7 +261,31 @@ def _check_interventions(
         elif kind == "outsourced_assessments":
             out += _check_district_list(item, f"{path}.districts", districts)
             out += _check_window(item, path)
+        elif kind == "mutual_aid":
+            out += _check_mutual_aid(item, path, teams, professions)
     return out
+
+
+def _check_mutual_aid(
+    item: dict[str, Any], path: str, teams: set[str], professions: set[str]
+) -> list[Problem]:
+    """Known teams (two different ones), a known profession, one amount, a window."""
+    out = []
+    for key in ("lender", "borrower"):
+        team = item.get(key)
+        if teams and isinstance(team, str) and team not in teams:
+            out.append(Problem(f"{path}.{key}", team, _unknown("team", teams)))
+    if item.get("lender") is not None and item.get("lender") == item.get("borrower"):
+        rule = "a team cannot lend to itself: name another borrower"
+        out.append(Problem(f"{path}.borrower", item.get("borrower"), rule))
+    prof = item.get("profession")
+    if professions and isinstance(prof, str) and prof not in professions:
+        out.append(Problem(f"{path}.profession", prof, _unknown("profession", professions)))
+    given = [k for k in ("share", "hours_per_week") if item.get(k) is not None]
+    if len(given) != 1:
+        rule = "give exactly one of share (of the lender's hours) and hours_per_week"
+        out.append(Problem(f"{path}.share", item.get("share"), rule))
+    return out + _check_window(item, path)
 
 
 def _check_funded_costs(raw: dict[str, Any], item: dict[str, Any], path: str) -> list[Problem]:

@@ -263,4 +263,5 @@ _TAGGED: dict[str, type[BaseModel]] = {
     "staff_change": models.StaffChange,
     "funding": models.Funding,
     "outsourced_assessments": models.Outsourcing,
+    "mutual_aid": models.MutualAid,
 }

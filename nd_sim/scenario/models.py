@@ -352,7 +352,31 @@ class Outsourcing(Strict):
     )
 
 
-Intervention = Annotated[StaffChange | Funding | Outsourcing, Field(discriminator="kind")]
+class MutualAid(Strict):
+    """Hours one team lends another: a share of one profession's hours, or a fixed number
+    of hours a week, for a period (part may be lost to travel and handover)."""
+
+    kind: Literal["mutual_aid"] = Field(description="Selects this kind of intervention.")
+    name: str = Field("mutual aid", description="A label for reports.")
+    lender: str = Field(description="The team that lends (key of `teams`).")
+    borrower: str = Field(description="The team that receives the hours (key of `teams`).")
+    profession: str = Field(description="The profession lent (key of `professions`).")
+    share: Probability | None = Field(
+        None, description="Share of the lender's hours of that profession lent each week."
+    )
+    hours_per_week: Hours | None = Field(
+        None, description="Or: hours a week lent (at most what the lender has that week)."
+    )
+    overhead_share: Probability = Field(
+        0.0, description="Share of the lent hours lost to travel and handover."
+    )
+    from_date: Date = Field(alias="from", description="First day of the loan.")
+    until_date: Date = Field(alias="until", description="Day the loan ends (exclusive).")
+
+
+Intervention = Annotated[
+    StaffChange | Funding | Outsourcing | MutualAid, Field(discriminator="kind")
+]
 
 
 class ProfileBand(Strict):

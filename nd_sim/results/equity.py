@@ -1,0 +1,90 @@
+"""Fairness between districts: how unequal the county's waits are, per area.
+
+A commissioner choosing between options must see which one leaves one district's families
+waiting far longer than another's. For each area (a team, the county) over its districts:
+
+* the **gap** and the **ratio** between the longest and the shortest district median
+  whole-pathway wait (`pathway_wait_median_weeks`: weeks from referral to an outcome, by
+  Kaplan–Meier over the children referred during the run, so children still waiting count
+  as "at least this long" instead of being dropped; children who withdraw or leave through a
+  workshop are censored when they leave, and those signposted at triage are not on the
+  pathway);
+* **child-weeks waiting per 1,000 children** aged 0–17 (the scenario's `children` of each
+  district), so that districts of different sizes compare;
+* each district's **share of the county's 52-week waiters** against its **share of the
+  referrals**, and their ratio (over 1: more than its share of the long waits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nd_sim.engine.codes import TRIAGE_SIGNPOSTED
+from nd_sim.engine.raw import RawResults
+from nd_sim.engine.replication import ASSESSED, WAITING
+from nd_sim.inputs.model import Model
+from nd_sim.results.km import km_quantile
+
+
+def pathway_wait_medians(raw: RawResults, model: Model, areas: list[list[int]]) -> np.ndarray:
+    """Each area's (a list of districts) median weeks from referral to an outcome
+    (Kaplan–Meier; NaN with nobody referred; the longest follow-up, a lower bound, if the
+    curve never reaches a half)."""
+    horizon = float(model.days)
+    new = (raw.start_stage < 0) & (raw.triage_result != TRIAGE_SIGNPOSTED)
+    done = (raw.exit_code == ASSESSED) & (raw.outcome_day >= 0)
+    end = np.where(done, raw.outcome_day, raw.exit_day)
+    end = np.where(raw.exit_code == WAITING, horizon, end)
+    weeks = (end - raw.referral_day) / 7.0
+    usable = new & ~np.isnan(weeks)
+    out = np.full(len(areas), np.nan)
+    for k, districts in enumerate(areas):
+        mine = usable & np.isin(raw.district, districts)
+        if mine.any():
+            out[k] = km_quantile(weeks[mine], done[mine], 0.5)[0]
+    return out
+
+
+def equity_kpis(
+    district_values: dict[str, np.ndarray], districts: list[int], children: np.ndarray
+) -> dict[str, float]:
+    """The area's equity KPIs from per-district values (`pathway_wait_median_weeks`,
+    `child_weeks_waiting`, `open_52w_plus_end`, `referrals`, each an array by district)."""
+    medians = district_values["pathway_wait_median_weeks"][districts]
+    medians = medians[~np.isnan(medians)]
+    out = {
+        "district_gap_pathway_wait_weeks": float(medians.max() - medians.min())
+        if medians.size
+        else np.nan,
+        "district_ratio_pathway_wait": float(medians.max() / medians.min())
+        if medians.size and medians.min() > 0
+        else np.nan,
+    }
+    kids = children[districts]
+    weeks = district_values["child_weeks_waiting"][districts]
+    out["child_weeks_per_1000_children"] = (
+        float(1000.0 * weeks.sum() / kids.sum()) if np.all(kids > 0) else np.nan
+    )
+    return out
+
+
+def district_shares(district_values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each district's share (%) of the county's 52-week waiters and of its referrals, and
+    the ratio of the two (NaN where the county has none)."""
+    waiters = district_values["open_52w_plus_end"]
+    referrals = district_values["referrals"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_52 = (
+            100.0 * waiters / waiters.sum() if waiters.sum() > 0 else np.full_like(waiters, np.nan)
+        )
+        share_ref = (
+            100.0 * referrals / referrals.sum()
+            if referrals.sum() > 0
+            else np.full_like(referrals, np.nan)
+        )
+        ratio = np.where(share_ref > 0, share_52 / share_ref, np.nan)
+    return {
+        "share_of_52w_waiters_pct": share_52,
+        "share_of_referrals_pct": share_ref,
+        "waiters_52w_share_ratio": ratio,
+    }
