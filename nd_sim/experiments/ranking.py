@@ -92,7 +92,14 @@ def _area(
     return "county", COUNTY
 
 
-SMALLEST_SHOWN = {"weeks": 0.1, "%": 0.1, "ratio": 0.005, "children": 0.5, "child-weeks": 0.5, "GBP": 500.0}
+SMALLEST_SHOWN = {
+    "weeks": 0.1,
+    "%": 0.1,
+    "ratio": 0.005,
+    "children": 0.5,
+    "child-weeks": 0.5,
+    "GBP": 500.0,
+}
 
 
 def significantly_worse(kpi: str, low: float, high: float, diff: float | None = None) -> bool:
