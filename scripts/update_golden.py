@@ -16,6 +16,7 @@ GOLDEN = ROOT / "tests" / "golden"
 SCENARIOS = {
     "lancashire": ROOT / "scenarios" / "lancashire.toml",
     "north_4x": ROOT / "scenarios" / "north_4x.toml",
+    "north_4x_mutual_aid": ROOT / "scenarios" / "north_4x_mutual_aid.toml",
     "icb_funding": ROOT / "scenarios" / "icb_funding.toml",
     "ep_surge": ROOT / "scenarios" / "ep_surge.toml",
     "small": ROOT / "tests" / "fixtures" / "small.toml",

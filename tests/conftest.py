@@ -12,7 +12,13 @@ from nd_sim.scenario import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHIPPED = ("lancashire.toml", "north_4x.toml", "icb_funding.toml", "ep_surge.toml")
+SHIPPED = (
+    "lancashire.toml",
+    "north_4x.toml",
+    "north_4x_mutual_aid.toml",
+    "icb_funding.toml",
+    "ep_surge.toml",
+)
 
 
 @pytest.fixture(scope="session")
