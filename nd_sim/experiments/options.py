@@ -29,6 +29,7 @@ from nd_sim.experiments.compare import (
     compare_into,
     end_words,
 )
+from nd_sim.experiments.districts import district_words, gains_and_losses
 from nd_sim.experiments.ranking import (
     Objective,
     gain_text,
@@ -389,6 +390,9 @@ def ranking_table(
         row["summary"] = sentence(
             label[r.folder], objective, sign_back * gain, diff_low, diff_high, r, end
         )
+        row["districts_text"] = district_words(*gains_and_losses(table, r.folder))
+        if row["districts_text"]:
+            row["summary"] += f" By district: {row['districts_text']}."
         rows.append(row)
     return pd.DataFrame(rows)
 

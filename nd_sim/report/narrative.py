@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from nd_sim.experiments.districts import district_words, gains_and_losses
 from nd_sim.experiments.ranking import Objective, change_words, rank_scenarios
 from nd_sim.report.data import ReportData, ScenarioResult
 from nd_sim.results import registry
@@ -187,25 +188,12 @@ def _verb(diff: Number, low: Number, high: Number, down: str, up: str) -> str:
 
 
 def _district_clause(data: ReportData, option: ScenarioResult) -> str:
-    table = data.comparison
-    rows = table[
-        (table.folder == option.slug) & (table.area_type == "district") & (table.kpi == HEADLINE)
-    ]
-    if rows.empty or rows.diff_from_base.isna().all():
-        return ""
-    row = rows.loc[rows.diff_from_base.abs().idxmax()]
-    area = str(row.area)
-
-    def num(slug: str, field: str) -> Number:
-        return _comparison_number(data, slug, area, HEADLINE, field, 1)
-
-    before, after = num(data.base.slug, "mean"), num(option.slug, "mean")
-    low, high = num(option.slug, "diff_ci95_low"), num(option.slug, "diff_ci95_high")
-    return (
-        " The largest change in a district's median wait for a first appointment is in "
-        f"{html.escape(area)}, from {before.html()} to {after.html()} weeks (paired "
-        f"difference {_ci(low, high)})."
-    )
+    """The districts the option clearly helps and clearly hurts (median wait from referral
+    to an outcome), so a gain on average never hides a district that loses."""
+    words = district_words(*gains_and_losses(data.comparison, option.slug))
+    if not words:
+        return " No district's median wait to an outcome clearly changes."
+    return f" By district: {html.escape(words)} (median weeks from referral to an outcome)."
 
 
 def _cost_clause(data: ReportData, option: ScenarioResult) -> str:

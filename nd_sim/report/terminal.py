@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from nd_sim.experiments.districts import district_words, gains_and_losses
 from nd_sim.experiments.ranking import gain_text, per_million_text
 from nd_sim.report.numbers import money_gbp, week_date, with_interval
 from nd_sim.results import registry
@@ -161,9 +162,12 @@ def print_comparison(console: Console, result) -> None:
         )
     console.print(view)
     for r in ranks.itertuples(index=False):
+        name = table.loc[table.folder == r.folder, "scenario"].iloc[0]
         if r.tradeoffs_text:
-            name = table.loc[table.folder == r.folder, "scenario"].iloc[0]
             console.print(f"[yellow]trade-off[/]: {escape(str(name))} {r.tradeoffs_text}.")
+        words = district_words(*gains_and_losses(table, r.folder))
+        if words:
+            console.print(f"districts: {escape(str(name))}: {escape(words)}.", highlight=False)
     console.print(
         f"results: [bold]{escape(str(result.out))}[/] (comparison.csv, financial_years.csv, "
         "changes.md)"
