@@ -64,6 +64,10 @@ FIGURE_TEXT = {
     "paired_differences": "What each option changes against the base, on the same simulated "
     "children: the dot is the average change, the bar its 95% confidence interval (no bar: "
     "the change is the same in every replication). A bar crossing zero means no clear change.",
+    "districts_side_by_side": "Each district's median wait from referral to an outcome "
+    "(children still waiting count as at least their wait so far) and its children waiting 52 "
+    "weeks or more at the end: the base as bars, each option as a marker, the county's median "
+    "as a dashed line. An option can shorten the county's waits while one district's lengthen.",
     "difference_over_time": "When each option's effect arrives and whether it lasts: its "
     "difference from the base in the open list and in the children waiting 52 weeks or more, "
     "week by week.",

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from nd_sim.report.data import ReportData
 from nd_sim.report.figures.comparison import KEY_KPIS, cost_benefit, paired_differences
+from nd_sim.report.figures.districts import districts_side_by_side
 from nd_sim.report.figures.events import Event
 from nd_sim.report.figures.over_time import difference_over_time  # financial years
 from nd_sim.report.figures.staffing import staff, staff_hours, utilisation
@@ -68,6 +69,7 @@ __all__ = [
     "Event",
     "cost_benefit",
     "difference_over_time",
+    "districts_side_by_side",
     "fan_chart",
     "figures_for",
     "first_wait_durations",
@@ -100,4 +102,5 @@ def figures_for(data: ReportData) -> dict[str, Figure]:
         makers["paired_differences"] = paired_differences
         makers["cost_benefit"] = cost_benefit
         makers["difference_over_time"] = difference_over_time  # financial years
+        makers["districts_side_by_side"] = districts_side_by_side
     return {name: make(data) for name, make in makers.items()}

@@ -93,6 +93,14 @@ def _scenario_events(run: ScenarioResult) -> list[Event]:
                 f"weeks{_spent_note(run, iv.budget_gbp)})"
             )
             events.append(Event(label, start, None, *where, False))
+        elif iv.kind == "mutual_aid":
+            where = _event_areas(sc, teams=[iv.lender, iv.borrower])
+            amount = f"{iv.share:.0%} of" if iv.share is not None else f"{iv.hours_per_week:g} h/wk"
+            label = (
+                f"{iv.name}: {iv.lender} lends {amount} {profession_label(iv.profession).lower()} "
+                f"hours to {iv.borrower}, {date_label(iv.from_date)} to {date_label(iv.until_date)}"
+            )
+            events.append(Event(label, start, pd.Timestamp(iv.until_date), *where, False))
         else:  # staff_change
             where = _event_areas(sc, teams=[iv.team])
             label = (
