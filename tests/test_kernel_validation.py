@@ -109,3 +109,19 @@ def test_identical_when_one_district_needs_more_habits_than_another_validation()
         }
     )
     assert_identical(scenario, 1, 796526)
+
+
+@pytest.mark.parametrize("overhead", [0.0, 0.15])
+@pytest.mark.parametrize(
+    "order", ["referral_date", "priority_then_referral_date", "priority_shares"]
+)
+def test_identical_with_a_pooled_list_validation(overhead: float, order: str) -> None:
+    """Two teams book first appointments from one list (with and without a travel overhead
+    for the other team's children), under every queue order: still child for child."""
+    raw = load_scenario(FIXTURES / "small.toml").model_dump(by_alias=True)
+    raw["booking"]["pools"] = [list(raw["teams"])]
+    raw["booking"]["pool_travel_overhead_share"] = overhead
+    raw["booking"]["queue_order"] = order
+    scenario = Scenario.model_validate(raw)
+    for replication in (0, 1, 2):
+        assert_identical(scenario, replication, 11)

@@ -138,12 +138,12 @@ def heap_remove_at(day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int,
 # referral day), re-referrals, more-information returns, staging, follow-ups
 @jit
 def h_new(s: State, team: int, c: int) -> int:
-    return team * s.n_classes + c
+    return s.list_team[team] * s.n_classes + c  # pooled teams share their first's list
 
 
 @jit
 def h_back(s: State, team: int, c: int) -> int:
-    return (s.n_teams + team) * s.n_classes + c
+    return (s.n_teams + s.list_team[team]) * s.n_classes + c
 
 
 @jit
@@ -484,6 +484,9 @@ def book_new(s: State, team: int, now: float, left: np.ndarray) -> None:
     room = room_for(s, left, FIRST)
     if room <= 0:
         return
+    if s.pool_overhead > 0.0 and pooled(s, team):
+        book_new_pooled(s, team, now, left)
+        return
     taken = s.buf[TAKEN]
     if s.queue_order == 1 or s.n_classes == 1:
         n = take_by_priority(s, team, now, room, taken)
@@ -498,6 +501,54 @@ def book_new(s: State, team: int, now: float, left: np.ndarray) -> None:
             room -= 1
     if n:
         spend(s, left, FIRST, n)
+        hold(s, taken, n, FIRST, now + APPOINTMENT_DAY)
+
+
+@jit
+def pooled(s: State, team: int) -> bool:
+    """Whether another team books from this team's new-patient list."""
+    for other in range(s.n_teams):
+        if other != team and s.list_team[other] == s.list_team[team]:
+            return True
+    return False
+
+
+@jit
+def fits(s: State, left: np.ndarray, step: int, factor: float) -> bool:
+    for k in range(s.step_nk[step]):
+        if left[s.step_prof[step, k]] + EPS < s.step_h[step, k] * factor:
+            return False
+    return True
+
+
+@jit
+def book_new_pooled(s: State, team: int, now: float, left: np.ndarray) -> None:
+    """A pool's list in queue order, one child at a time: another team's child costs the
+    travel overhead on top of the appointment's hours. The first child who no longer fits
+    goes back where it was (a heap's order depends only on what is in it), the class
+    credit as it was, and the diary closes."""
+    taken = s.buf[TAKEN]
+    saved = s.credit[team].copy()
+    n = 0
+    while True:
+        saved[:] = s.credit[team]
+        i = pop_next(s, team, now)
+        if i < 0:
+            break
+        factor = 1.0 + s.pool_overhead if s.team[i] != team else 1.0
+        if not fits(s, left, FIRST, factor):
+            if i < s.n_initial:
+                h, key = h_new(s, s.team[i], s.prio[i]), 0.0
+            else:
+                h, key = h_back(s, s.team[i], s.prio[i]), s.ref_t[i]
+            heap_push(s.heap_day, s.heap_child, s.heap_size, h, key, i)
+            s.credit[team][:] = saved
+            break
+        for k in range(s.step_nk[FIRST]):
+            left[s.step_prof[FIRST, k]] -= s.step_h[FIRST, k] * factor
+        taken[n] = i
+        n += 1
+    if n:
         hold(s, taken, n, FIRST, now + APPOINTMENT_DAY)
 
 
@@ -639,17 +690,18 @@ def hold(s: State, children: np.ndarray, n: int, step: int, t: float) -> None:
             attended[n_attended] = i
             n_attended += 1
     if n_missed:
-        missed_them(s, missed, n_missed, step, t, s.team[missed[0]])
+        missed_them(s, missed, n_missed, step, t)
     if not n_attended:
         return
-    # the next appointment: a later week, and at least the gap after this one's week starts
-    h = h_follow(s, s.team[attended[0]], step + 1)
+    # the next appointment: a later week, and at least the gap after this one's week starts;
+    # with its own team (a pool's first appointments may be another team's)
     ready = t - APPOINTMENT_DAY + s.gap_days[step]
     for k in range(n_attended):
         i = attended[k]
         s.step_day[step, i] = t
         if step == 0:
             s.first_t[i] = t
+        h = h_follow(s, s.team[i], step + 1)
         heap_push(s.heap_day, s.heap_child, s.heap_size, h, ready, i)
 
 
@@ -661,7 +713,7 @@ def hold_last(s: State, children: np.ndarray, n: int, step: int, t: float) -> No
         i = children[k]
         if s.dna_left[step, i] > 0:
             one[0] = i
-            missed_them(s, one, ONE, step, t, s.team[i])
+            missed_them(s, one, ONE, step, t)
             continue
         if step == 0:  # a one-appointment pathway
             s.first_t[i] = t
@@ -675,7 +727,7 @@ def hold_last(s: State, children: np.ndarray, n: int, step: int, t: float) -> No
 
 
 @jit
-def missed_them(s: State, children: np.ndarray, n: int, step: int, t: float, team: int) -> None:
+def missed_them(s: State, children: np.ndarray, n: int, step: int, t: float) -> None:
     """DNA: discharged after too many, else rebooked (patience stopped while booked)."""
     rebook = s.buf[REBOOK]
     n_rebook = 0
@@ -692,12 +744,13 @@ def missed_them(s: State, children: np.ndarray, n: int, step: int, t: float, tea
             s.wd_t[i] += APPOINTMENT_DAY
             if s.wd_t[i] < s.days:
                 heap_push(s.wd_day, s.wd_child, s.wd_size, WD_HEAP, s.wd_t[i], i)
-    if step == 0:
-        h, ready = h_staging(s, team), t + s.lead_days
-    else:
-        h, ready = h_follow(s, team, step), t
     for k in range(n_rebook):
-        heap_push(s.heap_day, s.heap_child, s.heap_size, h, ready, rebook[k])
+        i = rebook[k]
+        if step == 0:  # each with its own team
+            h, ready = h_staging(s, s.team[i]), t + s.lead_days
+        else:
+            h, ready = h_follow(s, s.team[i], step), t
+        heap_push(s.heap_day, s.heap_child, s.heap_size, h, ready, i)
 
 
 # ---------------------------------------------------------------------- workshops

@@ -327,7 +327,19 @@ def _schedule(model: Model) -> dict:
         "new_share": float(sc.booking.new_patient_share),
         "discharge_after": int(sc.pathway.dna.discharge_after or 0),
         "queue_order": int(model.queue_order),
+        "list_team": list_teams(sc, model.teams),
+        "pool_overhead": float(sc.booking.pool_travel_overhead_share),
     }
+
+
+def list_teams(sc, teams: tuple[str, ...]) -> np.ndarray:
+    """Each team's new-patient list: its own, or its pool's (that of the pool's first team
+    in the scenario's team order)."""
+    out = np.arange(len(teams), dtype=np.int64)
+    for pool in sc.booking.pools:
+        members = sorted(teams.index(t) for t in pool)
+        out[members] = members[0]
+    return out
 
 
 def _grow(values: np.ndarray, size: int, dtype: type) -> np.ndarray:

@@ -97,6 +97,7 @@ class State(NamedTuple):
     counters: I1
     money: F1  # (1,): outsourced cost
     credit: F2  # (teams, classes)
+    list_team: I1  # (teams,): whose new-patient list each team books from (pools share one)
     # capacity
     avail: F3  # (teams, weeks, professions)
     used: F3
@@ -136,6 +137,7 @@ class State(NamedTuple):
     new_share: float
     discharge_after: int
     queue_order: int
+    pool_overhead: float  # extra share of first-appointment hours for another team's child
 
 
 @structref.register
@@ -241,6 +243,7 @@ def compiled_state(t: State) -> CompiledState:
     s.counters = t.counters
     s.money = t.money
     s.credit = t.credit
+    s.list_team = t.list_team
     s.avail = t.avail
     s.used = t.used
     s.triage_prof = t.triage_prof
@@ -278,6 +281,7 @@ def compiled_state(t: State) -> CompiledState:
     s.new_share = t.new_share
     s.discharge_after = t.discharge_after
     s.queue_order = t.queue_order
+    s.pool_overhead = t.pool_overhead
     # end of generated lines
     return s
 

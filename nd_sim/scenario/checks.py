@@ -31,6 +31,7 @@ def cross_checks(raw: dict[str, Any]) -> list[Problem]:
         ("demand", lambda: _check_demand(raw, districts)),
         ("pathway", lambda: _check_pathway(raw, professions)),
         ("booking", lambda: _check_booking(raw)),
+        ("booking.pools", lambda: _check_pools(raw, teams)),
         ("interventions", lambda: _check_interventions(raw, districts, teams, professions)),
         ("starting_list", lambda: _check_profile(raw, districts)),
     ]
@@ -227,6 +228,28 @@ def _check_booking(raw: dict[str, Any]) -> list[Problem]:
             {c.get("name", str(i)): c.get("share_of_new_slots", 1.0) for i, c in classes},
             "booking.priority_classes.share_of_new_slots",
         )
+    return out
+
+
+def _check_pools(raw: dict[str, Any], teams: set[str]) -> list[Problem]:
+    """Each pool names two or more known teams, and no team is in two pools."""
+    out = []
+    seen: set[str] = set()
+    pools = _table(raw, "booking").get("pools", [])
+    if not isinstance(pools, list):
+        return out
+    for k, pool in enumerate(pools):
+        path = f"booking.pools[{k}]"
+        if not isinstance(pool, list):
+            continue
+        if len(set(pool)) < 2:
+            out.append(Problem(path, pool, "a pool needs two or more different teams"))
+        for name in pool:
+            if teams and isinstance(name, str) and name not in teams:
+                out.append(Problem(path, name, _unknown("team", teams)))
+            elif name in seen:
+                out.append(Problem(path, name, "a team can be in one pool only"))
+        seen |= {n for n in pool if isinstance(n, str)}
     return out
 
 

@@ -296,6 +296,16 @@ class Booking(Strict):
         min_length=1,
         description="Listed from most to least urgent.",
     )
+    pools: list[list[str]] = Field(
+        default_factory=list,
+        description="Teams (keys of `teams`) that book initial appointments from one list in "
+        'queue order, each with its own hours, e.g. [["north", "central"]].',
+    )
+    pool_travel_overhead_share: Probability = Field(
+        0.0,
+        description="Extra share of a first appointment's hours when a team sees a child "
+        "from another team of its pool (travel).",
+    )
 
 
 class StaffChange(Strict):

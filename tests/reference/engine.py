@@ -28,6 +28,7 @@ import simpy
 from nd_sim.engine.cohort import NEW_REFERRAL, attributes, draw_cohort
 from nd_sim.engine.habits import ACCEPT, HABIT_COLUMNS, MORE, first_look, habits, second_look
 from nd_sim.engine.raw import RawResults, fill_days, packed, return_roots
+from nd_sim.engine.replication import list_teams
 from nd_sim.inputs.model import Model
 
 from .queues import BatchQueue
@@ -134,6 +135,9 @@ class _Simulation:
         self.back_q: list[list[list[tuple[float, int]]]] = [
             [[] for _ in range(n_class)] for _ in range(t_count)
         ]
+        for t, first in enumerate(list_teams(model.scenario, model.teams).tolist()):
+            self.new_q[t], self.back_q[t] = self.new_q[first], self.back_q[first]  # a pool
+        self.pooled = [sum(x is q for x in self.new_q) > 1 for q in self.new_q]
         self.credit = [[0.0] * n_class for _ in range(t_count)]
         self.follow_q = [[BatchQueue() for _ in range(n_steps)] for _ in range(t_count)]
         self.ws_q = [[deque() for _ in self.workshops] for _ in range(t_count)]
@@ -191,6 +195,7 @@ class _Simulation:
             here = teams == team
             for c, heap in enumerate(self.new_q[team]):  # ascending: already a heap
                 heap.extend(new[here & (prio == c)].tolist())
+                heapq.heapify(heap)  # a pool's list: the second team's children after the first's
             for k, queue in enumerate(self.ws_q[team]):
                 queue.extend(new[here & (wanted >> k & 1 == 1)].tolist())
         later = listed[steps > 0]  # inside the assessment: each ready on its own day
@@ -453,6 +458,10 @@ class _Simulation:
         room = _room(left, self.model.step_hours[0])
         if room <= 0:
             return
+        overhead = self.model.scenario.booking.pool_travel_overhead_share
+        if overhead > 0 and self.pooled[team]:
+            self._book_new_pooled(team, now, left, overhead)
+            return
         if self.model.queue_order == 1 or len(self.new_q[team]) == 1:
             taken = self._take_by_priority(team, now, room)
         else:
@@ -465,6 +474,30 @@ class _Simulation:
                 room -= 1
         if taken:
             _spend(left, self.model.step_hours[0], len(taken))
+            self.hold(taken, 0, now + APPOINTMENT_DAY)
+
+    def _book_new_pooled(self, team: int, now: float, left: list[float], overhead: float) -> None:
+        """A pool's list in queue order, one child at a time; another team's child costs the
+        travel overhead too. The first who does not fit goes back, and the diary closes."""
+        need = self.model.step_hours[0]
+        taken = []
+        while True:
+            saved = list(self.credit[team])
+            i = self.pop_next(team, now)
+            if i < 0:
+                break
+            factor = 1.0 + overhead if self.team[i] != team else 1.0
+            if any(left[p] + EPS < h * factor for p, h in need):
+                if i < self.n_initial:
+                    heapq.heappush(self.new_q[team][self.prio[i]], i)
+                else:
+                    heapq.heappush(self.back_q[team][self.prio[i]], (self.ref_t[i], i))
+                self.credit[team][:] = saved
+                break
+            for p, h in need:
+                left[p] -= h * factor
+            taken.append(i)
+        if taken:
             self.hold(taken, 0, now + APPOINTMENT_DAY)
 
     def _take_by_priority(self, team: int, now: float, room: int) -> list[int]:
@@ -603,7 +636,15 @@ class _Simulation:
                 first_t[i] = t
         # next appointment: a later week, and at least the gap after this one's week starts
         ready = t - APPOINTMENT_DAY + self.gap_days[step]
-        self.follow_q[self.team[attended[0]]][step + 1].push(ready, attended)
+        for team, group in self._by_team(attended):  # a pool books other teams' children
+            self.follow_q[team][step + 1].push(ready, group)
+
+    def _by_team(self, children: list[int]) -> list[tuple[int, list[int]]]:
+        """The children grouped by their own team, in order."""
+        groups: dict[int, list[int]] = {}
+        for i in children:
+            groups.setdefault(self.team[i], []).append(i)
+        return list(groups.items())
 
     def _hold_last(self, children: list[int], step: int, t: float) -> None:
         """The last appointment: outcomes and DNAs in diary order (both can cause returns)."""
@@ -630,7 +671,6 @@ class _Simulation:
     def _missed(self, children: list[int], step: int, t: float) -> None:
         """DNA: discharged after too many, else rebooked (patience stopped while booked)."""
         dna_left, n_dna, discharge = self.dna_left[step], self.n_dna, self.discharge_after
-        team = self.team[children[0]]
         rebook = []
         for i in children:
             dna_left[i] -= 1
@@ -643,12 +683,11 @@ class _Simulation:
                 self.wd_t[i] += APPOINTMENT_DAY
                 if self.wd_t[i] < self.model.days:
                     heapq.heappush(self.wd_heap, (self.wd_t[i], i))
-        if not rebook:
-            return
-        if step == 0:
-            self.staging[team].push(t + self.lead_days, rebook)
-        else:
-            self.follow_q[team][step].push(t, rebook)
+        for team, group in self._by_team(rebook):
+            if step == 0:
+                self.staging[team].push(t + self.lead_days, group)
+            else:
+                self.follow_q[team][step].push(t, group)
 
     def complete(self, i: int, t: float) -> None:
         """The last appointment gives the outcome."""
