@@ -85,3 +85,30 @@ def test_pooled_children_stay_in_their_district_and_are_counted_once_functional(
     waiting = int(np.count_nonzero(raw.exit_code == 0))
     assert referred == seen + waiting
     assert (raw.hours_used <= raw.hours_available + 1e-6).all()
+
+
+@pytest.mark.parametrize(
+    ("pools", "words"),
+    [
+        ('[["north", "nowhere"]]', "unknown team"),
+        ('[["north"]]', "two or more different teams"),
+        ('[["north", "central"], ["central", "east"]]', "one pool only"),
+    ],
+)
+def test_bad_pools_are_refused_naming_the_field_functional(
+    tmp_path, pools: str, words: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from nd_sim.cli import app
+
+    from .conftest import SCENARIOS
+
+    path = tmp_path / "pools.toml"
+    path.write_text(
+        f'extends = "{(SCENARIOS / "lancashire.toml").as_posix()}"\n\n[booking]\npools = {pools}\n'
+    )
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.split())
+    assert "booking.pools[" in flat and words in flat and "Traceback" not in flat
