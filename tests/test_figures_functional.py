@@ -32,7 +32,12 @@ RUN_FIGURES = {
     "staff",
     "utilisation",
 }
-COMPARISON_FIGURES = RUN_FIGURES | {"paired_differences", "cost_benefit", "difference_over_time"}
+COMPARISON_FIGURES = RUN_FIGURES | {
+    "paired_differences",
+    "cost_benefit",
+    "difference_over_time",
+    "districts_side_by_side",
+}
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ zero and the change would show at a tenth of a week.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from nd_sim.experiments.ranking import significantly_better, significantly_worse
@@ -35,9 +37,18 @@ def gains_and_losses(
     return gain, lose
 
 
-def district_words(gain: list[tuple[str, float]], lose: list[tuple[str, float]]) -> str:
+def district_words(
+    gain: list[tuple[str, float]],
+    lose: list[tuple[str, float]],
+    fmt: Callable[[str, float], str] | None = None,
+) -> str:
     """ "Lancaster (−3.3 weeks) and Wyre (−3.8) wait less for an outcome; Preston (+10.0)
-    waits longer", or "" when no district clearly changes."""
+    waits longer", or "" when no district clearly changes. `fmt(area, change)` may write
+    each number (the report wraps it in a span naming its source)."""
+
+    def show(area: str, diff: float) -> str:
+        return fmt(area, diff) if fmt is not None else number(diff, 1, signed=True)
+
     parts = []
     for names, verb_one, verb_many in (
         (gain, "waits less", "wait less"),
@@ -46,7 +57,7 @@ def district_words(gain: list[tuple[str, float]], lose: list[tuple[str, float]])
         if not names:
             continue
         shown = [
-            f"{area} ({number(diff, 1, signed=True)}{' weeks' if k == 0 else ''})"
+            f"{area} ({show(area, diff)}{' weeks' if k == 0 else ''})"
             for k, (area, diff) in enumerate(names)
         ]
         listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]

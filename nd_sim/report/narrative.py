@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from nd_sim.experiments.districts import district_words, gains_and_losses
+from nd_sim.experiments.districts import EQUITY_KPI, district_words, gains_and_losses
 from nd_sim.experiments.ranking import Objective, change_words, rank_scenarios
 from nd_sim.report.data import ReportData, ScenarioResult
 from nd_sim.results import registry
@@ -190,10 +190,18 @@ def _verb(diff: Number, low: Number, high: Number, down: str, up: str) -> str:
 def _district_clause(data: ReportData, option: ScenarioResult) -> str:
     """The districts the option clearly helps and clearly hurts (median wait from referral
     to an outcome), so a gain on average never hides a district that loses."""
-    words = district_words(*gains_and_losses(data.comparison, option.slug))
+
+    def fmt(area: str, _: float) -> str:
+        number = _comparison_number(data, option.slug, area, EQUITY_KPI, "diff_from_base", 1)
+        return number.html(signed=True)
+
+    gain, lose = gains_and_losses(data.comparison, option.slug)
+    escaped = [[(html.escape(a), d) for a, d in side] for side in (gain, lose)]
+    names = {html.escape(a): a for a, _ in gain + lose}
+    words = district_words(*escaped, fmt=lambda area, d: fmt(names[area], d))
     if not words:
         return " No district's median wait to an outcome clearly changes."
-    return f" By district: {html.escape(words)} (median weeks from referral to an outcome)."
+    return f" By district: {words} (median weeks from referral to an outcome)."
 
 
 def _cost_clause(data: ReportData, option: ScenarioResult) -> str:

@@ -65,9 +65,13 @@ def districts_side_by_side(data: ReportData) -> Figure:
                 textcoords="offset points", ha="right", fontsize=NOTE_SIZE,
             )  # fmt: skip
         ax.set_ylabel(label, fontsize=LABEL_SIZE)
-    axes[0].legend(fontsize=NOTE_SIZE, frameon=False, loc="upper right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, fontsize=NOTE_SIZE, frameon=False, loc="outside lower center", ncols=3
+    )
     axes[1].set_xticks(x)
     axes[1].set_xticklabels(order, rotation=35, ha="right")
+    axes[1].set_xlabel("district, longest median wait first (in the base)", fontsize=LABEL_SIZE)
     add_title(
         fig,
         "Districts side by side: who waits longest, and what each option changes",
