@@ -26,8 +26,8 @@ from nd_sim.report.figures.style import (
 from nd_sim.results.kpis import COUNTY
 
 PANELS = (
-    ("pathway_wait_median_weeks", "median weeks from referral to an outcome"),
-    ("open_52w_plus_end", "children waiting 52+ weeks at the end"),
+    ("pathway_wait_median_weeks", "median weeks from\nreferral to an outcome"),
+    ("open_52w_plus_end", "children waiting\n52+ weeks at the end"),
 )
 
 
