@@ -144,14 +144,7 @@ def size(
     except ScenarioError as exc:
         raise fail(exc) from None
     size_terminal.print_request(console, request)
-    try:
-        result = with_progress(
-            expected_replications(request),
-            lambda done: size_to_folder(request, settings, done),
-            settings=settings,
-        )
-    except ScenarioError as exc:
-        raise fail(exc) from None
+    result = _run(runs, lambda done: size_to_folder(request, settings, done), settings)
     size_terminal.print_size(console, result, request)
 
 
@@ -195,13 +188,16 @@ def _optimise_mix(
     except ScenarioError as exc:
         raise fail(exc) from None
     size_terminal.print_mix_request(console, request)
+    result = _run(runs, lambda done: optimise_to_folder(request, settings, done), settings)
+    size_terminal.print_mix(console, result, request)
+
+
+def _run(runs: int, work, settings):
+    """The search under a progress bar; a problem found on the way exits with code 2."""
     try:
-        result = with_progress(
-            runs, lambda done: optimise_to_folder(request, settings, done), settings=settings
-        )
+        return with_progress(runs, work, settings=settings)
     except ScenarioError as exc:
         raise fail(exc) from None
-    size_terminal.print_mix(console, result, request)
 
 
 def _checked_settings(
