@@ -1,0 +1,1 @@
+"""Fitting a scenario to a service's own history (`nd-sim calibrate`)."""

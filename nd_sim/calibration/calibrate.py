@@ -1,0 +1,190 @@
+"""`nd-sim calibrate`: a complete scenario fitted to a service's history, its list as at a
+date, and the fit's evidence, written atomically.
+
+The fitted numbers replace the template's, each with its estimate, interval and sample in
+its note; what the history cannot tell (the pathway's appointments and hours, workshops,
+costs, the booking policy) stays the template's and keeps its own note. The template's
+what-ifs (shocks, criteria changes, interventions) are dropped: the history is the
+service as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import tomli_w
+
+from nd_sim.calibration.capacity import fit_capacity
+from nd_sim.calibration.fit import (
+    Estimate,
+    fit_dna,
+    fit_referrals,
+    fit_triage,
+    fit_withdrawal,
+    known_by,
+)
+from nd_sim.calibration.history import History
+from nd_sim.scenario.models import Scenario
+
+LIST_COLUMNS = ["child_id", "district", "referral_date", "stage", "pathway", "priority"]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What `calibrate` writes."""
+
+    scenario_toml: str
+    waiting_list: pd.DataFrame
+    fit: pd.DataFrame
+    monthly: pd.DataFrame  # observed and fitted referrals by district and month
+    weekly: pd.DataFrame  # completed assessments a week by team (capacity fit)
+
+
+def calibrate(history: History, template: Scenario, as_of: dt.date, source: str) -> Calibration:
+    """Fit every rate the history can tell; keep the template's for the rest."""
+    span = f"{source}, {history.first_date:%b %Y} to {as_of:%b %Y}"
+    estimates, monthly = fit_referrals(history, template, as_of)
+    estimates += fit_triage(history, as_of)
+    estimates.append(fit_dna(history, template, as_of))
+    estimates.append(fit_withdrawal(history, as_of))
+    raw = _template_raw(template)
+    _apply(raw, estimates, span)
+    plain = _plain(raw)
+    plain["starting_list"] = {}  # the template's list is not the service's
+    interim = Scenario.model_validate(plain)
+    capacity, observed = fit_capacity(
+        history, interim, as_of, lambda day: waiting_list(history, day)
+    )
+    weekly = pd.concat(
+        [
+            pd.DataFrame({"team": t, "week": range(len(v)), "completed": v})
+            for t, v in observed.items()
+        ],
+        ignore_index=True,
+    )
+    _apply_capacity(raw, capacity, template, span)
+    estimates += capacity
+    raw["name"] = f"Calibrated from {source}"
+    raw["description"] = (
+        f"Rates fitted from {span}; the pathway, costs and policies are those of the template "
+        f"({template.name})."
+    )
+    raw["start_date"] = as_of
+    raw["starting_list"] = {"csv": "waiting_list.csv"}
+    raw["demand"]["shocks"] = []
+    raw["demand"]["criteria_changes"] = []
+    raw["interventions"] = []
+    return Calibration(
+        tomli_w.dumps(raw),
+        waiting_list(history, as_of),
+        pd.DataFrame([vars(e) for e in estimates]),
+        monthly,
+        weekly,
+    )
+
+
+def _template_raw(template: Scenario) -> dict:
+    """The template as TOML-ready data, each number that had a note keeping it (marked as
+    the template's, so a reader sees what the history did not set)."""
+    raw = template.model_dump(mode="python", by_alias=True, exclude={"notes"}, exclude_none=True)
+    for key, note in template.notes.items():
+        *path, last = key.split(".")
+        table = raw
+        for part in path:
+            table = table.get(part) if isinstance(table, dict) else None
+            if table is None:
+                break
+        if isinstance(table, dict) and last in table and not isinstance(table[last], dict):
+            table[last] = {"value": table[last], "note": f"template: {note}"}
+    return raw
+
+
+def _plain(raw: dict) -> dict:
+    """`raw` with {value, note} numbers turned into their values (for a quick validation)."""
+    if isinstance(raw, dict):
+        if set(raw) == {"value", "note"}:
+            return raw["value"]
+        return {k: _plain(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [_plain(v) for v in raw]
+    return raw
+
+
+def _note(e: Estimate, span: str) -> str:
+    interval = "" if pd.isna(e.ci_low) else f", 95% CI {e.ci_low:.4g} to {e.ci_high:.4g}"
+    return f"fitted from {span}: {e.estimate:.4g}{interval}, n = {e.n:,} ({e.method})"
+
+
+def _apply(raw: dict, estimates: list[Estimate], span: str) -> None:
+    """Put each fitted number (with its note) where its parameter names."""
+    multipliers = []
+    for e in estimates:
+        if e.parameter.startswith("demand.monthly_multipliers"):
+            multipliers.append(round(e.estimate, 4))
+            continue
+        *path, key = e.parameter.split(".")
+        table = raw
+        for part in path:
+            table = table.setdefault(part, {})
+        table[key] = {"value": _round(e.estimate), "note": _note(e, span)}
+    if multipliers:
+        raw["demand"]["seasonality"] = "monthly"
+        raw["demand"]["monthly_multipliers"] = multipliers
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+def _apply_capacity(raw: dict, capacity: list[Estimate], template: Scenario, span: str) -> None:
+    for e in capacity:
+        for prof, group in template.teams[e.area].staff.items():
+            wte = group.wte * e.estimate
+            note = f"template's {group.wte:g} WTE x {_note(e, span)}"
+            raw["teams"][e.area]["staff"][prof]["wte"] = {"value": _round(wte), "note": note}
+
+
+def waiting_list(history: History, as_of: dt.date) -> pd.DataFrame:
+    """The list as at `as_of`, in the starting-list format: each child at its stage."""
+    rows = history.rows
+    end = pd.Timestamp(as_of)
+    referred = rows.referral_date < end  # the scenario starts on as_of
+    exit_ = known_by(rows, "exit_date", as_of)
+    outcome = known_by(rows, "outcome_date", as_of)
+    open_ = referred & exit_.isna() & outcome.isna()
+    first = known_by(rows, "first_appointment_date", as_of)
+    triaged = known_by(rows, "triage_date", as_of).notna()
+    stage = pd.Series("triage", index=rows.index)
+    stage[triaged] = "waiting_first"
+    stage[first.notna()] = "in_assessment"
+    chosen = rows[open_ & ~((rows.triage_result == "signposted") & triaged)]
+    common = rows.pathway[rows.pathway != ""].mode()
+    fallback = common.iloc[0] if len(common) else "asd"
+    out = pd.DataFrame(
+        {
+            "child_id": chosen.referral_id,
+            "district": chosen.district,
+            "referral_date": chosen.referral_date.dt.strftime("%Y-%m-%d"),
+            "stage": stage[chosen.index],
+            "pathway": chosen.pathway.replace("", fallback),
+            "priority": chosen.priority,
+        }
+    )
+    return out[LIST_COLUMNS].reset_index(drop=True)
+
+
+def write_calibration(folder, result: Calibration, rejected: pd.DataFrame, figure) -> None:
+    """Every file into the staged results folder."""
+    folder.write_text("scenario.toml", result.scenario_toml)
+    folder.write_csv("waiting_list.csv", result.waiting_list)
+    folder.write_csv("fit.csv", result.fit)
+    folder.write_csv("rejected_rows.csv", rejected)
+    folder.write_csv("referrals_monthly.csv", result.monthly.drop(columns=["d"]))
+    folder.write_csv("completed_weekly.csv", result.weekly)
+    if figure is not None:
+        from nd_sim.report.figures.style import save
+
+        save(figure, Path(folder.path("calibration.png")).parent, "calibration")

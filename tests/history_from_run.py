@@ -1,0 +1,36 @@
+"""A test helper: one replication's `children.parquet` rows written as a history extract
+(docs/history.md), so that a calibration can be checked against the settings that made it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+EXIT_REASONS = {"waiting_at_end": "waiting"}
+
+
+def history_from_children(children: Path, replication: int = 0) -> pd.DataFrame:
+    """The history rows of one replication: every child referred during the run."""
+    c = pd.read_parquet(children)
+    c = c[(c.replication == replication) & (c.start_stage == "new")]
+    c = c.astype({k: "object" for k in c.columns if str(c[k].dtype) == "category"})
+    more = c["more_information"].map({True: "yes", False: "no"})
+    return pd.DataFrame(
+        {
+            "referral_id": "R" + c["child"].astype(str),
+            "district": c["district"],
+            "referral_date": c["referral_date"],
+            "pathway": c["pathway"],
+            "priority": c["priority"],
+            "triage_date": c["triage_date"],
+            "triage_result": c["triage_result"].where(c["triage_date"].notna(), ""),
+            "first_appointment_date": c["first_appointment_date"],
+            "outcome_date": c["outcome_date"],
+            "outcome": c["outcome"],
+            "exit_date": c["exit_date"],
+            "exit_reason": c["exit_reason"].replace(EXIT_REASONS),
+            "dnas": c["dnas"],
+            "more_information": more,
+        }
+    )
