@@ -11,9 +11,11 @@ EXIT_REASONS = {"waiting_at_end": "waiting"}
 
 
 def history_from_children(children: Path, replication: int = 0) -> pd.DataFrame:
-    """The history rows of one replication: every child referred during the run."""
+    """The history rows of one replication: every first referral during the run (returning
+    families are left out: the calibrated scenario keeps the template's re-referrals, so the
+    fitted rates must be of first referrals, as docs/history.md asks)."""
     c = pd.read_parquet(children)
-    c = c[(c.replication == replication) & (c.start_stage == "new")]
+    c = c[(c.replication == replication) & (c.start_stage == "new") & (c.rereferral_of < 0)]
     c = c.astype({k: "object" for k in c.columns if str(c[k].dtype) == "category"})
     more = c["more_information"].map({True: "yes", False: "no"})
     return pd.DataFrame(

@@ -25,7 +25,7 @@ from nd_sim.engine.replication import run_replication
 from nd_sim.inputs.model import compile_model
 from nd_sim.scenario.models import Scenario
 
-YEAR_WEEKS = 52
+YEAR_WEEKS = 104  # two years: half the sampling error of one
 ROUNDS = 5
 REPLICATIONS = 4
 

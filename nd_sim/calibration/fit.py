@@ -2,7 +2,8 @@
 
 * **Referrals** per district: a Poisson GLM on monthly counts, log(mean) = district level +
   growth x years + month of year (sum to zero), with each month's days as exposure, fitted
-  by iteratively reweighted least squares; intervals from the Fisher information.
+  by iteratively reweighted least squares; intervals from the Fisher information scaled by
+  the Pearson dispersion (quasi-Poisson, never below 1).
 * **Triage**: the share asked for more information, and of the rest the share accepted
   (Wilson intervals).
 * **DNAs**: missed appointments / (missed + attended) over children with an outcome, whose
@@ -180,7 +181,11 @@ def _poisson_glm(x: np.ndarray, y: np.ndarray, offset: np.ndarray) -> tuple[np.n
         eta = offset + x @ beta
     mu = np.exp(offset + x @ beta)
     cov = np.linalg.inv((x.T * mu) @ x + 1e-9 * np.eye(x.shape[1]))
-    return beta, cov
+    # quasi-Poisson: counts vary more than Poisson (returning families, the school year's
+    # weeks inside a month), so the covariance is scaled by the Pearson dispersion
+    dof = max(len(y) - x.shape[1], 1)
+    dispersion = max(float(np.sum((y - mu) ** 2 / np.maximum(mu, 1e-12)) / dof), 1.0)
+    return beta, cov * dispersion
 
 
 def known_by(rows: pd.DataFrame, column: str, as_of: dt.date) -> pd.Series:

@@ -1,0 +1,101 @@
+"""Parameter recovery: a history written from a run of nd-sim with known settings is
+calibrated back (the issue's check), and the scenario it writes runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from nd_sim.cli import app
+from nd_sim.scenario import load_scenario
+
+from .conftest import SCENARIOS
+from .history_from_run import history_from_children
+
+runner = CliRunner()
+AS_OF = dt.date(2030, 9, 1)  # late enough that the starting list (not in the history) is gone
+
+
+def _calibrated(tmp_path: Path, seed: int) -> pd.DataFrame:
+    run = tmp_path / f"run{seed}"
+    args = ["run", str(SCENARIOS / "lancashire.toml"), "-n", "1", "--seed", str(seed)]
+    assert runner.invoke(app, [*args, "--out", str(run)]).exit_code == 0
+    history = tmp_path / f"history{seed}.csv"
+    history_from_children(run / "children.parquet").to_csv(history, index=False)
+    out = tmp_path / f"cal{seed}"
+    result = runner.invoke(
+        app,
+        ["calibrate", "--history", str(history), "--as-of", AS_OF.isoformat(), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert load_scenario(out / "scenario.toml").start_date == AS_OF
+    return pd.read_csv(out / "fit.csv").set_index("parameter")
+
+
+def _truth() -> dict[str, float]:
+    sc = load_scenario(SCENARIOS / "lancashire.toml")
+    years = (AS_OF - sc.start_date).days / 365.25
+    growth = (1 + sc.demand.growth_per_year) ** years
+    out = {
+        f"districts.{n}.referrals_per_week": d.referrals_per_week * growth
+        for n, d in sc.districts.items()
+    }
+    out["pathway.dna.probability"] = sc.pathway.dna.probability
+    out["pathway.triage.accept"] = sc.pathway.triage.accept
+    out["pathway.withdrawal.weekly_hazard"] = sc.pathway.withdrawal.weekly_hazard
+    out.update({f"teams.{t}.staff (WTE scale)": 1.0 for t in sc.teams})
+    return out
+
+
+def _within(fit: pd.DataFrame, truth: dict[str, float]) -> dict[str, bool]:
+    ok = {}
+    for key, value in truth.items():
+        estimate = fit.loc[key, "estimate"]
+        if key.endswith("referrals_per_week") or "staff" in key:
+            ok[key] = abs(estimate / value - 1) <= 0.05
+        elif key.endswith("dna.probability"):
+            ok[key] = abs(estimate - value) <= 0.01
+        elif key.endswith("accept"):
+            ok[key] = abs(estimate - value) <= 0.02
+        else:
+            ok[key] = abs(estimate / value - 1) <= 0.20
+    return ok
+
+
+@pytest.mark.slow
+def test_runs_are_calibrated_back_validation(tmp_path: Path) -> None:
+    """The issue's check over ten seeds. Each seed: DNA within 0.01, acceptance within 0.02,
+    withdrawal within 20%, capacity within 5%, and the districts' mean referral rate within
+    5%. Over the seeds: every other parameter's truth inside its 95% interval in at least 9
+    of 10, and the referral rates' intervals hold the truth jointly at least 90% of the time.
+
+    (A single district's rate *at the as-of date* carries the county growth's error, about
+    ±1.3 points a year here, so its interval is about ±6%: a fixed 5% per district would
+    fail by chance, while the interval's coverage is what a user relies on.)"""
+    truth = _truth()
+    others = {k: v for k, v in truth.items() if "referrals_per_week" not in k}
+    rates = {k: v for k, v in truth.items() if "referrals_per_week" in k}
+    covered = dict.fromkeys(truth, 0)
+    seeds = range(1, 11)
+    for seed in seeds:
+        fit = _calibrated(tmp_path, seed)
+        ok = _within(fit, others)
+        wrong = {k: (fit.loc[k, "estimate"], truth[k]) for k, v in ok.items() if not v}
+        assert not wrong, (seed, wrong)
+        ratios = [fit.loc[k, "estimate"] / v for k, v in rates.items()]
+        assert abs(np.mean(ratios) - 1) <= 0.05, (seed, np.mean(ratios))
+        for k, v in truth.items():
+            covered[k] += int(fit.loc[k, "ci_low"] <= v <= fit.loc[k, "ci_high"])
+    short = {k: n for k, n in covered.items() if n < 9 and k not in rates}
+    assert not short, short
+    # Twelve districts' intervals at 95%, ten seeds: even exact intervals leave some
+    # district with two misses about two times in three (1 - (1 - 0.086)^12), so the
+    # rates are held to their joint coverage (at least 90% of the 120) and each to 8 of 10.
+    joint = sum(covered[k] for k in rates) / (len(rates) * len(seeds))
+    assert joint >= 0.90, joint
+    assert min(covered[k] for k in rates) >= 8, {k: covered[k] for k in rates}
