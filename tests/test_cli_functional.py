@@ -187,6 +187,7 @@ def test_python_dash_m() -> None:
     assert done.returncode == 0 and "run" in done.stdout
 
 
+@pytest.mark.slow  # 14 s: an interrupted run and its resume
 def test_ctrl_c_leaves_no_results_and_resume_finishes_identically(tmp_path: Path) -> None:
     """An interrupted run exits 130, stops its workers and writes no results folder; its
     completed chunks are kept aside (hidden), and --resume gives the uninterrupted result."""
