@@ -99,3 +99,30 @@ def test_runs_are_calibrated_back_validation(tmp_path: Path) -> None:
     joint = sum(covered[k] for k in rates) / (len(rates) * len(seeds))
     assert joint >= 0.90, joint
     assert min(covered[k] for k in rates) >= 8, {k: covered[k] for k in rates}
+
+
+@pytest.mark.slow
+def test_backtest_writes_its_verdict_and_beats_the_flat_list_validation(tmp_path: Path) -> None:
+    """A full extract (the children waiting at the start included): the model's median
+    forecast of the open list beats the flat and trend forecasts over the 12 months."""
+    run = tmp_path / "run"
+    args = ["run", str(SCENARIOS / "lancashire.toml"), "-n", "1", "--seed", "3"]
+    assert runner.invoke(app, [*args, "--out", str(run)]).exit_code == 0
+    history = tmp_path / "history.csv"
+    history_from_children(run / "children.parquet", start="2026-04-01").to_csv(history, index=False)
+    out = tmp_path / "bt"
+    result = runner.invoke(
+        app,
+        ["backtest", "--history", str(history), "--since", "2026-04-01", "--from", "2029-04-01",
+         "--months", "12", "-n", "20", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "backtest.csv")
+    assert list(table.columns) == ["month", "measure", "observed", "p10", "p50", "p90", "inside"]
+    assert len(table) == 5 * 12
+    text = (out / "backtest.md").read_text()
+    assert "held the observed value in" in text
+    assert (out / "calibration" / "scenario.toml").exists() and (out / "backtest.png").exists()
+    errors = pd.read_csv(out / "errors.csv")
+    lists = errors[errors.measure == "open_list"].set_index("forecast").mean_abs_error
+    assert lists["model median"] < lists["flat"] and lists["model median"] < lists["trend"]

@@ -43,10 +43,18 @@ class Calibration:
     weekly: pd.DataFrame  # completed assessments a week by team (capacity fit)
 
 
-def calibrate(history: History, template: Scenario, as_of: dt.date, source: str) -> Calibration:
-    """Fit every rate the history can tell; keep the template's for the rest."""
-    span = f"{source}, {history.first_date:%b %Y} to {as_of:%b %Y}"
-    estimates, monthly = fit_referrals(history, template, as_of)
+def calibrate(
+    history: History,
+    template: Scenario,
+    as_of: dt.date,
+    source: str,
+    since: dt.date | None = None,
+) -> Calibration:
+    """Fit every rate the history can tell; keep the template's for the rest (`since`: see
+    `fit_referrals`)."""
+    first = max(history.first_date, since) if since else history.first_date
+    span = f"{source}, {first:%b %Y} to {as_of:%b %Y}"
+    estimates, monthly = fit_referrals(history, template, as_of, since)
     estimates += fit_triage(history, as_of)
     estimates.append(fit_dna(history, template, as_of))
     estimates.append(fit_withdrawal(history, as_of))

@@ -74,12 +74,13 @@ def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def fit_referrals(
-    history: History, scenario: Scenario, as_of: dt.date
+    history: History, scenario: Scenario, as_of: dt.date, since: dt.date | None = None
 ) -> tuple[list[Estimate], pd.DataFrame]:
     """Referral rates per district at `as_of`, growth and monthly multipliers; and the
-    observed and fitted monthly counts (for the figure)."""
+    observed and fitted monthly counts (for the figure). `since`: the first day the extract
+    holds every referral (earlier ones are in it only because they were still open)."""
     rows = history.rows
-    first = history.first_date
+    first = max(history.first_date, since) if since else history.first_date
     months = month_starts(first, as_of)
     districts = list(scenario.districts)
     table = []

@@ -18,6 +18,7 @@ for _name, _command in (
     ("options", options.options),
     ("size", size.size),
     ("calibrate", calibrate.calibrate),
+    ("backtest", calibrate.backtest),
 ):
     app.command(_name)(_command)
 

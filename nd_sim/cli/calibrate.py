@@ -25,6 +25,9 @@ def calibrate(
         None, "--template", help="What the history cannot tell (default: the shipped Lancashire)."
     ),
     column_map: Path = typer.Option(None, "--map", help="Column names: ours = theirs (TOML)."),
+    since: str = typer.Option(
+        None, "--since", help="First day the extract holds every referral (default: its first)."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="The folder to write."),
     force: Force = False,
 ) -> None:
@@ -41,7 +44,7 @@ def calibrate(
         day = _date(as_of)
         base = load_scenario(template or default_scenario())
         extract = read_history(history, base, day, read_column_map(column_map))
-        result = fit(extract, base, day, history.name)
+        result = fit(extract, base, day, history.name, _date(since, "--since") if since else None)
         with RunFolder(out, force) as folder:
             write_calibration(
                 folder, result, extract.rejected, calibration_figure(result.monthly, result.weekly)
@@ -62,10 +65,81 @@ def calibrate(
     )
 
 
-def _date(text: str) -> dt.date:
+def _date(text: str, option: str = "--as-of") -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ScenarioError(
-            "--as-of", [Problem("--as-of", text, "must be a date YYYY-MM-DD")]
-        ) from None
+        raise ScenarioError(option, [Problem(option, text, "must be a date YYYY-MM-DD")]) from None
+
+
+def backtest(
+    history: Path = typer.Option(..., "--history", help="The history extract (CSV)."),
+    start: str = typer.Option(..., "--from", help="Fit before this date, forecast after it."),
+    months: int = typer.Option(12, "--months", min=1, max=60, help="Months to forecast."),
+    template: Path = typer.Option(None, "--template", help="Default: the shipped Lancashire."),
+    column_map: Path = typer.Option(None, "--map", help="Column names: ours = theirs (TOML)."),
+    since: str = typer.Option(
+        None, "--since", help="First day the extract holds every referral (default: its first)."
+    ),
+    replications: int = typer.Option(40, "--replications", "-n", min=2, max=10_000),
+    seed: int = typer.Option(20260401, "--seed", "-s"),
+    out: Path = typer.Option(..., "--out", "-o", help="The folder to write."),
+    force: Force = False,
+) -> None:
+    """Fit on the history before a date, forecast from it, and compare with what happened."""
+    import dataclasses
+
+    from nd_sim.calibration import backtest as bt
+    from nd_sim.calibration.calibrate import calibrate as fit
+    from nd_sim.calibration.calibrate import write_calibration
+    from nd_sim.calibration.history import read_column_map, read_history
+    from nd_sim.report.figures.style import save
+    from nd_sim.run.folder import RunFolder
+
+    try:
+        day = _date(start, "--from")
+        ends = bt.month_ends(day, months)
+        base = load_scenario(template or default_scenario())
+        full = read_history(history, base, ends[-1], read_column_map(column_map))
+        before = dataclasses.replace(
+            full, rows=full.rows[full.rows.referral_date < _stamp(day)].reset_index(drop=True)
+        )
+        result = fit(before, base, day, history.name, _date(since, "--since") if since else None)
+        with RunFolder(out, force) as folder:
+            sub = _Sub(folder, "calibration")
+            write_calibration(sub, result, full.rejected, None)
+            fitted = load_scenario(folder.path("calibration/scenario.toml"))
+            sims = bt.simulated(fitted, ends, replications, seed)
+            obs = bt.observed(full.rows, day, ends)
+            outcome = bt.compare(obs, sims, bt.naive(full.rows, day, ends, fitted), ends)
+            folder.write_csv("backtest.csv", outcome.table)
+            folder.write_csv("errors.csv", outcome.errors)
+            folder.write_text(
+                "backtest.md", bt.backtest_markdown(outcome, day, months, replications)
+            )
+            save(bt.backtest_figure(outcome), folder.path("backtest.png").parent, "backtest")
+    except ScenarioError as exc:
+        raise fail(exc) from None
+    console.print(
+        f"backtest: the P10-P90 band held {outcome.coverage:.0%} of the observed month-measure "
+        f"values; mean absolute errors in errors.csv.",
+        highlight=False,
+    )
+    console.print(f"results: [bold]{escape(str(out))}[/] (backtest.csv, errors.csv, backtest.md)")
+
+
+def _stamp(day: dt.date):
+    import pandas as pd
+
+    return pd.Timestamp(day)
+
+
+class _Sub:
+    """A subfolder view of a results folder (names prefixed)."""
+
+    def __init__(self, folder, name: str) -> None:
+        self.folder, self.name = folder, name
+
+    def __getattr__(self, attr):
+        method = getattr(self.folder, attr)
+        return lambda path, *args: method(f"{self.name}/{path}", *args)
