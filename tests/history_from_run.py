@@ -46,5 +46,6 @@ def history_from_children(
             "exit_reason": c["exit_reason"].replace(EXIT_REASONS),
             "dnas": c["dnas"],
             "more_information": more,
+            **{k: c[k] for k in c.columns if k.startswith("appointment_date.")},
         }
     )

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import tomli_w
 
@@ -26,7 +27,7 @@ from nd_sim.calibration.fit import (
     fit_withdrawal,
     known_by,
 )
-from nd_sim.calibration.history import History
+from nd_sim.calibration.history import STEP_PREFIX, History
 from nd_sim.scenario.models import Scenario
 
 LIST_COLUMNS = ["child_id", "district", "referral_date", "stage", "pathway", "priority"]
@@ -169,6 +170,7 @@ def waiting_list(history: History, as_of: dt.date) -> pd.DataFrame:
     stage[triaged] = "waiting_first"
     stage[first.notna()] = "in_assessment"
     chosen = rows[open_ & ~((rows.triage_result == "signposted") & triaged)]
+    steps = [c for c in rows.columns if c.startswith(STEP_PREFIX)]
     common = rows.pathway[rows.pathway != ""].mode()
     fallback = common.iloc[0] if len(common) else "asd"
     out = pd.DataFrame(
@@ -181,7 +183,16 @@ def waiting_list(history: History, as_of: dt.date) -> pd.DataFrame:
             "priority": chosen.priority,
         }
     )
-    return out[LIST_COLUMNS].reset_index(drop=True)
+    out["next_appointment"] = ""
+    if steps:  # each child's next appointment: the first not yet attended by the date
+        attended = np.column_stack([known_by(chosen, c, as_of).notna() for c in steps])
+        inside = (out.stage == "in_assessment").to_numpy()
+        missing = ~attended
+        first_missing = np.where(missing.any(axis=1), missing.argmax(axis=1), len(steps) - 1)
+        names = np.array([c[len(STEP_PREFIX) :] for c in steps])
+        nxt = np.where(inside & (first_missing > 0), names[np.maximum(first_missing, 1)], "")
+        out["next_appointment"] = nxt
+    return out[[*LIST_COLUMNS, "next_appointment"]].reset_index(drop=True)
 
 
 def write_calibration(folder, result: Calibration, rejected: pd.DataFrame, figure) -> None:

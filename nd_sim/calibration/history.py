@@ -47,6 +47,7 @@ OPTIONAL = (
 )
 COLUMNS = (*REQUIRED, *OPTIONAL)
 REJECTED_COLUMNS = ["line", "referral_id", "column", "value", "reason"]
+STEP_PREFIX = "appointment_date."  # optional: each appointment's date, by the template's names
 UK_DATE = re.compile(r"\A([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z")
 
 
@@ -104,7 +105,8 @@ def read_history(
     for column in OPTIONAL:
         if column not in frame.columns:
             frame[column] = ""
-    rows, rejected = _check_rows(frame, scenario, as_of)
+    steps = [f"{STEP_PREFIX}{a.name}" for a in scenario.pathway.appointments]
+    rows, rejected = _check_rows(frame, scenario, as_of, [c for c in steps if c in frame.columns])
     later = rows.referral_date > pd.Timestamp(as_of)
     rows = rows[~later].reset_index(drop=True)  # after the as-of date: not known yet
     if rows.empty:
@@ -129,7 +131,7 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def _check_rows(
-    frame: pd.DataFrame, scenario: Scenario, as_of: dt.date
+    frame: pd.DataFrame, scenario: Scenario, as_of: dt.date, steps: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     districts = {spelling_key(d): d for d in scenario.districts}
     priorities = {spelling_key(c.name): c.name for c in scenario.booking.priority_classes}
@@ -137,22 +139,22 @@ def _check_rows(
     good, bad = [], []
     for i, row in enumerate(frame.to_dict("records")):
         line = i + 2
-        clean, reasons = _row(row, districts, priorities, as_of, seen)
+        clean, reasons = _row(row, districts, priorities, as_of, seen, steps)
         seen.add(clean["referral_id"])
         if reasons:
             bad += [(line, clean["referral_id"], c, str(row.get(c, "")), why) for c, why in reasons]
         else:
             good.append(clean)
-    rows = pd.DataFrame(good, columns=list(COLUMNS))
-    for column in DATES:
+    rows = pd.DataFrame(good, columns=[*COLUMNS, *steps])
+    for column in (*DATES, *steps):
         rows[column] = pd.to_datetime(rows[column]).astype("datetime64[s]")
     rows["dnas"] = pd.to_numeric(rows["dnas"]).fillna(0).astype(int)
     return rows, pd.DataFrame(bad, columns=REJECTED_COLUMNS)
 
 
-def _row(row, districts, priorities, as_of, seen) -> tuple[dict, list[tuple[str, str]]]:
+def _row(row, districts, priorities, as_of, seen, steps) -> tuple[dict, list[tuple[str, str]]]:
     """One referral in canonical form, and (column, reason) for what is wrong with it."""
-    clean = {c: str(row.get(c) or "").strip() for c in COLUMNS}
+    clean = {c: str(row.get(c) or "").strip() for c in (*COLUMNS, *steps)}
     out = [(c, "missing value") for c in REQUIRED if not clean[c]]
     if out:
         return clean, out
@@ -165,13 +167,13 @@ def _row(row, districts, priorities, as_of, seen) -> tuple[dict, list[tuple[str,
         )
     clean["district"] = district or clean["district"]
     dates = {}
-    for column in DATES:
+    for column in (*DATES, *steps):
         if clean[column]:
             dates[column] = parse_date(clean[column])
             if dates[column] is None:
                 out.append((column, "must be a date YYYY-MM-DD or DD/MM/YYYY"))
     referral = dates.get("referral_date")
-    for column in DATES[1:]:
+    for column in (*DATES[1:], *steps):
         when = dates.get(column)
         if referral and when and when < referral:
             out.append((column, f"before the referral ({referral})"))
@@ -189,7 +191,7 @@ def _row(row, districts, priorities, as_of, seen) -> tuple[dict, list[tuple[str,
         clean["priority"] = name or clean["priority"]
     if clean["dnas"] and not re.fullmatch(r"[0-9]{1,3}", clean["dnas"]):
         out.append(("dnas", "must be a whole number of missed appointments"))
-    for column in DATES:
+    for column in (*DATES, *steps):
         clean[column] = dates[column].isoformat() if dates.get(column) else None
     return clean, out
 
