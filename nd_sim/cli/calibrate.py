@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.markup import escape
 
@@ -16,8 +17,12 @@ from nd_sim.scenario import load_scenario
 
 def calibrate(
     history: Path = typer.Option(
-        ..., "--history", help="The history extract (CSV, docs/history.md)."
+        None, "--history", help="The history extract (CSV, docs/history.md)."
     ),
+    autism_stats: Path = typer.Option(
+        None, "--autism-stats", help="NHS England's Autism Waiting Time Statistics (long CSV)."
+    ),
+    sub_icb: str = typer.Option(None, "--sub-icb", help="With --autism-stats: e.g. 01K."),
     as_of: str = typer.Option(
         ..., "--as-of", help="The date the scenario starts from, YYYY-MM-DD."
     ),
@@ -40,6 +45,12 @@ def calibrate(
     from nd_sim.inputs.model import compile_model
     from nd_sim.run.folder import RunFolder
 
+    if (history is None) == (autism_stats is None):
+        rule = "give one of --history (a service's extract) and --autism-stats (published data)"
+        raise fail(ScenarioError("nd-sim calibrate", [Problem("--history", history, rule)]))
+    if autism_stats is not None:
+        _published(autism_stats, sub_icb, as_of, template, out, force)
+        return
     try:
         day = _date(as_of)
         base = load_scenario(template or default_scenario())
@@ -143,3 +154,69 @@ class _Sub:
     def __getattr__(self, attr):
         method = getattr(self.folder, attr)
         return lambda path, *args: method(f"{self.name}/{path}", *args)
+
+
+def _published(path: Path, code: str | None, as_of: str, template, out: Path, force: bool) -> None:
+    """`calibrate --autism-stats`: a one-team scenario from the published statistics."""
+    from nd_sim.calibration.published import published_figure, published_scenario, read_autism_stats
+    from nd_sim.inputs.model import compile_model
+    from nd_sim.report.figures.style import save
+    from nd_sim.run.folder import RunFolder
+
+    try:
+        if not code:
+            raise ScenarioError(
+                "--sub-icb", [Problem("--sub-icb", code, "is needed with --autism-stats")]
+            )
+        day = _date(as_of)
+        base = load_scenario(template or default_scenario())
+        monthly, name = read_autism_stats(path, code)
+        text, estimates = published_scenario(
+            monthly, base, day, code.strip().upper(), name, path.name
+        )
+        with RunFolder(out, force) as folder:
+            folder.write_text("scenario.toml", text)
+            fit = pd.DataFrame([vars(e) for e in estimates])
+            folder.write_csv("fit.csv", fit)
+            folder.write_csv("monthly.csv", monthly.reset_index())
+            save(
+                published_figure(monthly, name),
+                folder.path("calibration.png").parent,
+                "calibration",
+            )
+            folder.write_text("calibration.md", _published_markdown(fit, monthly, name, path.name))
+        compile_model(load_scenario(out / "scenario.toml"))
+    except ScenarioError as exc:
+        raise fail(exc) from None
+    console.print(f"calibrated from the published statistics for {escape(name)}", highlight=False)
+    console.print(f"results: [bold]{escape(str(out))}[/] (scenario.toml, fit.csv, calibration.md)")
+
+
+def _published_markdown(fit, monthly, name: str, source: str) -> str:
+    lines = [
+        f"# Calibration from the Autism Waiting Time Statistics: {name}",
+        "",
+        f"From `{source}`, children aged 0-17: new referrals (ASD12a), closures (ASD13a), the open "
+        "list (ASD16b) and those open 13 weeks or more (ASD16c), by month. One team; the "
+        "pathway and everything else are the template's. Counts are rounded to 5 and `*` is "
+        "suppressed.",
+        "",
+        "![The published series](calibration.png)",
+        "",
+        "| parameter | area | estimate | 95% CI | n | method |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in fit.itertuples(index=False):
+        lines.append(
+            f"| `{r.parameter}` | {r.area} | {r.estimate:.4g} | {r.ci_low:.4g} to {r.ci_high:.4g} "
+            f"| {r.n:,} | {r.method} |"
+        )
+    lines += [
+        "",
+        "| month | referrals | closures | open | open 13+ weeks |",
+        "|---|---|---|---|---|",
+    ]
+    for month, r in monthly.iterrows():
+        cells = ["–" if pd.isna(v) else f"{v:,.0f}" for v in r]
+        lines.append(f"| {month:%b %Y} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
