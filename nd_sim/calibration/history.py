@@ -110,7 +110,12 @@ def read_history(
     later = rows.referral_date > pd.Timestamp(as_of)
     rows = rows[~later].reset_index(drop=True)  # after the as-of date: not known yet
     if rows.empty:
-        rule = "no usable referral: every row was set aside (see rejected_rows.csv)"
+        if later.any():
+            rule = f"no referral on or before --as-of {as_of} ({int(later.sum()):,} are after it)"
+        else:
+            reasons = rejected.reason.value_counts().head(3).to_dict()
+            listed = "; ".join(f"{n:,} x {why}" for why, n in reasons.items())
+            rule = f"no usable referral: every row has a problem ({listed})"
         raise ScenarioError(str(path), [Problem("--history", str(path), rule)])
     return History(rows, rejected, len(frame), {v: k for k, v in renamed.items()}, int(later.sum()))
 
