@@ -9,9 +9,10 @@ from matplotlib.figure import Figure
 
 from nd_sim.report.figures.style import (
     LABEL_SIZE,
-    NOTE_SIZE,
     SERIES,
+    add_legend,
     add_title,
+    axes_entries,
     new_figure,
     place_subtitle,
     style_axes,
@@ -35,14 +36,7 @@ def calibration_figure(monthly: pd.DataFrame, weekly: pd.DataFrame) -> Figure:
         bottom.axhline(rows.completed.mean(), color=colour, linestyle="--", linewidth=0.8)
     bottom.set_xlabel("week of the last year before the as-of date", fontsize=LABEL_SIZE)
     bottom.set_ylabel("assessments\ncompleted a week", fontsize=LABEL_SIZE)
-    handles, labels = [], []
-    for ax in (top, bottom):
-        h, lab = ax.get_legend_handles_labels()
-        handles += h
-        labels += lab
-    fig.legend(
-        handles, labels, fontsize=NOTE_SIZE, frameon=False, loc="outside lower center", ncols=6
-    )
+    add_legend(fig, axes_entries(top, bottom), ncols=6)
     add_title(
         fig,
         "Calibration: the history against the fitted scenario",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import tomli_w
@@ -215,9 +216,10 @@ def published_figure(monthly: pd.DataFrame, name: str):
     """The published series: referrals and closures a month, the open list and its 13+ weeks."""
     from nd_sim.report.figures.style import (
         LABEL_SIZE,
-        NOTE_SIZE,
         SERIES,
+        add_legend,
         add_title,
+        axes_entries,
         new_figure,
         place_subtitle,
         style_axes,
@@ -239,15 +241,9 @@ def published_figure(monthly: pd.DataFrame, name: str):
     right.set_ylabel("children on the list", fontsize=LABEL_SIZE)
     for ax in (left, right):
         ax.set_xlabel("month", fontsize=LABEL_SIZE)
-        ax.tick_params(axis="x", rotation=45)
-    handles, labels = [], []
-    for ax in (left, right):
-        h, lab = ax.get_legend_handles_labels()
-        handles += h
-        labels += lab
-    fig.legend(
-        handles, labels, fontsize=NOTE_SIZE, frameon=False, loc="outside lower center", ncols=2
-    )
+        ax.xaxis.set_major_locator(mdates.MonthLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    add_legend(fig, axes_entries(left, right), ncols=2)
     add_title(fig, f"Published series: {name}", "Children aged 0-17; counts rounded to 5.")
     place_subtitle(fig)
     return fig

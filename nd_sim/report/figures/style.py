@@ -339,6 +339,15 @@ def add_legend(
         fig.legend([h for h, _ in events], [x for _, x in events], loc=loc, ncols=1, **style)
 
 
+def axes_entries(*axes) -> list[tuple]:
+    """Every labelled artist of these axes as (handle, label) pairs, for `add_legend`."""
+    entries = []
+    for ax in axes:
+        handles, labels = ax.get_legend_handles_labels()
+        entries += list(zip(handles, labels, strict=True))
+    return entries
+
+
 def scenario_handles(data: ReportData, colours: dict[str, str], band: bool = True) -> list:
     entries = []
     for i, run in enumerate(data.scenarios):
