@@ -45,6 +45,8 @@ NEEDS = {
         "--as-of",
         "2026-04-01",
     ],
+    "backtest": ["--history", str(FIXTURES / "history_small.csv"), "--from", "2025-06-01"],
+    "calibrate": ["--history", str(FIXTURES / "history_small.csv"), "--as-of", "2025-06-01"],
 }
 
 
@@ -107,7 +109,14 @@ def test_numeric_options_refuse_hostile_values_functional(
 
 
 @pytest.mark.parametrize(
-    "command,option", [("families", "--as-of"), ("options", "--from"), ("size", "--by")]
+    "command,option",
+    [
+        ("families", "--as-of"),
+        ("options", "--from"),
+        ("size", "--by"),
+        ("calibrate", "--as-of"),
+        ("backtest", "--from"),
+    ],
 )
 def test_date_options_refuse_hostile_values_functional(
     command: str, option: str, tmp_path: Path

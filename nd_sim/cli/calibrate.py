@@ -10,9 +10,10 @@ import typer
 from rich.markup import escape
 
 from nd_sim.cli.app import console, default_scenario, fail
-from nd_sim.cli.params import Force
+from nd_sim.cli.params import Force, Replications, Seed
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario import load_scenario
+from nd_sim.scenario.bounds import EARLIEST_DATE, LATEST_DATE
 
 
 def calibrate(
@@ -77,10 +78,15 @@ def calibrate(
 
 
 def _date(text: str, option: str = "--as-of") -> dt.date:
+    """A date option, inside the dates a scenario may hold (exit code 2 otherwise)."""
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise ScenarioError(option, [Problem(option, text, "must be a date YYYY-MM-DD")]) from None
+        day = None
+    if day is not None and EARLIEST_DATE <= day <= LATEST_DATE:
+        return day
+    rule = f"must be a date YYYY-MM-DD between {EARLIEST_DATE} and {LATEST_DATE}"
+    raise ScenarioError(option, [Problem(option, text, rule)])
 
 
 def backtest(
@@ -92,8 +98,8 @@ def backtest(
     since: str = typer.Option(
         None, "--since", help="First day the extract holds every referral (default: its first)."
     ),
-    replications: int = typer.Option(40, "--replications", "-n", min=2, max=10_000),
-    seed: int = typer.Option(20260401, "--seed", "-s"),
+    replications: Replications = None,
+    seed: Seed = None,
     out: Path = typer.Option(..., "--out", "-o", help="The folder to write."),
     force: Force = False,
 ) -> None:
@@ -120,7 +126,10 @@ def backtest(
             sub = _Sub(folder, "calibration")
             write_calibration(sub, result, full.rejected, None)
             fitted = load_scenario(folder.path("calibration/scenario.toml"))
-            sims = bt.simulated(fitted, ends, replications, seed)
+            replications = replications or BACKTEST_REPLICATIONS
+            sims = bt.simulated(
+                fitted, ends, replications, fitted.run.seed if seed is None else seed
+            )
             obs = bt.observed(full.rows, day, ends)
             outcome = bt.compare(obs, sims, bt.naive(full.rows, day, ends, fitted), ends)
             folder.write_csv("backtest.csv", outcome.table)
@@ -137,6 +146,9 @@ def backtest(
         highlight=False,
     )
     console.print(f"results: [bold]{escape(str(out))}[/] (backtest.csv, errors.csv, backtest.md)")
+
+
+BACKTEST_REPLICATIONS = 40
 
 
 def _stamp(day: dt.date):
