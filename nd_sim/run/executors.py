@@ -84,6 +84,7 @@ class ProcessExecutor:
     def __init__(self, jobs: int) -> None:
         self.workers = jobs
         self._pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+        self._stopped = False
 
     def run(self, fn, shared, tasks):
         pending: dict[Future, int] = {}
@@ -107,14 +108,19 @@ class ProcessExecutor:
             raise
 
     def close(self) -> None:
-        """Let the workers exit."""
-        self._pool.shutdown()
+        """Let the workers exit (after `_stop` they are gone: waiting on a pool whose
+        workers were terminated can block for ever, so it is not waited on again)."""
+        if not self._stopped:
+            self._pool.shutdown()
 
     def _stop(self) -> None:
+        self._stopped = True
         processes = list(getattr(self._pool, "_processes", {}).values())  # no public API
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
 
 class DaskExecutor:
