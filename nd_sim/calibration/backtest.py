@@ -32,7 +32,6 @@ MEASURES = (
     "assessments_completed",
 )
 STOCKS = MEASURES[:3]
-LIST_MEASURES = ("open_list",)  # the issue's "list size", judged at 6 and 12 months
 
 
 def month_ends(start: dt.date, months: int) -> list[dt.date]:
@@ -102,21 +101,16 @@ def naive(
     rows: pd.DataFrame, start: dt.date, ends: list[dt.date], scenario: Scenario
 ) -> dict[str, np.ndarray]:
     """The three naive forecasts, (measures, months) each."""
+    before = rows[rows.referral_date < pd.Timestamp(start)]
     past_ends = month_ends(start - dt.timedelta(days=366), 12)
-    past = observed(rows[rows.referral_date < pd.Timestamp(start)], start, past_ends)
-    now = observed(
-        rows[rows.referral_date < pd.Timestamp(start)], start, [start - dt.timedelta(days=1)]
-    )[:, 0]
+    past = observed(before, start, past_ends)
+    now = observed(before, start, [start - dt.timedelta(days=1)])[:, 0]
     months = np.arange(1, len(ends) + 1)
-    flat = np.where(
-        np.isin(np.arange(len(MEASURES)), range(len(STOCKS)))[:, None],
-        now[:, None],
-        past[:, -3:].mean(axis=1)[:, None],
-    ) * np.ones(len(ends))
+    stock = (np.arange(len(MEASURES)) < len(STOCKS))[:, None]
+    flat = np.where(stock, now[:, None], past[:, -3:].mean(axis=1)[:, None]) * np.ones(len(ends))
     x = np.arange(-len(past_ends) + 1, 1)
     slope = np.array([np.polyfit(x, series, 1)[0] for series in past])
-    base = np.where(np.arange(len(MEASURES)) < len(STOCKS), now, past[:, -1])
-    trend = base[:, None] + slope[:, None] * months
+    trend = np.where(stock, now[:, None], past[:, -1:]) + slope[:, None] * months
     fluid = np.full((len(MEASURES), len(ends)), np.nan)
     model = compile_model(scenario)
     panels = team_panels(model)

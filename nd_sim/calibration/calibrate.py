@@ -27,7 +27,8 @@ from nd_sim.calibration.fit import (
     fit_withdrawal,
     known_by,
 )
-from nd_sim.calibration.history import STEP_PREFIX, History
+from nd_sim.calibration.history import History
+from nd_sim.results.children import APPOINTMENT_DATE_PREFIX
 from nd_sim.scenario.models import Scenario
 
 LIST_COLUMNS = ["child_id", "district", "referral_date", "stage", "pathway", "priority"]
@@ -170,7 +171,7 @@ def waiting_list(history: History, as_of: dt.date) -> pd.DataFrame:
     stage[triaged] = "waiting_first"
     stage[first.notna()] = "in_assessment"
     chosen = rows[open_ & ~((rows.triage_result == "signposted") & triaged)]
-    steps = [c for c in rows.columns if c.startswith(STEP_PREFIX)]
+    steps = [c for c in rows.columns if c.startswith(APPOINTMENT_DATE_PREFIX)]
     common = rows.pathway[rows.pathway != ""].mode()
     fallback = common.iloc[0] if len(common) else "asd"
     out = pd.DataFrame(
@@ -189,21 +190,24 @@ def waiting_list(history: History, as_of: dt.date) -> pd.DataFrame:
         inside = (out.stage == "in_assessment").to_numpy()
         missing = ~attended
         first_missing = np.where(missing.any(axis=1), missing.argmax(axis=1), len(steps) - 1)
-        names = np.array([c[len(STEP_PREFIX) :] for c in steps])
+        names = np.array([c[len(APPOINTMENT_DATE_PREFIX) :] for c in steps])
         nxt = np.where(inside & (first_missing > 0), names[np.maximum(first_missing, 1)], "")
         out["next_appointment"] = nxt
     return out[[*LIST_COLUMNS, "next_appointment"]].reset_index(drop=True)
 
 
-def write_calibration(folder, result: Calibration, rejected: pd.DataFrame, figure) -> None:
-    """Every file into the staged results folder."""
-    folder.write_text("scenario.toml", result.scenario_toml)
-    folder.write_csv("waiting_list.csv", result.waiting_list)
-    folder.write_csv("fit.csv", result.fit)
-    folder.write_csv("rejected_rows.csv", rejected)
-    folder.write_csv("referrals_monthly.csv", result.monthly.drop(columns=["d"]))
-    folder.write_csv("completed_weekly.csv", result.weekly)
+def write_calibration(
+    folder, result: Calibration, rejected: pd.DataFrame, figure, under: str = ""
+) -> None:
+    """Every file into the staged results folder (`under`: a subfolder, e.g. the
+    backtest's "calibration/")."""
+    folder.write_text(f"{under}scenario.toml", result.scenario_toml)
+    folder.write_csv(f"{under}waiting_list.csv", result.waiting_list)
+    folder.write_csv(f"{under}fit.csv", result.fit)
+    folder.write_csv(f"{under}rejected_rows.csv", rejected)
+    folder.write_csv(f"{under}referrals_monthly.csv", result.monthly.drop(columns=["d"]))
+    folder.write_csv(f"{under}completed_weekly.csv", result.weekly)
     if figure is not None:
         from nd_sim.report.figures.style import save
 
-        save(figure, Path(folder.path("calibration.png")).parent, "calibration")
+        save(figure, Path(folder.path(f"{under}calibration.png")).parent, "calibration")

@@ -164,15 +164,11 @@ def _design(data: pd.DataFrame, n_d: int) -> np.ndarray:
 def _poisson_glm(x: np.ndarray, y: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-likelihood Poisson regression by IRLS; the coefficients and their covariance."""
     beta = np.zeros(x.shape[1])
-    beta[: x.shape[1]] = 0.0
-    rate = max(y.sum(), 1.0) / np.exp(offset).sum()
-    beta += 0.0
-    eta = offset + np.log(rate)
+    eta = offset + np.log(max(y.sum(), 1.0) / np.exp(offset).sum())  # start at the mean rate
     for _ in range(100):
         mu = np.exp(eta)
         z = eta - offset + (y - mu) / mu
-        w = mu
-        xtw = x.T * w
+        xtw = x.T * mu
         information = xtw @ x + 1e-9 * np.eye(x.shape[1])
         new = np.linalg.solve(information, xtw @ z)
         if np.max(np.abs(new - beta)) < 1e-10:

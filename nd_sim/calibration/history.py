@@ -23,6 +23,7 @@ import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.starting_list import read_list_csv, spelling_key
+from nd_sim.results.children import APPOINTMENT_DATE_PREFIX  # the same columns as children.parquet
 from nd_sim.scenario.models import Scenario
 
 REQUIRED = ("referral_id", "district", "referral_date")
@@ -47,7 +48,6 @@ OPTIONAL = (
 )
 COLUMNS = (*REQUIRED, *OPTIONAL)
 REJECTED_COLUMNS = ["line", "referral_id", "column", "value", "reason"]
-STEP_PREFIX = "appointment_date."  # optional: each appointment's date, by the template's names
 UK_DATE = re.compile(r"\A([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z")
 
 
@@ -105,7 +105,7 @@ def read_history(
     for column in OPTIONAL:
         if column not in frame.columns:
             frame[column] = ""
-    steps = [f"{STEP_PREFIX}{a.name}" for a in scenario.pathway.appointments]
+    steps = [f"{APPOINTMENT_DATE_PREFIX}{a.name}" for a in scenario.pathway.appointments]
     rows, rejected = _check_rows(frame, scenario, as_of, [c for c in steps if c in frame.columns])
     later = rows.referral_date > pd.Timestamp(as_of)
     rows = rows[~later].reset_index(drop=True)  # after the as-of date: not known yet

@@ -119,12 +119,11 @@ def backtest(
         base = load_scenario(template or default_scenario())
         full = read_history(history, base, ends[-1], read_column_map(column_map))
         before = dataclasses.replace(
-            full, rows=full.rows[full.rows.referral_date < _stamp(day)].reset_index(drop=True)
+            full, rows=full.rows[full.rows.referral_date < pd.Timestamp(day)].reset_index(drop=True)
         )
         result = fit(before, base, day, history.name, _date(since, "--since") if since else None)
         with RunFolder(out, force) as folder:
-            sub = _Sub(folder, "calibration")
-            write_calibration(sub, result, full.rejected, None)
+            write_calibration(folder, result, full.rejected, None, under="calibration/")
             fitted = load_scenario(folder.path("calibration/scenario.toml"))
             replications = replications or BACKTEST_REPLICATIONS
             sims = bt.simulated(
@@ -149,23 +148,6 @@ def backtest(
 
 
 BACKTEST_REPLICATIONS = 40
-
-
-def _stamp(day: dt.date):
-    import pandas as pd
-
-    return pd.Timestamp(day)
-
-
-class _Sub:
-    """A subfolder view of a results folder (names prefixed)."""
-
-    def __init__(self, folder, name: str) -> None:
-        self.folder, self.name = folder, name
-
-    def __getattr__(self, attr):
-        method = getattr(self.folder, attr)
-        return lambda path, *args: method(f"{self.name}/{path}", *args)
 
 
 def _published(path: Path, code: str | None, as_of: str, template, out: Path, force: bool) -> None:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from nd_sim.engine.replication import run_replication
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.experiments.ranking import Objective, objective_for
+from nd_sim.experiments.ranking import Objective, money_words, objective_for
 from nd_sim.experiments.sizing import levers as levers_mod
 from nd_sim.experiments.sizing.evaluate import Evaluation, Evaluator
 from nd_sim.experiments.sizing.guess import first_guess
@@ -39,7 +39,6 @@ from nd_sim.experiments.sizing.run import SizeRequest, prepare
 from nd_sim.experiments.sizing.tradeoffs import Worse, worse_than_base
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH
 from nd_sim.inputs.model import Model, compile_model
-from nd_sim.report.numbers import money_gbp
 from nd_sim.results.kpis import replication_kpis
 from nd_sim.results.statistics import t_interval
 from nd_sim.run.pipeline import Stage, staged
@@ -307,7 +306,7 @@ def _target(r: MixRequest, stage: Stage, base: Model, on_done):
     search = MixSearch(evaluator, r.scenario, base, r.space)
     result = search_target(search, guess, *goal)
     if r.by_team and found.answer is not None:
-        cost = _money_words(shared.cost_per_year_gbp(found.answer))
+        cost = money_words(shared.cost_per_year_gbp(found.answer))
         start = (
             f"the area-wide mix ({shared.describe(found.answer)}, {cost} a year, shared between "
             "the teams by referrals in fractions of posts) split into whole steps by team"
@@ -333,10 +332,6 @@ def _target(r: MixRequest, stage: Stage, base: Model, on_done):
         r, result, answer_eval, fresh, fixed, before, after, worse, evaluator.runs
     )
     return result, text, _fixed_frame(fixed, r), worse, evaluator.runs, fresh
-
-
-def _money_words(gbp: float) -> str:
-    return money_gbp(gbp, short=True)
 
 
 def shared_space(r: MixRequest) -> MixSpace:

@@ -10,16 +10,16 @@ import math
 
 import numpy as np
 
-from nd_sim.experiments.ranking import change_words
+from nd_sim.experiments.ranking import change_words, money_words
 from nd_sim.experiments.sizing.answer import where_words
 from nd_sim.experiments.sizing.target import format_value
 from nd_sim.experiments.sizing.window import long_date
-from nd_sim.report.numbers import money_gbp, number
+from nd_sim.report.numbers import number
 from nd_sim.results import registry
 
 
 def _money(value: float) -> str:
-    return "not costed" if math.isnan(value) else money_gbp(value, short=True)
+    return "not costed" if math.isnan(value) else money_words(value)
 
 
 def _prof(name: str) -> str:
