@@ -208,3 +208,10 @@ def parse_date(text: str, option: str = "--as-of"):
         rule = f"must be a date YYYY-MM-DD from {EARLIEST_DATE} to {LATEST_DATE}"
         raise ScenarioError(option, [Problem(option, text, rule)])
     return when
+
+
+def say_bands(scenario) -> None:
+    """Say, before the run, what its intervals and bands will include."""
+    from nd_sim.results.bands import band_words
+
+    console.print(f"[dim]{escape(band_words(scenario))}[/]", highlight=False)

@@ -12,6 +12,7 @@ from nd_sim.cli.app import (
     console,
     fail,
     run_settings,
+    say_bands,
     with_progress,
 )
 from nd_sim.cli.params import (
@@ -22,6 +23,7 @@ from nd_sim.cli.params import (
     Jobs,
     ObjectiveKpi,
     Out,
+    ParameterUncertainty,
     Replications,
     Resume,
     Seed,
@@ -33,6 +35,7 @@ from nd_sim.experiments.ranking import objective_for
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
 from nd_sim.scenario import load_scenario
+from nd_sim.scenario.variants import with_parameter_uncertainty
 
 
 def compare(
@@ -48,10 +51,14 @@ def compare(
     area: Area = None,
     report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
     allow_large: AllowLarge = False,
+    parameter_uncertainty: ParameterUncertainty = None,
 ) -> None:
     """Run scenarios on the same random numbers and compare them with the first (the base)."""
     try:
-        models = [compile_model(load_scenario(path)) for path in scenarios]
+        models = [
+            compile_model(with_parameter_uncertainty(load_scenario(path), parameter_uncertainty))
+            for path in scenarios
+        ]
         compare_mod.check_comparable(models, scenarios)
         base = models[0].scenario
         settings = run_settings(
@@ -67,6 +74,7 @@ def compare(
         f"{settings.replications} replications each on common random numbers, seed "
         f"{settings.seed}, {settings.describe()}"
     )
+    say_bands(base)
     result = with_progress(
         settings.replications * len(models),
         lambda done: compare_mod.compare_to_folder(models, scenarios, settings, done, goal),

@@ -16,6 +16,7 @@ from nd_sim.cli.app import (
     fail,
     parse_date,
     run_settings,
+    say_bands,
     with_progress,
 )
 from nd_sim.cli.params import (
@@ -24,6 +25,7 @@ from nd_sim.cli.params import (
     Force,
     Jobs,
     Out,
+    ParameterUncertainty,
     Replications,
     Resume,
     Seed,
@@ -34,6 +36,7 @@ from nd_sim.inputs.personal_data import personal_values
 from nd_sim.report import terminal
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.models import StartingList
+from nd_sim.scenario.variants import with_parameter_uncertainty
 
 
 def families(
@@ -56,8 +59,13 @@ def families(
     ),
     service_name: str = typer.Option(None, "--service-name", help="Signs the letters."),
     allow_large: AllowLarge = False,
+    parameter_uncertainty: ParameterUncertainty = None,
 ) -> None:
-    """Project when each child on today's list will be seen, and write letters for families."""
+    """Project when each child on today's list will be seen, and write letters for families.
+
+    Parameter uncertainty is on unless --no-parameter-uncertainty: a window read to a
+    family must allow for the assumptions being wrong, not only for chance.
+    """
     from nd_sim.experiments.families.run import (
         CONTACT_PLACEHOLDER,
         SERVICE_NAME,
@@ -72,7 +80,8 @@ def families(
     try:
         when = parse_date(as_of)
         _check_contact(contact)
-        sc = load_scenario(path)
+        on = True if parameter_uncertainty is None else parameter_uncertainty
+        sc = with_parameter_uncertainty(load_scenario(path), on)
         settings = run_settings(
             sc.run, f"families-{sc.name}", "families", replications, seed, out, jobs, dask,
             resume, force,
@@ -81,6 +90,7 @@ def families(
         check_size([compile_model(unlisted)], settings, allow_large, children_rows=False)
         if previous is not None and not previous.exists():
             raise ScenarioError(str(previous), [Problem("--previous", str(previous), "must exist")])
+        say_bands(sc)
         result = with_progress(
             settings.replications,
             lambda done: families_to_folder(

@@ -13,6 +13,7 @@ from nd_sim.cli.app import (
     fail,
     parse_date,
     run_settings,
+    say_bands,
     with_progress,
 )
 from nd_sim.cli.params import (
@@ -23,6 +24,7 @@ from nd_sim.cli.params import (
     Jobs,
     ObjectiveKpi,
     Out,
+    ParameterUncertainty,
     Replications,
     Resume,
     Seed,
@@ -41,6 +43,7 @@ from nd_sim.report import terminal
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import MAX_GBP, MAX_WTE
 from nd_sim.scenario.models import Scenario
+from nd_sim.scenario.variants import with_parameter_uncertainty
 
 
 def options(
@@ -79,12 +82,13 @@ def options(
     objective: ObjectiveKpi = None,
     area: Area = None,
     allow_large: AllowLarge = False,
+    parameter_uncertainty: ParameterUncertainty = None,
 ) -> None:
     """Cost and simulate every way the scenario can spend a budget, against doing nothing,
     ranked on the objective (default: the county's child-weeks waiting) with trade-offs."""
     path = scenario or default_scenario()
     try:
-        sc = load_scenario(path)
+        sc = with_parameter_uncertainty(load_scenario(path), parameter_uncertainty)
         when = parse_date(start, "--from") if start is not None else sc.start_date
         budget = Settings(
             budget_gbp=budget_gbp,
@@ -95,7 +99,13 @@ def options(
         )
         check_settings(sc, budget)
         own = tuple(
-            custom_option(sc, _load_option(p), f"own-{p.stem}", budget, source=p)
+            custom_option(
+                sc,
+                with_parameter_uncertainty(_load_option(p), parameter_uncertainty),
+                f"own-{p.stem}",
+                budget,
+                source=p,
+            )
             for p in option or []
         )
         # every option built and checked (comparable with the base) before anything is staged
@@ -108,6 +118,7 @@ def options(
         goal = objective_for(objective, area, plan.models[0].districts, plan.models[0].teams)
     except ScenarioError as exc:
         raise fail(exc) from None
+    say_bands(sc)
     result, ranked, refused = with_progress(
         settings.replications * len(plan.models),
         lambda done: options_to_folder(sc, budget, settings, done, own, plan=plan, objective=goal),

@@ -115,3 +115,12 @@ Area = Annotated[
         '("team:NAME" or "district:NAME" if a name is both).',
     ),
 ]
+ParameterUncertainty = Annotated[
+    bool | None,
+    typer.Option(
+        "--parameter-uncertainty/--no-parameter-uncertainty",
+        help="Draw every uncertain input (a number given with low and high) once per "
+        "replication, so that the bands include uncertainty in the assumptions (default: "
+        "the scenario's [run] parameter_uncertainty).",
+    ),
+]

@@ -13,6 +13,7 @@ from nd_sim.cli.app import (
     default_scenario,
     fail,
     run_settings,
+    say_bands,
     with_progress,
 )
 from nd_sim.cli.params import (
@@ -21,6 +22,7 @@ from nd_sim.cli.params import (
     Force,
     Jobs,
     Out,
+    ParameterUncertainty,
     Replications,
     Resume,
     Seed,
@@ -31,6 +33,7 @@ from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
 from nd_sim.run.runner import run_to_folder
 from nd_sim.scenario import load_scenario
+from nd_sim.scenario.variants import with_parameter_uncertainty
 
 
 def run(
@@ -44,6 +47,7 @@ def run(
     resume: Resume = False,
     report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
     allow_large: AllowLarge = False,
+    parameter_uncertainty: ParameterUncertainty = None,
 ) -> None:
     """Run replications of a scenario and write a results folder.
 
@@ -52,7 +56,9 @@ def run(
     """
     path = scenario or default_scenario()
     try:
-        model = compile_model(load_scenario(path))
+        model = compile_model(
+            with_parameter_uncertainty(load_scenario(path), parameter_uncertainty)
+        )
         sc = model.scenario
         settings = run_settings(
             sc.run, sc.name, "run", replications, seed, out, jobs, dask, resume, force
@@ -65,6 +71,7 @@ def run(
         f"{sc.horizon_weeks} weeks from {sc.start_date}, seed {settings.seed}, "
         f"{settings.describe()}"
     )
+    say_bands(sc)
     result = with_progress(
         settings.replications,
         lambda done: run_to_folder(model, settings, done),

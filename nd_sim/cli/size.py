@@ -12,6 +12,7 @@ from nd_sim.cli.app import (
     default_scenario,
     fail,
     run_settings,
+    say_bands,
     with_progress,
 )
 from nd_sim.cli.params import (
@@ -21,6 +22,7 @@ from nd_sim.cli.params import (
     Jobs,
     ObjectiveKpi,
     Out,
+    ParameterUncertainty,
     Replications,
     Resume,
     Seed,
@@ -30,6 +32,7 @@ from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.model import compile_model
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import MAX_GBP, MAX_WEEKS
+from nd_sim.scenario.variants import with_parameter_uncertainty
 
 
 def size(
@@ -112,6 +115,7 @@ def size(
         help="Price of an outsourced assessment.",
     ),
     allow_large: AllowLarge = False,
+    parameter_uncertainty: ParameterUncertainty = None,
 ) -> None:
     """Find the smallest lever value that meets a target by a date (on the simulation)."""
     from nd_sim.experiments.sizing import terminal as size_terminal
@@ -127,10 +131,11 @@ def size(
         _optimise_mix(
             path, optimise_mix, mix_only, target, by, lever, area, confidence, replications,
             seed, jobs, out, force, dask, resume, cap, step, lag, ramp, allow_large,
+            parameter_uncertainty,
         )  # fmt: skip
         return
     try:
-        sc = load_scenario(path)
+        sc = with_parameter_uncertainty(load_scenario(path), parameter_uncertainty)
         _required(target=target, by=by, lever=lever)
         request = prepare(
             sc, target, by, lever, each=each, cap=cap, step=step, lag_weeks=lag,
@@ -144,6 +149,7 @@ def size(
     except ScenarioError as exc:
         raise fail(exc) from None
     size_terminal.print_request(console, request)
+    say_bands(sc)
     result = _run(runs, lambda done: size_to_folder(request, settings, done), settings)
     size_terminal.print_size(console, result, request)
 
@@ -158,7 +164,7 @@ def _required(**given: str | None) -> None:
 
 def _optimise_mix(
     path, optimise_mix, mix_only, target, by, lever, area, confidence, replications, seed,
-    jobs, out, force, dask, resume, cap, step, lag, ramp, allow_large,
+    jobs, out, force, dask, resume, cap, step, lag, ramp, allow_large, parameter_uncertainty,
 ) -> None:  # fmt: skip
     """The least-cost mix (or the best mix for a budget): `size --optimise-mix`."""
     from nd_sim.experiments.sizing import terminal as size_terminal
@@ -173,7 +179,7 @@ def _optimise_mix(
             used = [k for k, v in mix_only.items() if v not in (None, False)]
             rule = "only goes with --optimise-mix"
             raise ScenarioError("nd-sim size", [Problem(k, mix_only[k], rule) for k in used])
-        sc = load_scenario(path)
+        sc = with_parameter_uncertainty(load_scenario(path), parameter_uncertainty)
         request = prepare_mix(
             sc, target=target, by=by, lever=lever, by_team=mix_only["--by-team"],
             budget_gbp=mix_only["--budget-gbp"], over_months=mix_only["--over-months"],
@@ -188,6 +194,7 @@ def _optimise_mix(
     except ScenarioError as exc:
         raise fail(exc) from None
     size_terminal.print_mix_request(console, request)
+    say_bands(sc)
     result = _run(runs, lambda done: optimise_to_folder(request, settings, done), settings)
     size_terminal.print_mix(console, result, request)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -12,6 +13,7 @@ from nd_sim.cli.app import (
     console,
     fail,
     run_settings,
+    say_bands,
     with_progress,
 )
 from nd_sim.cli.params import (
@@ -22,6 +24,7 @@ from nd_sim.cli.params import (
     Jobs,
     ObjectiveKpi,
     Out,
+    ParameterUncertainty,
     Replications,
     Resume,
     Seed,
@@ -34,6 +37,7 @@ from nd_sim.experiments.sweep import sweep_to_folder
 from nd_sim.inputs.model import compile_model
 from nd_sim.report import terminal
 from nd_sim.run import resources
+from nd_sim.scenario.variants import with_parameter_uncertainty
 
 
 def sweep(
@@ -55,6 +59,7 @@ def sweep(
     objective: ObjectiveKpi = None,
     area: Area = None,
     allow_large: AllowLarge = False,
+    parameter_uncertainty: ParameterUncertainty = None,
 ) -> None:
     """Run every variant of a grid on common random numbers and write one tidy sweep.csv.
 
@@ -63,6 +68,13 @@ def sweep(
     """
     try:
         spec = load_grid(grid, scenario)
+        variants = [
+            dataclasses.replace(
+                v, scenario=with_parameter_uncertainty(v.scenario, parameter_uncertainty)
+            )
+            for v in spec.variants
+        ]
+        spec = dataclasses.replace(spec, variants=variants)
         base = spec.variants[0].scenario
         settings = run_settings(
             base.run, f"sweep-{base.name}", "sweep", replications, seed, out, jobs, dask,
@@ -81,6 +93,7 @@ def sweep(
         f"{settings.describe()}",
         highlight=False,
     )
+    say_bands(base)
     result = with_progress(
         settings.replications * len(spec.variants),
         lambda done: sweep_to_folder(spec, settings, done, children, goal),

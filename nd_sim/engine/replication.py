@@ -31,6 +31,7 @@ from nd_sim.engine.codes import (
 )
 from nd_sim.engine.cohort import NEW_REFERRAL, Cohort, attributes, draw_cohort
 from nd_sim.engine.habits import HABIT_COLUMNS, habits
+from nd_sim.engine.parameters import replication_model
 from nd_sim.engine.raw import RawResults, return_roots
 from nd_sim.inputs.model import Model
 
@@ -44,10 +45,15 @@ _REREFERRAL_REASONS = ("", "no_nd", "signposted", "withdrawn", "met_by_workshop"
 
 
 def run_replication(model: Model, replication: int, seed: int) -> RawResults:
-    """Simulate one replication and return its compact per-child and per-week arrays."""
+    """Simulate one replication and return its compact per-child and per-week arrays.
+
+    Under parameter uncertainty the replication runs at its own draw of the uncertain
+    inputs (`nd_sim.engine.parameters`); a model already drawn runs as it is.
+    """
     from nd_sim.engine.kernel import simulate  # here: a parallel run's parent process never
     from nd_sim.engine.state import kernel_state  # simulates; numba costs 60 MB and 0.3 s to load
 
+    model = replication_model(model, replication, seed)
     cohort = draw_cohort(model, seed, replication)
     returning = model.scenario.pathway.rereferral
     blocks = [int(returning.probability > 0 and bool(returning.after))] * len(model.districts)

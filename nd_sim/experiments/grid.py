@@ -44,14 +44,15 @@ import difflib
 import itertools
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.scenario.loader import NOTE_KEYS, lift_notes, read_raw, read_toml, validate_raw
+from nd_sim.scenario.loader import UNCERTAIN, lift_notes, read_raw, read_toml, validate_raw
 from nd_sim.scenario.models import Scenario
+from nd_sim.scenario.paths import dotted
+from nd_sim.scenario.uncertain import is_leaf
 
 MAX_VARIANTS = 10_000
 TOP_LEVEL = ("grid", "variants")
@@ -83,10 +84,11 @@ class Grid:
 
 @dataclass(frozen=True)
 class _Value:
-    """A value to set, with the note written beside it in the grid file (if any)."""
+    """A value to set, with the note and range written beside it in the grid file (if any)."""
 
     value: Any
     notes: dict[str, str]
+    ranges: dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def _read_axes(table: Any) -> tuple[list[tuple[str, list[_Value]]], list[Problem
         if not isinstance(values, list) or not values:
             problems.append(Problem(where, values, "must be a non-empty list of values"))
             continue
-        tables = [v for v in values if isinstance(v, dict) and not _is_note(v)]
+        tables = [v for v in values if isinstance(v, dict) and not is_leaf(v)]
         if tables:
             rule = "a value may not be a table (a table is never set whole): vary its keys"
             problems += [Problem(where, v, rule) for v in tables]
@@ -196,20 +198,17 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     out = []
     for key, value in table.items():
         path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict) and not _is_note(value):
+        if isinstance(value, dict) and not is_leaf(value):
             out += _flatten(value, path)
         else:
             out.append((path, value))
     return out
 
 
-def _is_note(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) in NOTE_KEYS
-
-
 def _lift(key: str, value: Any) -> _Value:
     notes: dict[str, str] = {}
-    return _Value(value=lift_notes(value, key, notes), notes=notes)
+    ranges: dict[str, dict[str, Any]] = {}
+    return _Value(value=lift_notes(value, key, notes, ranges), notes=notes, ranges=ranges)
 
 
 def _distinct(values: list[_Value]) -> tuple[list[_Value], list[_Value]]:
@@ -389,12 +388,18 @@ def _apply(
         if problem:
             problems.append(problem)
             continue
-        stale = [n for n in notes if n == key or n.startswith((f"{key}.", f"{key}["))]
-        for n in stale:
-            del notes[n]
+        notes = {n: v for n, v in notes.items() if not _under(n, key)}
         notes.update(value.notes)
+        if isinstance(raw.get(UNCERTAIN), dict) or value.ranges:  # a set number loses its range
+            ranges = {n: v for n, v in raw.get(UNCERTAIN, {}).items() if not _under(n, key)}
+            raw[UNCERTAIN] = {**ranges, **value.ranges}
         notes.setdefault(key, f"sweep: set by the grid {grid_path.name}")
     return raw, notes, problems
+
+
+def _under(path: str, key: str) -> bool:
+    """`path` is `key` or lies inside it."""
+    return path == key or path.startswith((f"{key}.", f"{key}["))
 
 
 def _resolved(parts: list[Part], value: Any, grid_path: Path) -> Any:
@@ -418,7 +423,7 @@ def _set(raw: dict[str, Any], parts: list[Part], key: str, value: Any) -> Proble
     """
     node: Any = raw
     for depth, part in enumerate(parts):
-        here = _dotted(parts[:depth]) or "the scenario"
+        here = dotted(parts[:depth]) or "the scenario"
         if isinstance(part, int) and not isinstance(node, list):
             return Problem(key, f"[{part}]", f"{here} is {_kind(node)}, so it has no index")
         if isinstance(part, int) and part >= len(node):
@@ -433,13 +438,6 @@ def _set(raw: dict[str, Any], parts: list[Part], key: str, value: Any) -> Proble
                 node[part] = {}  # missing tables are created on the way
             node = node[part]
     return None
-
-
-def _dotted(parts: Iterable[Part]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def _kind(node: Any) -> str:

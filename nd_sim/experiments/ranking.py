@@ -51,6 +51,20 @@ def objective_for(
     `area` is "county", a team's or a district's name (matched without regard to case),
     or "team:NAME" / "district:NAME" where a name is both.
     """
+    return measure_for(kpi, area, districts, teams, option="--objective", ranked=True)
+
+
+def measure_for(
+    kpi: str | None,
+    area: str | None,
+    districts: tuple[str, ...],
+    teams: tuple[str, ...],
+    *,
+    option: str,
+    ranked: bool,
+) -> Objective:
+    """A registry KPI in an area, checked; `ranked` also needs a better direction (to rank
+    on). `option` names the command-line option in messages."""
     kpi = (kpi or registry.DEFAULT_OBJECTIVE).strip()
     problems = []
     entry = registry.lookup(kpi)
@@ -58,16 +72,16 @@ def objective_for(
         rule = "must be a KPI of the registry (docs/outputs.md), e.g. " + ", ".join(
             registry.TRADEOFF_KPIS
         )
-        problems.append(Problem("--objective", kpi, rule))
-    elif entry.better is None:
+        problems.append(Problem(option, kpi, rule))
+    elif ranked and entry.better is None:
         rule = "has no better direction (neither more nor fewer is better), so cannot be ranked on"
-        problems.append(Problem("--objective", kpi, rule))
+        problems.append(Problem(option, kpi, rule))
     elif entry.family and "." not in kpi:
         rule = f"names a family: add a member, e.g. {kpi}.{entry.family}"
-        problems.append(Problem("--objective", kpi, rule))
+        problems.append(Problem(option, kpi, rule))
     area_type, name = _area(area or COUNTY, districts, teams, problems)
     if problems:
-        raise ScenarioError("objective", problems)
+        raise ScenarioError(option.lstrip("-"), problems)
     return Objective(kpi, area_type, name)
 
 

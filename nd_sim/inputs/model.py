@@ -52,8 +52,12 @@ class Model:
         return len(self.step_hours)
 
 
-def compile_model(scenario: Scenario) -> Model:
-    """Compile a validated scenario; raises `ScenarioError` if its starting CSV is bad."""
+def compile_model(scenario: Scenario, starting: StartingChildren | None = None) -> Model:
+    """Compile a validated scenario; raises `ScenarioError` if its starting CSV is bad.
+
+    `starting` reuses a list already read for the same scenario at other values of its
+    uncertain inputs (reading the CSV is most of the cost of compiling).
+    """
     districts = tuple(scenario.districts)
     teams = tuple(scenario.teams)
     profs = tuple(scenario.professions)
@@ -63,9 +67,10 @@ def compile_model(scenario: Scenario) -> Model:
     for _name, district in scenario.districts.items():
         weights[district.team] += district.referrals_per_week
     pathway = scenario.pathway
-    starting = backlog.StartingChildren()
-    if scenario.starting_list.csv:
+    if starting is None and scenario.starting_list.csv:
         starting = backlog.read_starting_csv(scenario.starting_list.csv, scenario)
+    if starting is None:
+        starting = backlog.StartingChildren()
     outcomes = pathway.outcomes
     shares = np.array([getattr(outcomes, name) for name in OUTCOMES])
     return Model(

@@ -17,6 +17,7 @@ from nd_sim.experiments.districts import EQUITY_KPI, district_words, gains_and_l
 from nd_sim.experiments.ranking import Objective, change_words, rank_scenarios
 from nd_sim.report.data import ReportData, ScenarioResult
 from nd_sim.results import registry
+from nd_sim.results.bands import band_words
 from nd_sim.results.kpis import COUNTY
 
 HEADLINE = "first_wait_median_weeks"
@@ -250,7 +251,6 @@ def summary_html(data: ReportData) -> str:
     caveat = (
         "These are projections from the scenario's assumptions (demand, staffing and the "
         "starting list as written in the scenario files), not forecasts of what will happen "
-        "whatever is decided; the intervals show the play of chance between replications, "
-        "not the uncertainty in those assumptions."
+        "whatever is decided. " + band_words(data.base.scenario)
     )
     return "\n".join(f"<p>{p}</p>" for p in [*paragraphs, caveat])

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from nd_sim.engine.parameters import replication_model
 from nd_sim.engine.replication import run_replication
 from nd_sim.inputs.model import Model
 from nd_sim.results.children import child_columns
@@ -39,7 +40,9 @@ class ReplicationOutput:
 def run_one(
     model: Model, replication: int, seed: int, keep_children: bool = True
 ) -> ReplicationOutput:
-    """Simulate and post-process one replication."""
+    """Simulate and post-process one replication (at its own draw of the uncertain inputs
+    under parameter uncertainty, so that its costs follow the staff it drew)."""
+    model = replication_model(model, replication, seed)
     raw = run_replication(model, replication, seed)
     return ReplicationOutput(
         replication=replication,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from nd_sim.inputs import analytic
 from nd_sim.inputs.model import Model
+from nd_sim.results.bands import CHANCE_AND_ASSUMPTIONS, band_kind, parameters_frame
 from nd_sim.results.statistics import summarise
 from nd_sim.run.chunks import (
     Layout,
@@ -92,15 +93,23 @@ def run_into(
     chunks = plan_chunks(1, replications, size)
     totals = run_chunks(folder, layout, [model], chunks, seed, executor, True, on_done)
     by_rep = read_kpis(folder, layout, chunks)
-    summary = summarise(by_rep)
+    summary = summarise(by_rep).assign(bands=band_kind(model.scenario))
     panel = analytic.panel_frame(model)
     folder.write_big_csv(prefix + "kpis_by_replication.csv", by_rep)
     folder.write_csv(prefix + "summary.csv", summary)
+    if band_kind(model.scenario) == CHANCE_AND_ASSUMPTIONS:
+        folder.write_csv(
+            prefix + "parameters.csv", parameters_frame(model.scenario, seed, replications)
+        )
     folder.write_csv(prefix + "analytic.csv", panel)
     if clean:
         folder.remove(layout.working)
     wall = time.perf_counter() - started
     run = {"replications": replications, "seed": seed, "executor": executor.name}
+    run |= {
+        "bands": band_kind(model.scenario),
+        "uncertain_inputs": sorted(model.scenario.uncertain),
+    }
     run |= {"workers": executor.workers, "resumed_replications": totals.resumed_replications}
     manifest = _manifest(model, run, wall, totals)
     folder.write_json(prefix + "manifest.json", manifest)

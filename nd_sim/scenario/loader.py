@@ -1,8 +1,10 @@
 """Read a scenario TOML file: `extends`, notes beside numbers, and validation.
 
-A number may be written plainly (``wte = 2.0``) or with its source beside it
-(``wte = { value = 2.0, note = "assumption: ..." }``). Notes are lifted out into
-``Scenario.notes`` keyed by dotted path, so that reports can print an assumptions log.
+A number may be written plainly (``wte = 2.0``), with its source beside it
+(``wte = { value = 2.0, note = "assumption: ..." }``) and with its range
+(``{ value = 2.0, low = 1.5, high = 2.5, note = "..." }``). Notes are lifted out into
+``Scenario.notes`` and ranges into ``Scenario.uncertain``, keyed by dotted path, so that
+reports can print an assumptions log and a run can draw the uncertain inputs.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import difflib
 import tomllib
 import typing
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from nd_sim.scenario import models
 from nd_sim.scenario.checks import cross_checks
 from nd_sim.scenario.files import MAX_TOML_BYTES, read_input
 from nd_sim.scenario.models import Scenario
+from nd_sim.scenario.paths import dotted
+from nd_sim.scenario.uncertain import at_ends, is_leaf, range_problems, spread_of
 
-NOTE_KEYS = ({"value", "note"}, {"value", "source"})
+UNCERTAIN = "uncertain"
 MAX_EXTENDS_DEPTH = 8
 
 
@@ -42,13 +45,22 @@ def read_raw(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
     """
     raw = _read_with_extends(path, depth=0)
     notes: dict[str, str] = {}
+    ranges: dict[str, dict[str, Any]] = {}
     try:
-        raw = lift_notes(raw, "", notes)
+        raw = lift_notes(raw, "", notes, ranges)
     except RecursionError:
         rule = "its tables or lists are nested too deeply"
         raise ScenarioError(str(path), [Problem("", str(path), rule)]) from None
+    add_ranges(raw, ranges)
     _resolve_paths(raw, path.parent)
     return raw, notes
+
+
+def add_ranges(raw: dict[str, Any], ranges: dict[str, dict[str, Any]]) -> None:
+    """Ranges lifted from beside their numbers join any written in `[uncertain]`."""
+    if ranges:
+        explicit = raw.get(UNCERTAIN, {})
+        raw[UNCERTAIN] = {**explicit, **ranges} if isinstance(explicit, dict) else explicit
 
 
 def validate_raw(raw: dict[str, Any], notes: dict[str, str], source: str) -> Scenario:
@@ -67,10 +79,28 @@ def validate_raw(raw: dict[str, Any], notes: dict[str, str], source: str) -> Sce
         problems.append(Problem("notes", explicit, 'must be a table of "dotted.path" = "note"'))
     problems += _structural_problems(raw)
     problems += cross_checks(raw)
+    if not problems and raw.get(UNCERTAIN):
+        problems += _end_problems(raw, "low") + _end_problems(raw, "high")
+    problems += range_problems(raw)
     if problems:
         raise ScenarioError(source, problems)
     scenario = Scenario.model_validate(raw)
     return scenario.model_copy(update={"notes": notes})
+
+
+def _end_problems(raw: dict[str, Any], end: str) -> list[Problem]:
+    """What is wrong with the scenario when every uncertain input is at its `end`: the
+    field's own bounds and every sum and cross-check must hold across the whole range."""
+    moved = at_ends(raw, end)
+    found = _structural_problems(moved) + cross_checks(moved)
+    out = []
+    for p in found:
+        if p.path in raw[UNCERTAIN]:
+            out.append(Problem(f"{p.path}.{end}", p.value, p.rule))
+        else:
+            rule = f"with every uncertain input at its {end} end: {p.rule}"
+            out.append(Problem(p.path, p.value, rule))
+    return out
 
 
 def read_toml(path: Path, what: str = "scenario file", option: str = "") -> dict[str, Any]:
@@ -129,26 +159,31 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     """Tables merge key by key; anything else (numbers, lists) is replaced whole."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not _is_note(value):
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not is_leaf(value):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged
 
 
-def _is_note(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) in NOTE_KEYS
-
-
-def lift_notes(node: Any, path: str, notes: dict[str, str]) -> Any:
-    """`node` with every `{ value, note }` replaced by its value; notes go to `notes` by path."""
-    if _is_note(node):
-        notes[path] = str(node.get("note", node.get("source")))
+def lift_notes(
+    node: Any, path: str, notes: dict[str, str], ranges: dict[str, dict[str, Any]]
+) -> Any:
+    """`node` with every `{ value, note, low, high }` replaced by its value; notes go to
+    `notes` and ranges to `ranges`, by dotted path."""
+    if is_leaf(node):
+        if "note" in node or "source" in node:
+            notes[path] = str(node.get("note", node.get("source")))
+        spread = spread_of(node)
+        if spread is not None:
+            ranges[path] = spread
         return node["value"]
     if isinstance(node, dict):
-        return {k: lift_notes(v, f"{path}.{k}" if path else k, notes) for k, v in node.items()}
+        return {
+            k: lift_notes(v, f"{path}.{k}" if path else k, notes, ranges) for k, v in node.items()
+        }
     if isinstance(node, list):
-        return [lift_notes(v, f"{path}[{i}]", notes) for i, v in enumerate(node)]
+        return [lift_notes(v, f"{path}[{i}]", notes, ranges) for i, v in enumerate(node)]
     return node
 
 
@@ -181,6 +216,8 @@ def _structural_problems(raw: dict[str, Any]) -> list[Problem]:
 def _to_problem(err: dict[str, Any]) -> Problem:
     raw_loc = list(err["loc"])
     loc = [part for part in raw_loc if part not in _TAGGED]
+    if len(loc) >= 2 and loc[0] == UNCERTAIN:
+        loc = loc[1:]  # a range's problem is named by its number: pathway.dna.probability.low
     value = err.get("input")
     rule = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
@@ -189,14 +226,7 @@ def _to_problem(err: dict[str, Any]) -> Problem:
         value = loc[-1] if loc else value
     elif err["type"] == "missing":
         value = "(missing)"
-    return Problem(_dotted(loc), value, rule)
-
-
-def _dotted(loc: Iterable[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    return Problem(dotted(loc), value, rule)
 
 
 def _did_you_mean(loc: list[Any]) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nd_sim.scenario.bounds import (
     MAX_REPLICATIONS,
@@ -411,6 +411,40 @@ class StartingList(Strict):
     )
 
 
+class UncertainInput(Strict):
+    """How far one number of the scenario may be from its value, and how it is spread.
+
+    Written beside the number: ``weekly_hazard = { value = 0.003, low = 0.001, high =
+    0.006, note = "..." }``. With parameter uncertainty on, each replication draws the
+    number once from this distribution; otherwise the number is its value.
+    """
+
+    low: float = Field(description="Smallest value it may take.")
+    high: float = Field(description="Largest value it may take.")
+    dist: Annotated[Literal["triangular", "uniform", "normal", "lognormal"], Code] = Field(
+        "triangular",
+        description="`triangular`: low, peak at the value, high. `uniform`: anywhere from "
+        "low to high. `normal`: mean the value, standard deviation `sd`, cut at low and "
+        "high. `lognormal`: median the value, `sd` of its logarithm, cut at low and high.",
+    )
+    sd: float | None = Field(
+        None, gt=0.0, description="Standard deviation (of the logarithm, for `lognormal`)."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> UncertainInput:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not be above high ({self.high})")
+        spread = self.dist in ("normal", "lognormal")
+        if spread and self.sd is None:
+            raise ValueError(f"dist = {self.dist!r} needs sd (its standard deviation)")
+        if not spread and self.sd is not None:
+            raise ValueError(f"sd is only for normal and lognormal, not {self.dist!r}")
+        if self.dist == "lognormal" and self.low <= 0:
+            raise ValueError(f"lognormal needs low above 0 (it is {self.low})")
+        return self
+
+
 class RunDefaults(Strict):
     """Defaults for `nd-sim run`; the command line overrides them."""
 
@@ -420,6 +454,12 @@ class RunDefaults(Strict):
         ge=0,
         le=MAX_SEED,
         description="Base seed of the random streams; same seed, same results.",
+    )
+    parameter_uncertainty: bool = Field(
+        False,
+        description="Draw every uncertain input (a number written with `low` and `high`) "
+        "once per replication, so that the bands include uncertainty in the assumptions as "
+        "well as chance.",
     )
 
 
@@ -449,6 +489,11 @@ class Scenario(Strict):
     notes: dict[str, str] = Field(
         default_factory=dict,
         description="Source notes by dotted path; the loader adds every `{ value, note }`.",
+    )
+    uncertain: dict[str, UncertainInput] = Field(
+        default_factory=dict,
+        description='Ranges by dotted path (`"pathway.dna.probability" = { low = 0.05, '
+        "high = 0.15 }`); the loader adds every `{ value, low, high }`.",
     )
 
     @field_validator("interventions", mode="before")

@@ -24,3 +24,11 @@ def checked(scenario: Scenario, source: str) -> Scenario:
 def varied(scenario: Scenario, source: str, **changes: Any) -> Scenario:
     """`scenario` with top-level fields changed, validated as a file."""
     return checked(scenario.model_copy(update=changes), source)
+
+
+def with_parameter_uncertainty(scenario: Scenario, on: bool | None) -> Scenario:
+    """`scenario` with parameter uncertainty switched on or off (None: as the file says)."""
+    if on is None or on == scenario.run.parameter_uncertainty:
+        return scenario
+    run = scenario.run.model_copy(update={"parameter_uncertainty": on})
+    return scenario.model_copy(update={"run": run})

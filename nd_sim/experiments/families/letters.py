@@ -72,6 +72,7 @@ class LetterContext:
     scenario_name: str
     workshop_booking: str = ""
     show_queue_position: bool = True
+    assumptions_in_range: bool = False  # the windows include uncertainty in the assumptions
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "workshops", tuple(self.workshops))
@@ -528,6 +529,13 @@ def build_letter(
             " and how many appointments our team has."
         )
     based.append("It is our best guess, not a promise.")
+    if context.assumptions_in_range:
+        based.append(
+            "It allows for things we cannot be sure of, such as how many staff we will have"
+            " and how many families will need us."
+        )
+    else:
+        based.append("It assumes our staff and the number of referrals stay as planned.")
     if window.kind in ("range", "open"):
         if first:
             based.append(

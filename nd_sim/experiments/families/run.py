@@ -19,6 +19,7 @@ from nd_sim.experiments.families.projection import (
 )
 from nd_sim.experiments.families.waiting_list import read_family_list
 from nd_sim.inputs.starting_list import read_list_csv
+from nd_sim.results.bands import CHANCE_AND_ASSUMPTIONS, band_kind
 from nd_sim.run.folder import RunFolder
 from nd_sim.run.pipeline import staged
 from nd_sim.run.runner import package_versions
@@ -104,6 +105,7 @@ def _context(
         workshops=[w.kind for w in scenario.pathway.workshops],
         contact=contact,
         scenario_name=scenario.name,
+        assumptions_in_range=band_kind(scenario) == CHANCE_AND_ASSUMPTIONS,
     )
 
 

@@ -201,6 +201,14 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def assumption_sentence(context: LetterContext) -> str:
+    if context.assumptions_in_range:
+        return (
+            f"These ranges allow for uncertainty in the assumptions of the scenario "
+            f"'{context.scenario_name}' (each model run drew its own values of the inputs "
+            "given a range), as well as for chance. A change beyond those ranges (a surge, a "
+            "referral pause, staff leaving) will make them wrong; they are recalculated at "
+            "each update."
+        )
     return (
         f"These ranges assume demand and staffing stay as in the scenario "
         f"'{context.scenario_name}'. A surge in referrals, a referral pause, or staff leaving "
