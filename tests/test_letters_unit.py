@@ -597,3 +597,13 @@ def test_random_ids_never_share_a_file_name_ignoring_case_unit() -> None:
     assert len({n.casefold() for n in names}) == len(ids)
     assert all(re.fullmatch(r"[A-Za-z0-9_-]+", n) for n in names)
     assert letter_file_names(ids) == names  # stable
+
+
+def test_a_letter_says_the_window_allows_for_the_assumptions_only_when_it_does_unit() -> None:
+    drawn = LetterContext(**{**CONTEXT.__dict__, "assumptions_in_range": True})
+    with_ranges = letter_text(NORMAL, drawn)
+    fixed = letter_text(NORMAL, CONTEXT)
+    assert "allows for things we cannot be sure of" in with_ranges
+    assert "allows for things we cannot be sure of" not in fixed
+    assert "assumes our staff and the number of referrals stay as planned" in fixed
+    assert "stay as planned" not in with_ranges

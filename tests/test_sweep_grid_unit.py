@@ -266,3 +266,21 @@ def test_a_district_name_with_a_space_unit(tmp_path: Path) -> None:
     text = '[grid]\n"districts.South Ribble.referrals_per_week" = [4.0, 8.0]\n'
     grid = load_grid(_grid(tmp_path, text), LANCASHIRE)
     assert grid.variants[1].scenario.districts["South Ribble"].referrals_per_week == 8.0
+
+
+def test_a_grid_value_replaces_the_range_of_the_number_it_sets_unit(tmp_path: Path) -> None:
+    scenario = tmp_path / "ranged.toml"
+    scenario.write_text(
+        f'extends = "{FIXTURES / "small.toml"}"\nname = "ranged"\n'
+        "[pathway.dna]\nprobability = { value = 0.1, low = 0.05, high = 0.2 }\n"
+        "[pathway.withdrawal]\nweekly_hazard = { value = 0.004, low = 0.002, high = 0.006 }\n"
+    )
+    text = (
+        '[grid]\n"pathway.dna.probability" = [0.3, { value = 0.4, low = 0.35, high = 0.45 }]\n'
+    )
+    grid = load_grid(_grid(tmp_path, text), scenario)
+    plain, ranged = (v.scenario for v in grid.variants)
+    assert "pathway.dna.probability" not in plain.uncertain  # set plainly: certain
+    assert ranged.uncertain["pathway.dna.probability"].low == 0.35  # the grid's own range
+    for sc in (plain, ranged):  # the other ranges are kept
+        assert sc.uncertain["pathway.withdrawal.weekly_hazard"].high == 0.006

@@ -4,7 +4,18 @@
 module of its own and is registered here, in the order `nd-sim --help` lists them.
 """
 
-from nd_sim.cli import calibrate, compare, families, options, report, run, size, sweep, validate
+from nd_sim.cli import (
+    calibrate,
+    compare,
+    families,
+    options,
+    report,
+    run,
+    sensitivity,
+    size,
+    sweep,
+    validate,
+)
 from nd_sim.cli.app import app, main
 
 for _name, _command in (
@@ -17,6 +28,7 @@ for _name, _command in (
     ("families", families.families),
     ("options", options.options),
     ("size", size.size),
+    ("sensitivity", sensitivity.sensitivity),
     ("calibrate", calibrate.calibrate),
     ("backtest", calibrate.backtest),
 ):

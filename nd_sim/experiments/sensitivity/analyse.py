@@ -118,11 +118,10 @@ def paragraph(frame: pd.DataFrame, method: str, what: str, kpi: str, replication
         if len(chosen) > 1
         else f"Of the {n} uncertain inputs, one matters for {what}: "
     )
-    tail = (
-        f" The other {rest} move it by less than a tenth of the largest effect each."
-        if rest
-        else ""
-    )
+    tail = {
+        0: "",
+        1: " The other one moves it by less than a tenth of the largest effect.",
+    }.get(rest, f" The other {rest} move it by less than a tenth of the largest effect each.")
     return (
         lead
         + "; ".join(named)
@@ -135,5 +134,12 @@ def paragraph(frame: pd.DataFrame, method: str, what: str, kpi: str, replication
 def _named(row, key: str, unit: str) -> str:
     value = getattr(row, key)
     if key == "mu_star":
-        return f"{row.input} (μ* {value:,.3g} {unit} across its range {row.low:g}–{row.high:g})"
-    return f"{row.input} (ST {value:.2f}, S1 {row.S1:.2f}, range {row.low:g}–{row.high:g})"
+        return (
+            f"{row.input} (μ* {number(value)} {unit} across its range {row.low:,g}–{row.high:,g})"
+        )
+    return f"{row.input} (ST {value:.2f}, S1 {row.S1:.2f}, range {row.low:,g}–{row.high:,g})"
+
+
+def number(value: float) -> str:
+    """A KPI value as people read it: whole numbers with commas from 100, else 3 figures."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
+from nd_sim.experiments.sensitivity.analyse import number
 from nd_sim.report.figures.style import (
     LABEL_SIZE,
     NOTE_SIZE,
@@ -15,6 +17,7 @@ from nd_sim.report.figures.style import (
     new_figure,
     place_subtitle,
     style_axes,
+    thousands_axis,
 )
 
 LOW_COLOUR = OKABE_ITO["sky_blue"]
@@ -35,7 +38,7 @@ def tornado_figure(table: pd.DataFrame, what: str, unit: str, replications: int)
         ax.text(
             max(row.kpi_at_low, row.kpi_at_high, base),
             i,
-            f"  {row.low:g} – {row.high:g}",
+            f"  {row.low:,g} – {row.high:,g}",
             va="center",
             fontsize=NOTE_SIZE,
             color="#333333",
@@ -45,14 +48,19 @@ def tornado_figure(table: pd.DataFrame, what: str, unit: str, replications: int)
     ax.set_xlabel(f"{what} ({unit})", fontsize=LABEL_SIZE)
     ax.margins(x=0.25)
     style_axes(ax)
-    ax.barh([], [], color=LOW_COLOUR, label="input at its low end")
-    ax.barh([], [], color=HIGH_COLOUR, label="input at its high end")
-    ax.legend(fontsize=NOTE_SIZE, frameon=False, loc="lower right")
+    thousands_axis(ax, "x")
+    handles = [
+        Patch(color=LOW_COLOUR, label="input at its low end"),
+        Patch(color=HIGH_COLOUR, label="input at its high end"),
+    ]
+    fig.legend(
+        handles=handles, fontsize=NOTE_SIZE, frameon=False, loc="outside lower center", ncols=2
+    )
     add_title(
         fig,
         f"What moves {what} most",
         f"Each bar: the mean over {replications} replications (common random numbers) with one "
-        f"input at the end of its range and every other at its value ({base:,.3g} {unit}, "
+        f"input at the end of its range and every other at its value ({number(base)} {unit}, "
         "the line). The range is written beside each bar.",
     )
     place_subtitle(fig)
