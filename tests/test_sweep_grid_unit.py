@@ -275,9 +275,7 @@ def test_a_grid_value_replaces_the_range_of_the_number_it_sets_unit(tmp_path: Pa
         "[pathway.dna]\nprobability = { value = 0.1, low = 0.05, high = 0.2 }\n"
         "[pathway.withdrawal]\nweekly_hazard = { value = 0.004, low = 0.002, high = 0.006 }\n"
     )
-    text = (
-        '[grid]\n"pathway.dna.probability" = [0.3, { value = 0.4, low = 0.35, high = 0.45 }]\n'
-    )
+    text = '[grid]\n"pathway.dna.probability" = [0.3, { value = 0.4, low = 0.35, high = 0.45 }]\n'
     grid = load_grid(_grid(tmp_path, text), scenario)
     plain, ranged = (v.scenario for v in grid.variants)
     assert "pathway.dna.probability" not in plain.uncertain  # set plainly: certain
