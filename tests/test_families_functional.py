@@ -61,7 +61,9 @@ def test_every_child_once_and_all_files(projected: Path) -> None:
     text = (projected / "letters" / f"{projections.child_id.iloc[-1]}.txt").read_text()
     assert "01772 000 000" in text and "between" in text
     summary = (projected / "staff_summary.md").read_text()
-    assert "assume demand and staffing stay as in the scenario" in summary
+    # families run with parameter uncertainty by default, and the scenario has ranges
+    assert "allow for uncertainty in the assumptions of the scenario" in summary
+    assert "It allows for things we cannot be sure of" in text
 
 
 def test_later_in_the_queue_never_earlier_median(projected: Path) -> None:

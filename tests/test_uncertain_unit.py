@@ -175,3 +175,30 @@ def test_draws_are_keyed_by_input_not_by_scenario(tmp_path: Path) -> None:
             == draws(two, 7, r)["pathway.dna.probability"]
         )
     assert len({draws(one, 7, r)["pathway.dna.probability"] for r in range(5)}) == 5
+
+
+def test_a_group_draws_one_quantile_for_all_its_members(tmp_path: Path) -> None:
+    body = (
+        '[districts.A]\nreferrals_per_week = { value = 6.0, low = 4.0, high = 8.0, group = "level" }\n'
+        '[districts.B]\nreferrals_per_week = { value = 5.0, low = 3.0, high = 7.0, group = "level" }\n'
+    )
+    sc = load_scenario(_child(tmp_path, body))
+    for r in range(6):
+        got = draws(sc, 3, r)
+        a, b = got["districts.A.referrals_per_week"], got["districts.B.referrals_per_week"]
+        assert a - 6.0 == pytest.approx(b - 5.0)  # the same quantile of the same shape
+
+
+def test_a_program_made_variant_drops_only_the_ranges_it_made_stale(tmp_path: Path) -> None:
+    from nd_sim.scenario.variants import checked
+
+    body = (
+        "[pathway.dna]\nprobability = { value = 0.1, low = 0.05, high = 0.2 }\n"
+        "[pathway.withdrawal]\nweekly_hazard = { value = 0.004, low = 0.002, high = 0.006 }\n"
+    )
+    sc = load_scenario(_child(tmp_path, body))
+    dna = sc.pathway.dna.model_copy(update={"probability": 0.3})  # a lever set it outside
+    pathway = sc.pathway.model_copy(update={"dna": dna})
+    variant = checked(sc.model_copy(update={"pathway": pathway}), "lever")
+    assert "pathway.dna.probability" not in variant.uncertain
+    assert "pathway.withdrawal.weekly_hazard" in variant.uncertain

@@ -20,6 +20,7 @@ import tomli_w
 
 from nd_sim.calibration.capacity import fit_capacity
 from nd_sim.calibration.fit import (
+    Z95,
     Estimate,
     fit_dna,
     fit_referrals,
@@ -29,7 +30,9 @@ from nd_sim.calibration.fit import (
 )
 from nd_sim.calibration.history import History
 from nd_sim.results.children import APPOINTMENT_DATE_PREFIX
+from nd_sim.scenario.bounds import MAX_MULTIPLIER
 from nd_sim.scenario.models import Scenario
+from nd_sim.scenario.uncertain import is_leaf, prune_ranges
 
 LIST_COLUMNS = ["child_id", "district", "referral_date", "stage", "pathway", "priority"]
 
@@ -43,6 +46,11 @@ class Calibration:
     fit: pd.DataFrame
     monthly: pd.DataFrame  # observed and fitted referrals by district and month
     weekly: pd.DataFrame  # completed assessments a week by team (capacity fit)
+
+
+GROWTH = "demand.growth_per_year"
+GROWTH_FLOOR = -0.5  # the field's own bound
+BOUNDS = {GROWTH: (GROWTH_FLOOR, 2.0)}  # fields whose bounds are not [0, inf) or shares
 
 
 def calibrate(
@@ -88,7 +96,7 @@ def calibrate(
     raw["demand"]["criteria_changes"] = []
     raw["interventions"] = []
     return Calibration(
-        tomli_w.dumps(raw),
+        tomli_w.dumps(prune_ranges(raw)),
         waiting_list(history, as_of),
         pd.DataFrame([vars(e) for e in estimates]),
         monthly,
@@ -115,12 +123,47 @@ def _template_raw(template: Scenario) -> dict:
 def _plain(raw: dict) -> dict:
     """`raw` with {value, note} numbers turned into their values (for a quick validation)."""
     if isinstance(raw, dict):
-        if set(raw) == {"value", "note"}:
+        if is_leaf(raw):
             return raw["value"]
         return {k: _plain(v) for k, v in raw.items()}
     if isinstance(raw, list):
         return [_plain(v) for v in raw]
     return raw
+
+
+def _fitted(value: float, e: Estimate, note: str, scale: float = 1.0, group: str = "") -> dict:
+    """A fitted number with its uncertainty: normal, its sd from the 95% CI, cut at three
+    sd (and at 0, and at 1 for a share), so that parameter uncertainty draws what the
+    history leaves open. Without a CI the number is written plainly with its note."""
+    value, note = _within_bounds(e.parameter, value, note)
+    out: dict = {"value": _round(value)}
+    if np.isfinite([e.ci_low, e.ci_high]).all() and e.ci_high > e.ci_low:
+        sd = (e.ci_high - e.ci_low) * scale / (2 * Z95)
+        top = 1.0 if _is_share(e.parameter) else float("inf")
+        floor = GROWTH_FLOOR if e.parameter == GROWTH else 0.0
+        low = max(floor, min(out["value"], value - 3 * sd))
+        high = min(top, max(out["value"], value + 3 * sd))
+        out |= {"low": _round(low), "high": _round(high), "dist": "normal", "sd": _round(sd)}
+        if group:
+            out["group"] = group
+    out["note"] = note
+    return out
+
+
+def _within_bounds(parameter: str, value: float, note: str) -> tuple[float, str]:
+    """A fit on too short a history can leave the field's range (growth of -100% a year
+    from six months of data): the number is held at the bound, and the note says so."""
+    low, high = BOUNDS.get(parameter, (0.0, 1.0 if _is_share(parameter) else float("inf")))
+    if not np.isfinite(value):
+        return low, note + "; the fit did not converge (too little history): set to the bound"
+    if value < low or value > high:
+        held = min(max(value, low), high)
+        return held, note + f"; held at the field's bound {held:g} (too little history to fit)"
+    return value, note
+
+
+def _is_share(parameter: str) -> bool:
+    return parameter.startswith("pathway.") and not parameter.endswith("weeks")
 
 
 def _note(e: Estimate, span: str) -> str:
@@ -139,8 +182,9 @@ def _apply(raw: dict, estimates: list[Estimate], span: str) -> None:
         table = raw
         for part in path:
             table = table.setdefault(part, {})
-        table[key] = {"value": _round(e.estimate), "note": _note(e, span)}
-    if multipliers:
+        table[key] = _fitted(e.estimate, e, _note(e, span))
+        _forget_range(raw, e.parameter)
+    if multipliers and all(np.isfinite(m) and 0 < m <= MAX_MULTIPLIER for m in multipliers):
         raw["demand"]["seasonality"] = "monthly"
         raw["demand"]["monthly_multipliers"] = multipliers
 
@@ -154,7 +198,16 @@ def _apply_capacity(raw: dict, capacity: list[Estimate], template: Scenario, spa
         for prof, group in template.teams[e.area].staff.items():
             wte = group.wte * e.estimate
             note = f"template's {group.wte:g} WTE x {_note(e, span)}"
-            raw["teams"][e.area]["staff"][prof]["wte"] = {"value": _round(wte), "note": note}
+            fitted = _fitted(wte, e, note, scale=group.wte, group=f"capacity of {e.area}")
+            raw["teams"][e.area]["staff"][prof]["wte"] = fitted
+            _forget_range(raw, f"teams.{e.area}.staff.{prof}.wte")
+
+
+def _forget_range(raw: dict, path: str) -> None:
+    """The template's range for a number the history has now set no longer applies."""
+    table = raw.get("uncertain")
+    if isinstance(table, dict):
+        table.pop(path, None)
 
 
 def waiting_list(history: History, as_of: dt.date) -> pd.DataFrame:

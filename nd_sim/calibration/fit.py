@@ -73,6 +73,7 @@ def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")  # a short history: judged later
 def fit_referrals(
     history: History, scenario: Scenario, as_of: dt.date, since: dt.date | None = None
 ) -> tuple[list[Estimate], pd.DataFrame]:

@@ -32,6 +32,7 @@ from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.analytic import team_panels
 from nd_sim.inputs.model import compile_model
 from nd_sim.scenario.models import Scenario
+from nd_sim.scenario.uncertain import prune_ranges
 
 METRICS = {"ASD12a": "referrals", "ASD13a": "closures", "ASD16b": "open", "ASD16c": "open_13w"}
 NEEDED = ("REPORTING_PERIOD_START", "PRIMARY_LEVEL", "METRIC", "METRIC_VALUE")
@@ -158,7 +159,7 @@ def published_scenario(
         f"One team fitted to {span}; the pathway and everything else are the template's "
         f"({template.name})."
     )
-    return tomli_w.dumps(raw), estimates
+    return tomli_w.dumps(prune_ranges(raw)), estimates
 
 
 def _raw(

@@ -62,7 +62,7 @@ def calibrate(
                 folder, result, extract.rejected, calibration_figure(result.monthly, result.weekly)
             )
             folder.write_text("calibration.md", calibration_markdown(result, extract, day))
-        compile_model(load_scenario(out / "scenario.toml"))  # the written scenario validates
+            compile_model(load_scenario(folder.path("scenario.toml")))  # before it is committed
     except ScenarioError as exc:
         raise fail(exc) from None
     console.print(
@@ -179,7 +179,7 @@ def _published(path: Path, code: str | None, as_of: str, template, out: Path, fo
                 "calibration",
             )
             folder.write_text("calibration.md", _published_markdown(fit, monthly, name, path.name))
-        compile_model(load_scenario(out / "scenario.toml"))
+            compile_model(load_scenario(folder.path("scenario.toml")))
     except ScenarioError as exc:
         raise fail(exc) from None
     console.print(f"calibrated from the published statistics for {escape(name)}", highlight=False)

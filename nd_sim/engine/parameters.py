@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from nd_sim.engine.rng import stream
 from nd_sim.inputs.model import Model, compile_model
-from nd_sim.scenario.models import Scenario
+from nd_sim.scenario.models import Scenario, UncertainInput
 from nd_sim.scenario.paths import get, parse
 from nd_sim.scenario.uncertain import at, quantile
 
@@ -23,9 +23,14 @@ def draws(scenario: Scenario, seed: int, replication: int) -> dict[str, float]:
     raw = scenario.model_dump(by_alias=True)
     out = {}
     for path, spec in sorted(scenario.uncertain.items()):
-        u = float(stream(seed, replication, STREAM_PREFIX + path).random())
+        u = float(stream(seed, replication, STREAM_PREFIX + factor(path, spec)).random())
         out[path] = quantile(spec, _value(raw, path), u)
     return out
+
+
+def factor(path: str, spec: UncertainInput) -> str:
+    """What an input's draw is keyed by: its group (shared by every member), or its path."""
+    return f"group:{spec.group}" if spec.group else path
 
 
 def scenario_at(scenario: Scenario, values: dict[str, float]) -> Scenario:

@@ -430,6 +430,11 @@ class UncertainInput(Strict):
     sd: float | None = Field(
         None, gt=0.0, description="Standard deviation (of the logarithm, for `lognormal`)."
     )
+    group: Name | None = Field(
+        None,
+        description="Inputs of one group draw the same quantile, so they move together: e.g. "
+        "every district's referrals, when what is unknown is the county's level.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> UncertainInput:

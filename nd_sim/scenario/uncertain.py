@@ -21,7 +21,7 @@ from nd_sim.errors import Problem
 from nd_sim.scenario import models
 from nd_sim.scenario.paths import Part, dotted, get, is_number, parse, put
 
-SPREAD_KEYS = frozenset({"low", "high", "dist", "sd"})
+SPREAD_KEYS = frozenset({"low", "high", "dist", "sd", "group"})
 LEAF_KEYS = frozenset({"value", "note", "source"}) | SPREAD_KEYS
 FIXED_PATHS = ("horizon_weeks", "run.", "start_date")  # the shape of a run cannot vary
 
@@ -62,6 +62,31 @@ def range_problems(raw: dict[str, Any]) -> list[Problem]:
             rule = f"must lie within its range (low {low} to high {high})"
             out.append(Problem(where, value, rule))
     return out
+
+
+def prune_ranges(raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` without the ranges a program's change has made stale: a range whose number is
+    gone (a team removed) or was set outside it (a lever at 0.45 where the range was 0.06 to
+    0.18). Only for scenarios a program builds: a file's stale range is an error instead."""
+    table = raw.get("uncertain")
+    if not isinstance(table, dict) or not table:
+        return raw
+    kept = {}
+    for path, spec in table.items():
+        try:
+            value = get(raw, parse(path))
+        except LookupError:
+            continue
+        low, high = _ends(spec)
+        if is_number(value) and low <= value <= high:
+            kept[path] = spec
+    return {**raw, "uncertain": kept}
+
+
+def _ends(spec: Any) -> tuple[float, float]:
+    if isinstance(spec, models.UncertainInput):
+        return spec.low, spec.high
+    return float(spec["low"]), float(spec["high"])
 
 
 def at_ends(raw: dict[str, Any], end: str) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from typing import Any
 
 from nd_sim.scenario.loader import validate_raw
 from nd_sim.scenario.models import Scenario
+from nd_sim.scenario.uncertain import prune_ranges
 
 
 def checked(scenario: Scenario, source: str) -> Scenario:
     """`scenario`, validated as a file (raises `ScenarioError` naming `source`)."""
-    raw = scenario.model_dump(by_alias=True, exclude={"notes"})
+    raw = prune_ranges(scenario.model_dump(by_alias=True, exclude={"notes"}))
     return validate_raw(raw, scenario.notes, source)
 
 

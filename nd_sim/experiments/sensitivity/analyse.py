@@ -71,11 +71,12 @@ def indices(design: Design, y: np.ndarray) -> pd.DataFrame:
         key = "ST"
     frame.insert(0, "input", [i.path for i in design.inputs])
     frame.insert(1, "value", [i.value for i in design.inputs])
-    frame.insert(2, "low", [i.spec.low for i in design.inputs])
-    frame.insert(3, "high", [i.spec.high for i in design.inputs])
-    frame.insert(4, "dist", [i.spec.dist for i in design.inputs])
+    frame.insert(2, "low", [i.low for i in design.inputs])
+    frame.insert(3, "high", [i.high for i in design.inputs])
+    frame.insert(4, "dist", [i.dist for i in design.inputs])
+    frame.insert(5, "members", [len(i.members) for i in design.inputs])
     order = frame[key].abs().rank(ascending=False, method="min").astype(int)
-    frame.insert(5, "rank", order)
+    frame.insert(6, "rank", order)
     return frame.sort_values(["rank", "input"]).reset_index(drop=True)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nd_sim.engine.parameters import factor
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario.models import Scenario, UncertainInput
 from nd_sim.scenario.paths import get, parse
@@ -23,16 +24,49 @@ DESIGN_SEED = 20260401  # the design is fixed, so the same command gives the sam
 
 
 @dataclass(frozen=True)
-class Input:
-    """One uncertain input: its path, its value and its range."""
+class Member:
+    """One number of the scenario with a range: its path, its value and its range."""
 
     path: str
     value: float
     spec: UncertainInput
 
-    def at(self, u: float) -> float:
-        """The input's value at quantile `u`."""
-        return quantile(self.spec, self.value, u)
+
+@dataclass(frozen=True)
+class Input:
+    """One factor of the analysis: an uncertain input, or a group of them that move together
+    (the same quantile for every member, as under parameter uncertainty)."""
+
+    path: str  # the input's dotted path, or "group:<name>"
+    members: tuple[Member, ...]
+
+    def at(self, u: float) -> dict[str, float]:
+        """Every member's value at quantile `u`."""
+        return {m.path: quantile(m.spec, m.value, u) for m in self.members}
+
+    def end(self, which: str) -> dict[str, float]:
+        """Every member at its low or high end."""
+        return {m.path: getattr(m.spec, which) for m in self.members}
+
+    @property
+    def low(self) -> float:
+        """The first member's low end (a group's range is each member's own)."""
+        return self.members[0].spec.low
+
+    @property
+    def high(self) -> float:
+        """The first member's high end."""
+        return self.members[0].spec.high
+
+    @property
+    def value(self) -> float:
+        """The first member's value."""
+        return self.members[0].value
+
+    @property
+    def dist(self) -> str:
+        """The first member's distribution."""
+        return self.members[0].spec.dist
 
 
 @dataclass(frozen=True)
@@ -52,17 +86,20 @@ class Design:
 
     def values(self, row: int) -> dict[str, float]:
         """The inputs' values at one point, by dotted path."""
-        q = self.quantiles[row]
-        return {i.path: i.at(float(u)) for i, u in zip(self.inputs, q, strict=True)}
+        out: dict[str, float] = {}
+        for i, u in zip(self.inputs, self.quantiles[row], strict=True):
+            out |= i.at(float(u))
+        return out
 
 
 def uncertain_inputs(scenario: Scenario, source: str) -> tuple[Input, ...]:
     """Every input with a range (a sensitivity analysis needs at least one)."""
     raw = scenario.model_dump(by_alias=True)
-    inputs = tuple(
-        Input(path, float(get(raw, parse(path))), spec)
-        for path, spec in sorted(scenario.uncertain.items())
-    )
+    factors: dict[str, list[Member]] = {}
+    for path, spec in sorted(scenario.uncertain.items()):
+        member = Member(path, float(get(raw, parse(path))), spec)
+        factors.setdefault(factor(path, spec), []).append(member)
+    inputs = tuple(Input(name, tuple(members)) for name, members in factors.items())
     if not inputs:
         rule = (
             "has no uncertain inputs: give the numbers in doubt a range, e.g. "

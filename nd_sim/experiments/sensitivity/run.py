@@ -91,8 +91,8 @@ def sensitivity_to_folder(
         swings = [
             Swing(
                 i,
-                runner.mean({i.path: i.spec.low}, "end"),
-                runner.mean({i.path: i.spec.high}, "end"),
+                runner.mean(i.end("low"), "end"),
+                runner.mean(i.end("high"), "end"),
             )
             for i in design.inputs
         ]
