@@ -179,8 +179,10 @@ def test_draws_are_keyed_by_input_not_by_scenario(tmp_path: Path) -> None:
 
 def test_a_group_draws_one_quantile_for_all_its_members(tmp_path: Path) -> None:
     body = (
-        '[districts.A]\nreferrals_per_week = { value = 6.0, low = 4.0, high = 8.0, group = "level" }\n'
-        '[districts.B]\nreferrals_per_week = { value = 5.0, low = 3.0, high = 7.0, group = "level" }\n'
+        "[districts.A]\n"
+        'referrals_per_week = { value = 6.0, low = 4.0, high = 8.0, group = "level" }\n'
+        "[districts.B]\n"
+        'referrals_per_week = { value = 5.0, low = 3.0, high = 7.0, group = "level" }\n'
     )
     sc = load_scenario(_child(tmp_path, body))
     for r in range(6):

@@ -65,9 +65,9 @@ def calibrate(
     first = max(history.first_date, since) if since else history.first_date
     span = f"{source}, {first:%b %Y} to {as_of:%b %Y}"
     estimates, monthly = fit_referrals(history, template, as_of, since)
-    estimates += fit_triage(history, as_of)
-    estimates.append(fit_dna(history, template, as_of))
-    estimates.append(fit_withdrawal(history, as_of))
+    estimates += fit_triage(history, as_of, since)
+    estimates.append(fit_dna(history, template, as_of, since))
+    estimates.append(fit_withdrawal(history, as_of, since))
     raw = _template_raw(template)
     _apply(raw, estimates, span)
     plain = _plain(raw)

@@ -192,9 +192,17 @@ def known_by(rows: pd.DataFrame, column: str, as_of: dt.date) -> pd.Series:
     return values.where(values <= pd.Timestamp(as_of))
 
 
-def fit_triage(history: History, as_of: dt.date) -> list[Estimate]:
+def complete(rows: pd.DataFrame, since: dt.date | None) -> pd.DataFrame:
+    """The referrals made on or after `since`, whose whole path the extract holds. Children
+    referred earlier are in it only because they were still waiting when it starts: they
+    passed triage (all accepted) and their earlier DNAs and leavers are missing, so shares
+    fitted on them would be biased (left truncation)."""
+    return rows if since is None else rows[rows.referral_date >= pd.Timestamp(since)]
+
+
+def fit_triage(history: History, as_of: dt.date, since: dt.date | None = None) -> list[Estimate]:
     """The panel's shares: more information first, then accepted of the rest."""
-    rows = history.rows
+    rows = complete(history.rows, since)
     decided = rows[
         known_by(rows, "triage_date", as_of).notna()
         & rows.triage_result.isin(["accepted", "signposted"])
@@ -237,7 +245,9 @@ def fit_triage(history: History, as_of: dt.date) -> list[Estimate]:
     ]
 
 
-def fit_dna(history: History, scenario: Scenario, as_of: dt.date) -> Estimate:
+def fit_dna(
+    history: History, scenario: Scenario, as_of: dt.date, since: dt.date | None = None
+) -> Estimate:
     """The DNA probability from the children with an outcome by `as_of`.
 
     Each appointment is missed with probability p before it is attended, so a child's DNAs
@@ -247,7 +257,7 @@ def fit_dna(history: History, scenario: Scenario, as_of: dt.date) -> Estimate:
     likelihood of that truncated distribution (without the truncation it is simply
     missed / (missed + attended)); the interval is from the observed information.
     """
-    rows = history.rows
+    rows = complete(history.rows, since)
     done = rows[known_by(rows, "outcome_date", as_of).notna()]
     k = len(scenario.pathway.appointments)
     limit = scenario.pathway.dna.discharge_after or 10**6
@@ -283,14 +293,21 @@ def fit_dna(history: History, scenario: Scenario, as_of: dt.date) -> Estimate:
     )
 
 
-def fit_withdrawal(history: History, as_of: dt.date) -> Estimate:
-    """Withdrawals before a first appointment per week at risk, as a weekly probability."""
+def fit_withdrawal(history: History, as_of: dt.date, since: dt.date | None = None) -> Estimate:
+    """Withdrawals before a first appointment per week at risk, as a weekly probability.
+
+    A child referred before `since` is at risk only from `since` (left truncation: those who
+    left earlier are not in the extract, so their time before it is not counted either).
+    """
     rows = history.rows
     end = pd.Timestamp(as_of)
     first = known_by(rows, "first_appointment_date", as_of)
     exit_ = known_by(rows, "exit_date", as_of)
     stop = pd.concat([first, exit_, pd.Series(end, index=rows.index)], axis=1).min(axis=1)
-    weeks = ((stop - rows.referral_date).dt.total_seconds() / (7 * 86400)).clip(lower=0)
+    entry = (
+        rows.referral_date if since is None else rows.referral_date.clip(lower=pd.Timestamp(since))
+    )
+    weeks = ((stop - entry).dt.total_seconds() / (7 * 86400)).clip(lower=0)
     withdrew = (rows.exit_reason == "withdrawn") & exit_.notna() & (first.isna())
     rate, low, high = poisson_rate(int(withdrew.sum()), float(weeks.sum()))
 

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from nd_sim.cli.app import console, default_scenario, fail
-from nd_sim.cli.params import Force, Replications, Seed
+from nd_sim.cli.params import Force, ParameterUncertainty, Replications, Seed
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.bounds import EARLIEST_DATE, LATEST_DATE
@@ -102,8 +102,13 @@ def backtest(
     seed: Seed = None,
     out: Path = typer.Option(..., "--out", "-o", help="The folder to write."),
     force: Force = False,
+    parameter_uncertainty: ParameterUncertainty = None,
 ) -> None:
-    """Fit on the history before a date, forecast from it, and compare with what happened."""
+    """Fit on the history before a date, forecast from it, and compare with what happened.
+
+    Parameter uncertainty is on unless --no-parameter-uncertainty: the fitted rates are drawn
+    from their confidence intervals, so the band allows for the fit being off.
+    """
     import dataclasses
 
     from nd_sim.calibration import backtest as bt
@@ -111,7 +116,9 @@ def backtest(
     from nd_sim.calibration.calibrate import write_calibration
     from nd_sim.calibration.history import read_column_map, read_history
     from nd_sim.report.figures.style import save
+    from nd_sim.results.bands import band_words
     from nd_sim.run.folder import RunFolder
+    from nd_sim.scenario.variants import with_parameter_uncertainty
 
     try:
         day = _date(start, "--from")
@@ -126,15 +133,21 @@ def backtest(
             write_calibration(folder, result, full.rejected, None, under="calibration/")
             fitted = load_scenario(folder.path("calibration/scenario.toml"))
             replications = replications or BACKTEST_REPLICATIONS
+            sims_scenario = with_parameter_uncertainty(fitted, parameter_uncertainty is not False)
             sims = bt.simulated(
-                fitted, ends, replications, fitted.run.seed if seed is None else seed
+                sims_scenario,
+                ends,
+                replications,
+                fitted.run.seed if seed is None else seed,
+                parameter_uncertainty is not False,
             )
             obs = bt.observed(full.rows, day, ends)
             outcome = bt.compare(obs, sims, bt.naive(full.rows, day, ends, fitted), ends)
             folder.write_csv("backtest.csv", outcome.table)
             folder.write_csv("errors.csv", outcome.errors)
             folder.write_text(
-                "backtest.md", bt.backtest_markdown(outcome, day, months, replications)
+                "backtest.md",
+                bt.backtest_markdown(outcome, day, months, replications, band_words(sims_scenario)),
             )
             save(bt.backtest_figure(outcome), folder.path("backtest.png").parent, "backtest")
     except ScenarioError as exc:
