@@ -46,6 +46,7 @@ NEEDS = {
         "2026-04-01",
     ],
     "backtest": ["--history", str(FIXTURES / "history_small.csv"), "--from", "2025-06-01"],
+    "sensitivity": [str(FIXTURES / "small_uncertain.toml"), "-n", "2", "-t", "2"],
     "calibrate": ["--history", str(FIXTURES / "history_small.csv"), "--as-of", "2025-06-01"],
 }
 
