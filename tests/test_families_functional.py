@@ -13,8 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from nd_sim.cli import app
+from nd_sim.engine.parameters import scenario_at
 from nd_sim.experiments.families.calibration import coverage
 from nd_sim.scenario import load_scenario
+from nd_sim.scenario.variants import with_parameter_uncertainty
 
 from .conftest import SCENARIOS
 
@@ -34,6 +36,7 @@ def _families(tmp_path: Path, *extra: str, scenario: Path = SCENARIOS / "lancash
         AS_OF,
         "-n",
         "4",
+        "--allow-few-replications",
         "--out",
         str(out),
         *extra,
@@ -121,6 +124,7 @@ def _messy(tmp_path: Path, content: str, *extra: str):
         AS_OF,
         "-n",
         "2",
+        "--allow-few-replications",
         "--out",
         str(out),
         *extra,
@@ -214,19 +218,61 @@ def test_bad_previous_projection_is_refused(tmp_path: Path, projected: Path, cha
     assert not out.exists()
 
 
+def _short_of_staff(scenario, share: float = 0.85):
+    """The scenario with every team's staff cut to `share` of the written WTE."""
+    values = {
+        f"teams.{t}.staff.{p}.wte": g.wte * share
+        for t, team in scenario.teams.items()
+        for p, g in team.staff.items()
+    }
+    return scenario_at(scenario, values)
+
+
 @pytest.mark.slow
 def test_windows_are_calibrated_in_a_stable_history() -> None:
-    """About 8 in 10 children are seen inside their P10-P90 window.
+    """About 8 in 10 children are seen inside their P10-P90 window when the model is right
+    (chance-only bands), for first appointments and for outcomes inside the assessment.
 
-    Reduced for CI: one history, 30 replications. Over six histories the coverage was
-    0.87 on average (sd 0.045): weekly clinics put many children exactly on a window's
-    edge, and edges count as inside. The band is that mean +- 3.5 sd and contains 0.80.
+    Reduced for CI: one history (seed 3, not one the windows were tuned on), 30
+    replications. Measured on histories 1 and 2 with 40: first appointments 0.83 and 0.86,
+    outcomes 0.93 and 0.94 (weekly clinics put children on a window's edge, which counts
+    as inside). The bands allow about 3 sd of the spread between histories.
     """
+    base = with_parameter_uncertainty(load_scenario(SCENARIOS / "lancashire.toml"), False)
+    result = coverage(base, base, dt.date(2026, 8, 1), 30, history_seed=3, projection_seed=4)
+    assert result.children > 2000 and result.outcome_children > 300
+    assert 0.70 <= result.first_inside <= 0.95, result
+    assert result.below_p10 < 0.15 and result.above_p90 < 0.25, result
+    assert 0.80 <= result.outcome_inside <= 0.99, result
+
+
+@pytest.mark.slow
+def test_with_parameter_uncertainty_a_staff_shortfall_still_mostly_lands_inside() -> None:
+    """The real service has 15% fewer staff than the scenario says. Chance-only windows
+    miss almost everyone (measured 0.04-0.05); with the assumptions' ranges drawn (the
+    families default, 40 replications) 0.76-0.96 of first appointments and 0.87-0.90 of
+    outcomes were inside over six checks; 0.65 is what a letter's "at least 7 in 10" needs
+    with room for one unlucky draw of the ranges."""
     base = load_scenario(SCENARIOS / "lancashire.toml")
-    result = coverage(base, base, dt.date(2026, 8, 1), 30, history_seed=1, projection_seed=2)
-    assert result.children > 2000
+    world = _short_of_staff(with_parameter_uncertainty(base, False))
+    drawn = with_parameter_uncertainty(base, True)
+    result = coverage(world, drawn, dt.date(2026, 8, 1), 40, history_seed=5, projection_seed=6)
+    assert result.first_inside >= 0.65, result
+    assert result.outcome_inside >= 0.75, result
+
+
+@pytest.mark.slow
+def test_a_list_without_dates_or_next_appointments_projects_a_typical_state() -> None:
+    """A system that exports no next appointment, last appointment or acceptance date:
+    children in assessment start from the pathway's typical state, not "due today"
+    (outcome coverage was 0.05-0.15 before; measured 0.86 on history 1)."""
+    base = with_parameter_uncertainty(load_scenario(SCENARIOS / "lancashire.toml"), False)
+    blank = ("next_appointment", "last_appointment_date", "accepted_date")
+    result = coverage(
+        base, base, dt.date(2026, 8, 1), 30, history_seed=3, projection_seed=4, blank=blank
+    )
+    assert result.outcome_inside >= 0.70, result
     assert 0.70 <= result.first_inside <= 0.97, result
-    assert result.below_p10 < 0.15 and result.above_p90 < 0.20, result
 
 
 @pytest.mark.slow

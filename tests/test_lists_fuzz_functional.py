@@ -397,7 +397,7 @@ def test_families_refuses_one_personal_value_and_writes_nothing(kind: str, tmp_p
     source = _hundred_rows_with(value, tmp_path / "list.csv")
     out = tmp_path / "fam"
     args = ["families", str(LANCASHIRE), "--waiting-list", str(source), "--as-of", "2026-04-01"]
-    result = runner.invoke(app, [*args, "-n", "2", "--out", str(out)])
+    result = runner.invoke(app, [*args, "-n", "2", "--allow-few-replications", "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert f"values look like {kind}" in result.output
     assert f"line {BAD_ROW + 2}, column child_id" in result.output
@@ -449,7 +449,7 @@ def test_families_refuses_an_nhs_number_however_written_functional(
     source = _hundred_rows_with(value, tmp_path / "list.csv")
     out = tmp_path / "fam"
     args = ["families", str(LANCASHIRE), "--waiting-list", str(source), "--as-of", "2026-04-01"]
-    result = runner.invoke(app, [*args, "-n", "2", "--out", str(out)])
+    result = runner.invoke(app, [*args, "-n", "2", "--allow-few-replications", "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert "values look like NHS numbers" in result.output
     assert f"line {BAD_ROW + 2}, column child_id" in result.output
@@ -470,7 +470,7 @@ def test_families_refuses_international_phones_and_girobank_postcodes_functional
     source = _hundred_rows_with(value, tmp_path / "list.csv")
     out = tmp_path / "fam"
     args = ["families", str(LANCASHIRE), "--waiting-list", str(source), "--as-of", "2026-04-01"]
-    result = runner.invoke(app, [*args, "-n", "2", "--out", str(out)])
+    result = runner.invoke(app, [*args, "-n", "2", "--allow-few-replications", "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert f"values look like {kind}" in result.output
     assert not out.exists()

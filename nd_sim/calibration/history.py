@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.inputs.starting_list import read_list_csv, spelling_key
+from nd_sim.inputs.starting_list import parse_date, read_list_csv, spelling_key
 from nd_sim.results.children import APPOINTMENT_DATE_PREFIX  # the same columns as children.parquet
 from nd_sim.scenario.models import Scenario
 
@@ -48,7 +48,6 @@ OPTIONAL = (
 )
 COLUMNS = (*REQUIRED, *OPTIONAL)
 REJECTED_COLUMNS = ["line", "referral_id", "column", "value", "reason"]
-UK_DATE = re.compile(r"\A([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z")
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class History:
         return pd.Timestamp(self.rows.referral_date.max()).date()
 
 
-def read_column_map(path: Path | None) -> dict[str, str]:
+def read_column_map(path: Path | None, columns: tuple[str, ...] = COLUMNS) -> dict[str, str]:
     """`--map`: our column name = the extract's header, from a small TOML file."""
     if path is None:
         return {}
@@ -80,9 +79,9 @@ def read_column_map(path: Path | None) -> dict[str, str]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError("--map", [Problem("--map", str(path), f"cannot read: {exc}")]) from None
     problems = [
-        Problem(f"--map {key}", value, f"must be one of {', '.join(COLUMNS)} = a header text")
+        Problem(f"--map {key}", value, f"must be one of {', '.join(columns)} = a header text")
         for key, value in table.items()
-        if key not in COLUMNS or not isinstance(value, str)
+        if key not in columns or not isinstance(value, str)
     ]
     if problems:
         raise ScenarioError("--map", problems)
@@ -118,21 +117,6 @@ def read_history(
             rule = f"no usable referral: every row has a problem ({listed})"
         raise ScenarioError(str(path), [Problem("--history", str(path), rule)])
     return History(rows, rejected, len(frame), {v: k for k, v in renamed.items()}, int(later.sum()))
-
-
-def parse_date(text: str) -> dt.date | None:
-    """ISO (YYYY-MM-DD) or UK (DD/MM/YYYY) date; None if neither."""
-    text = text.strip()
-    match = UK_DATE.match(text)
-    try:
-        if match:
-            day, month, year = (int(g) for g in match.groups())
-            return dt.date(year, month, day)
-        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-            return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-    return None
 
 
 def _check_rows(

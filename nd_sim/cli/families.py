@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 from rich.markup import escape
 
+from nd_sim.calibration.history import read_column_map
 from nd_sim.cli.app import (
     check_size,
     console,
@@ -33,10 +34,13 @@ from nd_sim.cli.params import (
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.model import compile_model
 from nd_sim.inputs.personal_data import personal_values
+from nd_sim.inputs.starting_list import OPTIONAL, REQUIRED
 from nd_sim.report import terminal
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.models import StartingList
 from nd_sim.scenario.variants import with_parameter_uncertainty
+
+MIN_REPLICATIONS = 40  # fewest runs a window read to a family may come from
 
 
 def families(
@@ -60,6 +64,15 @@ def families(
     service_name: str = typer.Option(None, "--service-name", help="Signs the letters."),
     allow_large: AllowLarge = False,
     parameter_uncertainty: ParameterUncertainty = None,
+    column_map: Path = typer.Option(
+        None, "--map", help="Column names: ours = your system's header (TOML)."
+    ),
+    allow_few: bool = typer.Option(
+        False,
+        "--allow-few-replications",
+        help=f"Run with fewer than {MIN_REPLICATIONS} replications (windows too unsteady to "
+        "read to families: for trying things out only).",
+    ),
 ) -> None:
     """Project when each child on today's list will be seen, and write letters for families.
 
@@ -82,6 +95,8 @@ def families(
         _check_contact(contact)
         on = True if parameter_uncertainty is None else parameter_uncertainty
         sc = with_parameter_uncertainty(load_scenario(path), on)
+        replications = _enough(replications, sc.run.replications, allow_few)
+        columns = read_column_map(column_map, (*REQUIRED, *OPTIONAL))
         settings = run_settings(
             sc.run, f"families-{sc.name}", "families", replications, seed, out, jobs, dask,
             resume, force,
@@ -103,12 +118,28 @@ def families(
                 done,
                 contact or CONTACT_PLACEHOLDER,
                 service_name or SERVICE_NAME,
+                columns,
             ),
             settings=settings,
         )
     except ScenarioError as exc:
         raise fail(exc) from None
     terminal.print_families(console, result)
+
+
+def _enough(asked: int | None, default: int, allow_few: bool) -> int:
+    """At least `MIN_REPLICATIONS` unless asked otherwise: with fewer, the P10 and P90 of a
+    child's date come from a handful of runs (with 20 under parameter uncertainty, a
+    family's window moved by months from one seed to the next)."""
+    if asked is None:
+        return max(default, MIN_REPLICATIONS)
+    if asked < MIN_REPLICATIONS and not allow_few:
+        rule = (
+            f"is too few for windows read to families (at least {MIN_REPLICATIONS}: with fewer "
+            "the P10 and P90 are too unsteady); --allow-few-replications to try things out"
+        )
+        raise ScenarioError("nd-sim families", [Problem("--replications", asked, rule)])
+    return asked
 
 
 def _check_contact(contact: str | None) -> None:

@@ -88,6 +88,12 @@ def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, 
     u = stream(seed, rep, "starting/assessment_place").random(n)
     step, ready = assessment_places(model.step_gap_days, starting.next_step, referral_day, u)
     inside = starting.stage == backlog.STAGES.index("in_assessment")
+    known = starting.known_ready_day()
+    dated = ~np.isnan(known) & (starting.next_step > 0)  # its step and its day both given
+    step = np.where(dated, starting.next_step, step)
+    ready = np.where(dated, known, ready)
+    waiting = starting.stage == backlog.STAGES.index("waiting_first")
+    bookable = np.where(waiting & ~np.isnan(known), np.maximum(known, 0.0), 0.0)
     part.update(
         referral_day=referral_day,
         district=starting.district,
@@ -95,7 +101,7 @@ def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, 
         priority=starting.priority,
         start_stage=starting.stage,
         start_step=np.where(inside, step, 0),
-        start_ready_day=np.where(inside, ready, 0.0),
+        start_ready_day=np.where(inside, ready, bookable),
     )
     return part
 

@@ -226,7 +226,11 @@ def place_initial(s: State) -> None:
             continue
         team = s.team[i]
         if step == 0:
-            heap_push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
+            if s.start_ready[i] > 0.0:  # accepted within the lead time: not bookable yet
+                h = h_staging(s, team)
+                heap_push(s.heap_day, s.heap_child, s.heap_size, h, s.start_ready[i], i)
+            else:
+                heap_push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
             sign_up(s, i, team)
         else:  # inside the assessment: ready for its step on its own day
             h = h_follow(s, team, step)

@@ -30,7 +30,9 @@ from nd_sim.scenario.models import Scenario
 STAGES = ("triage", "waiting_first", "in_assessment")
 PATHWAYS = ("asd", "adhd", "both")
 REQUIRED = ("child_id", "district", "referral_date", "stage", "pathway")
-OPTIONAL = ("priority", "next_appointment")
+OPTIONAL = ("priority", "next_appointment", "accepted_date", "last_appointment_date")
+DATES = ("referral_date", "accepted_date", "last_appointment_date")
+UK_DATE = re.compile(r"\A([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z")
 MAX_REPORTED = 50
 MAX_ID_LENGTH = 64  # a child_id names the family's letter files
 NEXT_STEP_NOT_GIVEN = -1  # in assessment, next appointment blank: the engine places the child
@@ -52,9 +54,16 @@ class StartingChildren:
     pathway: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     priority: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     next_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    ready_day: np.ndarray | None = None  # the day each may first be booked (NaN: not known)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def known_ready_day(self) -> np.ndarray:
+        """Each child's ready day from the list (NaN where it does not say)."""
+        if self.ready_day is None:
+            return np.full(len(self), np.nan)
+        return np.asarray(self.ready_day, float)
 
 
 def read_starting_csv(path: str | Path, scenario: Scenario) -> StartingChildren:
@@ -205,7 +214,9 @@ def _parse_rows(frame: pd.DataFrame, scenario: Scenario) -> tuple[StartingChildr
     too_late = f"must be before the scenario start_date {scenario.start_date}"
     problems: list[Problem] = []
     seen: set[str] = set()
-    cols: dict[str, list] = {k: [] for k in ("id", "d", "t", "s", "p", "q", "n")}
+    cols: dict[str, list] = {k: [] for k in ("id", "d", "t", "s", "p", "q", "n", "r")}
+    gaps = [7.0 * a.gap_weeks_to_next for a in scenario.pathway.appointments]
+    lead = 7.0 * scenario.booking.lead_time_weeks
     for i, row in enumerate(frame.to_dict("records")):
         line = i + 2  # the header is line 1
         clean, reasons = parse_row(row, vocabulary, latest, too_late, seen)
@@ -225,6 +236,7 @@ def _parse_rows(frame: pd.DataFrame, scenario: Scenario) -> tuple[StartingChildr
         nxt = clean["next_appointment"]
         blank = NEXT_STEP_NOT_GIVEN if stage == 2 else 0
         cols["n"].append(vocabulary.steps.index(nxt) if nxt else blank)
+        cols["r"].append(ready_day(clean, vocabulary.steps, gaps, lead, scenario.start_date))
     children = StartingChildren(
         ids=tuple(cols["id"]),
         district=np.array(cols["d"], np.int64),
@@ -233,6 +245,7 @@ def _parse_rows(frame: pd.DataFrame, scenario: Scenario) -> tuple[StartingChildr
         pathway=np.array(cols["p"], np.int64),
         priority=np.array(cols["q"], np.int64),
         next_step=np.minimum(np.array(cols["n"], np.int64), max(len(vocabulary.steps) - 1, 0)),
+        ready_day=np.array(cols["r"], float),
     )
     return children, problems
 
@@ -313,9 +326,7 @@ def parse_row(
         out.append(("child_id", CONTROL_RULE))
     elif clean["child_id"] in seen:
         out.append(("child_id", "duplicate id (an earlier row has it)"))
-    date_problem = _date_problem(clean["referral_date"], latest, too_late)
-    if date_problem:
-        out.append(("referral_date", date_problem))
+    out += _dates(clean, latest, too_late)
     for column in ENUMERATED:
         if not clean[column]:
             continue  # only the optional columns can be blank here
@@ -326,10 +337,52 @@ def parse_row(
             clean[column] = spelled
     checked = not {"stage", "next_appointment"} & {column for column, _ in out}
     stage = clean["stage"]
-    if checked and clean["next_appointment"] and stage != STAGES[2]:
-        why = f"only for a child at stage {STAGES[2]} (this row is {stage}); leave it blank"
-        out.append(("next_appointment", why))
+    for column in ("next_appointment", "last_appointment_date"):
+        if checked and clean[column] and stage != STAGES[2]:
+            why = f"only for a child at stage {STAGES[2]} (this row is {stage}); leave it blank"
+            out.append((column, why))
     return clean, out
+
+
+def _dates(clean: dict[str, str], latest: dt.date, too_late: str) -> list[tuple[str, str]]:
+    """Check the row's dates (ISO or UK DD/MM/YYYY), written back as ISO; the accepted and
+    last-appointment dates lie between the referral and the list's date."""
+    out = []
+    for column in DATES:
+        text = clean[column]
+        if not text:
+            continue
+        day = parse_date(text)
+        problem = _date_problem(day.isoformat() if day else text, latest, too_late)
+        if problem:
+            out.append((column, problem))
+        else:
+            clean[column] = day.isoformat()
+    if out or not clean["referral_date"]:
+        return out
+    referred = dt.date.fromisoformat(clean["referral_date"])
+    for column in DATES[1:]:
+        if clean[column] and dt.date.fromisoformat(clean[column]) < referred:
+            out.append((column, f"is before the referral date {referred}"))
+    return out
+
+
+def ready_day(
+    clean: dict[str, str], steps: tuple[str, ...], gap_days, lead_days: float, start: dt.date
+) -> float:
+    """The day (from `start`) a listed child may first be booked, from what the list says:
+    the accepted date plus the booking lead time for a child waiting for a first
+    appointment; the last appointment plus the gap to the next for a child in assessment
+    (its next appointment named). NaN when the list does not say."""
+    stage = clean["stage"]
+    if stage == STAGES[1] and clean["accepted_date"]:
+        accepted = dt.date.fromisoformat(clean["accepted_date"])
+        return (accepted - start).days + lead_days
+    if stage == STAGES[2] and clean["last_appointment_date"] and clean["next_appointment"]:
+        step = steps.index(clean["next_appointment"])
+        last = dt.date.fromisoformat(clean["last_appointment_date"])
+        return (last - start).days + max(7.0, float(gap_days[max(step - 1, 0)]))
+    return float("nan")
 
 
 CONTROL_RULE = (
@@ -352,9 +405,26 @@ def _unknown(column: str, choices: tuple[str, ...]) -> str:
     return f"must be one of {', '.join(choices)}"
 
 
+def parse_date(text: str) -> dt.date | None:
+    """ISO (YYYY-MM-DD) or UK (DD/MM/YYYY) date; None if neither."""
+    text = text.strip()
+    match = UK_DATE.match(text)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return dt.date(year, month, day)
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
 def _date_problem(text: str, latest: dt.date, too_late: str) -> str | None:
     """Why a referral date cannot be used, or None: a real YYYY-MM-DD date, in range."""
-    in_range = f"must be a date YYYY-MM-DD between {EARLIEST_DATE} and {LATEST_DATE}"
+    in_range = (
+        f"must be a date YYYY-MM-DD (or DD/MM/YYYY) between {EARLIEST_DATE} and {LATEST_DATE}"
+    )
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         return in_range
     try:

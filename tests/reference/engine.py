@@ -191,10 +191,15 @@ class _Simulation:
         self.start_step[listed[steps > 0]] = steps[steps > 0]
         wanted = np.asarray(self.ws_wanted, np.int64)[new]
         prio, teams = self.cohort.priority[new], team_of[new]
+        later = self.cohort.start_ready_day[new] > 0  # accepted within the lead time
         for team in range(len(self.arrivals)):
             here = teams == team
+            staged = new[here & later]
+            for day in np.unique(self.cohort.start_ready_day[staged]).tolist():
+                same = staged[self.cohort.start_ready_day[staged] == day]
+                self.staging[team].push(day, same.tolist())
             for c, heap in enumerate(self.new_q[team]):  # ascending: already a heap
-                heap.extend(new[here & (prio == c)].tolist())
+                heap.extend(new[here & ~later & (prio == c)].tolist())
                 heapq.heapify(heap)  # a pool's list: the second team's children after the first's
             for k, queue in enumerate(self.ws_q[team]):
                 queue.extend(new[here & (wanted >> k & 1 == 1)].tolist())

@@ -348,16 +348,23 @@ def lower_median(values: list[tuple[date, bool]]) -> tuple[date | None, bool]:
     return ordered[(len(ordered) - 1) // 2]
 
 
+CohortKey = tuple[str, int, int, str]  # district, year and month of referral, priority
+
+
 def referral_cohorts(
     projections: pd.DataFrame, min_children: int = MIN_COHORT
-) -> dict[tuple[str, int, int], ReferralCohort]:
-    """A summary per (district, year, month of referral), for groups of `min_children` or more."""
-    groups: dict[tuple[str, int, int], dict[str, list[tuple[date, bool]]]] = {}
+) -> dict[CohortKey, ReferralCohort]:
+    """A summary per district, month of referral and priority, for groups of `min_children`
+    or more (an urgent child is compared only with other urgent children)."""
+    groups: dict[CohortKey, dict[str, list[tuple[date, bool]]]] = {}
     for row in projections.itertuples(index=False):
         referred = as_date(_get(row, "referral_date"))
         if referred is None:
             continue
-        key = (str(_get(row, "district", "")), referred.year, referred.month)
+        key = (
+            str(_get(row, "district", "")), referred.year, referred.month,
+            str(_get(row, "priority", "")),
+        )  # fmt: skip
         slot = groups.setdefault(key, {"first": [], "outcome": []})
         stage = _get(row, "stage")
         prefix = "outcome" if stage == IN_ASSESSMENT else "first"
@@ -365,7 +372,7 @@ def referral_cohorts(
         if value is not None:
             slot[prefix].append((value, after))
     cohorts = {}
-    for (district, year, month), slot in groups.items():
+    for (district, year, month, priority), slot in groups.items():
         first, outcome = slot["first"], slot["outcome"]
         if len(first) < min_children:
             first = []
@@ -375,7 +382,7 @@ def referral_cohorts(
             continue
         f_by, f_after = lower_median(first)
         o_by, o_after = lower_median(outcome)
-        cohorts[(district, year, month)] = ReferralCohort(
+        cohorts[(district, year, month, priority)] = ReferralCohort(
             district=district,
             month=date(year, month, 1),
             waiting=len(first),
@@ -388,14 +395,13 @@ def referral_cohorts(
     return cohorts
 
 
-def cohort_for(
-    row: Any, cohorts: Mapping[tuple[str, int, int], ReferralCohort]
-) -> ReferralCohort | None:
+def cohort_for(row: Any, cohorts: Mapping[CohortKey, ReferralCohort]) -> ReferralCohort | None:
     """The cohort a child belongs to, or None if it is too small to quote."""
     referred = as_date(_get(row, "referral_date"))
     if referred is None:
         return None
-    return cohorts.get((str(_get(row, "district", "")), referred.year, referred.month))
+    district, priority = str(_get(row, "district", "")), str(_get(row, "priority", ""))
+    return cohorts.get((district, referred.year, referred.month, priority))
 
 
 def as_cohort(row: Any, cohort: ReferralCohort | date | None) -> ReferralCohort | None:
@@ -458,7 +464,6 @@ def _workshop_sentences(context: LetterContext) -> tuple[str, ...]:
     booking = booking or f"To book a place, contact us on {context.contact}."
     return (
         f"While you wait, you can come to our free workshops on {_join_words(kinds)}.",
-        "Other parents and carers say they find them helpful.",
         booking,
     )
 
@@ -509,6 +514,10 @@ def build_letter(
         intro.append(
             "We are still reading the referral. If we need to know more, we will contact you."
         )
+        intro.append(
+            "We have not yet decided if an assessment is the right next step for your child."
+            " If it is not, we will write to explain why and tell you about other help."
+        )
     intro.append("We know that waiting is hard.")
     if first:
         intro.append("This letter tells you how long we think the wait may be.")
@@ -537,14 +546,13 @@ def build_letter(
     else:
         based.append("It assumes our staff and the number of referrals stay as planned.")
     if window.kind in ("range", "open"):
-        if first:
-            based.append(
-                "We expect most children like yours (about 8 in 10) to be seen in this time."
-            )
-        else:
-            based.append(
-                "We expect most children like yours (about 8 in 10) to finish in this time."
-            )
+        how_many = (
+            "at least 7 in 10"
+            if context.assumptions_in_range
+            else "about 8 in 10, if our plans hold"
+        )  # what the held-out checks measured (docs/families.md)
+        verb = "be seen" if first else "finish"
+        based.append(f"We expect most children like yours ({how_many}) to {verb} in this time.")
         based.append(
             "A few are seen sooner and a few later."
             if first

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,12 +20,25 @@ import pandas as pd
 
 from nd_sim.engine.replication import ASSESSED, WAITING, run_replication
 from nd_sim.inputs.model import Model, compile_model
-from nd_sim.inputs.starting_list import PATHWAYS, STAGES, StartingChildren
+from nd_sim.inputs.starting_list import (
+    NEXT_STEP_NOT_GIVEN,
+    OPTIONAL,
+    PATHWAYS,
+    REQUIRED,
+    STAGES,
+    StartingChildren,
+    ready_day,
+)
 from nd_sim.run.pipeline import Stage
 from nd_sim.scenario.models import Scenario
 from nd_sim.scenario.variants import varied
 
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
+WEEKDAY_DAYS = {
+    "p10": -3,
+    "p50": 0,
+    "p90": 3,
+}  # the model's weeks need not start on your clinic day
 TODAY_WINDOW_DAYS = 28  # children referred in the first four weeks stand in for "today"
 
 
@@ -37,6 +51,7 @@ class ChildPaths:
     left_unseen: np.ndarray
     new_district: np.ndarray
     new_pathway: np.ndarray
+    new_priority: np.ndarray
     new_first_wait: np.ndarray
     new_outcome_wait: np.ndarray
 
@@ -60,16 +75,25 @@ def rebase(scenario: Scenario, as_of: dt.date) -> Scenario:
 
 
 def starting_children(rows: pd.DataFrame, scenario: Scenario, as_of: dt.date) -> StartingChildren:
-    """The accepted list rows as the engine's starting children, in row order."""
+    """The accepted list rows as the engine's starting children, in row order.
+
+    Each child starts from the state the list gives: a child in assessment at its next
+    appointment, ready a gap after its last one; a child waiting for a first appointment
+    bookable a lead time after it was accepted. Where the list does not say, the child
+    starts from the service's typical state (`state_assumed`): placed on the pathway's own
+    timetable inside the assessment, or, waiting for a first appointment, accepted on its
+    referral date at the earliest.
+    """
     districts = list(scenario.districts)
     classes = [c.name for c in scenario.booking.priority_classes]
-    steps = [a.name for a in scenario.pathway.appointments]
+    steps = tuple(a.name for a in scenario.pathway.appointments)
     stage = np.array([STAGES.index(s) for s in rows.stage], np.int64)
     nxt = [
-        steps.index(n) if n else (1 if s == 2 else 0)
+        steps.index(n) if n else (NEXT_STEP_NOT_GIVEN if s == 2 else 0)
         for n, s in zip(rows.next_appointment.fillna(""), stage, strict=True)
     ]
     days = [(dt.date.fromisoformat(d) - as_of).days for d in rows.referral_date]
+    ready = _ready_days(rows, scenario, as_of, steps, np.array(days, float))
     return StartingChildren(
         ids=tuple(rows.child_id),
         district=np.array([districts.index(d) for d in rows.district], np.int64),
@@ -81,7 +105,41 @@ def starting_children(rows: pd.DataFrame, scenario: Scenario, as_of: dt.date) ->
             np.int64,
         ),
         next_step=np.minimum(np.array(nxt, np.int64), len(steps) - 1),
+        ready_day=ready,
     )
+
+
+def _ready_days(
+    rows: pd.DataFrame, scenario: Scenario, as_of: dt.date, steps, referral_day: np.ndarray
+) -> np.ndarray:
+    """Each child's bookable day from the list; the typical one where it says nothing."""
+    gaps = [7.0 * a.gap_weeks_to_next for a in scenario.pathway.appointments]
+    lead = 7.0 * scenario.booking.lead_time_weeks
+    records = _every_column(rows).to_dict("records")
+    out = np.array([ready_day(r, steps, gaps, lead, as_of) for r in records], float)
+    typical = (rows.stage.to_numpy() == STAGES[1]) & np.isnan(out)
+    return np.where(typical, np.maximum(referral_day + lead, 0.0), out)
+
+
+def _every_column(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with every list column (blank where the list has none)."""
+    out = rows.fillna("")
+    for column in (*REQUIRED, *OPTIONAL):
+        if column not in out.columns:
+            out[column] = ""
+    return out
+
+
+def assumed_state(rows: pd.DataFrame) -> np.ndarray:
+    """Which children were projected from a typical state, not from what the list says:
+    in assessment without the next appointment and the last one's date; waiting for a first
+    appointment without the date it was accepted."""
+    blank = _every_column(rows)
+    inside = (rows.stage == STAGES[2]) & (
+        (blank.next_appointment == "") | (blank.last_appointment_date == "")
+    )
+    waiting = (rows.stage == STAGES[1]) & (blank.accepted_date == "")
+    return (inside | waiting).to_numpy()
 
 
 def projection_model(scenario: Scenario, rows: pd.DataFrame, as_of: dt.date) -> Model:
@@ -108,6 +166,7 @@ def child_paths(model: Model, replication: int, seed: int) -> ChildPaths:
         left_unseen=left,
         new_district=raw.district[new],
         new_pathway=raw.pathway[new],
+        new_priority=raw.priority[new],
         new_first_wait=_wait(raw.first_day[new], raw.referral_day[new], raw.exit_code[new]),
         new_outcome_wait=_wait(raw.outcome_day[new], raw.referral_day[new], raw.exit_code[new]),
     )
@@ -128,7 +187,13 @@ def run_paths(
 
 
 def quantile_dates(values: np.ndarray, start: dt.date, end: dt.date) -> dict[str, object]:
-    """P10/P50/P90 of days from `start` (inf = after `end`; NaN replications ignored)."""
+    """P10/P50/P90 of days from `start` (inf = after `end`; NaN replications ignored).
+
+    The model books by weeks counted from `start`, which need not begin on the weekday a
+    service's clinics run: an appointment it puts on a day may really fall up to half a
+    week either side. So the window's ends are widened by 3 days (never before `start`):
+    without it, windows of children near the end of their assessment missed by 3 days.
+    """
     x = values[~np.isnan(values)]
     out: dict[str, object] = {}
     for name, q in QUANTILES.items():
@@ -137,7 +202,8 @@ def quantile_dates(values: np.ndarray, start: dt.date, end: dt.date) -> dict[str
             continue
         value = float(np.quantile(np.sort(x), q, method="inverted_cdf"))
         after = not np.isfinite(value)
-        out[name] = end if after else start + dt.timedelta(days=int(np.floor(value)))
+        day = max(0, int(np.floor(value)) + WEEKDAY_DAYS[name]) if not after else 0
+        out[name] = end if after else min(start + dt.timedelta(days=day), end)
         out[f"{name}_after"] = after
     return out
 
@@ -156,6 +222,7 @@ def projections_frame(
     frame = rows[["child_id", "district", "pathway", "priority", "stage", "referral_date"]].copy()
     frame["priority"] = frame.priority.replace("", scenario.booking.priority_classes[-1].name)
     frame["team"] = frame.district.map(team_of)
+    frame["state_assumed"] = assumed_state(rows)
     frame["referral_date"] = [dt.date.fromisoformat(d) for d in frame.referral_date]
     _queue_positions(frame, scenario)
     records = []
@@ -222,20 +289,24 @@ def _queue_positions(frame: pd.DataFrame, scenario: Scenario) -> None:
 
 
 def if_referred_today(scenario: Scenario, paths: list[ChildPaths], as_of: dt.date) -> pd.DataFrame:
-    """Per district and pathway, the windows for a child referred on the as-of date."""
+    """Per district, pathway and priority, the windows for a child referred on the as-of
+    date (priorities apart: an urgent child's window says nothing of a routine one's)."""
     end = as_of + dt.timedelta(weeks=scenario.horizon_weeks)
     district = np.concatenate([p.new_district for p in paths])
     pathway = np.concatenate([p.new_pathway for p in paths])
+    priority = np.concatenate([p.new_priority for p in paths])
+    classes = [c.name for c in scenario.booking.priority_classes]
     first = np.concatenate([p.new_first_wait for p in paths])
     outcome = np.concatenate([p.new_outcome_wait for p in paths])
     rows = []
     for d, name in enumerate(scenario.districts):
-        for p, label in enumerate(PATHWAYS):
-            mask = (district == d) & (pathway == p)
+        for (p, label), (c, cls) in itertools.product(enumerate(PATHWAYS), enumerate(classes)):
+            mask = (district == d) & (pathway == p) & (priority == c)
             rows.append(
                 {
                     "district": name,
                     "pathway": label,
+                    "priority": cls,
                     **{f"first_{n}": v for n, v in quantile_dates(first[mask], as_of, end).items()},
                     **{
                         f"outcome_{n}": v

@@ -52,9 +52,10 @@ def families_to_folder(
     on_done: Callable[[int], None] | None = None,
     contact: str = CONTACT_PLACEHOLDER,
     service_name: str = SERVICE_NAME,
+    column_map: dict[str, str] | None = None,
 ) -> FamiliesResult:
     """Project every child on the list and write the files for staff and families."""
-    reading = read_family_list(list_path, scenario, as_of, strict)
+    reading = read_family_list(list_path, scenario, as_of, strict, column_map)
     before = _read_previous(previous) if previous else None
     model = projection_model(scenario, reading.accepted, as_of)
     replications, seed = settings.replications, settings.seed

@@ -200,6 +200,15 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def inside_words(context: LetterContext) -> str:
+    """How many children a range holds, as the held-out checks measured it (docs/families.md):
+    with the assumptions' ranges drawn, at least 7 in 10 even with 15% fewer staff than
+    planned; with chance alone, about 8 in 10 when the scenario is right, far fewer if not."""
+    if context.assumptions_in_range:
+        return "at least 7 in 10"
+    return "about 8 in 10 (if the scenario holds)"
+
+
 def assumption_sentence(context: LetterContext) -> str:
     if context.assumptions_in_range:
         return (
@@ -364,11 +373,11 @@ def district_summary(
         f"**{assumption_sentence(context)}**",
         "",
         "How to read the ranges: each child has a range from an early end to a late end "
-        "(P10 to P90 over the model runs); about 8 in 10 children are expected to be seen "
-        'inside their own range. For a group, "most children" gives the months in which about '
-        '8 in 10 of its children are expected to be seen; "whole group" runs from its earliest '
-        f'early end to its latest late end. "{later}" means after the end of the projection '
-        f"({long_date(horizon)}): we cannot say more than that. Give families ranges, "
+        f"(P10 to P90 over the model runs); {inside_words(context)} children are expected to "
+        'be seen inside their own range. For a group, "most children" gives the months in '
+        'which about 8 in 10 of its children are expected to be seen; "whole group" runs from '
+        f'its earliest early end to its latest late end. "{later}" means after the end of the '
+        f"projection ({long_date(horizon)}): we cannot say more than that. Give families ranges, "
         "never single dates. For one family, use that child's own range (their letter).",
         "",
         "## Children on the list",
@@ -386,6 +395,17 @@ def district_summary(
             "leave the list before a first appointment (they move away, go private, or no "
             "longer need the assessment).",
         ]
+    if "state_assumed" in frame:
+        assumed = frame["state_assumed"].astype(str).str.lower().isin(["true", "1"])
+        if assumed.any():
+            out += [
+                "",
+                f"{int(assumed.sum()):,} of these children were projected from a typical state, "
+                "because the list did not say where they were: for a child in assessment, its "
+                "next appointment and the date of its last one; for a child waiting, the date it "
+                "was accepted. Add those columns to the export to make their ranges sharper "
+                "(`state_assumed` in projections.csv names them).",
+            ]
     if frame.empty:
         out += ["", f"No children from {district} are on the list."]
 

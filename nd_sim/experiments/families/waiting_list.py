@@ -18,7 +18,14 @@ from pathlib import Path
 import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.inputs.starting_list import OPTIONAL, REQUIRED, ListVocabulary, parse_row, read_list_csv
+from nd_sim.inputs.starting_list import (
+    OPTIONAL,
+    REQUIRED,
+    ListVocabulary,
+    parse_row,
+    read_list_csv,
+    spelling_key,
+)
 from nd_sim.scenario.models import Scenario
 
 REJECTED_COLUMNS = ["line", "child_id", "column", "value", "reason"]
@@ -34,9 +41,19 @@ class ListReading:
     rows_read: int
 
 
-def read_family_list(path: Path, scenario: Scenario, as_of: dt.date, strict: bool) -> ListReading:
-    """Read and check the list; raise `ScenarioError` for input that cannot be used at all."""
-    frame = _read(path)
+def read_family_list(
+    path: Path,
+    scenario: Scenario,
+    as_of: dt.date,
+    strict: bool,
+    column_map: dict[str, str] | None = None,
+) -> ListReading:
+    """Read and check the list; raise `ScenarioError` for input that cannot be used at all.
+
+    Headers are matched as a service's system writes them ("Child ID", "Referral date")
+    and `column_map` (`--map`) names the others: our column = their header.
+    """
+    frame = standard_headers(_read(path), (*REQUIRED, *OPTIONAL), column_map or {})
     missing = [c for c in REQUIRED if c not in frame.columns]
     problems = [Problem(f"column {c}", "(missing)", "required column") for c in missing]
     if problems:
@@ -50,6 +67,26 @@ def read_family_list(path: Path, scenario: Scenario, as_of: dt.date, strict: boo
         raise ScenarioError(str(path), shown)
     ignored = tuple(c for c in frame.columns if c not in REQUIRED + OPTIONAL)
     return ListReading(accepted, rejected, ignored, len(frame))
+
+
+def standard_headers(
+    frame: pd.DataFrame, columns: tuple[str, ...], column_map: dict[str, str]
+) -> pd.DataFrame:
+    """The frame with its headers renamed to ours: by the map first, then any header that
+    spells one of ours whatever its case, spaces or underscores ("Child ID" = child_id)."""
+    renamed = {theirs: ours for ours, theirs in column_map.items() if theirs in frame.columns}
+    taken = set(renamed.values()) | {c for c in frame.columns if c in columns}
+    for header in frame.columns:
+        ours = spelling_key(str(header)).replace(" ", "_")
+        if (
+            header not in renamed
+            and header not in columns
+            and ours in columns
+            and ours not in taken
+        ):
+            renamed[header] = ours
+            taken.add(ours)
+    return frame.rename(columns=renamed)
 
 
 def _read(path: Path) -> pd.DataFrame:
