@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 
 from nd_sim.cli import app
 from nd_sim.engine.parameters import scenario_at
-from nd_sim.experiments.families.calibration import coverage
+from nd_sim.engine.replication import run_replication
+from nd_sim.experiments.families.calibration import coverage, list_at
+from nd_sim.inputs.model import compile_model
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.variants import with_parameter_uncertainty
 
@@ -287,6 +289,49 @@ def test_a_shock_the_projection_does_not_know_about_is_reported() -> None:
 
 def test_every_column_is_documented(projected: Path) -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "families.md").read_text()
-    for name in ("projections.csv", "if_referred_today.csv", "rejected_rows.csv", "letters.csv"):
+    names = ("projections.csv", "if_referred_today.csv", "rejected_rows.csv", "letters.csv")
+    for name in (*names, "expected.csv"):
         for column in pd.read_csv(projected / name, nrows=1).columns:
             assert f"`{column}`" in doc, f"{name}: {column} is not in docs/families.md"
+
+
+def _rerun_13_weeks_later(tmp_path: Path, share: float) -> pd.DataFrame:
+    """A world with `share` of the written staff; families from its list on 1 August 2026,
+    then again from its list 13 weeks later with --previous: the drift check."""
+    base = with_parameter_uncertainty(load_scenario(SCENARIOS / "lancashire.toml"), False)
+    world = _short_of_staff(base, share)
+    raw = run_replication(compile_model(world), 0, 11)
+    outs: list[Path] = []
+    for k, when in enumerate((dt.date(2026, 8, 1), dt.date(2026, 10, 31))):
+        rows, _ = list_at(raw, world, (when - world.start_date).days)
+        listed = tmp_path / f"list{k}.csv"
+        rows.to_csv(listed, index=False)
+        out = tmp_path / f"families{k}"
+        args = ["families", str(SCENARIOS / "lancashire.toml"), "--waiting-list", str(listed)]
+        args += ["--as-of", when.isoformat(), "--jobs", "2", "--out", str(out)]
+        args += ["--previous", str(outs[0])] if outs else []
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    return pd.read_csv(outs[1] / "drift.csv").set_index("district")
+
+
+@pytest.mark.slow
+def test_a_staff_shortfall_is_flagged_at_the_first_rerun(tmp_path: Path) -> None:
+    """15% fewer staff than the scenario: 13 weeks on, first appointments run about a fifth
+    behind what was projected, flagged county-wide and said at the top of every summary."""
+    drift = _rerun_13_weeks_later(tmp_path, 0.85)
+    county = drift.loc["all districts"]
+    assert county.flag == "behind", drift
+    assert county.first_appointments_behind_pct > 10
+    summary = (tmp_path / "families1" / "staff_summary.md").read_text()
+    assert "first appointments are running about" in summary.split("## Children")[0]
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "families.md").read_text()
+    assert all(f"`{c}`" in doc for c in drift.reset_index().columns)
+
+
+@pytest.mark.slow
+def test_no_drift_is_flagged_when_the_scenario_is_right(tmp_path: Path) -> None:
+    drift = _rerun_13_weeks_later(tmp_path, 1.0)
+    assert drift.loc["all districts"].flag == "on track", drift
+    assert (drift.flag != "on track").sum() <= 2  # a district may be off by chance

@@ -56,7 +56,11 @@ def families(
     resume: Resume = False,
     strict: bool = typer.Option(False, "--strict", help="Refuse the list if any row is bad."),
     previous: Path = typer.Option(
-        None, "--previous", help="An earlier projections.csv, to show whose window moved."
+        None,
+        "--previous",
+        help="An earlier families folder: checks what happened since against what it "
+        "expected (drift.csv) and shows whose window moved (its projections.csv alone: moves "
+        "only).",
     ),
     contact: str = typer.Option(
         None, "--contact", help="Phone number or email families should use (in every letter)."
@@ -125,6 +129,30 @@ def families(
     except ScenarioError as exc:
         raise fail(exc) from None
     terminal.print_families(console, result)
+    _say_drift(result.drift)
+
+
+def _say_drift(drift) -> None:
+    """The districts running behind or ahead of the last projection, in a line each."""
+    if drift is None:
+        return
+    if drift.empty:
+        console.print("drift: the earlier run is too far back (or too recent) to compare")
+        return
+    off = drift[drift.flag != "on track"]
+    console.print(
+        f"drift since {drift.previous_as_of.iloc[0]}: {len(off)} of {len(drift)} rows (the "
+        "districts and all districts together) are off the earlier projection (drift.csv; "
+        "each staff summary opens with it)",
+        highlight=False,
+    )
+    for r in off.itertuples(index=False):
+        console.print(
+            f"  {escape(r.district)}: {r.flag}: about {r.first_appointments_estimated:,.0f} "
+            f"first appointments where {r.first_appointments_p50:,.0f} were expected "
+            f"({-r.first_appointments_behind_pct:+.0f}%)",
+            highlight=False,
+        )
 
 
 def _enough(asked: int | None, default: int, allow_few: bool) -> int:

@@ -48,6 +48,7 @@ class ChildPaths:
 
     first_day: np.ndarray
     outcome_day: np.ndarray
+    exit_day: np.ndarray
     left_unseen: np.ndarray
     new_district: np.ndarray
     new_pathway: np.ndarray
@@ -163,6 +164,7 @@ def child_paths(model: Model, replication: int, seed: int) -> ChildPaths:
     return ChildPaths(
         first_day=first,
         outcome_day=outcome,
+        exit_day=raw.exit_day[rows],
         left_unseen=left,
         new_district=raw.district[new],
         new_pathway=raw.pathway[new],

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.experiments.families import letters, staff_summary
+from nd_sim.experiments.families import drift, letters, staff_summary
 from nd_sim.experiments.families.projection import (
     if_referred_today,
     projection_model,
@@ -40,6 +41,7 @@ class FamiliesResult:
     rejected: pd.DataFrame
     rows_read: int
     ignored_columns: tuple[str, ...]
+    drift: pd.DataFrame | None = None  # with --previous OLD_DIR: the drift check, by district
 
 
 def families_to_folder(
@@ -56,6 +58,10 @@ def families_to_folder(
 ) -> FamiliesResult:
     """Project every child on the list and write the files for staff and families."""
     reading = read_family_list(list_path, scenario, as_of, strict, column_map)
+    earlier = None
+    if previous is not None and previous.is_dir():
+        earlier = drift.read_previous_folder(previous)
+        previous = previous / "projections.csv"
     before = _read_previous(previous) if previous else None
     model = projection_model(scenario, reading.accepted, as_of)
     replications, seed = settings.replications, settings.seed
@@ -68,9 +74,15 @@ def families_to_folder(
             "if_referred_today.csv", _for_csv(if_referred_today(model.scenario, paths, as_of))
         )
         folder.write_csv("rejected_rows.csv", reading.rejected)
+        folder.write_csv(drift.EXPECTED, _expected(reading.accepted, model, paths, as_of))
+        drifted = None
+        if earlier is not None and before is not None:
+            then, expected = earlier
+            drifted = drift.drift_frame(before, expected, then, reading.accepted, as_of, frame)
+            folder.write_csv("drift.csv", drifted)
         context = _context(model.scenario, as_of, contact, service_name)
         _write_letters(folder, frame, context)
-        _write_staff_summaries(folder, frame, context, before)
+        _write_staff_summaries(folder, frame, context, before, drifted)
         folder.write_json(
             "manifest.json",
             {
@@ -91,7 +103,20 @@ def families_to_folder(
             },
         )
     return FamiliesResult(
-        settings.out, frame, reading.rejected, reading.rows_read, reading.ignored_columns
+        settings.out, frame, reading.rejected, reading.rows_read, reading.ignored_columns, drifted
+    )
+
+
+def _expected(rows: pd.DataFrame, model, paths, as_of: dt.date) -> pd.DataFrame:
+    """The bands of what should happen to today's list, for the next run's drift check."""
+    return drift.expected_counts(
+        rows.reset_index(drop=True),
+        model.districts,
+        np.vstack([p.first_day for p in paths]),
+        np.vstack([p.outcome_day for p in paths]),
+        np.vstack([p.exit_day for p in paths]),
+        np.vstack([p.left_unseen for p in paths]),
+        as_of,
     )
 
 
@@ -125,9 +150,18 @@ def _write_staff_summaries(
     frame: pd.DataFrame,
     context: letters.LetterContext,
     before: pd.DataFrame | None,
+    drifted: pd.DataFrame | None = None,
 ) -> None:
+    by_district = {} if drifted is None else {r.district: r for r in drifted.itertuples()}
+    county = by_district.get(drift.COUNTY)
     parts = [
-        staff_summary.district_summary(frame, district, context, previous=before)
+        staff_summary.district_summary(
+            frame,
+            district,
+            context,
+            previous=before,
+            drift=[r for r in (county, by_district.get(district)) if r is not None],
+        )
         for district in sorted(frame.district.unique())
     ]
     folder.write_text("staff_summary.md", "\n\n".join(parts) + "\n")

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nd_sim.experiments.families.drift import drift_sentence
 from nd_sim.experiments.families.letters import (
     IN_ASSESSMENT,
     LetterContext,
@@ -357,8 +358,10 @@ def district_summary(
     district: str,
     context: LetterContext,
     previous: pd.DataFrame | None = None,
+    drift: Any = None,
 ) -> str:
-    """The Markdown summary for one district (see the module docstring)."""
+    """The Markdown summary for one district (see the module docstring); it opens with the
+    drift check's verdict when the earlier run's folder was given."""
     horizon = context.projection_end
     frame = normalise(projections[projections["district"] == district])
     waiting = _waiting(frame)
@@ -370,6 +373,7 @@ def district_summary(
         "",
         f"As of {long_date(context.as_of)}. Next update by {long_date(context.next_update)}.",
         "",
+        *[line for row in drift or () for line in (drift_sentence(row), "")],
         f"**{assumption_sentence(context)}**",
         "",
         "How to read the ranges: each child has a range from an early end to a late end "
