@@ -215,7 +215,7 @@ def normalise(projections: pd.DataFrame) -> pd.DataFrame:
     """
     out = projections.copy()
     for column in QUANTILE_COLUMNS:
-        if column not in out.columns:
+        if column not in out.columns or _already(out, column):
             continue
         pairs = [quantile(r, column) for r in out.to_dict("records")]
         out[column] = pd.Series([d for d, _ in pairs], index=out.index, dtype=object)
@@ -225,6 +225,14 @@ def normalise(projections: pd.DataFrame) -> pd.DataFrame:
             [as_date(v) for v in out["referral_date"]], index=out.index, dtype=object
         )
     return out
+
+
+def _already(frame: pd.DataFrame, column: str) -> bool:
+    """A column already in memory form: its flag present as bool, its values dates or None."""
+    flag = f"{column}_after"
+    if flag not in frame.columns or frame[flag].dtype != bool:
+        return False
+    return all(v is None or type(v) is date for v in frame[column])
 
 
 def as_flag(value: Any) -> bool:
@@ -610,7 +618,11 @@ def letter_text(
     row: Any, context: LetterContext, cohort: ReferralCohort | date | None = None
 ) -> str:
     """The letter as plain text (for printing or email)."""
-    letter = build_letter(row, context, cohort)
+    return text_of(build_letter(row, context, cohort))
+
+
+def text_of(letter: Letter) -> str:
+    """A built letter as plain text."""
     lines = [
         letter.service_name,
         f"Date: {letter.date_line}",
@@ -659,7 +671,11 @@ def letter_html(
     row: Any, context: LetterContext, cohort: ReferralCohort | date | None = None
 ) -> str:
     """The letter as one small, self-contained, printable HTML page (no links, no images)."""
-    letter = build_letter(row, context, cohort)
+    return html_of(build_letter(row, context, cohort))
+
+
+def html_of(letter: Letter) -> str:
+    """A built letter as an HTML page."""
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -716,10 +732,21 @@ def letters_csv_rows(projections: pd.DataFrame, context: LetterContext) -> pd.Da
     `range_start` reads "<month> or later" and `range_end` is empty. `range_sentence` is the
     whole honest sentence, safe to merge as it is.
     """
+    return every_letter(projections, context)[1]
+
+
+def every_letter(
+    projections: pd.DataFrame, context: LetterContext
+) -> tuple[list[tuple[str, str]], pd.DataFrame]:
+    """Each child's letter as (text, HTML), in row order, and the mail-merge rows: each
+    letter is built once for all three."""
     projections = normalise(projections)
     cohorts = referral_cohorts(projections)
-    rows = []
+    pages, rows = [], []
     for row in projections.itertuples(index=False):
+        letter = build_letter(row, context, cohort_for(row, cohorts))
+        text = text_of(letter)
+        pages.append((text, html_of(letter)))
         window = window_for(row, context)
         rows.append(
             {
@@ -730,10 +757,10 @@ def letters_csv_rows(projections: pd.DataFrame, context: LetterContext) -> pd.Da
                 "range_end": window.range_end,
                 "range_sentence": " ".join(range_sentences(window)),
                 "next_update": long_date(context.next_update),
-                "letter_text": letter_text(row, context, cohort_for(row, cohorts)),
+                "letter_text": text,
             }
         )
-    return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+    return pages, pd.DataFrame(rows, columns=list(CSV_COLUMNS))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -136,13 +136,12 @@ def _context(
 
 
 def _write_letters(folder: RunFolder, frame: pd.DataFrame, context: letters.LetterContext) -> None:
-    cohorts = letters.referral_cohorts(frame)
+    pages, rows = letters.every_letter(frame, context)
     names = letters.letter_file_names(frame.child_id)
-    for row, name in zip(frame.itertuples(index=False), names, strict=True):
-        cohort = letters.cohort_for(row, cohorts)
-        folder.write_text(f"letters/{name}.txt", letters.letter_text(row, context, cohort))
-        folder.write_text(f"letters/{name}.html", letters.letter_html(row, context, cohort))
-    folder.write_csv("letters.csv", letters.letters_csv_rows(frame, context))
+    for (text, page), name in zip(pages, names, strict=True):
+        folder.write_text(f"letters/{name}.txt", text)
+        folder.write_text(f"letters/{name}.html", page)
+    folder.write_csv("letters.csv", rows)
 
 
 def _write_staff_summaries(
