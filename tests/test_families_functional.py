@@ -12,15 +12,19 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from nd_sim.calibration.calibrate import waiting_list
+from nd_sim.calibration.history import read_history
 from nd_sim.cli import app
 from nd_sim.engine.parameters import scenario_at
 from nd_sim.engine.replication import run_replication
 from nd_sim.experiments.families.calibration import coverage, list_at
+from nd_sim.experiments.families.track_record import COLUMNS
 from nd_sim.inputs.model import compile_model
 from nd_sim.scenario import load_scenario
 from nd_sim.scenario.variants import with_parameter_uncertainty
 
 from .conftest import SCENARIOS
+from .history_from_run import history_from_children
 
 runner = CliRunner()
 LIST = SCENARIOS / "data" / "lancashire_waiting_list.csv"
@@ -335,3 +339,28 @@ def test_no_drift_is_flagged_when_the_scenario_is_right(tmp_path: Path) -> None:
     drift = _rerun_13_weeks_later(tmp_path, 1.0)
     assert drift.loc["all districts"].flag == "on track", drift
     assert (drift.flag != "on track").sum() <= 2  # a district may be off by chance
+
+
+@pytest.mark.slow
+def test_a_service_can_measure_its_own_track_record(tmp_path: Path) -> None:
+    """--check-history: windows made from a history 6 and 12 months back, scored against
+    what it says happened next (a Lancashire history, so the model is right)."""
+    run = tmp_path / "run"
+    args = ["run", str(SCENARIOS / "lancashire.toml"), "-n", "1", "--seed", "6", "--out", str(run)]
+    assert runner.invoke(app, args).exit_code == 0
+    history = tmp_path / "history.csv"
+    history_from_children(run / "children.parquet", start="2026-04-01").to_csv(history, index=False)
+    as_of = dt.date(2028, 4, 1)
+    extract = read_history(history, load_scenario(SCENARIOS / "lancashire.toml"), as_of, {})
+    listed = tmp_path / "list.csv"
+    waiting_list(extract, as_of).to_csv(listed, index=False)
+    out = tmp_path / "families"
+    args = ["families", str(SCENARIOS / "lancashire.toml"), "--waiting-list", str(listed)]
+    args += ["--as-of", as_of.isoformat(), "--check-history", str(history), "--out", str(out)]
+    result = runner.invoke(app, [*args, "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    record = pd.read_csv(out / "track_record.csv")
+    assert list(record.columns) == COLUMNS and len(record) == 4
+    first = record[record.measure == "first_appointment"]
+    assert (first.scored > 500).all() and (first.inside >= 0.7).all(), record
+    assert "own track record" in (out / "staff_summary.md").read_text().split("# Waiting")[0]

@@ -238,6 +238,15 @@ def waiting_list(history: History, as_of: dt.date) -> pd.DataFrame:
         }
     )
     out["next_appointment"] = ""
+    triage_day = known_by(chosen, "triage_date", as_of)
+    waiting = (out.stage == "waiting_first").to_numpy()
+    out["accepted_date"] = np.where(waiting & triage_day.notna(), _iso(triage_day), "")
+    seen = known_by(chosen, "first_appointment_date", as_of)
+    last = seen.copy()
+    if steps:  # the last appointment attended by the date
+        attended_days = pd.concat([known_by(chosen, c, as_of) for c in steps], axis=1)
+        last = attended_days.max(axis=1).fillna(seen)
+    out["last_appointment_date"] = ""
     if steps:  # each child's next appointment: the first not yet attended by the date
         attended = np.column_stack([known_by(chosen, c, as_of).notna() for c in steps])
         inside = (out.stage == "in_assessment").to_numpy()
@@ -246,7 +255,15 @@ def waiting_list(history: History, as_of: dt.date) -> pd.DataFrame:
         names = np.array([c[len(APPOINTMENT_DATE_PREFIX) :] for c in steps])
         nxt = np.where(inside & (first_missing > 0), names[np.maximum(first_missing, 1)], "")
         out["next_appointment"] = nxt
-    return out[[*LIST_COLUMNS, "next_appointment"]].reset_index(drop=True)
+        dated = inside & (nxt != "") & last.notna().to_numpy()
+        out["last_appointment_date"] = np.where(dated, _iso(last), "")
+    columns = [*LIST_COLUMNS, "next_appointment", "accepted_date", "last_appointment_date"]
+    return out[columns].reset_index(drop=True)
+
+
+def _iso(days: pd.Series) -> np.ndarray:
+    """Dates as YYYY-MM-DD text ("" where missing)."""
+    return days.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
 
 
 def write_calibration(

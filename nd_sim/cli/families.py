@@ -8,7 +8,7 @@ import pandas as pd
 import typer
 from rich.markup import escape
 
-from nd_sim.calibration.history import read_column_map
+from nd_sim.calibration.history import read_column_map, read_history
 from nd_sim.cli.app import (
     check_size,
     console,
@@ -68,6 +68,12 @@ def families(
     service_name: str = typer.Option(None, "--service-name", help="Signs the letters."),
     allow_large: AllowLarge = False,
     parameter_uncertainty: ParameterUncertainty = None,
+    check_history: Path = typer.Option(
+        None,
+        "--check-history",
+        help="Your service's history extract (docs/history.md): how well windows made the "
+        "same way 6 and 12 months ago held what then happened (track_record.csv).",
+    ),
     column_map: Path = typer.Option(
         None, "--map", help="Column names: ours = your system's header (TOML)."
     ),
@@ -101,6 +107,7 @@ def families(
         sc = with_parameter_uncertainty(load_scenario(path), on)
         replications = _enough(replications, sc.run.replications, allow_few)
         columns = read_column_map(column_map, (*REQUIRED, *OPTIONAL))
+        past = read_history(check_history, sc, when, {}) if check_history else None
         settings = run_settings(
             sc.run, f"families-{sc.name}", "families", replications, seed, out, jobs, dask,
             resume, force,
@@ -123,6 +130,7 @@ def families(
                 contact or CONTACT_PLACEHOLDER,
                 service_name or SERVICE_NAME,
                 columns,
+                past,
             ),
             settings=settings,
         )

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nd_sim.calibration.history import History
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.experiments.families import drift, letters, staff_summary
+from nd_sim.experiments.families import drift, letters, staff_summary, track_record
 from nd_sim.experiments.families.projection import (
     if_referred_today,
     projection_model,
@@ -55,6 +56,7 @@ def families_to_folder(
     contact: str = CONTACT_PLACEHOLDER,
     service_name: str = SERVICE_NAME,
     column_map: dict[str, str] | None = None,
+    check_history: History | None = None,
 ) -> FamiliesResult:
     """Project every child on the list and write the files for staff and families."""
     reading = read_family_list(list_path, scenario, as_of, strict, column_map)
@@ -80,9 +82,14 @@ def families_to_folder(
             then, expected = earlier
             drifted = drift.drift_frame(before, expected, then, reading.accepted, as_of, frame)
             folder.write_csv("drift.csv", drifted)
+        record_text = ""
+        if check_history is not None:
+            record = track_record.track_record(check_history, scenario, as_of, stage)
+            folder.write_csv("track_record.csv", _for_csv(record))
+            record_text = track_record.track_words(record)
         context = _context(model.scenario, as_of, contact, service_name)
         _write_letters(folder, frame, context)
-        _write_staff_summaries(folder, frame, context, before, drifted)
+        _write_staff_summaries(folder, frame, context, before, drifted, record_text)
         folder.write_json(
             "manifest.json",
             {
@@ -150,6 +157,7 @@ def _write_staff_summaries(
     context: letters.LetterContext,
     before: pd.DataFrame | None,
     drifted: pd.DataFrame | None = None,
+    record_text: str = "",
 ) -> None:
     by_district = {} if drifted is None else {r.district: r for r in drifted.itertuples()}
     county = by_district.get(drift.COUNTY)
@@ -163,7 +171,8 @@ def _write_staff_summaries(
         )
         for district in sorted(frame.district.unique())
     ]
-    folder.write_text("staff_summary.md", "\n\n".join(parts) + "\n")
+    top = [f"**{record_text}**"] if record_text else []
+    folder.write_text("staff_summary.md", "\n\n".join([*top, *parts]) + "\n")
 
 
 DATE_COLUMNS = [f"{what}_{q}" for what in ("first", "outcome") for q in ("p10", "p50", "p90")]
