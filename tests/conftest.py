@@ -38,12 +38,12 @@ def shipped_model(name: str) -> Model:
     return compile_model(load_scenario(SCENARIOS / name))
 
 
-KINDS = ("unit", "functional", "validation", "backtest")
+KINDS = ("unit", "functional", "validation", "backtest", "browser")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark every test with its kind, read from its name or else its file's name (`_unit`,
-    `_functional`, `_validation`, `_backtest`), so that `pytest -m unit` selects a kind;
+    `_functional`, `_validation`, `_backtest`, `_browser`), so that `pytest -m unit` selects a kind;
     a test of no kind is an error, not a silent gap."""
     unkinded = []
     for item in items:

@@ -5,6 +5,7 @@ module of its own and is registered here, in the order `nd-sim --help` lists the
 """
 
 from nd_sim.cli import (
+    app_command,
     calibrate,
     compare,
     families,
@@ -29,6 +30,7 @@ for _name, _command in (
     ("options", options.options),
     ("size", size.size),
     ("sensitivity", sensitivity.sensitivity),
+    ("app", app_command.app_command),
     ("calibrate", calibrate.calibrate),
     ("backtest", calibrate.backtest),
 ):

@@ -12,11 +12,12 @@ CONFIDENCE = 0.95
 
 def t_quantile(dof, confidence: float = CONFIDENCE):
     """The two-sided t quantile for `confidence` with `dof` degrees of freedom (a number or
-    an array). scipy is imported here, not at the top: it costs every command half a
-    second, and most never need it."""
-    from scipy import stats
+    an array). The bare special function, not `scipy.stats.t.ppf`: the same numbers at a
+    hundredth of the cost (a comparison asks for it some 27,000 times, and `stats` spent
+    3.5 s on them). scipy is imported here, not at the top: most commands never need it."""
+    from scipy.special import stdtrit
 
-    return stats.t.ppf(0.5 + confidence / 2, dof)
+    return stdtrit(dof, 0.5 + confidence / 2)
 
 
 def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:

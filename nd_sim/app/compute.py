@@ -1,0 +1,76 @@
+"""What the app computes: the base and the what-if on common random numbers, through the
+same comparison the CLI writes (`nd-sim compare`), so the app shows the CLI's numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from nd_sim.experiments import compare as compare_mod
+from nd_sim.experiments.compare import ComparisonResult
+from nd_sim.experiments.ranking import Objective
+from nd_sim.inputs.model import compile_model
+from nd_sim.report.data import ReportData, load_report_data
+from nd_sim.report.figures.waiting_list import open_list_bands
+from nd_sim.results import registry
+from nd_sim.run.settings import RunSettings
+from nd_sim.scenario import load_scenario
+
+HEADLINE = registry.TRADEOFF_KPIS
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One comparison run by the app: its folder and what the pages show."""
+
+    folder: Path
+    result: ComparisonResult
+    data: ReportData
+
+    def kpi_table(self, area: str = "county") -> pd.DataFrame:
+        """Headline KPIs per scenario with 95% CIs and the paired difference from the base."""
+        table = self.result.comparison
+        rows = table[(table.area == area) & table.kpi.isin(HEADLINE)]
+        cols = ["scenario", "kpi", "unit", "mean", "ci95_low", "ci95_high", "diff_from_base"]
+        cols += ["diff_ci95_low", "diff_ci95_high"]
+        out = rows[cols].copy()
+        out.insert(2, "measure", [registry.label(k) for k in out.kpi])
+        return out.reset_index(drop=True)
+
+    def ranking(self) -> pd.DataFrame:
+        """The ranking on the objective, with the trade-offs in words."""
+        return self.result.ranks
+
+    def fan(self, area: str = "county") -> pd.DataFrame:
+        """The open list's bands by week end, per scenario: long form for plotting."""
+        parts = []
+        for run in self.data.scenarios:
+            bands = open_list_bands(run).get(area)
+            if bands is None:
+                continue
+            frame = bands.reset_index().rename(
+                columns={0.05: "p05", 0.25: "p25", 0.5: "p50", 0.75: "p75", 0.95: "p95"}
+            )
+            parts.append(frame.assign(scenario=run.label))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def run_whatif(
+    base_path: Path,
+    whatif_path: Path,
+    replications: int,
+    seed: int,
+    out: Path,
+    on_done: Callable[[int], None] | None = None,
+    objective: Objective | None = None,
+    jobs: int = 1,
+) -> Outcome:
+    """Compare the what-if with its base into `out` (a new folder), as `nd-sim compare`."""
+    paths = [Path(base_path), Path(whatif_path)]
+    models = [compile_model(load_scenario(p)) for p in paths]
+    settings = RunSettings(replications, seed, out, jobs)
+    result = compare_mod.compare_to_folder(models, paths, settings, on_done, objective)
+    return Outcome(out, result, load_report_data(out))

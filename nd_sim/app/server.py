@@ -1,0 +1,343 @@
+"""The Shiny app: pages for commissioners (what-ifs), managers (budgets) and the staff who
+talk to families, each running the CLI's own commands in a per-session folder.
+
+Long work runs as an `ExtendedTask` in a worker thread, so the page stays live and shows
+its progress; every number shown comes from the files the CLI would write for the same
+inputs and seed, and each table downloads as that CSV.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import tomli_w
+from shiny import App, reactive, render, ui
+from shinywidgets import output_widget, render_plotly
+
+from nd_sim.app.compute import Outcome, run_whatif
+from nd_sim.app.whatif import Levers, whatif_toml
+from nd_sim.errors import Problem, ScenarioError
+from nd_sim.experiments.ranking import objective_for
+from nd_sim.results import registry
+from nd_sim.scenario import load_scenario
+from nd_sim.scenario.files import MAX_TOML_BYTES
+
+MAX_UPLOAD_BYTES = 5_000_000  # a waiting list of some 100,000 children
+DEFAULT_REPLICATIONS = 20
+POLL_SECONDS = 0.3
+
+
+@dataclass
+class Progress:
+    """Replications done out of those asked, shared with the worker thread."""
+
+    done: int = 0
+    total: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self, total: int) -> None:
+        with self.lock:
+            self.done, self.total = 0, total
+
+    def add(self, n: int) -> None:
+        with self.lock:
+            self.done += n
+
+    def text(self) -> str:
+        with self.lock:
+            return f"{self.done} of {self.total} replications" if self.total else ""
+
+
+def shipped(folder: Path) -> dict[str, str]:
+    """The shipped scenarios by file name."""
+    return {str(p): p.stem for p in sorted(folder.glob("*.toml"))}
+
+
+def make_app(scenario: Path, scenarios_dir: Path) -> App:
+    """The app, opening on `scenario`, offering the scenarios beside it."""
+    choices = shipped(scenarios_dir)
+    choices.setdefault(str(scenario), Path(scenario).stem)
+    base = load_scenario(scenario)
+    teams, professions = list(base.teams), list(base.professions)
+    districts = list(base.districts)
+    objectives = {k: registry.label(k) for k in registry.TRADEOFF_KPIS}
+    ready = _warm_up(scenario)
+
+    page = ui.page_navbar(
+        ui.nav_panel(
+            "What if",
+            ui.layout_sidebar(
+                ui.sidebar(
+                    ui.input_select("base", "Base scenario", choices, selected=str(scenario)),
+                    ui.input_file("upload", "Or upload a scenario (TOML)", accept=[".toml"]),
+                    ui.input_text("name", "Name of the what-if", "what-if"),
+                    ui.h6("Staff"),
+                    ui.input_select("team", "Team", teams),
+                    ui.input_select("profession", "Profession", professions),
+                    ui.input_numeric("wte", "Extra WTE", 0, min=-50, max=50, step=0.5),
+                    ui.input_date("staff_from", "Approved from", value=base.start_date),
+                    ui.h6("Outsourcing"),
+                    ui.input_numeric("outsourced", "Assessments a month", 0, min=0, max=1000),
+                    ui.input_date("out_from", "From", value=base.start_date),
+                    ui.input_date("out_until", "Until", value=base.start_date + dt.timedelta(365)),
+                    ui.h6("Demand"),
+                    ui.input_select("shock_district", "Shock in district", ["(none)", *districts]),
+                    ui.input_numeric("shock_x", "Multiplier", 1.0, min=0, max=10, step=0.5),
+                    ui.input_date("shock_from", "From", value=base.start_date),
+                    ui.input_numeric(
+                        "growth", "Referral growth a year (blank: as written)", None, step=0.01
+                    ),
+                    ui.input_numeric(
+                        "places", "Workshop places a session (blank: as written)", None, min=0
+                    ),
+                    ui.h6("Run"),
+                    ui.input_select("objective", "Rank on", objectives),
+                    ui.input_numeric("reps", "Replications", DEFAULT_REPLICATIONS, min=2, max=1000),
+                    ui.input_numeric("seed", "Seed", base.run.seed, min=0),
+                    ui.input_checkbox(
+                        "uncertainty", "Include uncertainty in the assumptions", False
+                    ),
+                    ui.input_task_button("run", "Run"),
+                    width=330,
+                ),
+                ui.output_text("status"),
+                ui.output_ui("problems"),
+                ui.output_ui("verdict"),
+                ui.input_select("area", "Area", ["county", *districts]),
+                output_widget("fan"),
+                ui.h5("Headline measures (95% CIs; differences are paired)"),
+                ui.output_data_frame("kpis"),
+                ui.download_button("get_kpis", "Download the table (CSV)"),
+                ui.download_button("get_comparison", "Download comparison.csv"),
+                ui.download_button("get_toml", "Save the what-if (TOML)"),
+                ui.download_button("get_report", "Download report.html"),
+            ),
+        ),
+        title="nd-sim",
+        id="page",
+    )
+
+    def server(input, output, session):
+        work = Path(tempfile.mkdtemp(prefix="nd-sim-app-"))
+        session.on_ended(lambda: shutil.rmtree(work, ignore_errors=True))
+        progress = Progress()
+        runs = reactive.value(0)
+        refused = reactive.value(None)  # a ScenarioError from the levers or the upload
+
+        @reactive.calc
+        def base_path() -> Path:
+            upload = input.upload()
+            if upload:
+                return _checked_upload(upload[0], work)
+            return Path(input.base())
+
+        def levers() -> Levers:
+            team, profession = input.team(), input.profession()
+            shocks = ()
+            if input.shock_district() != "(none)" and (input.shock_x() or 1.0) != 1.0:
+                shocks = (
+                    (input.shock_district(), float(input.shock_x()), input.shock_from(), None),
+                )
+            return Levers(
+                name=input.name() or "what-if",
+                extra_wte=((team, profession, float(input.wte() or 0.0)),),
+                staff_from=input.staff_from(),
+                outsourced_per_month=float(input.outsourced() or 0.0),
+                outsourced_from=input.out_from(),
+                outsourced_until=input.out_until(),
+                workshop_places=None if input.places() is None else int(input.places()),
+                shocks=shocks,
+                growth_per_year=None if input.growth() is None else float(input.growth()),
+            )
+
+        @reactive.extended_task
+        async def compare_task(base: Path, whatif: Path, reps: int, seed: int, out: Path, goal):
+            return await asyncio.to_thread(
+                run_whatif, base, whatif, reps, seed, out, progress.add, goal
+            )
+
+        @reactive.effect
+        @reactive.event(input.run)
+        def _start() -> None:
+            refused.set(None)
+            try:
+                _launch()
+            except ScenarioError as exc:
+                refused.set(exc)
+
+        def _launch() -> None:
+            runs.set(runs() + 1)
+            base = base_path()
+            sc = load_scenario(base)
+            whatif = work / f"whatif-{runs()}.toml"
+            whatif.write_text(whatif_toml(base, sc, levers()))
+            if input.uncertainty():
+                with whatif.open("a") as handle:
+                    handle.write("\n[run]\nparameter_uncertainty = true\n")
+                    _also_uncertain(base, sc.name, work, runs())
+                base = work / f"base-{runs()}.toml"
+            load_scenario(whatif)  # the CLI's checks, before anything runs
+            goal = objective_for(input.objective(), "county", tuple(sc.districts), tuple(sc.teams))
+            reps = int(input.reps() or DEFAULT_REPLICATIONS)
+            progress.start(2 * reps)
+            compare_task(base, whatif, reps, int(input.seed() or 0), work / f"run-{runs()}", goal)
+
+        @render.text
+        def status() -> str:
+            if not ready.is_set():
+                reactive.invalidate_later(POLL_SECONDS)
+                return "Preparing the simulation engine (first run after installing: about 20 s)…"
+            state = compare_task.status()
+            if state == "running":
+                reactive.invalidate_later(POLL_SECONDS)
+                return f"Running: {progress.text()}"
+            if state == "error":
+                return "The run stopped: see the problem below."
+            if state == "success":
+                return f"Done: {progress.text()}, on common random numbers."
+            return "Set the levers and press Run."
+
+        @render.ui
+        def problems():
+            if refused() is not None:
+                return _problem_list(refused())
+            if compare_task.status() != "error":
+                return None
+            try:
+                compare_task.result()
+            except ScenarioError as exc:
+                return _problem_list(exc)
+            except Exception as exc:
+                return ui.div(f"Not run: {type(exc).__name__}", class_="text-danger")
+            return None
+
+        def outcome() -> Outcome | None:
+            return compare_task.result() if compare_task.status() == "success" else None
+
+        @render.ui
+        def verdict():
+            o = outcome()
+            if o is None:
+                return None
+            ranks = o.ranking()
+            lines = [str(t) for t in ranks.get("summary", pd.Series(dtype=str)) if str(t)]
+            if not lines and "tradeoffs_text" in ranks:
+                lines = [str(t) for t in ranks.tradeoffs_text if str(t) and str(t) != "nan"]
+            return ui.div(*[ui.p(line) for line in lines]) if lines else None
+
+        @render_plotly
+        def fan():
+            o = outcome()
+            fig = go.Figure()
+            if o is None:
+                return fig
+            frame = o.fan(input.area())
+            for name, part in frame.groupby("scenario", sort=False):
+                x = part.week_end
+                fig.add_trace(go.Scatter(x=x, y=part.p95, line={"width": 0}, showlegend=False,
+                                         hoverinfo="skip", name=f"{name} P95"))  # fmt: skip
+                fig.add_trace(go.Scatter(x=x, y=part.p05, fill="tonexty", line={"width": 0},
+                                         opacity=0.2, name=f"{name}: 90% band"))  # fmt: skip
+                fig.add_trace(go.Scatter(x=x, y=part.p50, name=f"{name}: median",
+                                         hovertemplate="%{x|%d %b %Y}: %{y:,.0f}"))  # fmt: skip
+            fig.update_layout(
+                title=f"Children on the list ({input.area()})",
+                yaxis_title="children waiting",
+                hovermode="x unified",
+                margin={"t": 40},
+            )
+            return fig
+
+        @render.data_frame
+        def kpis():
+            o = outcome()
+            return render.DataGrid(_rounded(o.kpi_table(input.area()))) if o else None
+
+        @render.download(filename="kpis.csv")
+        def get_kpis():
+            o = outcome()
+            if o is not None:
+                yield o.kpi_table(input.area()).to_csv(index=False)
+
+        @render.download(filename="comparison.csv")
+        def get_comparison():
+            o = outcome()
+            if o is not None:
+                yield (o.folder / "comparison.csv").read_text()
+
+        @render.download(filename="whatif.toml")
+        def get_toml():
+            base = base_path()
+            yield whatif_toml(base, load_scenario(base), levers())
+
+        @render.download(filename="report.html")
+        def get_report():
+            o = outcome()
+            if o is None:
+                return
+            from nd_sim.report.html import write_report
+
+            path = write_report(o.folder)
+            yield Path(path).read_text()
+
+    return App(page, server)
+
+
+def _warm_up(scenario: Path) -> threading.Event:
+    """Load (or on a first run, compile) the engine in the background, so the first click
+    does not wait on it silently; the event is set when it is ready."""
+    ready = threading.Event()
+
+    def work() -> None:
+        try:
+            from nd_sim.engine.replication import run_replication
+            from nd_sim.inputs.model import compile_model
+
+            sc = load_scenario(scenario)
+            run_replication(compile_model(sc.model_copy(update={"horizon_weeks": 2})), 0, 1)
+        finally:
+            ready.set()
+
+    threading.Thread(target=work, daemon=True, name="nd-sim warm-up").start()
+    return ready
+
+
+def _problem_list(exc: ScenarioError):
+    items = [ui.tags.li(str(p)) for p in exc.problems]
+    return ui.div(ui.strong(f"Not run ({exc.source}):"), ui.tags.ul(*items), class_="text-danger")
+
+
+def _checked_upload(info: dict, work: Path) -> Path:
+    """An uploaded scenario copied into the session folder and loaded as a file would be
+    (so a scenario that `extends` another must be uploaded whole)."""
+    size = int(info.get("size") or 0)
+    if size > MAX_TOML_BYTES:
+        rule = f"must be at most {MAX_TOML_BYTES:,} bytes"
+        raise ScenarioError("upload", [Problem("upload", f"{size:,} bytes", rule)])
+    target = work / "uploaded.toml"
+    shutil.copyfile(info["datapath"], target)
+    load_scenario(target)  # the CLI's validation; raises ScenarioError naming every problem
+    return target
+
+
+def _also_uncertain(base: Path, name: str, work: Path, k: int) -> None:
+    """A copy of the base with parameter uncertainty on, so both draw the same inputs."""
+    text = tomli_w.dumps(
+        {"extends": str(Path(base).resolve()), "name": name, "run": {"parameter_uncertainty": True}}
+    )
+    (work / f"base-{k}.toml").write_text(text)
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.select_dtypes("number").columns:
+        out[column] = out[column].round(2)
+    return out
