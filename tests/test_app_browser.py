@@ -105,3 +105,25 @@ def test_a_bad_upload_is_shown_not_run(served, chromium_browser, tmp_path: Path)
     page.wait_for_selector("#problems .text-danger", timeout=60_000)
     shown = page.inner_text("#problems")
     assert "Not run" in shown and "horizon_weeks" in shown
+
+
+def test_staff_read_a_childs_letter_in_the_app(served, chromium_browser, tmp_path: Path) -> None:
+    """Families: project an uploaded list and look a child up; the words are the letter's."""
+    page = chromium_browser.new_page()
+    page.goto(served)
+    page.wait_for_selector("#run")
+    page.click("text=Families")
+    page.set_input_files("#family_list", str(FIXTURES / "small_list.csv"))
+    page.wait_for_timeout(1000)
+    page.click("#project")
+    status = "document.querySelector('#families_status').innerText"
+    page.wait_for_function(f"['Done', 'Not'].some(w => {status}.startsWith(w))", timeout=120_000)
+    assert page.inner_text("#families_status").startswith("Done"), page.inner_text(
+        "#families_problems"
+    )
+    child = pd.read_csv(FIXTURES / "small_list.csv").child_id.iloc[0]
+    page.fill("#child", str(child))
+    page.wait_for_selector("#letter pre", timeout=30_000)
+    letter = page.inner_text("#letter")
+    assert f"Our reference: {child}" in letter and "Dear parent or carer" in letter
+    page.wait_for_selector("#today table")

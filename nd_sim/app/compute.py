@@ -74,3 +74,69 @@ def run_whatif(
     settings = RunSettings(replications, seed, out, jobs)
     result = compare_mod.compare_to_folder(models, paths, settings, on_done, objective)
     return Outcome(out, result, load_report_data(out))
+
+
+def run_options(
+    base_path: Path,
+    budget_gbp: float,
+    over_months: float,
+    replications: int,
+    seed: int,
+    out: Path,
+    on_done: Callable[[int], None] | None = None,
+    objective: Objective | None = None,
+) -> pd.DataFrame:
+    """`nd-sim options`: every way to spend the budget, ranked; returns options.csv's rows."""
+    from nd_sim.experiments.options import Settings, check_settings, options_to_folder, plan_options
+
+    sc = load_scenario(base_path)
+    budget = Settings(budget_gbp=budget_gbp, over_months=over_months, start=sc.start_date)
+    check_settings(sc, budget)
+    plan = plan_options(sc, budget, (), base_path=Path(base_path))
+    settings = RunSettings(replications, seed, out)
+    options_to_folder(sc, budget, settings, on_done, (), plan=plan, objective=objective)
+    return pd.read_csv(out / "options.csv")
+
+
+def run_size(
+    base_path: Path,
+    target: str,
+    by: str,
+    lever: str,
+    replications: int,
+    seed: int,
+    out: Path,
+    on_done: Callable[[int], None] | None = None,
+):
+    """`nd-sim size`: the smallest lever value that meets the target by the date."""
+    from nd_sim.experiments.sizing.run import prepare, size_to_folder
+
+    sc = load_scenario(base_path)
+    request = prepare(sc, target, by, lever, replications=replications, seed=seed)
+    return size_to_folder(request, RunSettings(request.replications, request.seed, out), on_done)
+
+
+def size_runs(base_path: Path, target: str, by: str, lever: str, replications: int) -> int:
+    """How many replications a sizing will run (for its progress bar)."""
+    from nd_sim.experiments.sizing.run import expected_replications, prepare
+
+    sc = load_scenario(base_path)
+    return expected_replications(prepare(sc, target, by, lever, replications=replications))
+
+
+def run_families(
+    base_path: Path,
+    list_path: Path,
+    as_of,
+    replications: int,
+    seed: int,
+    out: Path,
+    on_done: Callable[[int], None] | None = None,
+):
+    """`nd-sim families` (parameter uncertainty on, as the CLI's default)."""
+    from nd_sim.experiments.families.run import families_to_folder
+    from nd_sim.scenario.variants import with_parameter_uncertainty
+
+    sc = with_parameter_uncertainty(load_scenario(base_path), True)
+    settings = RunSettings(replications, seed, out)
+    return families_to_folder(sc, Path(list_path), as_of, settings, on_done=on_done)

@@ -22,7 +22,14 @@ import tomli_w
 from shiny import App, reactive, render, ui
 from shinywidgets import output_widget, render_plotly
 
-from nd_sim.app.compute import Outcome, run_whatif
+from nd_sim.app.compute import (
+    Outcome,
+    run_families,
+    run_options,
+    run_size,
+    run_whatif,
+    size_runs,
+)
 from nd_sim.app.whatif import Levers, whatif_toml
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.experiments.ranking import objective_for
@@ -119,6 +126,53 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
                 ui.download_button("get_comparison", "Download comparison.csv"),
                 ui.download_button("get_toml", "Save the what-if (TOML)"),
                 ui.download_button("get_report", "Download report.html"),
+            ),
+        ),
+        ui.nav_panel(
+            "Staff and budget",
+            ui.layout_columns(
+                ui.card(
+                    ui.card_header("Which staff to hit a target by a date (nd-sim size)"),
+                    ui.input_text("target", "Target", "first_within_13w_pct >= 50"),
+                    ui.input_date("by", "By", value=base.start_date + dt.timedelta(730)),
+                    ui.input_text("lever", "Lever (professions, or outsourcing)", professions[0]),
+                    ui.input_numeric("size_reps", "Replications", 10, min=2, max=200),
+                    ui.input_task_button("size", "Find the smallest that meets it"),
+                    ui.output_text("size_status"),
+                    ui.output_ui("size_answer"),
+                    output_widget("size_curve"),
+                    ui.download_button("get_curve", "Download curve.csv"),
+                ),
+                ui.card(
+                    ui.card_header("Ways to spend a budget (nd-sim options)"),
+                    ui.input_numeric("budget", "Budget (£)", 1_800_000, min=1),
+                    ui.input_numeric("months", "Over months", 12, min=1, max=240),
+                    ui.input_numeric("opt_reps", "Replications", 10, min=2, max=200),
+                    ui.input_task_button("options", "Rank the options"),
+                    ui.output_text("options_status"),
+                    ui.output_data_frame("options_table"),
+                    ui.download_button("get_options", "Download options.csv"),
+                ),
+            ),
+        ),
+        ui.nav_panel(
+            "Families",
+            ui.layout_sidebar(
+                ui.sidebar(
+                    ui.input_file("family_list", "Today's waiting list (CSV)", accept=[".csv"]),
+                    ui.input_date("as_of", "The list's date", value=base.start_date),
+                    ui.input_numeric("fam_reps", "Replications", 40, min=40, max=1000),
+                    ui.input_task_button("project", "Project the list"),
+                    ui.input_text("child", "A child's id"),
+                    width=300,
+                ),
+                ui.output_text("families_status"),
+                ui.output_ui("families_problems"),
+                ui.output_ui("letter"),
+                ui.h5("If referred today (per district, pathway and priority)"),
+                ui.output_data_frame("today"),
+                ui.download_button("get_today", "Download if_referred_today.csv"),
+                ui.download_button("get_projections", "Download projections.csv"),
             ),
         ),
         title="nd-sim",
@@ -261,6 +315,164 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
             o = outcome()
             return render.DataGrid(_rounded(o.kpi_table(input.area()))) if o else None
 
+        # ----- Staff and budget --------------------------------------------------------------
+        size_progress, options_progress, families_progress = Progress(), Progress(), Progress()
+
+        @reactive.extended_task
+        async def size_task(base, target, by, lever, reps, seed, out):
+            return await asyncio.to_thread(
+                run_size, base, target, by, lever, reps, seed, out, size_progress.add
+            )
+
+        @reactive.effect
+        @reactive.event(input.size)
+        def _size() -> None:
+            base, reps = base_path(), int(input.size_reps() or 10)
+            args = (input.target(), input.by().isoformat(), input.lever())
+            try:
+                size_progress.start(size_runs(base, *args, reps))
+            except ScenarioError:
+                size_progress.start(0)  # the task reports the problem
+            runs.set(runs() + 1)
+            size_task(base, *args, reps, int(input.seed() or 0), work / f"size-{runs()}")
+
+        @render.text
+        def size_status() -> str:
+            return _task_status(size_task, size_progress)
+
+        @render.ui
+        def size_answer():
+            if size_task.status() == "error":
+                return _failure(size_task)
+            if size_task.status() != "success":
+                return None
+            return ui.div(*[ui.p(p) for p in size_task.result().paragraph.split("\n\n") if p])
+
+        @render_plotly
+        def size_curve():
+            fig = go.Figure()
+            if size_task.status() != "success":
+                return fig
+            curve = size_task.result().curve
+            y = next((c for c in ("kpi_mean", "mean") if c in curve.columns), None)
+            x = next((c for c in ("x", "value") if c in curve.columns), curve.columns[1])
+            if y is not None:
+                for lever, part in curve.groupby(curve.columns[0], sort=False):
+                    fig.add_trace(
+                        go.Scatter(x=part[x], y=part[y], mode="lines+markers", name=str(lever))
+                    )
+            fig.update_layout(title="The target measure against the lever", margin={"t": 40})
+            return fig
+
+        @render.download(filename="curve.csv")
+        def get_curve():
+            if size_task.status() == "success":
+                yield size_task.result().curve.to_csv(index=False)
+
+        @reactive.extended_task
+        async def options_task(base, budget, months, reps, seed, out, goal):
+            return await asyncio.to_thread(
+                run_options, base, budget, months, reps, seed, out, options_progress.add, goal
+            )
+
+        @reactive.effect
+        @reactive.event(input.options)
+        def _options() -> None:
+            base = base_path()
+            sc = load_scenario(base)
+            goal = objective_for(input.objective(), "county", tuple(sc.districts), tuple(sc.teams))
+            reps = int(input.opt_reps() or 10)
+            options_progress.start(reps * 12)
+            runs.set(runs() + 1)
+            options_task(
+                base, float(input.budget() or 0), float(input.months() or 12), reps,
+                int(input.seed() or 0), work / f"options-{runs()}", goal,
+            )  # fmt: skip
+
+        @render.text
+        def options_status() -> str:
+            text = _task_status(options_task, options_progress)
+            if options_task.status() == "error":
+                try:
+                    options_task.result()
+                except ScenarioError as exc:
+                    return "Not run: " + "; ".join(str(p) for p in exc.problems)
+            return text
+
+        @render.data_frame
+        def options_table():
+            if options_task.status() != "success":
+                return None
+            table = options_task.result()
+            keep = [c for c in ("rank", "option", "summary", "tradeoffs_text") if c in table]
+            return render.DataGrid(table[keep])
+
+        @render.download(filename="options.csv")
+        def get_options():
+            if options_task.status() == "success":
+                yield options_task.result().to_csv(index=False)
+
+        # ----- Families -------------------------------------------------------------------
+        @reactive.extended_task
+        async def families_task(base, listed, as_of, reps, seed, out):
+            return await asyncio.to_thread(
+                run_families, base, listed, as_of, reps, seed, out, families_progress.add
+            )
+
+        @reactive.effect
+        @reactive.event(input.project)
+        def _project() -> None:
+            upload = input.family_list()
+            if not upload:
+                return
+            listed = _checked_list(upload[0], work)
+            reps = max(int(input.fam_reps() or 40), 40)
+            families_progress.start(reps)
+            runs.set(runs() + 1)
+            families_task(base_path(), listed, input.as_of(), reps, int(input.seed() or 0),
+                          work / f"families-{runs()}")  # fmt: skip
+
+        @render.text
+        def families_status() -> str:
+            return _task_status(families_task, families_progress)
+
+        @render.ui
+        def families_problems():
+            return _failure(families_task) if families_task.status() == "error" else None
+
+        @render.ui
+        def letter():
+            if families_task.status() != "success" or not input.child():
+                return None
+            folder = families_task.result().out
+            from nd_sim.experiments.families.letters import letter_file_names
+
+            frame = families_task.result().projections
+            ids = [str(i) for i in frame.child_id]
+            if input.child().strip() not in ids:
+                return ui.p("No child with that id is on the projected list.")
+            name = letter_file_names(ids)[ids.index(input.child().strip())]
+            return ui.pre((folder / "letters" / f"{name}.txt").read_text())
+
+        @render.data_frame
+        def today():
+            if families_task.status() != "success":
+                return None
+            return render.DataGrid(
+                pd.read_csv(families_task.result().out / "if_referred_today.csv")
+            )
+
+        @render.download(filename="if_referred_today.csv")
+        def get_today():
+            if families_task.status() == "success":
+                yield (families_task.result().out / "if_referred_today.csv").read_text()
+
+        @render.download(filename="projections.csv")
+        def get_projections():
+            if families_task.status() == "success":
+                yield (families_task.result().out / "projections.csv").read_text()
+
+        # ----- Downloads of the what-if -----------------------------------------------------
         @render.download(filename="kpis.csv")
         def get_kpis():
             o = outcome()
@@ -289,6 +501,40 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
             yield Path(path).read_text()
 
     return App(page, server)
+
+
+def _task_status(task, progress: Progress) -> str:
+    state = task.status()
+    if state == "running":
+        reactive.invalidate_later(POLL_SECONDS)
+        return f"Running: {progress.text()}"
+    if state == "success":
+        return "Done."
+    if state == "error":
+        return "Not run: see below."
+    return ""
+
+
+def _failure(task):
+    try:
+        task.result()
+    except ScenarioError as exc:
+        return _problem_list(exc)
+    except Exception as exc:
+        return ui.div(f"Not run: {type(exc).__name__}", class_="text-danger")
+    return None
+
+
+def _checked_list(info: dict, work: Path) -> Path:
+    """An uploaded list copied into the session folder (the families reader refuses
+    personal data and names every bad row, as the CLI does)."""
+    size = int(info.get("size") or 0)
+    if size > MAX_UPLOAD_BYTES:
+        rule = f"must be at most {MAX_UPLOAD_BYTES:,} bytes"
+        raise ScenarioError("upload", [Problem("waiting list", f"{size:,} bytes", rule)])
+    target = work / "waiting_list.csv"
+    shutil.copyfile(info["datapath"], target)
+    return target
 
 
 def _warm_up(scenario: Path) -> threading.Event:

@@ -34,6 +34,9 @@ def app_command(
 
 
 def _app_or_fail(path: Path):
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"render\.download is deprecated")
     try:
         from nd_sim.app.server import make_app
     except ImportError as exc:
