@@ -127,3 +127,10 @@ def test_staff_read_a_childs_letter_in_the_app(served, chromium_browser, tmp_pat
     letter = page.inner_text("#letter")
     assert f"Our reference: {child}" in letter and "Dear parent or carer" in letter
     page.wait_for_selector("#today table")
+    listed = pd.read_csv(FIXTURES / "small_list.csv")
+    waiting = listed[listed.stage != "in_assessment"].iloc[0]
+    page.select_option("#look_district", str(waiting.district))
+    page.fill("#look_referred input", str(waiting.referral_date))
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#cohort').innerText.includes('referred')")
+    assert f"in {waiting.district} in" in page.inner_text("#cohort")

@@ -3,6 +3,7 @@ same comparison the CLI writes (`nd-sim compare`), so the app shows the CLI's nu
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 HEADLINE = registry.TRADEOFF_KPIS
+JOBS = min(2, os.cpu_count() or 1)  # worker processes: same results as serial, sooner
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def run_whatif(
     out: Path,
     on_done: Callable[[int], None] | None = None,
     objective: Objective | None = None,
-    jobs: int = 1,
+    jobs: int = JOBS,
 ) -> Outcome:
     """Compare the what-if with its base into `out` (a new folder), as `nd-sim compare`."""
     paths = [Path(base_path), Path(whatif_path)]
@@ -93,7 +95,7 @@ def run_options(
     budget = Settings(budget_gbp=budget_gbp, over_months=over_months, start=sc.start_date)
     check_settings(sc, budget)
     plan = plan_options(sc, budget, (), base_path=Path(base_path))
-    settings = RunSettings(replications, seed, out)
+    settings = RunSettings(replications, seed, out, JOBS)
     options_to_folder(sc, budget, settings, on_done, (), plan=plan, objective=objective)
     return pd.read_csv(out / "options.csv")
 
@@ -113,7 +115,8 @@ def run_size(
 
     sc = load_scenario(base_path)
     request = prepare(sc, target, by, lever, replications=replications, seed=seed)
-    return size_to_folder(request, RunSettings(request.replications, request.seed, out), on_done)
+    settings = RunSettings(request.replications, request.seed, out, JOBS)
+    return size_to_folder(request, settings, on_done)
 
 
 def size_runs(base_path: Path, target: str, by: str, lever: str, replications: int) -> int:
@@ -138,5 +141,5 @@ def run_families(
     from nd_sim.scenario.variants import with_parameter_uncertainty
 
     sc = with_parameter_uncertainty(load_scenario(base_path), True)
-    settings = RunSettings(replications, seed, out)
+    settings = RunSettings(replications, seed, out, JOBS)
     return families_to_folder(sc, Path(list_path), as_of, settings, on_done=on_done)

@@ -22,6 +22,7 @@ import tomli_w
 from shiny import App, reactive, render, ui
 from shinywidgets import output_widget, render_plotly
 
+from nd_sim.app.cohort import cohort_words
 from nd_sim.app.compute import (
     Outcome,
     run_families,
@@ -99,6 +100,7 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
                     ui.input_select("shock_district", "Shock in district", ["(none)", *districts]),
                     ui.input_numeric("shock_x", "Multiplier", 1.0, min=0, max=10, step=0.5),
                     ui.input_date("shock_from", "From", value=base.start_date),
+                    ui.input_date("shock_until", "Until (blank: for good)", value=None),
                     ui.input_numeric(
                         "growth", "Referral growth a year (blank: as written)", None, step=0.01
                     ),
@@ -137,6 +139,14 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
                     ui.input_date("by", "By", value=base.start_date + dt.timedelta(730)),
                     ui.input_text("lever", "Lever (professions, or outsourcing)", professions[0]),
                     ui.input_numeric("size_reps", "Replications", 10, min=2, max=200),
+                    ui.input_numeric(
+                        "confidence",
+                        "Share of replications that must meet it",
+                        0.8,
+                        min=0.5,
+                        max=1.0,
+                        step=0.05,
+                    ),
                     ui.input_task_button("size", "Find the smallest that meets it"),
                     ui.output_text("size_status"),
                     ui.output_ui("size_answer"),
@@ -164,11 +174,14 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
                     ui.input_numeric("fam_reps", "Replications", 40, min=40, max=1000),
                     ui.input_task_button("project", "Project the list"),
                     ui.input_text("child", "A child's id"),
+                    ui.input_select("look_district", "Or a district", districts),
+                    ui.input_date("look_referred", "and a referral date", value=base.start_date),
                     width=300,
                 ),
                 ui.output_text("families_status"),
                 ui.output_ui("families_problems"),
                 ui.output_ui("letter"),
+                ui.output_ui("cohort"),
                 ui.h5("If referred today (per district, pathway and priority)"),
                 ui.output_data_frame("today"),
                 ui.download_button("get_today", "Download if_referred_today.csv"),
@@ -197,9 +210,9 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
             team, profession = input.team(), input.profession()
             shocks = ()
             if input.shock_district() != "(none)" and (input.shock_x() or 1.0) != 1.0:
-                shocks = (
-                    (input.shock_district(), float(input.shock_x()), input.shock_from(), None),
-                )
+                until = input.shock_until()
+                shock = (input.shock_district(), float(input.shock_x()), input.shock_from(), until)
+                shocks = (shock,)
             return Levers(
                 name=input.name() or "what-if",
                 extra_wte=((team, profession, float(input.wte() or 0.0)),),
@@ -319,9 +332,9 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
         size_progress, options_progress, families_progress = Progress(), Progress(), Progress()
 
         @reactive.extended_task
-        async def size_task(base, target, by, lever, reps, seed, out):
+        async def size_task(base, target, by, lever, reps, seed, out, confidence):
             return await asyncio.to_thread(
-                run_size, base, target, by, lever, reps, seed, out, size_progress.add
+                run_size, base, target, by, lever, reps, seed, out, size_progress.add, confidence
             )
 
         @reactive.effect
@@ -334,7 +347,10 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
             except ScenarioError:
                 size_progress.start(0)  # the task reports the problem
             runs.set(runs() + 1)
-            size_task(base, *args, reps, int(input.seed() or 0), work / f"size-{runs()}")
+            confidence = float(input.confidence() or 0.8)
+            size_task(
+                base, *args, reps, int(input.seed() or 0), work / f"size-{runs()}", confidence
+            )
 
         @render.text
         def size_status() -> str:
@@ -453,6 +469,14 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
                 return ui.p("No child with that id is on the projected list.")
             name = letter_file_names(ids)[ids.index(input.child().strip())]
             return ui.pre((folder / "letters" / f"{name}.txt").read_text())
+
+        @render.ui
+        def cohort():
+            if families_task.status() != "success":
+                return None
+            frame = families_task.result().projections
+            text = cohort_words(frame, input.look_district(), input.look_referred())
+            return ui.p(text) if text else None
 
         @render.data_frame
         def today():
