@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from nd_sim.engine.compiled import needs_compiling
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.run import resources
 from nd_sim.run.executors import WorkerLost
@@ -155,6 +156,8 @@ def with_progress(
     A resumable run keeps its completed work in `staged` for `--resume`.
     """
     staged = staging_dir(settings.out) if settings is not None else None
+    if needs_compiling():
+        err_console.print("Preparing the simulation engine (first run only, about 20 s)…")
     columns = (
         TextColumn("replications"),
         BarColumn(),
