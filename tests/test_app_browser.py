@@ -63,7 +63,7 @@ def chromium_browser():
 
 def _wait_done(page) -> str:
     page.wait_for_function(
-        "['Done', 'The run'].some(w => document.querySelector('#status').innerText.startsWith(w))",
+        "['Done', 'Not run'].some(w => document.querySelector('#status').innerText.startsWith(w))",
         timeout=120_000,
     )
     return page.inner_text("#status")

@@ -70,3 +70,10 @@ def test_the_apps_numbers_are_the_clis(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(ours, theirs)
     table = outcome.kpi_table()
     assert set(table.scenario) == {"small", "what-if"} and len(outcome.fan()) > 0
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "nan", "1e308", "-1"])
+def test_a_bad_port_is_refused_before_serving(port: str) -> None:
+    result = CliRunner().invoke(app, ["app", str(SMALL), "--port", port])
+    assert result.exit_code == 2 and "--port" in result.output
+    assert "Traceback" not in result.output

@@ -262,15 +262,9 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
             if not ready.is_set():
                 reactive.invalidate_later(POLL_SECONDS)
                 return "Preparing the simulation engine (first run after installing: about 20 s)…"
-            state = compare_task.status()
-            if state == "running":
-                reactive.invalidate_later(POLL_SECONDS)
-                return f"Running: {progress.text()}"
-            if state == "error":
-                return "The run stopped: see the problem below."
-            if state == "success":
+            if compare_task.status() == "success":
                 return f"Done: {progress.text()}, on common random numbers."
-            return "Set the levers and press Run."
+            return _task_status(compare_task, progress) or "Set the levers and press Run."
 
         @render.ui
         def problems():
