@@ -72,3 +72,22 @@ def test_bad_published_input_exits_2_functional(
     result = _calibrate(path, out, code)
     assert result.exit_code == 2, result.output
     assert words in " ".join(result.output.split()) and not out.exists()
+
+
+def test_every_sub_icb_location_becomes_a_team_functional(tmp_path) -> None:
+    """--all-sub-icbs: one scenario, a team and a district per location with data; a
+    location without referrals is skipped with its reason; the scenario validates."""
+    source = Path(__file__).parent / "fixtures" / "autism_stats_three.csv"
+    out = tmp_path / "england"
+    args = ["calibrate", "--autism-stats", str(source), "--all-sub-icbs", "--as-of", "2022-12-31"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    sc = load_scenario(out / "scenario.toml")
+    assert set(sc.teams) == {"01K", "00L"} and {d.team for d in sc.districts.values()} == {
+        "01K",
+        "00L",
+    }
+    skipped = pd.read_csv(out / "skipped.csv")
+    assert list(skipped.code) == ["01J"] and "ASD12a" in skipped.reason.iloc[0]
+    fit = pd.read_csv(out / "fit.csv")
+    assert {"districts.01K.referrals_per_week", "teams.00L.staff (WTE scale)"} <= set(fit.parameter)

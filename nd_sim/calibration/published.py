@@ -42,6 +42,11 @@ LONGEST_WEEKS = 52.0  # assumption: the upper end of "open 13 weeks or more"
 def read_autism_stats(path: Path, code: str) -> tuple[pd.DataFrame, str]:
     """Monthly referrals, closures, open and open 13+ weeks (children) for one sub-ICB
     location, and its name; `ScenarioError` naming what is missing or unknown."""
+    return monthly_for(load_autism_stats(path), code)
+
+
+def load_autism_stats(path: Path) -> pd.DataFrame:
+    """The published file as text columns, checked for the columns the fit needs."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -52,6 +57,16 @@ def read_autism_stats(path: Path, code: str) -> tuple[pd.DataFrame, str]:
     if missing:
         rule = "required column of the Autism Waiting Time Statistics long format"
         raise ScenarioError(str(path), [Problem(f"column {c}", "(missing)", rule) for c in missing])
+    return frame
+
+
+def sub_icb_codes(frame: pd.DataFrame) -> list[str]:
+    """Every sub-ICB location in the file, in its order."""
+    return list(dict.fromkeys(frame.PRIMARY_LEVEL.str.strip().str.upper()))
+
+
+def monthly_for(frame: pd.DataFrame, code: str) -> tuple[pd.DataFrame, str]:
+    """One location's monthly series and its name (see `read_autism_stats`)."""
     key = code.strip().upper()
     mine = frame[frame.PRIMARY_LEVEL.str.strip().str.upper() == key]
     if "SECONDARY_LEVEL" in mine:

@@ -24,6 +24,11 @@ def calibrate(
         None, "--autism-stats", help="NHS England's Autism Waiting Time Statistics (long CSV)."
     ),
     sub_icb: str = typer.Option(None, "--sub-icb", help="With --autism-stats: e.g. 01K."),
+    all_sub_icbs: bool = typer.Option(
+        False,
+        "--all-sub-icbs",
+        help="With --autism-stats: one scenario, a team for every sub-ICB location with data.",
+    ),
     as_of: str = typer.Option(
         ..., "--as-of", help="The date the scenario starts from, YYYY-MM-DD."
     ),
@@ -50,7 +55,10 @@ def calibrate(
         rule = "give one of --history (a service's extract) and --autism-stats (published data)"
         raise fail(ScenarioError("nd-sim calibrate", [Problem("--history", history, rule)]))
     if autism_stats is not None:
-        _published(autism_stats, sub_icb, as_of, template, out, force)
+        if all_sub_icbs:
+            _national(autism_stats, as_of, template, out, force)
+        else:
+            _published(autism_stats, sub_icb, as_of, template, out, force)
         return
     try:
         day = _date(as_of)
@@ -161,6 +169,31 @@ def backtest(
 
 
 BACKTEST_REPLICATIONS = 40
+
+
+def _national(path: Path, as_of: str, template, out: Path, force: bool) -> None:
+    """`calibrate --autism-stats FILE --all-sub-icbs`: England in one scenario."""
+    from nd_sim.calibration.national import national_scenario
+    from nd_sim.calibration.published import load_autism_stats
+    from nd_sim.run.folder import RunFolder
+
+    try:
+        day = _date(as_of)
+        base = load_scenario(template or default_scenario())
+        found = national_scenario(load_autism_stats(path), base, day, path.name)
+        with RunFolder(out, force) as folder:
+            folder.write_text("scenario.toml", found.toml)
+            folder.write_csv("fit.csv", pd.DataFrame([vars(e) for e in found.estimates]))
+            folder.write_csv("skipped.csv", found.skipped)
+            load_scenario(folder.path("scenario.toml"))  # validates, before it is committed
+    except ScenarioError as exc:
+        raise fail(exc) from None
+    console.print(
+        f"calibrated {found.teams} sub-ICB locations; {len(found.skipped)} skipped "
+        "(skipped.csv says why)",
+        highlight=False,
+    )
+    console.print(f"results: [bold]{escape(str(out))}[/] (scenario.toml, fit.csv, skipped.csv)")
 
 
 def _published(path: Path, code: str | None, as_of: str, template, out: Path, force: bool) -> None:
