@@ -134,3 +134,26 @@ def test_staff_read_a_childs_letter_in_the_app(served, chromium_browser, tmp_pat
     page.keyboard.press("Enter")
     page.wait_for_function("document.querySelector('#cohort').innerText.includes('referred')")
     assert f"in {waiting.district} in" in page.inner_text("#cohort")
+
+
+def test_managers_size_and_rank_in_the_app(served, chromium_browser) -> None:
+    """Staff and budget: the sizing answer and the options ranking arrive as the CLI's."""
+    page = chromium_browser.new_page()
+    page.goto(served)
+    page.wait_for_selector("#run")
+    page.click("text=Staff and budget")
+    page.fill("#size_reps", "2")
+    page.click("#size")
+    page.fill("#opt_reps", "2")
+    page.fill("#budget", "200000")
+    page.click("#options")
+    for output in ("#size_status", "#options_status"):
+        status = f"document.querySelector('{output}').innerText"
+        page.wait_for_function(
+            f"['Done', 'Not'].some(w => {status}.startsWith(w))", timeout=300_000
+        )
+    assert page.inner_text("#size_status") == "Done.", page.inner_text("#size_answer")
+    assert page.inner_text("#size_answer").startswith("To start 50% of first appointments")
+    assert page.inner_text("#options_status") == "Done."
+    page.wait_for_selector("#options_table table")
+    assert "Outsourced" in page.inner_text("#options_table")

@@ -70,6 +70,8 @@ def test_the_apps_numbers_are_the_clis(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(ours, theirs)
     table = outcome.kpi_table()
     assert set(table.scenario) == {"small", "what-if"} and len(outcome.fan()) > 0
+    verdict = outcome.verdict()
+    assert len(verdict) == 2 and {v.split(":")[0] for v in verdict} == {"small", "what-if"}
 
 
 @pytest.mark.parametrize("port", ["0", "70000", "nan", "1e308", "-1"])

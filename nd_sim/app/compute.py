@@ -42,9 +42,20 @@ class Outcome:
         out.insert(2, "measure", [registry.label(k) for k in out.kpi])
         return out.reset_index(drop=True)
 
-    def ranking(self) -> pd.DataFrame:
-        """The ranking on the objective, with the trade-offs in words."""
-        return self.result.ranks
+    def verdict(self) -> list[str]:
+        """Each scenario's rank on the objective (best first), and what it makes clearly
+        better and clearly worse than the base, in words."""
+        names = {e.slug: e.name for e in self.result.entries}
+        what = self.result.objective.describe()
+        lines = []
+        for r in self.result.ranks.itertuples(index=False):
+            line = f"{names.get(r.folder, r.folder)}: rank {r.rank} on {what}"
+            if r.gains_text:
+                line += f"; clearly better: {r.gains_text}"
+            if r.tradeoffs_text:
+                line += f"; clearly worse (a trade-off): {r.tradeoffs_text}"
+            lines.append(line + ".")
+        return lines
 
     def fan(self, area: str = "county") -> pd.DataFrame:
         """The open list's bands by week end, per scenario: long form for plotting."""
@@ -87,14 +98,18 @@ def run_options(
     out: Path,
     on_done: Callable[[int], None] | None = None,
     objective: Objective | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """`nd-sim options`: every way to spend the budget, ranked; returns options.csv's rows."""
+    """`nd-sim options`: every way to spend the budget, ranked; returns options.csv's rows.
+    `on_total` hears how many replications that is, once the options are known."""
     from nd_sim.experiments.options import Settings, check_settings, options_to_folder, plan_options
 
     sc = load_scenario(base_path)
     budget = Settings(budget_gbp=budget_gbp, over_months=over_months, start=sc.start_date)
     check_settings(sc, budget)
     plan = plan_options(sc, budget, (), base_path=Path(base_path))
+    if on_total:
+        on_total(replications * len(plan.models))
     settings = RunSettings(replications, seed, out, JOBS)
     options_to_folder(sc, budget, settings, on_done, (), plan=plan, objective=objective)
     return pd.read_csv(out / "options.csv")
@@ -109,22 +124,22 @@ def run_size(
     seed: int,
     out: Path,
     on_done: Callable[[int], None] | None = None,
+    confidence: float = 0.8,
+    on_total: Callable[[int], None] | None = None,
 ):
-    """`nd-sim size`: the smallest lever value that meets the target by the date."""
-    from nd_sim.experiments.sizing.run import prepare, size_to_folder
+    """`nd-sim size`: the smallest lever value that meets the target by the date in at least
+    `confidence` of the replications (`on_total` hears a typical count of the replications
+    it runs, once the request is checked, for the progress bar)."""
+    from nd_sim.experiments.sizing.run import expected_replications, prepare, size_to_folder
 
     sc = load_scenario(base_path)
-    request = prepare(sc, target, by, lever, replications=replications, seed=seed)
+    request = prepare(
+        sc, target, by, lever, replications=replications, seed=seed, confidence=confidence
+    )
+    if on_total:
+        on_total(expected_replications(request))
     settings = RunSettings(request.replications, request.seed, out, JOBS)
     return size_to_folder(request, settings, on_done)
-
-
-def size_runs(base_path: Path, target: str, by: str, lever: str, replications: int) -> int:
-    """How many replications a sizing will run (for its progress bar)."""
-    from nd_sim.experiments.sizing.run import expected_replications, prepare
-
-    sc = load_scenario(base_path)
-    return expected_replications(prepare(sc, target, by, lever, replications=replications))
 
 
 def run_families(

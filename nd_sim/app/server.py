@@ -29,7 +29,6 @@ from nd_sim.app.compute import (
     run_options,
     run_size,
     run_whatif,
-    size_runs,
 )
 from nd_sim.app.whatif import Levers, whatif_toml
 from nd_sim.errors import Problem, ScenarioError
@@ -78,6 +77,8 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
     districts = list(base.districts)
     objectives = {k: registry.label(k) for k in registry.TRADEOFF_KPIS}
     ready = _warm_up(scenario)
+    # two years on, or the horizon's last week if it is shorter (size refuses a later date)
+    by_default = base.start_date + dt.timedelta(days=min(730, 7 * base.horizon_weeks - 7))
 
     page = ui.page_navbar(
         ui.nav_panel(
@@ -136,7 +137,7 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
                 ui.card(
                     ui.card_header("Which staff to hit a target by a date (nd-sim size)"),
                     ui.input_text("target", "Target", "first_within_13w_pct >= 50"),
-                    ui.input_date("by", "By", value=base.start_date + dt.timedelta(730)),
+                    ui.input_date("by", "By", value=by_default),
                     ui.input_text("lever", "Lever (professions, or outsourcing)", professions[0]),
                     ui.input_numeric("size_reps", "Replications", 10, min=2, max=200),
                     ui.input_numeric(
@@ -270,15 +271,7 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
         def problems():
             if refused() is not None:
                 return _problem_list(refused())
-            if compare_task.status() != "error":
-                return None
-            try:
-                compare_task.result()
-            except ScenarioError as exc:
-                return _problem_list(exc)
-            except Exception as exc:
-                return ui.div(f"Not run: {type(exc).__name__}", class_="text-danger")
-            return None
+            return _failure(compare_task) if compare_task.status() == "error" else None
 
         def outcome() -> Outcome | None:
             return compare_task.result() if compare_task.status() == "success" else None
@@ -288,11 +281,7 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
             o = outcome()
             if o is None:
                 return None
-            ranks = o.ranking()
-            lines = [str(t) for t in ranks.get("summary", pd.Series(dtype=str)) if str(t)]
-            if not lines and "tradeoffs_text" in ranks:
-                lines = [str(t) for t in ranks.tradeoffs_text if str(t) and str(t) != "nan"]
-            return ui.div(*[ui.p(line) for line in lines]) if lines else None
+            return ui.div(*[ui.p(line) for line in o.verdict()])
 
         @render_plotly
         def fan():
@@ -328,18 +317,16 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
         @reactive.extended_task
         async def size_task(base, target, by, lever, reps, seed, out, confidence):
             return await asyncio.to_thread(
-                run_size, base, target, by, lever, reps, seed, out, size_progress.add, confidence
-            )
+                run_size, base, target, by, lever, reps, seed, out, size_progress.add,
+                confidence, size_progress.start,
+            )  # fmt: skip
 
         @reactive.effect
         @reactive.event(input.size)
         def _size() -> None:
             base, reps = base_path(), int(input.size_reps() or 10)
             args = (input.target(), input.by().isoformat(), input.lever())
-            try:
-                size_progress.start(size_runs(base, *args, reps))
-            except ScenarioError:
-                size_progress.start(0)  # the task reports the problem
+            size_progress.start(0)  # the task says how many, once its request is checked
             runs.set(runs() + 1)
             confidence = float(input.confidence() or 0.8)
             size_task(
@@ -382,8 +369,9 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
         @reactive.extended_task
         async def options_task(base, budget, months, reps, seed, out, goal):
             return await asyncio.to_thread(
-                run_options, base, budget, months, reps, seed, out, options_progress.add, goal
-            )
+                run_options, base, budget, months, reps, seed, out, options_progress.add, goal,
+                options_progress.start,
+            )  # fmt: skip
 
         @reactive.effect
         @reactive.event(input.options)
@@ -392,7 +380,7 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
             sc = load_scenario(base)
             goal = objective_for(input.objective(), "county", tuple(sc.districts), tuple(sc.teams))
             reps = int(input.opt_reps() or 10)
-            options_progress.start(reps * 12)
+            options_progress.start(0)  # the task says how many, once the options are known
             runs.set(runs() + 1)
             options_task(
                 base, float(input.budget() or 0), float(input.months() or 12), reps,
@@ -435,7 +423,8 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
             upload = input.family_list()
             if not upload:
                 return
-            listed = _checked_list(upload[0], work)
+            # the families reader refuses personal data and names bad rows, as the CLI does
+            listed = _saved_upload(upload[0], work, "waiting_list.csv", MAX_UPLOAD_BYTES)
             reps = max(int(input.fam_reps() or 40), 40)
             families_progress.start(reps)
             runs.set(runs() + 1)
@@ -543,14 +532,13 @@ def _failure(task):
     return None
 
 
-def _checked_list(info: dict, work: Path) -> Path:
-    """An uploaded list copied into the session folder (the families reader refuses
-    personal data and names every bad row, as the CLI does)."""
+def _saved_upload(info: dict, work: Path, name: str, limit: int) -> Path:
+    """An upload copied into the session folder, refused (naming it) above `limit` bytes."""
     size = int(info.get("size") or 0)
-    if size > MAX_UPLOAD_BYTES:
-        rule = f"must be at most {MAX_UPLOAD_BYTES:,} bytes"
-        raise ScenarioError("upload", [Problem("waiting list", f"{size:,} bytes", rule)])
-    target = work / "waiting_list.csv"
+    if size > limit:
+        rule = f"must be at most {limit:,} bytes"
+        raise ScenarioError("upload", [Problem(name, f"{size:,} bytes", rule)])
+    target = work / name
     shutil.copyfile(info["datapath"], target)
     return target
 
@@ -582,12 +570,7 @@ def _problem_list(exc: ScenarioError):
 def _checked_upload(info: dict, work: Path) -> Path:
     """An uploaded scenario copied into the session folder and loaded as a file would be
     (so a scenario that `extends` another must be uploaded whole)."""
-    size = int(info.get("size") or 0)
-    if size > MAX_TOML_BYTES:
-        rule = f"must be at most {MAX_TOML_BYTES:,} bytes"
-        raise ScenarioError("upload", [Problem("upload", f"{size:,} bytes", rule)])
-    target = work / "uploaded.toml"
-    shutil.copyfile(info["datapath"], target)
+    target = _saved_upload(info, work, "uploaded.toml", MAX_TOML_BYTES)
     load_scenario(target)  # the CLI's validation; raises ScenarioError naming every problem
     return target
 

@@ -23,7 +23,6 @@ from nd_sim.engine.replication import run_replication
 from nd_sim.inputs.analytic import team_panels
 from nd_sim.inputs.model import compile_model
 from nd_sim.scenario.models import Scenario
-from nd_sim.scenario.variants import with_parameter_uncertainty
 
 MEASURES = (
     "open_list",
@@ -83,14 +82,11 @@ def observed(rows: pd.DataFrame, start: dt.date, ends: list[dt.date]) -> np.ndar
     return measures(days("referral_date"), first, leave, assessed, end_days)
 
 
-def simulated(
-    scenario: Scenario, ends: list[dt.date], replications: int, seed: int, uncertain: bool = True
-) -> np.ndarray:
-    """The measures in every replication: (replications, measures, months). With
-    `uncertain`, each replication draws the fitted rates from their confidence intervals
-    (parameter uncertainty), so that the band allows for the fit being off."""
+def simulated(scenario: Scenario, ends: list[dt.date], replications: int, seed: int) -> np.ndarray:
+    """The measures in every replication: (replications, measures, months). Under the
+    scenario's parameter uncertainty each replication draws the fitted rates from their
+    confidence intervals, so that the band allows for the fit being off."""
     weeks = int(np.ceil(((ends[-1] - scenario.start_date).days + 1) / 7)) + 1
-    scenario = with_parameter_uncertainty(scenario, uncertain)
     model = compile_model(scenario.model_copy(update={"horizon_weeks": weeks}))
     end_days = np.array([(e - scenario.start_date).days + 1 for e in ends], float)
     out = []

@@ -142,13 +142,8 @@ def backtest(
             fitted = load_scenario(folder.path("calibration/scenario.toml"))
             replications = replications or BACKTEST_REPLICATIONS
             sims_scenario = with_parameter_uncertainty(fitted, parameter_uncertainty is not False)
-            sims = bt.simulated(
-                sims_scenario,
-                ends,
-                replications,
-                fitted.run.seed if seed is None else seed,
-                parameter_uncertainty is not False,
-            )
+            seed = fitted.run.seed if seed is None else seed
+            sims = bt.simulated(sims_scenario, ends, replications, seed)
             obs = bt.observed(full.rows, day, ends)
             outcome = bt.compare(obs, sims, bt.naive(full.rows, day, ends, fitted), ends)
             folder.write_csv("backtest.csv", outcome.table)

@@ -40,7 +40,7 @@ def scenario_at(scenario: Scenario, values: dict[str, float]) -> Scenario:
     with the inputs at both ends of their ranges, and groups of shares are re-summed to 1.
     """
     raw = scenario.model_dump(by_alias=True, exclude={"notes"})
-    moved = at(raw, values)
+    moved = at(raw, values, fresh=True)
     moved["run"] = {**moved["run"], "parameter_uncertainty": False}
     return Scenario.model_validate(moved).model_copy(update={"notes": scenario.notes})
 

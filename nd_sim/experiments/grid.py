@@ -43,7 +43,6 @@ import datetime as dt
 import difflib
 import itertools
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,15 +50,13 @@ from typing import Any
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario.loader import UNCERTAIN, lift_notes, read_raw, read_toml, validate_raw
 from nd_sim.scenario.models import Scenario
-from nd_sim.scenario.paths import dotted
+from nd_sim.scenario.paths import dotted, parse
 from nd_sim.scenario.uncertain import is_leaf
 
 MAX_VARIANTS = 10_000
 TOP_LEVEL = ("grid", "variants")
 VARIANT_KEYS = ("name", "set")
 FIXED_KEYS = ("extends", "notes", "run")
-SEGMENT = re.compile(r"^([^\[\]]+)((?:\[\d+\])*)$")
-INDEX = re.compile(r"\[(\d+)\]")
 Part = str | int
 
 
@@ -318,14 +315,10 @@ def _district_problems(
 
 def _parse(key: str) -> list[Part] | None:
     """'interventions[0].budget_gbp' -> ['interventions', 0, 'budget_gbp']; None if malformed."""
-    parts: list[Part] = []
-    for segment in key.split("."):
-        match = SEGMENT.match(segment)
-        if match is None or match.group(1) != match.group(1).strip():
-            return None
-        parts.append(match.group(1))
-        parts += [int(i) for i in INDEX.findall(match.group(2))]
-    return parts
+    try:
+        return parse(key)
+    except LookupError:
+        return None
 
 
 def _duplicate_names(specs: list[_Spec], n_cross: int) -> list[Problem]:

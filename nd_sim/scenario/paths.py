@@ -10,17 +10,21 @@ import re
 from typing import Any
 
 Part = str | int
-_INDEX = re.compile(r"\[(\d+)\]")
+SEGMENT = re.compile(r"^([^\[\]]+)((?:\[\d+\])*)$")
+INDEX = re.compile(r"\[(\d+)\]")
 
 
 def parse(path: str) -> list[Part]:
-    """The keys and list indices along a path (``a.b[2].c`` -> ``["a", "b", 2, "c"]``)."""
+    """The keys and list indices along a path (``a.b[2].c`` -> ``["a", "b", 2, "c"]``);
+    raises `LookupError` for a malformed one (an empty key, a stray bracket, spaces around
+    a key)."""
     parts: list[Part] = []
     for segment in path.split("."):
-        key = _INDEX.split(segment)
-        if key[0]:
-            parts.append(key[0])
-        parts += [int(i) for i in key[1::2]]
+        match = SEGMENT.match(segment)
+        if match is None or match.group(1) != match.group(1).strip():
+            raise LookupError(path)
+        parts.append(match.group(1))
+        parts += [int(i) for i in INDEX.findall(match.group(2))]
     return parts
 
 

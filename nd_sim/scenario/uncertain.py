@@ -77,16 +77,10 @@ def prune_ranges(raw: dict[str, Any]) -> dict[str, Any]:
             value = get(raw, parse(path))
         except LookupError:
             continue
-        low, high = _ends(spec)
+        low, high = float(spec["low"]), float(spec["high"])
         if is_number(value) and low <= value <= high:
             kept[path] = spec
     return {**raw, "uncertain": kept}
-
-
-def _ends(spec: Any) -> tuple[float, float]:
-    if isinstance(spec, models.UncertainInput):
-        return spec.low, spec.high
-    return float(spec["low"]), float(spec["high"])
 
 
 def at_ends(raw: dict[str, Any], end: str) -> dict[str, Any]:
@@ -102,11 +96,12 @@ def at_ends(raw: dict[str, Any], end: str) -> dict[str, Any]:
     return at(raw, values)
 
 
-def at(raw: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
-    """A copy of the raw scenario with the numbers at `values` (by dotted path) and every
-    group of shares it touches summed to 1 again. A whole-number field whose range is whole
-    numbers takes the nearest whole number."""
-    out = copy.deepcopy(raw)
+def at(raw: dict[str, Any], values: dict[str, float], *, fresh: bool = False) -> dict[str, Any]:
+    """The raw scenario with the numbers at `values` (by dotted path) and every group of
+    shares it touches summed to 1 again; a copy, unless `fresh` says `raw` is the caller's
+    own to change (a scenario just dumped, on a replication's path). A whole-number field
+    whose range is whole numbers takes the nearest whole number."""
+    out = raw if fresh else copy.deepcopy(raw)
     table = raw.get("uncertain", {})
     for path, value in values.items():
         parts = parse(path)
@@ -148,8 +143,7 @@ def _cut_normal(mean: float, sd: float, low: float, high: float, u: float) -> fl
 
 
 def _whole(spec: Any) -> bool:
-    if isinstance(spec, models.UncertainInput):
-        spec = spec.model_dump()
+    """A range of whole numbers (in the raw form: a table with `low` and `high`)."""
     return isinstance(spec, dict) and all(
         float(spec.get(k, 0.5)).is_integer() for k in ("low", "high")
     )

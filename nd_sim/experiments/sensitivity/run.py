@@ -7,6 +7,7 @@ an interrupted analysis keeps the points it finished and `--resume` goes on from
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -53,7 +54,7 @@ def runs_needed(design: Design, replications: int) -> int:
 def prepare(base: Model, method: str, trajectories: int, source: str) -> tuple[Model, Design]:
     """The base at fixed inputs (no draws: each point sets them) and the design."""
     scenario = with_parameter_uncertainty(base.scenario, False)
-    fixed = Model(**{**base.__dict__, "scenario": scenario})
+    fixed = dataclasses.replace(base, scenario=scenario)
     inputs = uncertain_inputs(scenario, source)
     if method == "sobol" and trajectories & (trajectories - 1):
         rule = (

@@ -35,6 +35,7 @@ from nd_sim.report.figures.style import (
     thousands_axis,
     where_label,
 )
+from nd_sim.results.bands import CHANCE, CHANCE_AND_ASSUMPTIONS, band_kind
 
 
 def quantile_bands(table: pd.DataFrame, qs=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
@@ -74,6 +75,12 @@ def draw_fan(
     ax.plot(x, bands[0.5], color=colour, linewidth=lw, gid=gid or None)
 
 
+BAND_WORDS = {  # what a band holds, as summary.csv's `bands` says it
+    CHANCE: " (chance only, the assumptions fixed).",
+    CHANCE_AND_ASSUMPTIONS: " (chance and uncertainty in the assumptions).",
+}
+
+
 def fan_chart(data: ReportData) -> Figure:
     """The open waiting list over time, county and each district, with intervention dates."""
     districts = district_names(data)
@@ -109,7 +116,8 @@ def fan_chart(data: ReportData) -> Figure:
     reps = replication_count(data.base)
     subtitle = (
         f"{period_label(data.base)}; end of each week. Line: median of {reps} replications; "
-        + ("bands: 50% and 90% of replications." if single else "band: 90% of replications.")
+        + ("bands: 50% and 90% of replications" if single else "band: 90% of replications")
+        + BAND_WORDS[band_kind(data.base.scenario)]
         + event_note(events)
         + " District panels share one scale."
     )
