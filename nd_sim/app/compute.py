@@ -3,7 +3,6 @@ same comparison the CLI writes (`nd-sim compare`), so the app shows the CLI's nu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,10 @@ from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 HEADLINE = registry.TRADEOFF_KPIS
-JOBS = min(2, os.cpu_count() or 1)  # worker processes: same results as serial, sooner
+# Replications run in the task's own thread: forking worker processes from a threaded web
+# server can deadlock a child (a lock held by another thread at the fork), and a families
+# run in the browser tests hung that way under load. Two processes were 30% faster.
+JOBS = 1
 
 
 @dataclass(frozen=True)
