@@ -61,6 +61,11 @@ def chromium_browser():
         b.close()
 
 
+def _uploaded(page) -> None:
+    """Wait for Shiny to say the upload is complete (a loaded machine takes seconds)."""
+    page.wait_for_selector("text=Upload complete", timeout=60_000)
+
+
 def _wait_done(page) -> str:
     page.wait_for_function(
         "['Done', 'Not run'].some(w => document.querySelector('#status').innerText.startsWith(w))",
@@ -100,7 +105,7 @@ def test_a_bad_upload_is_shown_not_run(served, chromium_browser, tmp_path: Path)
     page.goto(served)
     page.wait_for_selector("#run")
     page.set_input_files("#upload", str(bad))
-    page.wait_for_timeout(1000)
+    _uploaded(page)
     page.click("#run")
     page.wait_for_selector("#problems .text-danger", timeout=60_000)
     shown = page.inner_text("#problems")
@@ -114,7 +119,7 @@ def test_staff_read_a_childs_letter_in_the_app(served, chromium_browser, tmp_pat
     page.wait_for_selector("#run")
     page.click("text=Families")
     page.set_input_files("#family_list", str(FIXTURES / "small_list.csv"))
-    page.wait_for_timeout(1000)
+    _uploaded(page)
     page.click("#project")
     status = "document.querySelector('#families_status').innerText"
     page.wait_for_function(f"['Done', 'Not'].some(w => {status}.startsWith(w))", timeout=120_000)
