@@ -24,7 +24,8 @@ operations = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(operations)
 def test_heap_matches_heapq_unit(ops: list[tuple[str, float, int]]) -> None:
-    day, child, size = np.empty((2, 200)), np.empty((2, 200), np.int64), np.zeros(2, np.int64)
+    day, child, size = np.empty(400), np.empty(400, np.int64), np.zeros(2, np.int64)
+    off = np.array([0, 200], np.int64)  # two heaps in one flat array: the second's is tested
     want: list[tuple[float, int]] = []
     seen: set[tuple[float, int]] = set()
     for op, d, i in ops:
@@ -33,19 +34,19 @@ def test_heap_matches_heapq_unit(ops: list[tuple[str, float, int]]) -> None:
             if (d, i) in seen:  # keys in a heap are distinct (a child is queued once)
                 continue
             seen.add((d, i))
-            heap_push(day, child, size, 1, d, i)
+            heap_push(day, child, size, off, 1, d, i)
             heapq.heappush(want, (d, i))
         elif op == "pop" and want:
-            assert (day[1, 0], child[1, 0]) == want[0]
-            assert heap_pop(day, child, size, 1) == heapq.heappop(want)[1]
+            assert (day[200], child[200]) == want[0]
+            assert heap_pop(day, child, size, off, 1) == heapq.heappop(want)[1]
         elif op == "remove" and want:
             pos = i % int(size[1])
-            key = (day[1, pos], int(child[1, pos]))
-            heap_remove_at(day, child, size, 1, pos)
+            key = (day[200 + pos], int(child[200 + pos]))
+            heap_remove_at(day, child, size, off, 1, pos)
             want.remove(key)
             heapq.heapify(want)
         assert size[1] == len(want) and size[0] == 0  # the other heap is untouched
-    drained = [heap_pop(day, child, size, 1) for _ in range(int(size[1]))]
+    drained = [heap_pop(day, child, size, off, 1) for _ in range(int(size[1]))]
     assert drained == [i for _, i in sorted(want)]
 
 

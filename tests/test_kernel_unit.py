@@ -17,7 +17,7 @@ from tests.conftest import FIXTURES
 def test_kernel_codes_agree_with_shared_codes_unit() -> None:
     """The kernel's own copies (frozen into its cache) equal `codes.py`'s."""
     names = ("WAITING", "ASSESSED", "SIGNPOSTED", "WITHDRAWN", "MET_BY_WORKSHOP")
-    names += ("N_CHILDREN", "APPOINTMENTS", "WD_NEXT", "N_OUTSOURCED", "POOL_SHORT", "SEQ")
+    names += ("N_CHILDREN", "APPOINTMENTS", "WD_NEXT", "N_OUTSOURCED", "POOL_SHORT")
     names += ("WEEKS_RUN", "NOT_TRIAGED", "TRIAGE_ACCEPTED", "TRIAGE_SIGNPOSTED", "SCRATCH_ROWS")
     for name in names:
         assert getattr(kernel, name) == getattr(codes, name), name

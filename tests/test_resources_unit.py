@@ -122,8 +122,18 @@ def test_fixture_runs_are_far_below_the_limits_unit(small_model, tmp_path: Path)
     assert FIXTURES.exists()
 
 
-def test_heap_count_is_the_kernels_unit() -> None:
-    from nd_sim.engine.kernel import n_heaps
+def test_queue_bytes_bound_the_engines_queues_unit(small_model) -> None:
+    """The estimate's queue bytes per child are at least what the engine allocates, and
+    do not grow with the number of teams."""
+    from nd_sim.engine.cohort import draw_cohort
+    from nd_sim.engine.replication import _pools, _state
 
-    for teams, classes, steps in ((1, 1, 1), (4, 1, 4), (168, 3, 6)):
-        assert resources.heap_count(teams, classes, steps) == n_heaps(teams, classes, steps)
+    cohort = draw_cohort(small_model, 1, 0)
+    state, _, _ = _state(
+        small_model, cohort, _pools(small_model, 1, 0, [1] * len(small_model.districts), {})
+    )
+    queues = ("heap_day", "heap_child", "wd_day", "wd_child", "tq", "wq", "buf")
+    allocated = sum(getattr(state, name).nbytes for name in queues)
+    children = state.ref_t.size
+    steps, workshops = small_model.n_steps, len(small_model.scenario.pathway.workshops)
+    assert allocated / children <= resources.queue_bytes_per_child(steps, workshops)

@@ -7,12 +7,13 @@ patience, whatever the staffing. The engine then only reads plain lists.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from nd_sim.engine.placement import assessment_places
-from nd_sim.engine.rng import stream
+from nd_sim.engine.rng import stream, streams
 from nd_sim.inputs import demand
 from nd_sim.inputs import starting_list as backlog
 from nd_sim.inputs.model import Model
@@ -47,32 +48,34 @@ class Cohort:
 
 
 def draw_cohort(model: Model, seed: int, replication: int) -> Cohort:
-    """All children of a replication: today's list plus every referral over the horizon."""
+    """All children of a replication: today's list plus every referral over the horizon.
+
+    Each part (today's list, each district's referrals) draws from streams of its own
+    names; the arithmetic on the draws then runs once over all parts, so that a footprint
+    of many districts does not pay numpy's per-call cost for each of them."""
     starting = backlog.concat(
         model.starting, backlog.profile_children(model.scenario, seed, replication)
     )
-    parts = [_starting_part(model, starting, seed, replication)]
-    for d, name in enumerate(model.districts):
-        times = demand.referral_times(model.rates_per_day[d], seed, replication, name)
-        parts.append(_new_part(model, d, times, seed, replication))
-    order = np.argsort(np.concatenate([p["referral_day"] for p in parts]), kind="stable")
-    return Cohort(**_in_order(parts, order), starting_ids=_ids(starting, order))
-
-
-def _in_order(parts: list[dict[str, np.ndarray]], order: np.ndarray) -> dict[str, np.ndarray]:
-    """The parts' rows, concatenated, then taken in `order`: each part written straight to
-    its places (no concatenated copy first; 2-d columns included)."""
-    where = np.empty_like(order)
-    where[order] = np.arange(order.size)
-    bounds = np.cumsum([0] + [p["referral_day"].shape[0] for p in parts]).tolist()
-    out = {}
-    for key, first in parts[0].items():
-        dtype = np.result_type(*(part[key] for part in parts))  # as np.concatenate would
-        column = np.empty((order.size, *first.shape[1:]), dtype)
-        for part, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True):
-            column[where[lo:hi]] = part[key]
-        out[key] = column
-    return out
+    names = [f"children/{name}" for name in model.districts]
+    times = demand.referral_times_many(model.rates_per_day, seed, replication, model.districts)
+    n0 = len(starting)
+    parts = [("starting", np.zeros(n0)), *zip(names, times, strict=True)]
+    columns = attributes_of(model, parts, seed, replication)
+    first = _starting_part(model, starting, seed, replication)
+    u = {
+        what: [
+            g.random(t.size)
+            for g, t in zip(
+                streams(seed, replication, [f"{n}/{what}" for n in names]), times, strict=True
+            )
+        ]
+        for what in ("pathway", "priority")
+    }
+    new = [_new_part(model, d, t, u["pathway"][d], u["priority"][d]) for d, t in enumerate(times)]
+    for key in first:
+        columns[key] = np.concatenate([first[key], *(part[key] for part in new)])
+    order = np.argsort(columns["referral_day"], kind="stable")
+    return Cohort(**{k: v[order] for k, v in columns.items()}, starting_ids=_ids(starting, order))
 
 
 def _ids(starting: backlog.StartingChildren, order: np.ndarray) -> tuple[str, ...]:
@@ -83,7 +86,6 @@ def _ids(starting: backlog.StartingChildren, order: np.ndarray) -> tuple[str, ..
 
 def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, rep: int) -> dict:
     n = len(starting)
-    part = attributes(model, n, "starting", seed, rep, start_day=np.zeros(n))
     referral_day = starting.referral_day.astype(float)
     u = stream(seed, rep, "starting/assessment_place").random(n)
     step, ready = assessment_places(model.step_gap_days, starting.next_step, referral_day, u)
@@ -94,7 +96,7 @@ def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, 
     ready = np.where(dated, known, ready)
     waiting = starting.stage == backlog.STAGES.index("waiting_first")
     bookable = np.where(waiting & ~np.isnan(known), np.maximum(known, 0.0), 0.0)
-    part.update(
+    return dict(
         referral_day=referral_day,
         district=starting.district,
         pathway=starting.pathway,
@@ -103,25 +105,23 @@ def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, 
         start_step=np.where(inside, step, 0),
         start_ready_day=np.where(inside, ready, bookable),
     )
-    return part
 
 
-def _new_part(model: Model, d: int, times: np.ndarray, seed: int, rep: int) -> dict:
+def _new_part(
+    model: Model, d: int, times: np.ndarray, u_pathway: np.ndarray, u_priority: np.ndarray
+) -> dict:
     n = times.size
-    name = f"children/{model.districts[d]}"
-    part = attributes(model, n, name, seed, rep, start_day=times)
     mix = np.cumsum(model.mix_by_district[d])
     shares = np.cumsum(model.priority_shares)
-    part.update(
+    return dict(
         referral_day=times,
         district=np.full(n, d, np.int64),
-        pathway=_pick(stream(seed, rep, f"{name}/pathway").random(n), mix),
-        priority=_pick(stream(seed, rep, f"{name}/priority").random(n), shares),
+        pathway=_pick(u_pathway, mix),
+        priority=_pick(u_priority, shares),
         start_stage=np.full(n, NEW_REFERRAL, np.int64),
         start_step=np.zeros(n, np.int64),
         start_ready_day=np.zeros(n),
     )
-    return part
 
 
 def _pick(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
@@ -134,34 +134,55 @@ def attributes(
     model: Model, n: int, name: str, seed: int, rep: int, start_day: np.ndarray
 ) -> dict[str, np.ndarray]:
     """The random habits of n children, each from a stream of its own name."""
+    return attributes_of(model, [(name, start_day)], seed, rep)
+
+
+def attributes_of(
+    model: Model, parts: Sequence[tuple[str, np.ndarray]], seed: int, rep: int
+) -> dict[str, np.ndarray]:
+    """The random habits of several groups of children, (stream name, start days) each,
+    concatenated in that order: each group draws from its own streams, and the arithmetic
+    on the draws runs once over all groups (elementwise: the same values as one by one)."""
     pathway = model.scenario.pathway
+    kinds = [w.kind for w in pathway.workshops]
+
+    def draws(suffix: str, width: int | None = None) -> np.ndarray:
+        shape = (lambda n: n) if width is None else (lambda n: (n, width))
+        gens = streams(seed, rep, [f"{name}/{suffix}" for name, _ in parts])
+        out = [g.random(shape(d.size)) for g, (_, d) in zip(gens, parts, strict=True)]
+        return np.concatenate(out) if out else np.empty(0 if width is None else (0, width))
+
+    start_day = np.concatenate([d for _, d in parts]) if parts else np.empty(0)
+    n = start_day.size
     hazard = pathway.withdrawal.weekly_hazard
     if hazard > 1e-12:  # below that, nobody leaves within any horizon
         rate_per_day = -np.log1p(-min(hazard, 1 - 1e-12)) / 7.0
-        patience = stream(seed, rep, f"{name}/withdrawal").exponential(1.0 / rate_per_day, n)
-        withdraw = np.maximum(start_day, 0.0) + patience
+        gens = streams(seed, rep, [f"{name}/withdrawal" for name, _ in parts])
+        patience = [
+            g.exponential(1.0 / rate_per_day, d.size) for g, (_, d) in zip(gens, parts, strict=True)
+        ]
+        withdraw = np.maximum(start_day, 0.0) + np.concatenate(patience)
     else:
         withdraw = np.full(n, np.inf)
-    kinds = [w.kind for w in pathway.workshops]
     workshop_u = np.empty((n, len(kinds)))
     workshop_met = np.empty((n, len(kinds)))
     for k, kind in enumerate(kinds):
-        pair = stream(seed, rep, f"{name}/workshop/{kind}").random((n, 2))
+        pair = draws(f"workshop/{kind}", 2)
         workshop_u[:, k], workshop_met[:, k] = pair[:, 0], pair[:, 1]
     p_dna = pathway.dna.probability
-    dna_u = 1.0 - stream(seed, rep, f"{name}/dna").random((n, model.n_steps))
+    dna_u = 1.0 - draws("dna", model.n_steps)
     if p_dna > 0:
         dna = np.floor(np.log(dna_u) / np.log(p_dna)).astype(np.int64)
     else:
         dna = np.zeros((n, model.n_steps), np.int64)
-    triage = stream(seed, rep, f"{name}/triage").random((n, 2))
-    reref = stream(seed, rep, f"{name}/rereferral").random((n, 2))
+    triage = draws("triage", 2)
+    reref = draws("rereferral", 2)
     delay_days = -np.log1p(-reref[:, 1]) * pathway.rereferral.delay_weeks_mean * 7.0
     return {
         "withdraw_day": withdraw,
         "u_triage": triage[:, 0],
         "u_triage_again": triage[:, 1],
-        "u_outcome": stream(seed, rep, f"{name}/outcome").random(n),
+        "u_outcome": draws("outcome"),
         "u_rereferral": reref[:, 0],
         "rereferral_delay_days": delay_days,
         "workshop_u": workshop_u,

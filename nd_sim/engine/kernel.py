@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # this file's cache, which sees changes to this file only (tests check the copies agree).
 # Numpy ints, not Python ints: numba would compile a function again for each literal value.
 WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = np.arange(5, dtype=np.int64)
-N_CHILDREN, APPOINTMENTS, WD_NEXT, N_OUTSOURCED, POOL_SHORT, SEQ, WEEKS_RUN = range(7)
+N_CHILDREN, APPOINTMENTS, WD_NEXT, N_OUTSOURCED, POOL_SHORT, WEEKS_RUN = range(6)
 ACCEPT, SIGNPOST, MORE = np.arange(3, dtype=np.int64)
 NOT_TRIAGED, TRIAGE_ACCEPTED, TRIAGE_SIGNPOSTED = np.arange(-1, 2, dtype=np.int64)
 # the scratch rows of `State.buf`, each a list of children one event builds (rows are
@@ -51,10 +51,12 @@ jit = numba.njit(cache=True, nogil=True)
 
 
 # ---------------------------------------------------------------------- array heaps
-# Many heaps share two 2-d arrays (one row per heap): ``day[h, :size[h]]`` and
-# ``child[h, :size[h]]``. Keys are compared as Python compares (day, child) tuples. Every
-# key in a heap is distinct (a child is in a queue once at a time), so the order in which
-# children leave a heap depends only on what is in it, exactly as with `heapq`.
+# Many heaps share two flat arrays: heap h's entries are ``day[b:b + size[h]]`` and
+# ``child[b:b + size[h]]`` with ``b = off[h]``, each heap with room for the children who can
+# be in it (`engine.queues`), so that memory grows with the children, not with children x
+# heaps. Keys are compared as Python compares (day, child) tuples. Every key in a heap is
+# distinct (a child is in a queue once at a time), so the order in which children leave a
+# heap depends only on what is in it, exactly as with `heapq`.
 @jit
 def before(day_a: float, child_a: int, day_b: float, child_b: int) -> bool:
     """(day_a, child_a) < (day_b, child_b)."""
@@ -63,75 +65,110 @@ def before(day_a: float, child_a: int, day_b: float, child_b: int) -> bool:
 
 @jit
 def heap_push(
-    day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int, d: float, i: int
+    day: np.ndarray, child: np.ndarray, size: np.ndarray, off: np.ndarray, h: int, d: float, i: int
 ) -> None:
     """Add (d, i) to heap h."""
     pos = size[h]
     size[h] = pos + 1
-    _sift_up(day, child, h, pos, d, i)
+    _sift_up(day, child, off[h], pos, d, i)
 
 
 @jit
-def _sift_up(day: np.ndarray, child: np.ndarray, h: int, pos: int, d: float, i: int) -> None:
-    """Put (d, i) at `pos` or above, moving larger parents down."""
+def _sift_up(day: np.ndarray, child: np.ndarray, b: int, pos: int, d: float, i: int) -> None:
+    """Put (d, i) at `pos` or above, moving larger parents down (the heap starts at b)."""
     while pos > 0:
         up = (pos - 1) >> 1
-        if not before(d, i, day[h, up], child[h, up]):
+        if not before(d, i, day[b + up], child[b + up]):
             break
-        day[h, pos] = day[h, up]
-        child[h, pos] = child[h, up]
+        day[b + pos] = day[b + up]
+        child[b + pos] = child[b + up]
         pos = up
-    day[h, pos] = d
-    child[h, pos] = i
+    day[b + pos] = d
+    child[b + pos] = i
 
 
 @jit
-def _sift_down(day: np.ndarray, child: np.ndarray, h: int, pos: int, n: int) -> None:
-    d, i = day[h, pos], child[h, pos]
+def _sift_down(day: np.ndarray, child: np.ndarray, b: int, pos: int, n: int) -> None:
+    d, i = day[b + pos], child[b + pos]
     while True:
         low = 2 * pos + 1
         if low >= n:
             break
         right = low + 1
-        if right < n and before(day[h, right], child[h, right], day[h, low], child[h, low]):
+        if right < n and before(day[b + right], child[b + right], day[b + low], child[b + low]):
             low = right
-        if not before(day[h, low], child[h, low], d, i):
+        if not before(day[b + low], child[b + low], d, i):
             break
-        day[h, pos] = day[h, low]
-        child[h, pos] = child[h, low]
+        day[b + pos] = day[b + low]
+        child[b + pos] = child[b + low]
         pos = low
-    day[h, pos] = d
-    child[h, pos] = i
+    day[b + pos] = d
+    child[b + pos] = i
 
 
 @jit
-def heap_pop(day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int) -> int:
+def heap_pop(day: np.ndarray, child: np.ndarray, size: np.ndarray, off: np.ndarray, h: int) -> int:
     """Remove the smallest key of heap h (which must not be empty); return its child."""
-    top = child[h, 0]
+    b = off[h]
+    top = child[b]
     n = size[h] - 1
     size[h] = n
     if n > 0:
-        day[h, 0] = day[h, n]
-        child[h, 0] = child[h, n]
-        _sift_down(day, child, h, ROOT, n)
+        day[b] = day[b + n]
+        child[b] = child[b + n]
+        _sift_down(day, child, b, ROOT, n)
     return top
 
 
 @jit
-def heap_remove_at(day: np.ndarray, child: np.ndarray, size: np.ndarray, h: int, pos: int) -> None:
+def heap_remove_at(
+    day: np.ndarray, child: np.ndarray, size: np.ndarray, off: np.ndarray, h: int, pos: int
+) -> None:
     """Remove the entry at position `pos` of heap h (keeping it a heap)."""
+    b = off[h]
     n = size[h] - 1
     size[h] = n
     if pos == n:
         return
-    d, i = day[h, n], child[h, n]  # the last entry fills the hole, going up or down
+    d, i = day[b + n], child[b + n]  # the last entry fills the hole, going up or down
     up = (pos - 1) >> 1
-    if pos > 0 and before(d, i, day[h, up], child[h, up]):
-        _sift_up(day, child, h, pos, d, i)
+    if pos > 0 and before(d, i, day[b + up], child[b + up]):
+        _sift_up(day, child, b, pos, d, i)
     else:
-        day[h, pos] = d
-        child[h, pos] = i
-        _sift_down(day, child, h, pos, n)
+        day[b + pos] = d
+        child[b + pos] = i
+        _sift_down(day, child, b, pos, n)
+
+
+# the state's queue heaps and its withdrawal heap, by number
+@jit
+def push(s: State, h: int, d: float, i: int) -> None:
+    heap_push(s.heap_day, s.heap_child, s.heap_size, s.heap_off, h, d, i)
+
+
+@jit
+def pop(s: State, h: int) -> int:
+    return heap_pop(s.heap_day, s.heap_child, s.heap_size, s.heap_off, h)
+
+
+@jit
+def top_day(s: State, h: int) -> float:
+    return s.heap_day[s.heap_off[h]]
+
+
+@jit
+def child_at(s: State, h: int, pos: int) -> int:
+    return s.heap_child[s.heap_off[h] + pos]
+
+
+@jit
+def wd_push(s: State, d: float, i: int) -> None:
+    heap_push(s.wd_day, s.wd_child, s.wd_size, s.wd_off, WD_HEAP, d, i)
+
+
+@jit
+def wd_pop(s: State) -> int:
+    return heap_pop(s.wd_day, s.wd_child, s.wd_size, s.wd_off, WD_HEAP)
 
 
 # heap numbers: new-patient lists (cohort, by child), returning children's lists (by
@@ -195,22 +232,22 @@ def simulate(s: State) -> None:
         for team in range(s.n_teams):
             clinic_week(s, team, week)
         # sessions due this week, in the order SimPy resumes them: the order in which
-        # each was rescheduled when it last ran (creation order at the start)
+        # each was rescheduled when it last ran (creation order at the start). Those that
+        # run move, in their order, behind those that do not: `ws_order` stays sorted.
         due = np.empty(n_ws, np.int64)
-        n_due = 0
-        for p in range(n_ws):
+        n_due = n_kept = 0
+        for k in range(n_ws):
+            p = s.ws_order[k]
             if week % s.ws_every[p % s.n_workshops] == 0:
-                at = n_due
-                while at > 0 and s.ws_seq[due[at - 1]] > s.ws_seq[p]:
-                    due[at] = due[at - 1]
-                    at -= 1
-                due[at] = p
+                due[n_due] = p
                 n_due += 1
+            else:
+                s.ws_order[n_kept] = p
+                n_kept += 1
         for k in range(n_due):
             p = due[k]
             workshop_session(s, p // s.n_workshops, p % s.n_workshops, week)
-            s.ws_seq[p] = s.counters[SEQ]
-            s.counters[SEQ] += 1
+            s.ws_order[n_kept + k] = p
         s.counters[WEEKS_RUN] = week + 1
         if s.counters[POOL_SHORT]:
             return  # the run will be repeated with more habits: no need to go on
@@ -228,13 +265,13 @@ def place_initial(s: State) -> None:
         if step == 0:
             if s.start_ready[i] > 0.0:  # accepted within the lead time: not bookable yet
                 h = h_staging(s, team)
-                heap_push(s.heap_day, s.heap_child, s.heap_size, h, s.start_ready[i], i)
+                push(s, h, s.start_ready[i], i)
             else:
-                heap_push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
+                push(s, h_new(s, team, s.prio[i]), 0.0, i)
             sign_up(s, i, team)
         else:  # inside the assessment: ready for its step on its own day
             h = h_follow(s, team, step)
-            heap_push(s.heap_day, s.heap_child, s.heap_size, h, s.start_ready[i], i)
+            push(s, h, s.start_ready[i], i)
 
 
 @jit
@@ -244,7 +281,7 @@ def sign_up(s: State, i: int, team: int) -> None:
         for k in range(s.n_workshops):
             if wanted >> k & 1:
                 q = team * s.n_workshops + k
-                s.wq[q, s.wq_tail[q]] = i
+                s.wq[s.wq_off[q] + s.wq_tail[q]] = i
                 s.wq_tail[q] += 1
 
 
@@ -258,17 +295,17 @@ def withdrawals_due(s: State, now: float) -> None:
     n = times.size
     while True:
         in_list = ptr < n and times[ptr] <= now
-        in_heap = s.wd_size[0] > 0 and s.wd_day[0, 0] <= now
+        in_heap = s.wd_size[0] > 0 and s.wd_day[0] <= now
         if in_list:
             t, i = times[ptr], ids[ptr]
-            if in_heap and before(s.wd_day[0, 0], s.wd_child[0, 0], t, i):
-                t = s.wd_day[0, 0]
-                i = heap_pop(s.wd_day, s.wd_child, s.wd_size, WD_HEAP)
+            if in_heap and before(s.wd_day[0], s.wd_child[0], t, i):
+                t = s.wd_day[0]
+                i = wd_pop(s)
             else:
                 ptr += 1
         elif in_heap:
-            t = s.wd_day[0, 0]
-            i = heap_pop(s.wd_day, s.wd_child, s.wd_size, WD_HEAP)
+            t = s.wd_day[0]
+            i = wd_pop(s)
         else:
             break
         if s.wd_t[i] == t and s.exit_code[i] == WAITING and math.isnan(s.first_t[i]):
@@ -287,13 +324,13 @@ def triage_panel(s: State, team: int, week: int) -> None:
     hm = h_more(s, team)
     n_back = 0
     back = s.buf[BACK]
-    while s.heap_size[hm] and s.heap_day[hm, 0] <= now:
-        back[n_back] = heap_pop(s.heap_day, s.heap_child, s.heap_size, hm)
+    while s.heap_size[hm] and top_day(s, hm) <= now:
+        back[n_back] = pop(s, hm)
         n_back += 1
-    cap = s.tq.shape[1]
+    cap, base = s.tq_cap[team], s.tq_off[team]
     for k in range(n_back - 1, -1, -1):  # to the front, in the order they came back
         s.tq_head[team] = (s.tq_head[team] - 1) % cap
-        s.tq[team, s.tq_head[team]] = back[k]
+        s.tq[base + s.tq_head[team]] = back[k]
         s.tq_len[team] += 1
     used = s.used[team, week]
     avail = s.avail[team, week]
@@ -310,7 +347,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
     n_acc = 0
     decided = 0
     while s.tq_len[team] and decided < room_n:
-        i = s.tq[team, s.tq_head[team]]
+        i = s.tq[base + s.tq_head[team]]
         s.tq_head[team] = (s.tq_head[team] + 1) % cap
         s.tq_len[team] -= 1
         if s.exit_code[i] != WAITING or s.wd_t[i] <= now:
@@ -324,7 +361,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
                 s.more_info[i] = True
                 if s.fixed:
                     s.decision[i] = s.again[i]
-                heap_push(s.heap_day, s.heap_child, s.heap_size, hm, now + s.more_delay, i)
+                push(s, hm, now + s.more_delay, i)
             else:
                 s.tri_t[i] = now
                 s.tri_res[i] = TRIAGE_SIGNPOSTED
@@ -341,7 +378,7 @@ def triage_panel(s: State, team: int, week: int) -> None:
     hs = h_staging(s, team)
     ready = now + s.lead_days
     for k in range(n_acc):
-        heap_push(s.heap_day, s.heap_child, s.heap_size, hs, ready, accepted[k])
+        push(s, hs, ready, accepted[k])
 
 
 @jit
@@ -366,11 +403,11 @@ def arrived_to_triage(s: State, team: int, cutoff: float) -> None:
     hr = h_reref(s, team)
     extra = s.buf[EXTRA]
     n_extra = 0
-    while s.heap_size[hr] and s.heap_day[hr, 0] < cutoff:
-        extra[n_extra] = heap_pop(s.heap_day, s.heap_child, s.heap_size, hr)
+    while s.heap_size[hr] and top_day(s, hr) < cutoff:
+        extra[n_extra] = pop(s, hr)
         n_extra += 1
     ptr, end = s.arr_ptr[team], s.arr_end[team]
-    cap = s.tq.shape[1]
+    cap, base = s.tq_cap[team], s.tq_off[team]
     k = 0
     while True:
         cohort_due = ptr < end and s.arr_days[ptr] < cutoff
@@ -382,7 +419,7 @@ def arrived_to_triage(s: State, team: int, cutoff: float) -> None:
             ptr += 1
         else:
             break
-        s.tq[team, (s.tq_head[team] + s.tq_len[team]) % cap] = i
+        s.tq[base + (s.tq_head[team] + s.tq_len[team]) % cap] = i
         s.tq_len[team] += 1
     s.arr_ptr[team] = ptr
 
@@ -391,16 +428,16 @@ def arrived_to_triage(s: State, team: int, cutoff: float) -> None:
 def accept_all_arrived(s: State, team: int, now: float) -> None:
     """Without triage every referral is accepted on its referral day."""
     arrived_to_triage(s, team, now)
-    cap = s.tq.shape[1]
+    cap, base = s.tq_cap[team], s.tq_off[team]
     hs = h_staging(s, team)
     while s.tq_len[team]:
-        i = s.tq[team, s.tq_head[team]]
+        i = s.tq[base + s.tq_head[team]]
         s.tq_head[team] = (s.tq_head[team] + 1) % cap
         s.tq_len[team] -= 1
         s.tri_t[i] = s.ref_t[i]
         if s.tri_res[i] == NOT_TRIAGED:
             s.tri_res[i] = TRIAGE_ACCEPTED
-        heap_push(s.heap_day, s.heap_child, s.heap_size, hs, s.ref_t[i] + s.lead_days, i)
+        push(s, hs, s.ref_t[i] + s.lead_days, i)
         sign_up(s, i, team)
 
 
@@ -455,13 +492,13 @@ def spend(s: State, left: np.ndarray, step: int, count: int) -> None:
 def staging_to_list(s: State, team: int, now: float) -> None:
     """Children accepted long enough ago join the new-patient list of their class."""
     hs = h_staging(s, team)
-    while s.heap_size[hs] and s.heap_day[hs, 0] <= now:
-        i = heap_pop(s.heap_day, s.heap_child, s.heap_size, hs)
+    while s.heap_size[hs] and top_day(s, hs) <= now:
+        i = pop(s, hs)
         if i < s.n_initial:
-            heap_push(s.heap_day, s.heap_child, s.heap_size, h_new(s, team, s.prio[i]), 0.0, i)
+            push(s, h_new(s, team, s.prio[i]), 0.0, i)
         else:
             h = h_back(s, team, s.prio[i])
-            heap_push(s.heap_day, s.heap_child, s.heap_size, h, s.ref_t[i], i)
+            push(s, h, s.ref_t[i], i)
 
 
 @jit
@@ -470,12 +507,12 @@ def book_follow_ups(s: State, team: int, now: float, left: np.ndarray) -> None:
     taken = s.buf[TAKEN]
     for step in range(s.n_steps - 1, 0, -1):
         h = h_follow(s, team, step)
-        if not s.heap_size[h] or s.heap_day[h, 0] > now:
+        if not s.heap_size[h] or top_day(s, h) > now:
             continue
         room = room_for(s, left, step)
         n = 0
-        while n < room and s.heap_size[h] and s.heap_day[h, 0] <= now:
-            taken[n] = heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+        while n < room and s.heap_size[h] and top_day(s, h) <= now:
+            taken[n] = pop(s, h)
             n += 1
         if n:
             spend(s, left, step, n)
@@ -545,7 +582,7 @@ def book_new_pooled(s: State, team: int, now: float, left: np.ndarray) -> None:
                 h, key = h_new(s, s.team[i], s.prio[i]), 0.0
             else:
                 h, key = h_back(s, s.team[i], s.prio[i]), s.ref_t[i]
-            heap_push(s.heap_day, s.heap_child, s.heap_size, h, key, i)
+            push(s, h, key, i)
             s.credit[team][:] = saved
             break
         for k in range(s.step_nk[FIRST]):
@@ -563,8 +600,8 @@ def front(s: State, team: int, c: int) -> int:
     if s.heap_size[hb]:
         if not s.heap_size[hn]:
             return hb
-        i = s.heap_child[hn, 0]
-        if before(s.heap_day[hb, 0], s.heap_child[hb, 0], s.ref_t[i], i):
+        i = child_at(s, hn, ROOT)
+        if before(top_day(s, hb), child_at(s, hb, ROOT), s.ref_t[i], i):
             return hb
     return hn if s.heap_size[hn] else -1
 
@@ -576,11 +613,11 @@ def clean_head(s: State, team: int, c: int, now: float) -> None:
         h = front(s, team, c)
         if h < 0:
             return
-        i = s.heap_child[h, 0]
+        i = child_at(s, h, ROOT)
         if s.exit_code[i] != WAITING:
-            heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+            pop(s, h)
         elif s.wd_t[i] <= now:
-            heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+            pop(s, h)
             leave(s, i, s.wd_t[i], WITHDRAWN)
         else:
             return
@@ -597,7 +634,7 @@ def take_by_priority(s: State, team: int, now: float, room: int, taken: np.ndarr
             h = front(s, team, c)
             if h < 0:
                 break
-            i = heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+            i = pop(s, h)
             if s.exit_code[i] != WAITING:
                 continue
             if s.wd_t[i] <= now:
@@ -619,7 +656,7 @@ def pop_next(s: State, team: int, now: float) -> int:
     c = choose_class(s, team)
     if c < 0:
         return -1
-    return heap_pop(s.heap_day, s.heap_child, s.heap_size, front(s, team, c))
+    return pop(s, front(s, team, c))
 
 
 @jit
@@ -627,7 +664,7 @@ def head_day(s: State, team: int, c: int) -> float:
     h = front(s, team, c)
     if h < 0:
         return np.inf
-    return s.heap_day[h, 0] if h == h_back(s, team, c) else s.ref_t[s.heap_child[h, 0]]
+    return top_day(s, h) if h == h_back(s, team, c) else s.ref_t[child_at(s, h, ROOT)]
 
 
 @jit
@@ -706,7 +743,7 @@ def hold(s: State, children: np.ndarray, n: int, step: int, t: float) -> None:
         if step == 0:
             s.first_t[i] = t
         h = h_follow(s, s.team[i], step + 1)
-        heap_push(s.heap_day, s.heap_child, s.heap_size, h, ready, i)
+        push(s, h, ready, i)
 
 
 @jit
@@ -747,14 +784,14 @@ def missed_them(s: State, children: np.ndarray, n: int, step: int, t: float) -> 
         if step == 0:
             s.wd_t[i] += APPOINTMENT_DAY
             if s.wd_t[i] < s.days:
-                heap_push(s.wd_day, s.wd_child, s.wd_size, WD_HEAP, s.wd_t[i], i)
+                wd_push(s, s.wd_t[i], i)
     for k in range(n_rebook):
         i = rebook[k]
         if step == 0:  # each with its own team
             h, ready = h_staging(s, s.team[i]), t + s.lead_days
         else:
             h, ready = h_follow(s, s.team[i], step), t
-        heap_push(s.heap_day, s.heap_child, s.heap_size, h, ready, i)
+        push(s, h, ready, i)
 
 
 # ---------------------------------------------------------------------- workshops
@@ -767,7 +804,7 @@ def workshop_session(s: State, team: int, k: int, week: int) -> None:
     places = s.ws_places[k]
     bit = 1 << k
     while places > 0 and s.wq_head[q] < s.wq_tail[q]:
-        i = s.wq[q, s.wq_head[q]]
+        i = s.wq[s.wq_off[q] + s.wq_head[q]]
         s.wq_head[q] += 1
         if s.exit_code[i] != WAITING:
             continue
@@ -824,8 +861,8 @@ def pop_for_block(s: State, b: int, now: float) -> int:
                     best_h, best_pos, best_c, best_day = h, pos, rank_c, day
         if best_h < 0:
             return -1
-        i = s.heap_child[best_h, best_pos]
-        heap_remove_at(s.heap_day, s.heap_child, s.heap_size, best_h, best_pos)
+        i = child_at(s, best_h, best_pos)
+        heap_remove_at(s.heap_day, s.heap_child, s.heap_size, s.heap_off, best_h, best_pos)
         if s.exit_code[i] != WAITING:
             continue
         if s.wd_t[i] <= now:
@@ -840,12 +877,12 @@ def first_allowed(s: State, team: int, c: int, allowed: np.ndarray) -> tuple[int
     district (children who left are dropped from the fronts first)."""
     hn, hb = h_new(s, team, c), h_back(s, team, c)
     for h in (hn, hb):
-        while s.heap_size[h] and s.exit_code[s.heap_child[h, 0]] != WAITING:
-            heap_pop(s.heap_day, s.heap_child, s.heap_size, h)
+        while s.heap_size[h] and s.exit_code[child_at(s, h, ROOT)] != WAITING:
+            pop(s, h)
     best_h, best_pos, best_day, best_i = NONE, NONE, np.inf, NONE
     for h in (hn, hb):
         for pos in range(s.heap_size[h]):
-            i = s.heap_child[h, pos]
+            i = child_at(s, h, pos)
             if not allowed[s.dist[i]] or s.exit_code[i] != WAITING:
                 continue
             day = s.ref_t[i]
@@ -905,9 +942,9 @@ def rereferral(s: State, parent: int, when: float) -> None:
     for step in range(s.n_steps):
         s.dna_left[step, j] = s.pool_dna[d, k, step]
     s.parent[j] = parent
-    heap_push(s.heap_day, s.heap_child, s.heap_size, h_reref(s, s.team[j]), when, j)
+    push(s, h_reref(s, s.team[j]), when, j)
     if s.wd_t[j] < s.days:
-        heap_push(s.wd_day, s.wd_child, s.wd_size, WD_HEAP, s.wd_t[j], j)
+        wd_push(s, s.wd_t[j], j)
 
 
 @jit

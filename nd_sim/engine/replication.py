@@ -29,7 +29,7 @@ from nd_sim.engine.codes import (
     WEEKS_RUN,
     WITHDRAWN,
 )
-from nd_sim.engine.cohort import NEW_REFERRAL, Cohort, attributes, draw_cohort
+from nd_sim.engine.cohort import NEW_REFERRAL, Cohort, attributes_of, draw_cohort
 from nd_sim.engine.habits import HABIT_COLUMNS, habits
 from nd_sim.engine.parameters import replication_model
 from nd_sim.engine.raw import RawResults, return_roots
@@ -92,9 +92,11 @@ def _fixed_probabilities(model: Model) -> list[tuple[float, float]] | None:
     return out
 
 
-def _habit_columns(model: Model, rows: dict[str, np.ndarray], district: np.ndarray) -> dict:
-    """Per child: triage answers (or draws), outcome, return, workshops; both triage forms."""
-    fixed = _fixed_probabilities(model)
+def _habit_columns(
+    model: Model, rows: dict[str, np.ndarray], district: np.ndarray, fixed: list | None
+) -> dict:
+    """Per child: triage answers (or draws), outcome, return, workshops; both triage forms.
+    `fixed` is `_fixed_probabilities(model)`, worked out once by the caller."""
     out = habits(model, fixed, rows, district)
     n = district.size
     for key, dtype in (("decision", np.int64), ("again", np.int64)):
@@ -104,6 +106,21 @@ def _habit_columns(model: Model, rows: dict[str, np.ndarray], district: np.ndarr
     return out
 
 
+_POOL_FIELDS = {  # the kernel's pool arrays: the habit each holds, and its type
+    "pool_wd": ("withdraw_day", np.float64),
+    "pool_delay": ("rereferral_delay_days", np.float64),
+    "pool_decision": ("decision", np.int64),
+    "pool_again": ("again", np.int64),
+    "pool_u_tri": ("u_triage", np.float64),
+    "pool_u_tri2": ("u_triage_again", np.float64),
+    "pool_outcome_of": ("outcome_of", np.int64),
+    "pool_returns": ("returns", np.bool_),
+    "pool_met": ("met_mask", np.int64),
+    "pool_wanted": ("wanted", np.int64),
+    "pool_dna": ("dna_counts", np.int64),
+}
+
+
 def _pools(
     model: Model, seed: int, replication: int, blocks: list[int], drawn: dict
 ) -> dict[str, np.ndarray]:
@@ -111,54 +128,40 @@ def _pools(
     (districts, rows) arrays: each block from a stream named by district and block, so
     that a shock in one team never changes another team's returning children. Blocks
     already in `drawn` (from an earlier attempt) are reused, new ones added to it."""
-    n_rows = POOL_ROWS * max(blocks, default=0)
-    per_district = []
-    for d, name in enumerate(model.districts):
-        parts = []
-        for b in range(blocks[d]):
-            if (d, b) not in drawn:
-                drawn[d, b] = _pool_block(model, seed, replication, d, f"rereferrals/{name}/{b}")
-            parts.append(drawn[d, b])
-        per_district.append(parts)
-    keys = {
-        "pool_wd": ("withdraw_day", np.float64),
-        "pool_delay": ("rereferral_delay_days", np.float64),
-        "pool_decision": ("decision", np.int64),
-        "pool_again": ("again", np.int64),
-        "pool_u_tri": ("u_triage", np.float64),
-        "pool_u_tri2": ("u_triage_again", np.float64),
-        "pool_outcome_of": ("outcome_of", np.int64),
-        "pool_returns": ("returns", np.bool_),
-        "pool_met": ("met_mask", np.int64),
-        "pool_wanted": ("wanted", np.int64),
-    }
-    n_d = len(model.districts)
+    new = [(d, b) for d in range(len(blocks)) for b in range(blocks[d]) if (d, b) not in drawn]
+    drawn.update(_pool_blocks(model, seed, replication, new))
+    n_d, n_rows = len(model.districts), POOL_ROWS * max(blocks, default=0)
     out = {}
-    for field, (key, dtype) in keys.items():
-        column = np.zeros((n_d, n_rows), dtype)
-        for d, parts in enumerate(per_district):
-            if parts:
-                values = np.concatenate([p[key] for p in parts])
-                column[d, : values.size] = values
+    for field, (key, dtype) in _POOL_FIELDS.items():
+        width = (model.n_steps,) if key == "dna_counts" else ()
+        column = np.zeros((n_d, n_rows, *width), dtype)
+        for d in range(n_d):
+            for b in range(blocks[d]):
+                column[d, b * POOL_ROWS : (b + 1) * POOL_ROWS] = drawn[d, b][key]
         out[field] = column
-    dna = np.zeros((n_d, n_rows, model.n_steps), np.int64)
-    for d, parts in enumerate(per_district):
-        if parts:
-            values = np.concatenate([p["dna_counts"] for p in parts])
-            dna[d, : len(values)] = values
-    out["pool_dna"] = dna
     out["pool_next"] = np.zeros(n_d, np.int64)
     out["pool_len"] = np.array(blocks, np.int64).reshape(n_d) * POOL_ROWS
     return out
 
 
-def _pool_block(model: Model, seed: int, replication: int, d: int, stream: str) -> dict:
-    """One block of returning families' habits for district d, from its own stream."""
-    rows = attributes(model, POOL_ROWS, stream, seed, replication, np.zeros(POOL_ROWS))
-    habit = _habit_columns(model, rows, np.full(POOL_ROWS, d))
+def _pool_blocks(
+    model: Model, seed: int, replication: int, which: list[tuple[int, int]]
+) -> dict[tuple[int, int], dict]:
+    """Blocks (district d, block b) of returning families' habits, each from its own
+    stream, `rereferrals/<district>/<b>`; the arithmetic runs once over all of them."""
+    if not which:
+        return {}
+    zeros = np.zeros(POOL_ROWS)
+    names = [(f"rereferrals/{model.districts[d]}/{b}", zeros) for d, b in which]
+    rows = attributes_of(model, names, seed, replication)
+    district = np.repeat(np.array([d for d, _ in which], np.int64), POOL_ROWS)
+    habit = _habit_columns(model, rows, district, _fixed_probabilities(model))
     for key in ("withdraw_day", "rereferral_delay_days", "dna_counts"):
         habit[key] = rows[key]
-    return habit
+    return {
+        block: {key: values[k * POOL_ROWS : (k + 1) * POOL_ROWS] for key, values in habit.items()}
+        for k, block in enumerate(which)
+    }
 
 
 def _state(model: Model, cohort: Cohort, pools: dict[str, np.ndarray]) -> tuple:
@@ -184,7 +187,7 @@ def _children(model: Model, cohort: Cohort, cap: int, arriving: np.ndarray) -> d
     """Per-child inputs and outputs, `cap` rows: the cohort first, then returning children."""
     n0, n_steps = len(cohort), model.n_steps
     draws = {k: getattr(cohort, k) for k in HABIT_COLUMNS}
-    habit = _habit_columns(model, draws, cohort.district)
+    habit = _habit_columns(model, draws, cohort.district, _fixed_probabilities(model))
     dist = _grow(cohort.district, cap, np.int64)
     tri_t = np.full(cap, np.nan)
     tri_t[:n0][~arriving] = cohort.referral_day[~arriving]  # today's list: triaged
@@ -235,14 +238,14 @@ def _queues(
 ) -> dict:
     """Arrivals by team, withdrawals in time order, empty heaps and buffers, counters.
 
-    Each heap and buffer has a row of `cap` places: a child is in a queue at most once at a
-    time. The withdrawal heap also holds the stale entries of children whose patience was
-    restarted by a missed first appointment, so it has a place for each such DNA as well.
+    A child is in a queue at most once at a time, and only in its own team's queues (or
+    its pool's shared list), so each queue has room for its team's children: the cohort's,
+    and as many returning children as its districts' pools allow (`queue_places`). The
+    withdrawal heap also holds the stale entries of children whose patience was restarted
+    by a missed first appointment, so it has a place for each such DNA as well.
     """
-    from nd_sim.engine.kernel import n_heaps
-
     n0 = len(cohort)
-    n_teams, n_classes = len(model.teams), len(model.priority_shares)
+    n_teams = len(model.teams)
     n_ws = len(model.scenario.pathway.workshops)
     by_team = [np.flatnonzero(arriving & (team[:n0] == t)) for t in range(n_teams)]
     ends = np.cumsum([ids.size for ids in by_team], dtype=np.int64)
@@ -252,34 +255,74 @@ def _queues(
     order = at_risk[np.argsort(wd[at_risk], kind="stable")]  # ties by child
     n_dna_first = int(cohort.dna_counts[:, 0].sum()) + int(pools["pool_dna"][..., 0].sum())
     wd_cap = cap + n_dna_first
-    heaps = n_heaps(n_teams, n_classes, model.n_steps)
+    places = queue_places(model, cohort, team[:n0], pools["pool_len"])
+    children = places["children"]
+    heap_off = _offsets(places["heaps"])
+    tq_off, wq_off = _offsets(children), _offsets(np.repeat(children, n_ws))
     return {
         "arr_ids": arrivals,
         "arr_days": cohort.referral_day[arrivals].astype(np.float64),
         "arr_ptr": ends - [ids.size for ids in by_team],
         "arr_end": ends,
-        "heap_day": np.empty((heaps, cap)),
-        "heap_child": np.empty((heaps, cap), np.int64),
-        "heap_size": np.zeros(heaps, np.int64),
-        "wd_day": np.empty((1, wd_cap)),
-        "wd_child": np.empty((1, wd_cap), np.int64),
+        "heap_day": np.empty(heap_off[-1]),
+        "heap_child": np.empty(heap_off[-1], np.int64),
+        "heap_off": heap_off[:-1].copy(),
+        "heap_size": np.zeros(heap_off.size - 1, np.int64),
+        "wd_day": np.empty(wd_cap),
+        "wd_child": np.empty(wd_cap, np.int64),
+        "wd_off": np.zeros(1, np.int64),
         "wd_size": np.zeros(1, np.int64),
         "wd_times": wd[order].astype(np.float64),
         "wd_ids": order.astype(np.int64),
-        "tq": np.empty((n_teams, cap), np.int64),
+        "tq": np.empty(tq_off[-1], np.int64),
+        "tq_off": tq_off[:-1].copy(),
+        "tq_cap": np.maximum(children, 1),
         "tq_head": np.zeros(n_teams, np.int64),
         "tq_len": np.zeros(n_teams, np.int64),
-        "wq": np.empty((n_teams * n_ws, cap), np.int64),
+        "wq": np.empty(wq_off[-1], np.int64),
+        "wq_off": wq_off[:-1].copy(),
         "wq_head": np.zeros(n_teams * n_ws, np.int64),
         "wq_tail": np.zeros(n_teams * n_ws, np.int64),
         "buf": np.empty((SCRATCH_ROWS, cap), np.int64),
         "outsourced_ids": np.empty(cap, np.int64),
-        "counters": np.array([n0, 0, 0, 0, 0, n_teams * n_ws, 0], np.int64),
+        "counters": np.array([n0, 0, 0, 0, 0, 0], np.int64),
         "money": np.zeros(1),
-        "credit": np.zeros((n_teams, n_classes)),
+        "credit": np.zeros((n_teams, len(model.priority_shares))),
         "used": np.zeros((n_teams, model.weeks, len(model.professions))),
-        "ws_seq": np.arange(n_teams * n_ws, dtype=np.int64),  # SimPy's order at the start
+        "ws_order": np.arange(n_teams * n_ws, dtype=np.int64),  # SimPy's order at the start
     }
+
+
+def queue_places(
+    model: Model, cohort: Cohort, team: np.ndarray, pool_len: np.ndarray
+) -> dict[str, np.ndarray]:
+    """How many children each team and each heap (`kernel.n_heaps`' numbering) can hold at
+    once: a team's cohort children and the returning children its districts' pools allow.
+    A new-patient list holds its class's cohort children of every team booking from it; a
+    returning children's list, the pool rows of those teams; follow-up heaps start at the
+    second step (the first appointment is booked from the lists)."""
+    n_teams, n_classes, n_steps = len(model.teams), len(model.priority_shares), model.n_steps
+    listed = np.zeros((n_teams, n_classes), np.int64)
+    np.add.at(listed, (team, cohort.priority.astype(np.int64)), 1)
+    returning = np.zeros(n_teams, np.int64)
+    np.add.at(returning, np.asarray(model.team_of_district, np.int64), pool_len)
+    children = listed.sum(axis=1) + returning
+    lists = list_teams(model.scenario, model.teams)
+    new = np.zeros((n_teams, n_classes), np.int64)
+    back = np.zeros((n_teams, n_classes), np.int64)
+    np.add.at(new, lists, listed)
+    np.add.at(back, lists, returning[:, None] * np.ones(n_classes, np.int64))
+    follow = np.repeat(children[:, None], n_steps, axis=1)
+    follow[:, 0] = 0
+    heaps = np.concatenate(
+        [new.ravel(), back.ravel(), returning, children, children, follow.ravel()]
+    )
+    return {"children": children, "heaps": heaps}
+
+
+def _offsets(sizes: np.ndarray) -> np.ndarray:
+    """Where each of a flat array's parts starts, and (last) the array's length."""
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
 
 
 def _schedule(model: Model) -> dict:

@@ -78,18 +78,23 @@ class State(NamedTuple):
     arr_days: F1
     arr_ptr: I1  # (teams,) next arrival
     arr_end: I1  # (teams,)
-    heap_day: F2  # (heaps, capacity): see the heap numbers below
-    heap_child: I2
+    heap_day: F1  # every heap's entries, heap h's from heap_off[h] (see `kernel.n_heaps`)
+    heap_child: I1
+    heap_off: I1  # (heaps,)
     heap_size: I1
-    wd_day: F2  # (1, capacity): withdrawals added during the run
-    wd_child: I2
+    wd_day: F1  # the heap of withdrawals added during the run
+    wd_child: I1
+    wd_off: I1  # (1,): zero
     wd_size: I1
     wd_times: F1  # withdrawals known at the start, in (day, child) order
     wd_ids: I1
-    tq: I2  # (teams, capacity): triage queues, ring buffers
+    tq: I1  # triage queues, a ring buffer per team from tq_off[team], of tq_cap[team] places
+    tq_off: I1
+    tq_cap: I1
     tq_head: I1
     tq_len: I1
-    wq: I2  # (teams * workshops, capacity): workshop sign-ups, in order
+    wq: I1  # workshop sign-ups in order, per (team, workshop) from wq_off[team * workshops + k]
+    wq_off: I1
     wq_head: I1
     wq_tail: I1
     buf: I2  # (6, capacity): scratch lists of children
@@ -111,7 +116,7 @@ class State(NamedTuple):
     slot_shares: F1
     ws_every: I1
     ws_places: I1
-    ws_seq: I1  # (teams * workshops,): order of same-time sessions, as SimPy's
+    ws_order: I1  # (teams * workshops,): sessions in the order SimPy resumes same-time ones
     ob_per_week: I2  # (blocks, weeks)
     ob_allowed: B2  # (blocks, districts)
     ob_teams: B2  # (blocks, teams)
@@ -226,16 +231,21 @@ def compiled_state(t: State) -> CompiledState:
     s.arr_end = t.arr_end
     s.heap_day = t.heap_day
     s.heap_child = t.heap_child
+    s.heap_off = t.heap_off
     s.heap_size = t.heap_size
     s.wd_day = t.wd_day
     s.wd_child = t.wd_child
+    s.wd_off = t.wd_off
     s.wd_size = t.wd_size
     s.wd_times = t.wd_times
     s.wd_ids = t.wd_ids
     s.tq = t.tq
+    s.tq_off = t.tq_off
+    s.tq_cap = t.tq_cap
     s.tq_head = t.tq_head
     s.tq_len = t.tq_len
     s.wq = t.wq
+    s.wq_off = t.wq_off
     s.wq_head = t.wq_head
     s.wq_tail = t.wq_tail
     s.buf = t.buf
@@ -256,7 +266,7 @@ def compiled_state(t: State) -> CompiledState:
     s.slot_shares = t.slot_shares
     s.ws_every = t.ws_every
     s.ws_places = t.ws_places
-    s.ws_seq = t.ws_seq
+    s.ws_order = t.ws_order
     s.ob_per_week = t.ob_per_week
     s.ob_allowed = t.ob_allowed
     s.ob_teams = t.ob_teams

@@ -10,10 +10,11 @@ scenario comparisons paired).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 
-from nd_sim.engine.rng import stream
+from nd_sim.engine.rng import streams
 from nd_sim.scenario.models import ALL, Scenario
 
 # English school-year shape of referrals (schools refer less in August and at
@@ -124,10 +125,26 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
 
 def referral_times(rate_per_day: np.ndarray, seed: int, replication: int, name: str) -> np.ndarray:
     """Sorted referral times in days for one district: Poisson counts per day, uniform within."""
-    counts_u = stream(seed, replication, f"referrals/{name}").random(rate_per_day.size)
-    counts = poisson_inverse(counts_u, rate_per_day)
-    days = np.repeat(np.arange(rate_per_day.size, dtype=float), counts)
-    within = stream(seed, replication, f"referral_times/{name}").random(days.size)
-    times = days + within
-    times.sort()
-    return times
+    return referral_times_many([rate_per_day], seed, replication, [name])[0]
+
+
+def referral_times_many(
+    rates_per_day: Sequence[np.ndarray], seed: int, replication: int, names: Sequence[str]
+) -> list[np.ndarray]:
+    """`referral_times` of many districts, each from its own streams: the Poisson inversion
+    runs once over all of them (elementwise, so the same counts), not once a district."""
+    gens = streams(seed, replication, [f"referrals/{n}" for n in names])
+    counts_u = [g.random(r.size) for g, r in zip(gens, rates_per_day, strict=True)]
+    if not counts_u:
+        return []
+    counts = poisson_inverse(np.concatenate(counts_u), np.concatenate(rates_per_day))
+    bounds = np.cumsum([0] + [r.size for r in rates_per_day]).tolist()
+    out = []
+    within = streams(seed, replication, [f"referral_times/{n}" for n in names])
+    for k, g in enumerate(within):
+        part = counts[bounds[k] : bounds[k + 1]]
+        days = np.repeat(np.arange(part.size, dtype=float), part)
+        times = days + g.random(days.size)
+        times.sort()
+        out.append(times)
+    return out

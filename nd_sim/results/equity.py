@@ -23,7 +23,7 @@ from nd_sim.engine.codes import TRIAGE_SIGNPOSTED
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED, WAITING
 from nd_sim.inputs.model import Model
-from nd_sim.results.km import km_quantile
+from nd_sim.results.km import km_quantile_sorted
 
 
 def pathway_wait_medians(raw: RawResults, model: Model, areas: list[list[int]]) -> np.ndarray:
@@ -37,11 +37,26 @@ def pathway_wait_medians(raw: RawResults, model: Model, areas: list[list[int]]) 
     end = np.where(raw.exit_code == WAITING, horizon, end)
     weeks = (end - raw.referral_day) / 7.0
     usable = new & ~np.isnan(weeks)
+    weeks, done, district = weeks[usable], done[usable], raw.district[usable].astype(np.int64)
+    # by district, then weeks: an area's children are then a few slices, not a mask over
+    # every child (which made the cost grow with areas x children)
+    by_weeks = np.argsort(weeks)
+    order = by_weeks[np.argsort(district[by_weeks], kind="stable")]
+    weeks, done = weeks[order], done[order]
+    n_districts = max([len(model.districts), int(district.max(initial=-1)) + 1])
+    bounds = np.searchsorted(district[order], np.arange(n_districts + 1)).tolist()
     out = np.full(len(areas), np.nan)
     for k, districts in enumerate(areas):
-        mine = usable & np.isin(raw.district, districts)
-        if mine.any():
-            out[k] = km_quantile(weeks[mine], done[mine], 0.5)[0]
+        parts = [slice(bounds[d], bounds[d + 1]) for d in districts]
+        if len(parts) == 1:
+            t, e = weeks[parts[0]], done[parts[0]]
+        else:
+            t = np.concatenate([weeks[p] for p in parts])
+            e = np.concatenate([done[p] for p in parts])
+            by_t = np.argsort(t, kind="stable")
+            t, e = t[by_t], e[by_t]
+        if t.size:
+            out[k] = km_quantile_sorted(t, e, 0.5)[0]
     return out
 
 

@@ -35,7 +35,12 @@ def _curve(durations: ArrayLike, observed: ArrayLike) -> tuple[np.ndarray, np.nd
     if t.size == 0:
         return np.empty(0), np.empty(0)
     order = np.argsort(t, kind="stable")
-    t, e = t[order], e[order]
+    return _sorted_curve(t[order], e[order])
+
+
+def _sorted_curve(t: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_curve` of durations already in ascending order (the events' order within tied
+    durations does not matter: they are counted per distinct time)."""
     times, first = np.unique(t, return_index=True)
     at_risk = t.size - first
     events = np.add.reduceat(e.astype(np.int64), first)
@@ -72,8 +77,20 @@ def km_quantile(durations: ArrayLike, observed: ArrayLike, q: float) -> tuple[fl
     t = np.asarray(durations, dtype=float)
     if t.size == 0:
         return float("nan"), False
-    event_times, survival = _curve(t, observed)
+    return _quantile_of(_curve(t, observed), q, float(t.max()))
+
+
+def km_quantile_sorted(durations: np.ndarray, observed: np.ndarray, q: float) -> tuple[float, bool]:
+    """`km_quantile` of durations already sorted ascending (no NaN, at least one): for
+    callers that sort many groups at once."""
+    return _quantile_of(_sorted_curve(durations, observed), q, float(durations[-1]))
+
+
+def _quantile_of(
+    curve: tuple[np.ndarray, np.ndarray], q: float, longest: float
+) -> tuple[float, bool]:
+    event_times, survival = curve
     reached = np.flatnonzero(survival <= 1.0 - q + _TOLERANCE)
     if reached.size:
         return float(event_times[reached[0]]), True
-    return float(t.max()), False
+    return longest, False

@@ -107,21 +107,20 @@ def children_per_replication(model: Model) -> float:
     return (referrals + listed) * returns
 
 
-def heap_count(teams: int, classes: int, steps: int) -> int:
-    """The engine's queues (`engine.kernel.n_heaps`, restated here so that the parent need not
-    load numba to size a run; a test holds the two equal)."""
-    return 2 * teams * classes + 3 * teams + teams * steps
+def queue_bytes_per_child(steps: int, workshops: int) -> int:
+    """The engine's queues, per child (`engine.replication.queue_places`): a place in its
+    new-patient or returning list, more information, staging, each follow-up step after the
+    first, and the withdrawal heap (16 bytes each); the triage and workshop queues and six
+    scratch rows (8 bytes each). None of it grows with the number of teams."""
+    return 16 * (5 + steps) + 8 * (7 + workshops)
 
 
 def replication_bytes(model: Model) -> float:
     """Peak memory of one replication in a worker: the process, each child's columns, and
-    the engine's queues, each of which has room for every child (see engine.queues)."""
-    teams = len(model.teams)
-    classes = len(model.priority_shares)
+    the engine's queues."""
     steps = model.n_steps
     workshops = len(model.scenario.pathway.workshops)
-    heaps = heap_count(teams, classes, steps)
-    queue_bytes = 16 * heaps + 8 * teams * (1 + workshops) + 8 * (8 + 2 * steps)
+    queue_bytes = queue_bytes_per_child(steps, workshops)
     return PROCESS_BYTES + children_per_replication(model) * (CHILD_BYTES + queue_bytes)
 
 
