@@ -29,6 +29,31 @@ RUN_FILES = {
 }
 
 
+def test_children_rows_are_written_for_the_first_replications_only(tmp_path: Path) -> None:
+    """`--children-rows N` keeps per-child rows for replications 0..N-1; KPIs and weekly
+    counts still cover all of them, and the manifest says how many have rows."""
+    small = str(FIXTURES / "small.toml")
+    for rows, want in (("2", [0, 1]), ("all", [0, 1, 2, 3]), ("0", [])):
+        out = tmp_path / f"rows-{rows}"
+        args = ["run", small, "-n", "4", "--children-rows", rows, "--out", str(out)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        children = pq.read_table(out / "children.parquet") if want else None
+        got = [] if children is None else sorted(set(children["replication"].to_pylist()))
+        assert got == want
+        assert sorted(
+            pq.read_table(out / "weekly.parquet")["replication"].unique().to_pylist()
+        ) == [0, 1, 2, 3]
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["child_rows_replications"] == len(want)
+    for bad in ("-1", "many", "1.5"):
+        result = runner.invoke(
+            app, ["run", small, "--children-rows", bad, "--out", str(tmp_path / "x")]
+        )
+        assert result.exit_code == 2 and "--children-rows" in result.output
+        assert not (tmp_path / "x").exists()
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path

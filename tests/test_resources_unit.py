@@ -46,7 +46,7 @@ def test_estimate_grows_with_replications_and_jobs_unit(small_model, tmp_path: P
     assert more.disk_bytes == pytest.approx(100 * one.disk_bytes)
     assert more.memory_bytes > one.memory_bytes
     assert one.problems() == []
-    fewer = resources.estimate([small_model], 1000, 2, tmp_path, children_rows=False)
+    fewer = resources.estimate([small_model], 1000, 2, tmp_path, child_rows=0)
     assert fewer.disk_bytes < more.disk_bytes
 
 

@@ -22,7 +22,7 @@ from nd_sim.errors import Problem, ScenarioError
 from nd_sim.run import resources
 from nd_sim.run.executors import WorkerLost
 from nd_sim.run.folder import check_destination, default_run_dir, staging_dir
-from nd_sim.run.settings import RunSettings
+from nd_sim.run.settings import DEFAULT_CHILD_ROWS, RunSettings
 from nd_sim.scenario.bounds import EARLIEST_DATE, LATEST_DATE
 from nd_sim.scenario.models import RunDefaults
 
@@ -91,6 +91,7 @@ def run_settings(
     dask: str | None,
     resume: bool,
     force: bool,
+    child_rows: int | None = DEFAULT_CHILD_ROWS,
 ) -> RunSettings:
     """The command line's run settings, with the scenario's defaults filled in and the
     destination checked (a new folder under results/, or the last interrupted one of this
@@ -105,6 +106,7 @@ def run_settings(
         dask=dask,
         resume=resume,
         force=force,
+        child_rows=child_rows,
     )
 
 
@@ -123,7 +125,8 @@ def check_size(
     else:
         workers = 0 if dask else jobs  # a remote cluster's workers use their own memory
     reps = replications or settings.replications
-    found = resources.estimate(models, reps, workers, settings.out, children_rows)
+    rows = settings.child_row_replications(reps) if children_rows else 0
+    found = resources.estimate(models, reps, workers, settings.out, rows)
     resources.check(found, allow_large)
 
 

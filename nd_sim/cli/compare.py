@@ -18,6 +18,7 @@ from nd_sim.cli.app import (
 from nd_sim.cli.params import (
     AllowLarge,
     Area,
+    ChildRows,
     Dask,
     Force,
     Jobs,
@@ -27,6 +28,7 @@ from nd_sim.cli.params import (
     Replications,
     Resume,
     Seed,
+    child_rows_count,
 )
 from nd_sim.cli.report import write_report_into
 from nd_sim.errors import ScenarioError
@@ -52,6 +54,7 @@ def compare(
     report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
     allow_large: AllowLarge = False,
     parameter_uncertainty: ParameterUncertainty = None,
+    children_rows: ChildRows = None,
 ) -> None:
     """Run scenarios on the same random numbers and compare them with the first (the base)."""
     try:
@@ -63,7 +66,7 @@ def compare(
         base = models[0].scenario
         settings = run_settings(
             base.run, f"compare-{base.name}", "compare", replications, seed, out, jobs, dask,
-            resume, force,
+            resume, force, child_rows_count(children_rows),
         )  # fmt: skip
         check_size(models, settings, allow_large)
         goal = objective_for(objective, area, models[0].districts, models[0].teams)

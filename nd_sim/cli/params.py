@@ -124,3 +124,38 @@ ParameterUncertainty = Annotated[
         "the scenario's [run] parameter_uncertainty).",
     ),
 ]
+
+
+def _child_rows(value: str | None) -> str | None:
+    """'all', or a whole number of replications from 0 (checked here: exit 2 otherwise)."""
+    if value is None or value.strip().lower() == "all":
+        return value
+    try:
+        count = int(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a whole number or 'all'") from None
+    if not 0 <= count <= MAX_REPLICATIONS:
+        raise typer.BadParameter(f"{count} is not in the range [0, {MAX_REPLICATIONS}]")
+    return value
+
+
+def child_rows_count(value: str | None) -> int | None:
+    """The replications whose per-child rows are written: the default, a count, or None
+    for all."""
+    from nd_sim.run.settings import DEFAULT_CHILD_ROWS
+
+    if value is None:
+        return DEFAULT_CHILD_ROWS
+    return None if value.strip().lower() == "all" else int(value)
+
+
+ChildRows = Annotated[
+    str | None,
+    typer.Option(
+        "--children-rows",
+        callback=_child_rows,
+        help="How many replications (the first ones) write a row per child to "
+        "children.parquet: a number, or 'all' (default 50). KPIs and weekly counts always "
+        "cover every replication.",
+    ),
+]

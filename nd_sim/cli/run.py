@@ -18,6 +18,7 @@ from nd_sim.cli.app import (
 )
 from nd_sim.cli.params import (
     AllowLarge,
+    ChildRows,
     Dask,
     Force,
     Jobs,
@@ -26,6 +27,7 @@ from nd_sim.cli.params import (
     Replications,
     Resume,
     Seed,
+    child_rows_count,
 )
 from nd_sim.cli.report import write_report_into
 from nd_sim.errors import ScenarioError
@@ -48,6 +50,7 @@ def run(
     report: bool = typer.Option(False, "--report", help="Also write report.html and figures."),
     allow_large: AllowLarge = False,
     parameter_uncertainty: ParameterUncertainty = None,
+    children_rows: ChildRows = None,
 ) -> None:
     """Run replications of a scenario and write a results folder.
 
@@ -61,8 +64,9 @@ def run(
         )
         sc = model.scenario
         settings = run_settings(
-            sc.run, sc.name, "run", replications, seed, out, jobs, dask, resume, force
-        )
+            sc.run, sc.name, "run", replications, seed, out, jobs, dask, resume, force,
+            child_rows_count(children_rows),
+        )  # fmt: skip
         check_size([model], settings, allow_large)
     except ScenarioError as exc:
         raise fail(exc) from None

@@ -62,18 +62,9 @@ def draw_cohort(model: Model, seed: int, replication: int) -> Cohort:
     parts = [("starting", np.zeros(n0)), *zip(names, times, strict=True)]
     columns = attributes_of(model, parts, seed, replication)
     first = _starting_part(model, starting, seed, replication)
-    u = {
-        what: [
-            g.random(t.size)
-            for g, t in zip(
-                streams(seed, replication, [f"{n}/{what}" for n in names]), times, strict=True
-            )
-        ]
-        for what in ("pathway", "priority")
-    }
-    new = [_new_part(model, d, t, u["pathway"][d], u["priority"][d]) for d, t in enumerate(times)]
+    new = _new_children(model, times, names, seed, replication)
     for key in first:
-        columns[key] = np.concatenate([first[key], *(part[key] for part in new)])
+        columns[key] = np.concatenate([first[key], new[key]])
     order = np.argsort(columns["referral_day"], kind="stable")
     return Cohort(**{k: v[order] for k, v in columns.items()}, starting_ids=_ids(starting, order))
 
@@ -107,21 +98,38 @@ def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, 
     )
 
 
-def _new_part(
-    model: Model, d: int, times: np.ndarray, u_pathway: np.ndarray, u_priority: np.ndarray
-) -> dict:
-    n = times.size
-    mix = np.cumsum(model.mix_by_district[d])
+def _new_children(
+    model: Model, times: list[np.ndarray], names: list[str], seed: int, rep: int
+) -> dict[str, np.ndarray]:
+    """Every district's new referrals, district after district: pathway and priority drawn
+    from each district's own streams, picked through its own mix in one pass."""
+    sizes = [t.size for t in times]
+    n = sum(sizes)
+    district = np.repeat(np.arange(len(times), dtype=np.int64), sizes)
+
+    def draws(what: str) -> np.ndarray:
+        gens = streams(seed, rep, [f"{name}/{what}" for name in names])
+        return np.concatenate([g.random(k) for g, k in zip(gens, sizes, strict=True)] or [[]])
+
+    mixes = np.array([np.cumsum(mix) for mix in model.mix_by_district], float)
     shares = np.cumsum(model.priority_shares)
     return dict(
-        referral_day=times,
-        district=np.full(n, d, np.int64),
-        pathway=_pick(u_pathway, mix),
-        priority=_pick(u_priority, shares),
+        referral_day=np.concatenate(times) if times else np.empty(0),
+        district=district,
+        pathway=_pick_rows(draws("pathway"), mixes, district),
+        priority=_pick(draws("priority"), shares),
         start_stage=np.full(n, NEW_REFERRAL, np.int64),
         start_step=np.zeros(n, np.int64),
         start_ready_day=np.zeros(n),
     )
+
+
+def _pick_rows(u: np.ndarray, cdfs: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """`_pick` with each child's own cdf, row `row[i]` of `cdfs`: the count of the
+    normalised cdf's values at or below u is what searchsorted(side="right") gives."""
+    normalised = cdfs / cdfs[:, -1:]
+    k = (normalised[row] <= u[:, None]).sum(axis=1)
+    return np.minimum(k, cdfs.shape[1] - 1).astype(np.int64)
 
 
 def _pick(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:

@@ -131,14 +131,18 @@ def _pools(
     new = [(d, b) for d in range(len(blocks)) for b in range(blocks[d]) if (d, b) not in drawn]
     drawn.update(_pool_blocks(model, seed, replication, new))
     n_d, n_rows = len(model.districts), POOL_ROWS * max(blocks, default=0)
+    used = [(d, b) for d in range(n_d) for b in range(blocks[d])]
+    rows = (
+        np.array([d * n_rows + b * POOL_ROWS for d, b in used], np.int64)[:, None]
+        + np.arange(POOL_ROWS)
+    ).ravel()  # where each block's rows go, flattened
     out = {}
     for field, (key, dtype) in _POOL_FIELDS.items():
         width = (model.n_steps,) if key == "dna_counts" else ()
-        column = np.zeros((n_d, n_rows, *width), dtype)
-        for d in range(n_d):
-            for b in range(blocks[d]):
-                column[d, b * POOL_ROWS : (b + 1) * POOL_ROWS] = drawn[d, b][key]
-        out[field] = column
+        column = np.zeros((n_d * n_rows, *width), dtype)
+        if used:
+            column[rows] = np.concatenate([drawn[block][key] for block in used])
+        out[field] = column.reshape(n_d, n_rows, *width)
     out["pool_next"] = np.zeros(n_d, np.int64)
     out["pool_len"] = np.array(blocks, np.int64).reshape(n_d) * POOL_ROWS
     return out
@@ -247,9 +251,10 @@ def _queues(
     n0 = len(cohort)
     n_teams = len(model.teams)
     n_ws = len(model.scenario.pathway.workshops)
-    by_team = [np.flatnonzero(arriving & (team[:n0] == t)) for t in range(n_teams)]
-    ends = np.cumsum([ids.size for ids in by_team], dtype=np.int64)
-    arrivals = np.concatenate(by_team).astype(np.int64)
+    arriving_ids = np.flatnonzero(arriving)  # by team, in child order within a team
+    arrivals = arriving_ids[np.argsort(team[arriving_ids], kind="stable")].astype(np.int64)
+    per_team = np.bincount(team[arriving_ids], minlength=n_teams)
+    ends = np.cumsum(per_team, dtype=np.int64)
     wd = cohort.withdraw_day
     at_risk = np.flatnonzero((wd < model.days) & (stage != IN_ASSESSMENT))
     order = at_risk[np.argsort(wd[at_risk], kind="stable")]  # ties by child
@@ -262,7 +267,7 @@ def _queues(
     return {
         "arr_ids": arrivals,
         "arr_days": cohort.referral_day[arrivals].astype(np.float64),
-        "arr_ptr": ends - [ids.size for ids in by_team],
+        "arr_ptr": ends - per_team,
         "arr_end": ends,
         "heap_day": np.empty(heap_off[-1]),
         "heap_child": np.empty(heap_off[-1], np.int64),

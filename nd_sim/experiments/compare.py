@@ -128,6 +128,7 @@ def compare_into(
             stage.chunk_size,
             on_done,
             clean=False,
+            child_rows=settings.child_row_replications(),
         )
         for e in entries
     )

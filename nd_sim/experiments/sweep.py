@@ -73,7 +73,8 @@ def sweep_to_folder(
         folder, executor = stage.folder, stage.executor
         layout = Layout(by_variant=True)
         chunks = plan_chunks(len(models), replications, stage.chunk_size)
-        totals = run_chunks(folder, layout, models, chunks, seed, executor, keep_children, on_done)
+        rows = settings.child_row_replications() if keep_children else 0
+        totals = run_chunks(folder, layout, models, chunks, seed, executor, rows, on_done)
         by_rep = (read_kpis(folder, layout, _of(chunks, v)) for v in range(len(models)))
         table = sweep_table(grid, by_rep)
         ranks = rank_scenarios(table, objective, key="variant", diff="diff_mean")

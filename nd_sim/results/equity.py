@@ -23,6 +23,7 @@ from nd_sim.engine.codes import TRIAGE_SIGNPOSTED
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED, WAITING
 from nd_sim.inputs.model import Model
+from nd_sim.results.by_district import district_order
 from nd_sim.results.km import km_quantile_sorted
 
 
@@ -40,11 +41,9 @@ def pathway_wait_medians(raw: RawResults, model: Model, areas: list[list[int]]) 
     weeks, done, district = weeks[usable], done[usable], raw.district[usable].astype(np.int64)
     # by district, then weeks: an area's children are then a few slices, not a mask over
     # every child (which made the cost grow with areas x children)
-    by_weeks = np.argsort(weeks)
-    order = by_weeks[np.argsort(district[by_weeks], kind="stable")]
-    weeks, done = weeks[order], done[order]
     n_districts = max([len(model.districts), int(district.max(initial=-1)) + 1])
-    bounds = np.searchsorted(district[order], np.arange(n_districts + 1)).tolist()
+    order, bounds = district_order(weeks, district, n_districts)
+    weeks, done = weeks[order], done[order]
     out = np.full(len(areas), np.nan)
     for k, districts in enumerate(areas):
         parts = [slice(bounds[d], bounds[d + 1]) for d in districts]

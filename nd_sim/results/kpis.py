@@ -19,6 +19,7 @@ from nd_sim.engine.replication import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WAI
 from nd_sim.inputs.capacity import WEEKS_PER_YEAR
 from nd_sim.inputs.model import Model
 from nd_sim.results import registry
+from nd_sim.results.by_district import district_order
 from nd_sim.results.equity import district_shares, equity_kpis, pathway_wait_medians
 from nd_sim.results.incomplete import incomplete_waits, month_end_days
 from nd_sim.results.weekly import STEP_PREFIX, appointment_names, stage_intervals, step_intervals
@@ -280,12 +281,8 @@ class _Sample:
     order (a sequential sum, so a district's mean does not depend on the sort)."""
 
     def __init__(self, values: np.ndarray, district: np.ndarray, n_districts: int) -> None:
-        # by district, then value: the ties' order is free (equal values are equal), so two
-        # plain sorts do (2x quicker than lexsort)
-        by_value = np.argsort(values)
-        order = by_value[np.argsort(district[by_value], kind="stable")]
+        order, self.bounds = district_order(values, district, n_districts)
         self.sorted = values[order]
-        self.bounds = np.searchsorted(district[order], np.arange(n_districts + 1)).tolist()
         self.sums = np.bincount(district, weights=values, minlength=n_districts)
 
     def sorted_of(self, districts: list[int] | None) -> np.ndarray:

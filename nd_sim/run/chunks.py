@@ -125,17 +125,18 @@ def plan_chunks(variants: int, replications: int, size: int) -> list[Chunk]:
 
 
 def simulate_chunk(
-    model: Model, variant: int, index: int, replications: tuple[int, ...], seed: int, keep: bool
+    model: Model, variant: int, index: int, replications: tuple[int, ...], seed: int, keep: int
 ) -> ChunkResult:
-    """Run a chunk's replications (in a worker) and encode their rows as Parquet."""
+    """Run a chunk's replications (in a worker) and encode their rows as Parquet; those
+    numbered below `keep` also write their per-child rows."""
     writers = {name: _ParquetBuffer() for name in (*PARTS, "kpis")}
     children = appointments = 0
     for r in replications:
-        out = run_one(model, r, seed, keep_children=keep)
+        out = run_one(model, r, seed, keep_children=r < keep)
         writers["kpis"].write(_kpi_table(r, out.kpis))
         writers["weekly"].write(weekly_table(r, out.weekly, model))
         writers["staff_weekly"].write(staff_table(r, out.hours_available, out.hours_used, model))
-        if keep:
+        if out.children is not None:
             writers["children"].write(to_arrow(out.children, model))
         children += out.n_children
         appointments += out.n_appointments
@@ -150,17 +151,16 @@ def run_chunks(
     chunks: Sequence[Chunk],
     seed: int,
     executor: Executor,
-    keep_children: bool = True,
+    child_rows: int = 0,
     on_done: Callable[[int], None] | None = None,
 ) -> Totals:
-    """Run every chunk without a marker, writing each as it completes; count them all."""
+    """Run every chunk without a marker, writing each as it completes; count them all.
+    Replications numbered below `child_rows` also write their per-child rows."""
     todo = [c for c in chunks if not folder.exists(layout.marker(c))]
     already = sum(len(c.replications) for c in chunks) - sum(len(c.replications) for c in todo)
     if on_done and already:
         on_done(already)
-    tasks = [
-        Task(c.variant, (c.variant, c.index, c.replications, seed, keep_children)) for c in todo
-    ]
+    tasks = [Task(c.variant, (c.variant, c.index, c.replications, seed, child_rows)) for c in todo]
     children_now = 0
     for k, result in executor.run(simulate_chunk, models, tasks):
         chunk = todo[k]

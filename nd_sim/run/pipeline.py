@@ -96,6 +96,7 @@ def staged(
                 "scenario": fingerprint(models),
                 "replications": settings.replications,
                 "seed": settings.seed,
+                "child_rows": settings.child_rows,
                 **plan_extra,
                 "chunk_size": chunk_size(total, executor.workers),
             }

@@ -129,11 +129,12 @@ def estimate(
     replications: int,
     workers: int,
     out: Path | None,
-    children_rows: bool = True,
+    child_rows: int | None = None,
 ) -> Estimate:
     """The size of running every model `replications` times on `workers` processes.
 
-    `children_rows` says whether every child's row is written (children.parquet).
+    `child_rows` is how many replications write a row per child (children.parquet; None:
+    every one).
     """
     children = [children_per_replication(m) for m in models]
     areas = sum(len(m.districts) + len(m.teams) + 1 for m in models)
@@ -144,13 +145,13 @@ def estimate(
     else:  # the parent runs the replications itself
         memory = parent + worker - PROCESS_BYTES
     disk = 0.0
+    with_rows = replications if child_rows is None else min(child_rows, replications)
     for m in models:
         weekly_rows = m.weeks * (len(m.districts) + len(m.teams) + 1)
         staff_rows = m.weeks * len(m.teams) * len(m.professions)
         per = WEEKLY_ROW_DISK_BYTES * weekly_rows + STAFF_ROW_DISK_BYTES * staff_rows
-        if children_rows:
-            per += CHILD_ROW_DISK_BYTES * children_per_replication(m)
         disk += per * replications
+        disk += CHILD_ROW_DISK_BYTES * children_per_replication(m) * with_rows
     return Estimate(
         children_per_replication=max(children),
         children_total=sum(children) * replications,

@@ -13,6 +13,12 @@ from pathlib import Path
 
 from nd_sim.run.executors import Executor, make_executor
 
+# Per-child rows are written for this many replications (the first ones) unless asked
+# otherwise: enough for the report's cohort figures and for a look at individual children,
+# while 1,000 replications of Lancashire would otherwise write 24 million rows that cost
+# more than the simulation. KPIs and weekly counts always cover every replication.
+DEFAULT_CHILD_ROWS = 50
+
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -25,6 +31,12 @@ class RunSettings:
     dask: str | None = None
     resume: bool = False
     force: bool = False
+    child_rows: int | None = DEFAULT_CHILD_ROWS  # replications with per-child rows; None: all
+
+    def child_row_replications(self, replications: int | None = None) -> int:
+        """How many replications (the first ones) write their per-child rows."""
+        total = self.replications if replications is None else replications
+        return total if self.child_rows is None else min(self.child_rows, total)
 
     def executor(self) -> Executor:
         """The executor these settings ask for (the caller closes it)."""

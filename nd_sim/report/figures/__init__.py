@@ -90,14 +90,14 @@ __all__ = [
 
 def figures_for(data: ReportData) -> dict[str, Figure]:
     """Every figure that applies to the data: a run's, plus the comparison ones."""
-    makers: dict[str, Callable[[ReportData], Figure]] = {
-        "fan_chart": fan_chart,
-        "waits_by_referral_month": waits_by_referral_month,
-        "waits_by_referral_month_districts": waits_by_referral_month_districts,
-        "within_13_weeks": within_13_weeks,
-        "staff": staff,
-        "utilisation": utilisation,
-    }
+    makers: dict[str, Callable[[ReportData], Figure]] = {"fan_chart": fan_chart}
+    if all((run.folder / "children.parquet").exists() for run in data.scenarios):
+        # drawn from the per-child rows, which a run may have been told not to write
+        makers["waits_by_referral_month"] = waits_by_referral_month
+        makers["waits_by_referral_month_districts"] = waits_by_referral_month_districts
+        makers["within_13_weeks"] = within_13_weeks
+    makers["staff"] = staff
+    makers["utilisation"] = utilisation
     if data.kind == "comparison" and data.comparison is not None:
         makers["paired_differences"] = paired_differences
         makers["cost_benefit"] = cost_benefit

@@ -260,6 +260,14 @@ def replication_count(run: ScenarioResult) -> int:
     return int(run.weekly["replication"].nunique())
 
 
+def child_rows_words(run: ScenarioResult) -> str:
+    """Which replications a figure drawn from the per-child rows pools: all, or the first
+    N of them (a run writes those rows for its first replications only, by default 50)."""
+    total = replication_count(run)
+    kept = int(run.manifest.get("child_rows_replications", total))
+    return f"{total} replications" if kept >= total else f"the first {kept} of {total} replications"
+
+
 def where_label(data: ReportData) -> str:
     """The scenario (for a run) or 'N options' (for a comparison)."""
     if data.kind == "comparison":

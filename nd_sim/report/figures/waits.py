@@ -28,6 +28,7 @@ from nd_sim.report.figures.style import (
     add_legend,
     add_title,
     area_grid,
+    child_rows_words,
     county_title,
     date_axis,
     district_names,
@@ -37,7 +38,6 @@ from nd_sim.report.figures.style import (
     new_figure,
     period_label,
     place_subtitle,
-    replication_count,
     scenario_colours,
     scenario_handles,
     style_axes,
@@ -221,9 +221,9 @@ def _km_handles(data: ReportData, colours: dict[str, str]) -> list:
 
 
 def _km_subtitle(data: ReportData) -> str:
-    reps = replication_count(data.base)
     return (
-        f"Children referred {period_label(data.base)}, pooled over {reps} replications. "
+        f"Children referred {period_label(data.base)}, pooled over "
+        f"{child_rows_words(data.base)}. "
         "Children who left unseen or were still waiting at the end are counted up to then "
         "(Kaplan–Meier). For recent months most children are still waiting when the run "
         "ends, so their wait is not known yet: the shaded months, where a dotted line shows "

@@ -25,6 +25,7 @@ from nd_sim.report.figures.style import (
     PANEL_TITLE_SIZE,
     add_legend,
     add_title,
+    child_rows_words,
     date_axis,
     legend_height,
     new_figure,
@@ -159,7 +160,8 @@ def within_13_weeks(data: ReportData) -> Figure:
         "NICE QS51: an autism assessment should start within 3 months (13 weeks) of referral. "
         f"{period_label(data.base)}. Line: median of {reps} replications; "
         "band: 90% of replications. "
-        "Top: children referred during the run at least 13 weeks before its end, not "
+        f"Top ({child_rows_words(data.base)}): children referred during the run at least 13 "
+        "weeks before its end, not "
         "signposted; those who left unseen count as not seen." + event_note(events)
     )
     add_title(fig, f"Seen within 13 weeks, and the long waiters: {where_label(data)}", subtitle)
