@@ -92,6 +92,7 @@ def run_settings(
     resume: bool,
     force: bool,
     child_rows: int | None = DEFAULT_CHILD_ROWS,
+    split_teams: bool = False,
 ) -> RunSettings:
     """The command line's run settings, with the scenario's defaults filled in and the
     destination checked (a new folder under results/, or the last interrupted one of this
@@ -107,6 +108,7 @@ def run_settings(
         resume=resume,
         force=force,
         child_rows=child_rows,
+        split_teams=split_teams,
     )
 
 

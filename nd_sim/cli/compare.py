@@ -28,6 +28,7 @@ from nd_sim.cli.params import (
     Replications,
     Resume,
     Seed,
+    SplitTeams,
     child_rows_count,
 )
 from nd_sim.cli.report import write_report_into
@@ -55,6 +56,7 @@ def compare(
     allow_large: AllowLarge = False,
     parameter_uncertainty: ParameterUncertainty = None,
     children_rows: ChildRows = None,
+    split_teams: SplitTeams = False,
 ) -> None:
     """Run scenarios on the same random numbers and compare them with the first (the base)."""
     try:
@@ -66,7 +68,7 @@ def compare(
         base = models[0].scenario
         settings = run_settings(
             base.run, f"compare-{base.name}", "compare", replications, seed, out, jobs, dask,
-            resume, force, child_rows_count(children_rows),
+            resume, force, child_rows_count(children_rows), split_teams,
         )  # fmt: skip
         check_size(models, settings, allow_large)
         goal = objective_for(objective, area, models[0].districts, models[0].teams)

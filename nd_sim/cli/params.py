@@ -159,3 +159,13 @@ ChildRows = Annotated[
         "cover every replication.",
     ),
 ]
+
+SplitTeams = Annotated[
+    bool,
+    typer.Option(
+        "--split-teams",
+        help="Run each replication split by team across the --jobs workers (or --dask), "
+        "merged to the same rows as a serial run: for a few replications of many teams, such "
+        "as England as one scenario. With many replications, leave it off.",
+    ),
+]

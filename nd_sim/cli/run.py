@@ -27,6 +27,7 @@ from nd_sim.cli.params import (
     Replications,
     Resume,
     Seed,
+    SplitTeams,
     child_rows_count,
 )
 from nd_sim.cli.report import write_report_into
@@ -51,6 +52,7 @@ def run(
     allow_large: AllowLarge = False,
     parameter_uncertainty: ParameterUncertainty = None,
     children_rows: ChildRows = None,
+    split_teams: SplitTeams = False,
 ) -> None:
     """Run replications of a scenario and write a results folder.
 
@@ -65,7 +67,7 @@ def run(
         sc = model.scenario
         settings = run_settings(
             sc.run, sc.name, "run", replications, seed, out, jobs, dask, resume, force,
-            child_rows_count(children_rows),
+            child_rows_count(children_rows), split_teams,
         )  # fmt: skip
         check_size([model], settings, allow_large)
     except ScenarioError as exc:

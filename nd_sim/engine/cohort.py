@@ -41,31 +41,47 @@ class Cohort:
     workshop_u: np.ndarray
     workshop_met_u: np.ndarray
     dna_counts: np.ndarray
+    source: np.ndarray  # 0: today's list; 1 + d: district d's referrals (for a merge)
+    source_row: np.ndarray  # the row within its source
     starting_ids: tuple[str, ...]
 
     def __len__(self) -> int:
         return int(self.referral_day.size)
 
 
-def draw_cohort(model: Model, seed: int, replication: int) -> Cohort:
+def draw_cohort(
+    model: Model, seed: int, replication: int, districts: Sequence[int] | None = None
+) -> Cohort:
     """All children of a replication: today's list plus every referral over the horizon.
 
     Each part (today's list, each district's referrals) draws from streams of its own
     names; the arithmetic on the draws then runs once over all parts, so that a footprint
-    of many districts does not pay numpy's per-call cost for each of them."""
+    of many districts does not pay numpy's per-call cost for each of them. `districts`
+    (ascending) keeps only their children, with exactly the values and the relative order
+    they have among all children (a replication split by team, `engine.split`)."""
     starting = backlog.concat(
         model.starting, backlog.profile_children(model.scenario, seed, replication)
     )
-    names = [f"children/{name}" for name in model.districts]
-    times = demand.referral_times_many(model.rates_per_day, seed, replication, model.districts)
+    which = list(range(len(model.districts))) if districts is None else list(districts)
+    names = [f"children/{model.districts[d]}" for d in which]
+    rates = [model.rates_per_day[d] for d in which]
+    times = demand.referral_times_many(
+        rates, seed, replication, [model.districts[d] for d in which]
+    )
     n0 = len(starting)
     parts = [("starting", np.zeros(n0)), *zip(names, times, strict=True)]
     columns = attributes_of(model, parts, seed, replication)
     first = _starting_part(model, starting, seed, replication)
-    new = _new_children(model, times, names, seed, replication)
+    first["source"] = np.zeros(n0, np.int64)  # where each row came from, for a merge
+    first["source_row"] = np.arange(n0, dtype=np.int64)
+    new = _new_children(model, times, which, names, seed, replication)
     for key in first:
         columns[key] = np.concatenate([first[key], new[key]])
-    order = np.argsort(columns["referral_day"], kind="stable")
+    mine = np.ones(columns["referral_day"].size, bool)
+    if districts is not None:
+        mine[:n0] = np.isin(starting.district, which)
+    kept = np.flatnonzero(mine)
+    order = kept[np.argsort(columns["referral_day"][kept], kind="stable")]
     return Cohort(**{k: v[order] for k, v in columns.items()}, starting_ids=_ids(starting, order))
 
 
@@ -99,28 +115,32 @@ def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, 
 
 
 def _new_children(
-    model: Model, times: list[np.ndarray], names: list[str], seed: int, rep: int
+    model: Model, times: list[np.ndarray], which: list[int], names: list[str], seed: int, rep: int
 ) -> dict[str, np.ndarray]:
     """Every district's new referrals, district after district: pathway and priority drawn
     from each district's own streams, picked through its own mix in one pass."""
     sizes = [t.size for t in times]
     n = sum(sizes)
-    district = np.repeat(np.arange(len(times), dtype=np.int64), sizes)
+    district = np.repeat(np.array(which, np.int64), sizes)
 
     def draws(what: str) -> np.ndarray:
         gens = streams(seed, rep, [f"{name}/{what}" for name in names])
         return np.concatenate([g.random(k) for g, k in zip(gens, sizes, strict=True)] or [[]])
 
-    mixes = np.array([np.cumsum(mix) for mix in model.mix_by_district], float)
+    mixes = np.array([np.cumsum(model.mix_by_district[d]) for d in which], float)
     shares = np.cumsum(model.priority_shares)
     return dict(
         referral_day=np.concatenate(times) if times else np.empty(0),
         district=district,
-        pathway=_pick_rows(draws("pathway"), mixes, district),
+        pathway=_pick_rows(draws("pathway"), mixes, np.repeat(np.arange(len(which)), sizes)),
         priority=_pick(draws("priority"), shares),
         start_stage=np.full(n, NEW_REFERRAL, np.int64),
         start_step=np.zeros(n, np.int64),
         start_ready_day=np.zeros(n),
+        source=district + 1,
+        source_row=np.concatenate([np.arange(k, dtype=np.int64) for k in sizes] or [[]]).astype(
+            np.int64
+        ),
     )
 
 
@@ -153,44 +173,45 @@ def attributes_of(
     on the draws runs once over all groups (elementwise: the same values as one by one)."""
     pathway = model.scenario.pathway
     kinds = [w.kind for w in pathway.workshops]
+    hazard = pathway.withdrawal.weekly_hazard
+    leaves = hazard > 1e-12  # below that, nobody leaves within any horizon
+    suffixes = ["withdrawal"] * leaves + [f"workshop/{kind}" for kind in kinds]
+    suffixes += ["dna", "triage", "rereferral", "outcome"]
+    # every stream of every group seeded in one batch, then taken in this order
+    gens = streams(seed, rep, [f"{name}/{suffix}" for suffix in suffixes for name, _ in parts])
 
-    def draws(suffix: str, width: int | None = None) -> np.ndarray:
-        shape = (lambda n: n) if width is None else (lambda n: (n, width))
-        gens = streams(seed, rep, [f"{name}/{suffix}" for name, _ in parts])
-        out = [g.random(shape(d.size)) for g, (_, d) in zip(gens, parts, strict=True)]
+    def draws(width: int | None = None) -> np.ndarray:
+        out = [next(gens).random(d.size if width is None else (d.size, width)) for _, d in parts]
         return np.concatenate(out) if out else np.empty(0 if width is None else (0, width))
 
     start_day = np.concatenate([d for _, d in parts]) if parts else np.empty(0)
     n = start_day.size
-    hazard = pathway.withdrawal.weekly_hazard
-    if hazard > 1e-12:  # below that, nobody leaves within any horizon
+    if leaves:
         rate_per_day = -np.log1p(-min(hazard, 1 - 1e-12)) / 7.0
-        gens = streams(seed, rep, [f"{name}/withdrawal" for name, _ in parts])
-        patience = [
-            g.exponential(1.0 / rate_per_day, d.size) for g, (_, d) in zip(gens, parts, strict=True)
-        ]
+        patience = [next(gens).exponential(1.0 / rate_per_day, d.size) for _, d in parts]
         withdraw = np.maximum(start_day, 0.0) + np.concatenate(patience)
     else:
         withdraw = np.full(n, np.inf)
     workshop_u = np.empty((n, len(kinds)))
     workshop_met = np.empty((n, len(kinds)))
-    for k, kind in enumerate(kinds):
-        pair = draws(f"workshop/{kind}", 2)
+    for k in range(len(kinds)):
+        pair = draws(2)
         workshop_u[:, k], workshop_met[:, k] = pair[:, 0], pair[:, 1]
     p_dna = pathway.dna.probability
-    dna_u = 1.0 - draws("dna", model.n_steps)
+    dna_u = 1.0 - draws(model.n_steps)
     if p_dna > 0:
         dna = np.floor(np.log(dna_u) / np.log(p_dna)).astype(np.int64)
     else:
         dna = np.zeros((n, model.n_steps), np.int64)
-    triage = draws("triage", 2)
-    reref = draws("rereferral", 2)
+    triage = draws(2)
+    reref = draws(2)
     delay_days = -np.log1p(-reref[:, 1]) * pathway.rereferral.delay_weeks_mean * 7.0
+    u_outcome = draws()
     return {
         "withdraw_day": withdraw,
         "u_triage": triage[:, 0],
         "u_triage_again": triage[:, 1],
-        "u_outcome": draws("outcome"),
+        "u_outcome": u_outcome,
         "u_rereferral": reref[:, 0],
         "rereferral_delay_days": delay_days,
         "workshop_u": workshop_u,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # this file's cache, which sees changes to this file only (tests check the copies agree).
 # Numpy ints, not Python ints: numba would compile a function again for each literal value.
 WAITING, ASSESSED, SIGNPOSTED, WITHDRAWN, MET_BY_WORKSHOP = np.arange(5, dtype=np.int64)
-N_CHILDREN, APPOINTMENTS, WD_NEXT, N_OUTSOURCED, POOL_SHORT, WEEKS_RUN = range(6)
+N_CHILDREN, APPOINTMENTS, WD_NEXT, N_OUTSOURCED, POOL_SHORT, WEEKS_RUN, EVENTS, IN_WD = range(8)
 ACCEPT, SIGNPOST, MORE = np.arange(3, dtype=np.int64)
 NOT_TRIAGED, TRIAGE_ACCEPTED, TRIAGE_SIGNPOSTED = np.arange(-1, 2, dtype=np.int64)
 # the scratch rows of `State.buf`, each a list of children one event builds (rows are
@@ -291,6 +291,8 @@ def withdrawals_due(s: State, now: float) -> None:
     """Families whose patience ran out by `now` leave, dated when it ran out, in (day,
     child) order across the start's sorted list and the heap of later additions."""
     times, ids = s.wd_times, s.wd_ids
+    s.counters[EVENTS] += 1  # every event starts here: its number, the same in a split run
+    s.counters[IN_WD] = 1
     ptr = s.counters[WD_NEXT]
     n = times.size
     while True:
@@ -312,6 +314,7 @@ def withdrawals_due(s: State, now: float) -> None:
             s.counters[WD_NEXT] = ptr
             leave(s, i, t, WITHDRAWN)
     s.counters[WD_NEXT] = ptr
+    s.counters[IN_WD] = 0
 
 
 # ---------------------------------------------------------------------- triage
@@ -836,7 +839,7 @@ def outsource(s: State, b: int, week: int) -> None:
         s.outsourced[i] = True
         s.outsourced_ids[s.counters[N_OUTSOURCED]] = i
         s.counters[N_OUTSOURCED] += 1
-        s.money[0] += s.ob_price[b]
+        s.ob_count[b] += 1
         done = t + 7.0 * s.ob_weeks[b]
         s.outcome[i] = s.outcome_of[i]
         s.out_t[i] = done
@@ -942,6 +945,9 @@ def rereferral(s: State, parent: int, when: float) -> None:
     for step in range(s.n_steps):
         s.dna_left[step, j] = s.pool_dna[d, k, step]
     s.parent[j] = parent
+    # when it came back, as a split run can merge it: the event (withdrawals first, in
+    # the order of the parents' exits, then the event's own business)
+    s.born[j] = 2 * s.counters[EVENTS] + (1 - s.counters[IN_WD])
     push(s, h_reref(s, s.team[j]), when, j)
     if s.wd_t[j] < s.days:
         wd_push(s, s.wd_t[j], j)

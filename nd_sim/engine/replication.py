@@ -50,20 +50,32 @@ def run_replication(model: Model, replication: int, seed: int) -> RawResults:
     Under parameter uncertainty the replication runs at its own draw of the uncertain
     inputs (`nd_sim.engine.parameters`); a model already drawn runs as it is.
     """
+    model = replication_model(model, replication, seed)
+    cohort, state, start = simulated(model, replication, seed)
+    return _results(model, cohort, state, start, replication)
+
+
+def simulated(
+    model: Model, replication: int, seed: int, districts: list[int] | None = None
+) -> tuple[Cohort, State, tuple[np.ndarray, np.ndarray]]:
+    """The cohort and the kernel's state after the run, and today's list's stages and
+    steps; `districts` simulates only their children (a part of a split replication:
+    every team's timetable still runs, so that events keep their numbers)."""
     from nd_sim.engine.kernel import simulate  # here: a parallel run's parent process never
     from nd_sim.engine.state import kernel_state  # simulates; numba costs 60 MB and 0.3 s to load
 
-    model = replication_model(model, replication, seed)
-    cohort = draw_cohort(model, seed, replication)
+    cohort = draw_cohort(model, seed, replication, districts)
     returning = model.scenario.pathway.rereferral
-    blocks = [int(returning.probability > 0 and bool(returning.after))] * len(model.districts)
+    some = int(returning.probability > 0 and bool(returning.after))
+    mine = set(range(len(model.districts)) if districts is None else districts)
+    blocks = [some if d in mine else 0 for d in range(len(model.districts))]
     drawn: dict[tuple[int, int], dict] = {}
     while True:
         pools = _pools(model, seed, replication, blocks, drawn)
         state, start_stage, start_step = _state(model, cohort, pools)
         simulate(kernel_state(state))
         if not state.counters[POOL_SHORT]:
-            return _results(model, cohort, state, (start_stage, start_step), replication)
+            return cohort, state, (start_stage, start_step)
         blocks = _more_blocks(blocks, state, model.weeks)
 
 
@@ -216,6 +228,7 @@ def _children(model: Model, cohort: Cohort, cap: int, arriving: np.ndarray) -> d
         "met_mask": _grow(habit["met_mask"], cap, np.int64),
         "wanted": _grow(habit["wanted"], cap, np.int64),
         "parent": np.full(cap, -1, np.int64),
+        "born": np.full(cap, -1, np.int64),
         "tri_t": tri_t,
         "tri_res": tri_res,
         "first_t": np.full(cap, np.nan),
@@ -290,8 +303,8 @@ def _queues(
         "wq_tail": np.zeros(n_teams * n_ws, np.int64),
         "buf": np.empty((SCRATCH_ROWS, cap), np.int64),
         "outsourced_ids": np.empty(cap, np.int64),
-        "counters": np.array([n0, 0, 0, 0, 0, 0], np.int64),
-        "money": np.zeros(1),
+        "counters": np.array([n0, 0, 0, 0, 0, 0, 0, 0], np.int64),
+        "ob_count": np.zeros(len(model.capacity.outsourcing), np.int64),
         "credit": np.zeros((n_teams, len(model.priority_shares))),
         "used": np.zeros((n_teams, model.weeks, len(model.professions))),
         "ws_order": np.arange(n_teams * n_ws, dtype=np.int64),  # SimPy's order at the start
@@ -449,7 +462,7 @@ def _results(
         step_day=s.step_day[:, :n].copy(),
         hours_available=model.capacity.hours,  # the schedule: no randomness
         hours_used=np.transpose(s.used, (0, 2, 1)),
-        outsourced_cost_gbp=float(s.money[0]),
+        outsourced_cost_gbp=float(np.dot(s.ob_count.astype(np.float64), s.ob_price)),
         appointments=int(s.counters[APPOINTMENTS]),
         starting_ids=cohort.starting_ids,
         start_step=np.concatenate([start_step, np.full(n - n0, -1)]).astype(np.int8),

@@ -44,6 +44,7 @@ class State(NamedTuple):
     met_mask: I1
     wanted: I1
     parent: I1
+    born: I1  # a returning child: 2 x the event it came back in, + 1 unless a withdrawal
     start_place: I1  # today's list: its first queue's step; -1: an arrival
     start_ready: F1  # today's list inside the assessment: ready day for that step
     # outputs per child
@@ -100,7 +101,7 @@ class State(NamedTuple):
     buf: I2  # (6, capacity): scratch lists of children
     outsourced_ids: I1
     counters: I1
-    money: F1  # (1,): outsourced cost
+    ob_count: I1  # (blocks,): children each outsourced block took
     credit: F2  # (teams, classes)
     list_team: I1  # (teams,): whose new-patient list each team books from (pools share one)
     # capacity
@@ -198,6 +199,7 @@ def compiled_state(t: State) -> CompiledState:
     s.met_mask = t.met_mask
     s.wanted = t.wanted
     s.parent = t.parent
+    s.born = t.born
     s.start_place = t.start_place
     s.start_ready = t.start_ready
     s.tri_t = t.tri_t
@@ -251,7 +253,7 @@ def compiled_state(t: State) -> CompiledState:
     s.buf = t.buf
     s.outsourced_ids = t.outsourced_ids
     s.counters = t.counters
-    s.money = t.money
+    s.ob_count = t.ob_count
     s.credit = t.credit
     s.list_team = t.list_team
     s.avail = t.avail

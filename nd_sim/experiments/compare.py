@@ -129,6 +129,7 @@ def compare_into(
             on_done,
             clean=False,
             child_rows=settings.child_row_replications(),
+            simulate=stage.simulate,
         )
         for e in entries
     )

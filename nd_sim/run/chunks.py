@@ -125,14 +125,21 @@ def plan_chunks(variants: int, replications: int, size: int) -> list[Chunk]:
 
 
 def simulate_chunk(
-    model: Model, variant: int, index: int, replications: tuple[int, ...], seed: int, keep: int
+    model: Model,
+    variant: int,
+    index: int,
+    replications: tuple[int, ...],
+    seed: int,
+    keep: int,
+    simulate: Callable | None = None,
 ) -> ChunkResult:
     """Run a chunk's replications (in a worker) and encode their rows as Parquet; those
     numbered below `keep` also write their per-child rows."""
     writers = {name: _ParquetBuffer() for name in (*PARTS, "kpis")}
     children = appointments = 0
     for r in replications:
-        out = run_one(model, r, seed, keep_children=r < keep)
+        engine = {} if simulate is None else {"simulate": simulate}
+        out = run_one(model, r, seed, keep_children=r < keep, **engine)
         writers["kpis"].write(_kpi_table(r, out.kpis))
         writers["weekly"].write(weekly_table(r, out.weekly, model))
         writers["staff_weekly"].write(staff_table(r, out.hours_available, out.hours_used, model))
@@ -153,14 +160,19 @@ def run_chunks(
     executor: Executor,
     child_rows: int = 0,
     on_done: Callable[[int], None] | None = None,
+    simulate: Callable | None = None,
 ) -> Totals:
     """Run every chunk without a marker, writing each as it completes; count them all.
-    Replications numbered below `child_rows` also write their per-child rows."""
+    Replications numbered below `child_rows` also write their per-child rows; `simulate`
+    replaces the engine (a replication split by team, run in this process)."""
     todo = [c for c in chunks if not folder.exists(layout.marker(c))]
     already = sum(len(c.replications) for c in chunks) - sum(len(c.replications) for c in todo)
     if on_done and already:
         on_done(already)
-    tasks = [Task(c.variant, (c.variant, c.index, c.replications, seed, child_rows)) for c in todo]
+    tasks = [
+        Task(c.variant, (c.variant, c.index, c.replications, seed, child_rows, simulate))
+        for c in todo
+    ]
     children_now = 0
     for k, result in executor.run(simulate_chunk, models, tasks):
         chunk = todo[k]

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from nd_sim.inputs.model import Model
+from nd_sim.run.by_team import SplitByTeam
 from nd_sim.run.chunks import check_plan, chunk_size, fingerprint, plan_chunks
-from nd_sim.run.executors import Executor, Task
+from nd_sim.run.executors import Executor, SerialExecutor, Task
 from nd_sim.run.folder import RunFolder
 from nd_sim.run.settings import RunSettings
 
@@ -38,6 +39,7 @@ class Stage:
     executor: Executor
     chunk_size: int
     settings: RunSettings
+    simulate: Callable | None = None  # the engine, when not the usual (`--split-teams`)
 
     def map(
         self,
@@ -86,6 +88,9 @@ def staged(
     The folder is committed when the block ends normally, and kept staged otherwise.
     """
     executor = settings.executor()
+    simulate = None
+    if settings.split_teams:  # replications one after another, each split over the workers
+        simulate, executor = SplitByTeam(executor), SerialExecutor()
     total = runs if runs is not None else settings.replications * max(1, len(models))
     try:
         with RunFolder(
@@ -101,11 +106,13 @@ def staged(
                 "chunk_size": chunk_size(total, executor.workers),
             }
             plan = check_plan(folder, plan, "--resume")
-            yield Stage(folder, executor, plan["chunk_size"], settings)
+            yield Stage(folder, executor, plan["chunk_size"], settings, simulate)
             folder.remove("working")
             folder.remove("plan.json")
     finally:
         executor.close()
+        if simulate is not None:
+            simulate.executor.close()
 
 
 @contextmanager

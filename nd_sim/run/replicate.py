@@ -7,12 +7,14 @@ gives the same results whatever runs it (see `nd_sim.run.pipeline`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 
 from nd_sim.engine.parameters import replication_model
+from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import run_replication
 from nd_sim.inputs.model import Model
 from nd_sim.results.children import child_columns
@@ -38,12 +40,17 @@ class ReplicationOutput:
 
 
 def run_one(
-    model: Model, replication: int, seed: int, keep_children: bool = True
+    model: Model,
+    replication: int,
+    seed: int,
+    keep_children: bool = True,
+    simulate: Callable[[Model, int, int], RawResults] = run_replication,
 ) -> ReplicationOutput:
     """Simulate and post-process one replication (at its own draw of the uncertain inputs
-    under parameter uncertainty, so that its costs follow the staff it drew)."""
+    under parameter uncertainty, so that its costs follow the staff it drew). `simulate`
+    is the engine, or a replication split by team (`run.by_team`)."""
     model = replication_model(model, replication, seed)
-    raw = run_replication(model, replication, seed)
+    raw = simulate(model, replication, seed)
     return ReplicationOutput(
         replication=replication,
         kpis=replication_kpis(raw, model),

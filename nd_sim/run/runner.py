@@ -66,6 +66,7 @@ def run_to_folder(
             stage.chunk_size,
             on_done,
             child_rows=settings.child_row_replications(),
+            simulate=stage.simulate,
         )
     return dataclasses.replace(result, out=settings.out)
 
@@ -81,6 +82,7 @@ def run_into(
     on_done: Callable[[int], None] | None = None,
     clean: bool = True,
     child_rows: int | None = None,
+    simulate: Callable | None = None,
 ) -> RunResult:
     """Run the replications and write a run's files into a folder under construction.
 
@@ -89,13 +91,14 @@ def run_into(
     replication are kept for the summary. With `clean` false the chunks' working state is
     left for the caller to remove (a comparison keeps it until every scenario is done, so
     that a resume does not run a finished scenario again). The first `child_rows`
-    replications (None: all) write their per-child rows.
+    replications (None: all) write their per-child rows. `simulate` replaces the engine
+    (`--split-teams`).
     """
     started = time.perf_counter()
     layout = Layout(prefix)
     chunks = plan_chunks(1, replications, size)
     kept = replications if child_rows is None else min(child_rows, replications)
-    totals = run_chunks(folder, layout, [model], chunks, seed, executor, kept, on_done)
+    totals = run_chunks(folder, layout, [model], chunks, seed, executor, kept, on_done, simulate)
     by_rep = read_kpis(folder, layout, chunks)
     summary = summarise(by_rep).assign(bands=band_kind(model.scenario))
     panel = analytic.panel_frame(model)
@@ -115,7 +118,7 @@ def run_into(
         "uncertain_inputs": sorted(model.scenario.uncertain),
     }
     run |= {"workers": executor.workers, "resumed_replications": totals.resumed_replications}
-    run |= {"child_rows_replications": kept}
+    run |= {"child_rows_replications": kept, "split_by_team": simulate is not None}
     manifest = _manifest(model, run, wall, totals)
     folder.write_json(prefix + "manifest.json", manifest)
     return RunResult(

@@ -32,6 +32,7 @@ class RunSettings:
     resume: bool = False
     force: bool = False
     child_rows: int | None = DEFAULT_CHILD_ROWS  # replications with per-child rows; None: all
+    split_teams: bool = False  # each replication split by team over the workers
 
     def child_row_replications(self, replications: int | None = None) -> int:
         """How many replications (the first ones) write their per-child rows."""
