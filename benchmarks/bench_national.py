@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import resource
@@ -57,11 +58,19 @@ def timed(fn, runs: int) -> float:
 
 
 def per_replication(k: int, spread: bool, runs: int) -> tuple[float, float, int]:
-    """Seconds of the simulation, of a worker's whole replication, and children."""
+    """Seconds of the simulation, of a worker's whole replication, and children: in a
+    fresh process each, so that one footprint's memory does not slow the next."""
+    args = [sys.executable, __file__, "--one", str(k), str(int(spread)), str(runs)]
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    sim, whole, n = json.loads(done.stdout.splitlines()[-1])
+    return sim, whole, n
+
+
+def _one(k: int, spread: bool, runs: int) -> None:
     model = footprint(k, spread)
     sim = timed(lambda r: run_replication(model, r, 1), runs)
     whole = timed(lambda r: run_one(model, r, 1, keep_children=False), runs)
-    return sim, whole, run_replication(model, 0, 1).n_children
+    print(json.dumps([sim, whole, run_replication(model, 0, 1).n_children]))
 
 
 def peak_memory_mb(k: int) -> float:
@@ -114,8 +123,12 @@ def cluster_run(k: int, replications: int) -> tuple[float, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Smaller counts: a smoke run.")
+    parser.add_argument("--one", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    runs = 1 if args.quick else 3
+    if args.one:
+        _one(args.one[0], bool(args.one[1]), args.one[2])
+        return
+    runs = 1 if args.quick else 5
     lines = [
         f"## {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC: national scale "
         "(benchmarks/bench_national.py)",

@@ -15,7 +15,7 @@ from nd_sim.engine.replication import run_replication
 from nd_sim.engine.split import plan_parts, run_split, team_groups
 from nd_sim.inputs.model import compile_model
 from nd_sim.scenario import load_scenario
-from nd_sim.scenario.loader import read_raw, validate_raw
+from nd_sim.scenario.loader import validate_raw
 from nd_sim.scenario.models import Scenario
 
 from .conftest import FIXTURES, SCENARIOS

@@ -456,9 +456,7 @@ def clinic_week(s: State, team: int, week: int) -> None:
     used = s.used[team, week]
     avail = s.avail[team, week]
     n_prof = used.size
-    start = np.empty(n_prof)
-    follow_left = np.empty(n_prof)
-    new_left = np.empty(n_prof)
+    start, follow_left, new_left = s.hours_left[0], s.hours_left[1], s.hours_left[2]
     for p in range(n_prof):
         left = avail[p] - used[p]
         start[p] = left

@@ -52,7 +52,7 @@ def run_replication(model: Model, replication: int, seed: int) -> RawResults:
     """
     model = replication_model(model, replication, seed)
     cohort, state, start = simulated(model, replication, seed)
-    return _results(model, cohort, state, start, replication)
+    return raw_results(model, cohort, state, start, replication)
 
 
 def simulated(
@@ -307,6 +307,7 @@ def _queues(
         "ob_count": np.zeros(len(model.capacity.outsourcing), np.int64),
         "credit": np.zeros((n_teams, len(model.priority_shares))),
         "used": np.zeros((n_teams, model.weeks, len(model.professions))),
+        "hours_left": np.zeros((3, len(model.professions))),
         "ws_order": np.arange(n_teams * n_ws, dtype=np.int64),  # SimPy's order at the start
     }
 
@@ -427,7 +428,7 @@ def _needs(table: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return prof, hours, np.array([len(row) for row in table], np.int64)
 
 
-def _results(
+def raw_results(
     model: Model, cohort: Cohort, s: State, start: tuple[np.ndarray, np.ndarray], replication: int
 ) -> RawResults:
     """Compact arrays, trimmed to the children there were (copies, or views of arrays

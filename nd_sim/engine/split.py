@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from nd_sim.engine.raw import RawResults
-from nd_sim.engine.replication import _results, list_teams, simulated
+from nd_sim.engine.replication import list_teams, raw_results, simulated
 from nd_sim.inputs.model import Model
 
 
@@ -82,7 +82,7 @@ def plan_parts(model: Model, n_parts: int) -> list[list[int]]:
 def run_part(model: Model, replication: int, seed: int, districts: list[int]) -> Part:
     """Simulate one part of a replication (in a worker); `model` is already drawn."""
     cohort, state, start = simulated(model, replication, seed, districts)
-    raw = _results(model, cohort, state, start, replication)
+    raw = raw_results(model, cohort, state, start, replication)
     n0, n = state.n_initial, raw.n_children
     return Part(raw, cohort.source, cohort.source_row, state.born[n0:n].copy(), state.ob_count)
 

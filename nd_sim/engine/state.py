@@ -107,6 +107,7 @@ class State(NamedTuple):
     # capacity
     avail: F3  # (teams, weeks, professions)
     used: F3
+    hours_left: F2  # (3, professions): a clinic week's scratch (no allocation a team-week)
     triage_prof: I1
     triage_h: F1
     step_prof: I2  # (steps, k)
@@ -258,6 +259,7 @@ def compiled_state(t: State) -> CompiledState:
     s.list_team = t.list_team
     s.avail = t.avail
     s.used = t.used
+    s.hours_left = t.hours_left
     s.triage_prof = t.triage_prof
     s.triage_h = t.triage_h
     s.step_prof = t.step_prof
