@@ -105,14 +105,13 @@ def incomplete_waits(
     values = np.where(frac >= 0.5, above - diff * (1 - frac), below + diff * frac)
     values = np.where(low >= count[:, :, None] - 1, below, values)
     values[count == 0] = np.nan
-    out = []
-    for g in range(len(areas)):
-        row = {}
-        for a, (date, _) in enumerate(month_ends):
-            row[f"incomplete_wait_median_weeks.{date}"] = float(values[g, a, 0])
-            row[f"incomplete_wait_p92_weeks.{date}"] = float(values[g, a, 1])
-        out.append(row)
-    return out
+    names = [  # in the order each month end's pair was always given
+        name
+        for date, _ in month_ends
+        for name in (f"incomplete_wait_median_weeks.{date}", f"incomplete_wait_p92_weeks.{date}")
+    ]
+    flat = values[: len(areas), :, :2].reshape(len(areas), -1).tolist()
+    return [dict(zip(names, row, strict=True)) for row in flat]
 
 
 def _membership(areas: list[list[int] | None], n_districts: int) -> np.ndarray:

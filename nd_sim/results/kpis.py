@@ -221,6 +221,10 @@ class _QuarterCohorts:
         self, labels: list[str], known: np.ndarray, cohort: np.ndarray, hits: np.ndarray
     ) -> None:
         self.labels, self.known, self.cohort, self.hits = labels, known, cohort, hits
+        self.names = [  # every area's KPI names, made once
+            [f"quarter_outcome_within_{weeks}w_pct.{label}" for label in labels]
+            for weeks in OUTCOME_WITHIN_WEEKS
+        ]
 
     def kpis(self, districts: list[int] | None) -> dict[str, float]:
         pick = slice(None) if districts is None else districts
@@ -228,10 +232,10 @@ class _QuarterCohorts:
         hits = self.hits[:, pick].sum(axis=1)  # (weeks, quarters)
         out = {}
         for w, weeks in enumerate(OUTCOME_WITHIN_WEEKS):
-            for q, label in enumerate(self.labels):
-                ok = self.known[w, q] and cohort[q]
-                value = float(100.0 * hits[w, q] / cohort[q]) if ok else np.nan
-                out[f"quarter_outcome_within_{weeks}w_pct.{label}"] = value
+            ok = self.known[w] & (cohort != 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                values = np.where(ok, 100.0 * hits[w] / cohort, np.nan)
+            out.update(zip(self.names[w], values.tolist(), strict=True))
             n = cohort[self.known[w]].sum()
             total = hits[w, self.known[w]].sum()
             out[f"referred_outcome_within_{weeks}w_pct"] = float(100.0 * total / n) if n else np.nan
