@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -43,7 +44,7 @@ def write_report_into(folder: Path) -> None:
             return
         existed = (folder / "report.html").exists()
         with console.status("drawing the figures and writing the report"):
-            path = write_report(folder)
+            path = write_report(folder, jobs=min(2, os.cpu_count() or 1))
     except ScenarioError as exc:
         raise fail(exc) from None
     note = " (replacing the previous report, built from the same results)" if existed else ""

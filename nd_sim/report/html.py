@@ -85,16 +85,17 @@ def figure_text(name: str, data: ReportData) -> str:
     return FIGURE_TEXT.get(name, name.replace("_", " "))
 
 
-def write_report(folder: Path) -> Path:
-    """Build `report.html` and `figures/` in a results folder; return the report's path."""
+def write_report(folder: Path, jobs: int = 1) -> Path:
+    """Build `report.html` and `figures/` in a results folder; return the report's path.
+
+    With `jobs` > 1 the figures are drawn by that many forked processes, each reading the
+    results itself (only a caller with no other threads holding locks may ask: the CLI)."""
     data = load_report_data(folder)
     tmp = Path(tempfile.mkdtemp(prefix=".figures.", dir=folder))
     try:
-        images = {}
-        for name, fig in figures.figures_for(data).items():
-            paths = figures.save(fig, tmp, name)
-            png = next(p for p in paths if p.suffix == ".png")
-            images[name] = base64.b64encode(png.read_bytes()).decode()
+        names = list(figures.makers_for(data))
+        images = _drawn(folder, tmp, names, jobs, data)
+        images = {name: images[name] for name in names}  # in report order
         page = render_html(data, images)
         final = folder / "figures"
         if final.exists():
@@ -108,6 +109,57 @@ def write_report(folder: Path) -> Path:
     partial.write_text(page, encoding="utf-8")
     os.replace(partial, target)
     return target
+
+
+def _drawn(folder: Path, tmp: Path, names: list[str], jobs: int, data: ReportData) -> dict:
+    """Each figure drawn and saved into `tmp`, as base64 PNG by name."""
+    if jobs <= 1 or len(names) < 2:
+        return _draw(folder, tmp, names, data)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    groups = _balanced(names, jobs)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        parts = list(pool.map(_draw, [folder] * len(groups), [tmp] * len(groups), groups))
+    return {name: image for part in parts for name, image in part.items()}
+
+
+# rough relative cost of drawing and saving each figure (measured on Lancashire), so that
+# the processes get about the same work: the slowest figure first, to the least loaded
+DRAW_COST = {
+    "waits_by_referral_month_districts": 3.0,
+    "fan_chart": 2.5,
+    "staff": 2.0,
+    "waits_by_referral_month": 1.5,
+    "within_13_weeks": 1.5,
+    "utilisation": 0.8,
+}
+
+
+def _balanced(names: list[str], jobs: int) -> list[list[str]]:
+    """The figures in `jobs` groups of about equal cost (longest first to the lightest)."""
+    groups: list[list[str]] = [[] for _ in range(jobs)]
+    load = [0.0] * jobs
+    for name in sorted(names, key=lambda n: -DRAW_COST.get(n, 1.0)):
+        k = load.index(min(load))
+        groups[k].append(name)
+        load[k] += DRAW_COST.get(name, 1.0)
+    return [g for g in groups if g]
+
+
+def _draw(
+    folder: Path, tmp: Path, names: list[str], data: ReportData | None = None
+) -> dict[str, str]:
+    """Draw and save these figures (reading the results if not given): base64 PNG by name."""
+    data = data if data is not None else load_report_data(folder)
+    makers = figures.makers_for(data)
+    images = {}
+    for name in names:
+        paths = figures.save(makers[name](data), tmp, name)
+        png = next(p for p in paths if p.suffix == ".png")
+        images[name] = base64.b64encode(png.read_bytes()).decode()
+    return images
 
 
 def render_html(data: ReportData, images: dict[str, str]) -> str:

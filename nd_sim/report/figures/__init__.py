@@ -73,6 +73,7 @@ __all__ = [
     "fan_chart",
     "figures_for",
     "first_wait_durations",
+    "makers_for",
     "open_list_bands",
     "paired_differences",
     "referral_month_waits",
@@ -90,6 +91,11 @@ __all__ = [
 
 def figures_for(data: ReportData) -> dict[str, Figure]:
     """Every figure that applies to the data: a run's, plus the comparison ones."""
+    return {name: make(data) for name, make in makers_for(data).items()}
+
+
+def makers_for(data: ReportData) -> dict[str, Callable[[ReportData], Figure]]:
+    """The function that draws each figure that applies to the data, in report order."""
     makers: dict[str, Callable[[ReportData], Figure]] = {"fan_chart": fan_chart}
     if all((run.folder / "children.parquet").exists() for run in data.scenarios):
         # drawn from the per-child rows, which a run may have been told not to write
@@ -103,4 +109,4 @@ def figures_for(data: ReportData) -> dict[str, Figure]:
         makers["cost_benefit"] = cost_benefit
         makers["difference_over_time"] = difference_over_time  # financial years
         makers["districts_side_by_side"] = districts_side_by_side
-    return {name: make(data) for name, make in makers.items()}
+    return makers

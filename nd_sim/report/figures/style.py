@@ -21,6 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import hsv_to_rgb, to_hex
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
@@ -74,6 +75,7 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+    freeze_layout(fig)
     fig.savefig(png, dpi=DPI, metadata={"Software": None})
     fig.savefig(svg, metadata={"Date": None})
     return [png, svg]
@@ -137,13 +139,23 @@ def _fit(fig: Figure, text: str, size: float, width_in: float, bold: bool = Fals
     return "\n".join(lines)
 
 
+def freeze_layout(fig: Figure) -> None:
+    """Work out the constrained layout once (without rendering), then keep it: each save
+    (PNG, then SVG) would otherwise lay the figure out again, the costliest part of a
+    report (every axis's tight box, tick by tick)."""
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+
+
 def place_subtitle(fig: Figure) -> None:
-    """Put the subtitle just below the title's lines (needs the layout, so draws once)."""
+    """Put the subtitle just below the title's lines (needs the layout, done once here)."""
     sub = next((t for t in fig.texts if str(t.get_gid()).startswith("subtitle:")), None)
     suptitle = fig._suptitle
     if sub is None or suptitle is None:
         return
-    fig.canvas.draw()
+    freeze_layout(fig)
     renderer = fig.canvas.get_renderer()
     box = suptitle.get_window_extent(renderer)
     total = suptitle.get_text().count("\n") + 1
