@@ -25,7 +25,7 @@ from nd_sim.experiments.ranking import Objective, rank_scenarios, with_ranks
 from nd_sim.inputs.model import Model
 from nd_sim.results import registry
 from nd_sim.results.kpis import COUNTY
-from nd_sim.results.statistics import t_interval, t_quantile
+from nd_sim.results.statistics import grouped_rows, t_interval, t_quantile, t_rows
 from nd_sim.run.pipeline import Stage, staged
 from nd_sim.run.runner import RunResult, package_versions, run_into
 from nd_sim.run.settings import RunSettings
@@ -173,12 +173,65 @@ def comparison_table(entries: tuple[Entry, ...], runs: tuple[RunResult, ...]) ->
     parts = []
     for entry, run in zip(entries, runs, strict=True):
         merged = run.by_replication.merge(base, on=["replication", *KEYS], suffixes=("", "_base"))
-        rows = []
-        for key, group in merged.groupby(KEYS, sort=False):
-            rows.append(_row(entry, key, group))
-        parts.append(pd.DataFrame(rows))
+        parts.append(_rows(entry, merged))
     table = pd.concat(parts, ignore_index=True)
     return pd.concat([table, _cost_effectiveness(entries, runs)], ignore_index=True)
+
+
+def _rows(entry: Entry, merged: pd.DataFrame) -> pd.DataFrame:
+    """`_row` of every (area, KPI) group, in the order the groups first appear.
+
+    Groups with a value in every replication for both (nearly all) are worked out together
+    (`statistics.t_rows`: the same numbers as `_row`); the rest go through `_row`."""
+    keys, whole, (value, base), members = grouped_rows(merged, KEYS, ["value", "value_base"])
+    n = value.shape[1]
+    table = pd.DataFrame(_whole_rows(value[whole], base[whole]), index=np.flatnonzero(whole))
+    table["replications"] = n
+    singles = [
+        _row(entry, keys[g], merged.iloc[members[g]]) for g in np.flatnonzero(~whole).tolist()
+    ]
+    labels = pd.DataFrame(keys, columns=KEYS) if keys else pd.DataFrame(columns=KEYS)
+    units = {k: registry.unit(k) for k in labels["kpi"].unique().tolist()}
+    front = pd.DataFrame(
+        {"scenario": entry.name, "folder": entry.slug, **{k: labels[k] for k in KEYS}}
+    )
+    front["unit"] = [units[k] for k in labels["kpi"].tolist()]
+    if singles:
+        rest = pd.DataFrame(singles, index=np.flatnonzero(~whole))[table.columns]
+        table = pd.concat([table, rest]).sort_index()
+    return pd.concat([front, table.reset_index(drop=True)], axis=1)
+
+
+def _whole_rows(value: np.ndarray, base: np.ndarray) -> dict[str, np.ndarray]:
+    """`_row`'s numbers for rows with every value present (at least 2 replications)."""
+    n = value.shape[1]
+    mean, half = t_rows(value)
+    diff = value - base
+    d_mean, d_half = t_rows(diff)
+    va = value.var(axis=1, ddof=1) / n if n else np.empty(0)
+    vb = base.var(axis=1, ddof=1) / n if n else np.empty(0)
+    gap = value.mean(axis=1) - base.mean(axis=1)
+    spread = va + vb
+    # the degrees of freedom squared as `welch_interval` squares them (C's pow, row by row:
+    # an array's **2 multiplies, which can differ in the last bit)
+    dof = np.array(
+        [
+            (a + b) ** 2 / (a**2 / (n - 1) + b**2 / (n - 1)) if a + b else np.nan
+            for a, b in zip(va.tolist(), vb.tolist(), strict=True)
+        ]
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u_half = np.where(spread == 0, 0.0, t_quantile(dof) * np.sqrt(spread))
+    return {
+        "mean": mean,
+        "ci95_low": mean - half,
+        "ci95_high": mean + half,
+        "diff_from_base": d_mean,
+        "diff_ci95_low": d_mean - d_half,
+        "diff_ci95_high": d_mean + d_half,
+        "diff_unpaired_ci95_low": np.where(spread == 0, gap, gap - u_half),
+        "diff_unpaired_ci95_high": np.where(spread == 0, gap, gap + u_half),
+    }
 
 
 def _row(entry: Entry, key: tuple, group: pd.DataFrame) -> dict:

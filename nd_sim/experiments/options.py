@@ -40,6 +40,7 @@ from nd_sim.experiments.ranking import (
 from nd_sim.inputs.analytic import team_panels
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH, committed_gbp
 from nd_sim.inputs.model import Model, compile_model
+from nd_sim.inputs.starting_list import list_inputs
 from nd_sim.results import registry
 from nd_sim.results.kpis import COUNTY
 from nd_sim.run.pipeline import staged
@@ -120,6 +121,16 @@ def check_settings(base: Scenario, settings: Settings) -> None:
         raise ScenarioError("nd-sim options", problems)
 
 
+def _compiled(scenarios: list[Scenario]) -> list[Model]:
+    """Each scenario compiled, the starting list read once for all that read it alike (it
+    is most of a compile's cost, and the options made here change no input it reads)."""
+    first = compile_model(scenarios[0])
+    same = list_inputs(scenarios[0])
+    return [first] + [
+        compile_model(s, first.starting if list_inputs(s) == same else None) for s in scenarios[1:]
+    ]
+
+
 def plan_options(
     base: Scenario,
     settings: Settings,
@@ -135,7 +146,7 @@ def plan_options(
         raise ScenarioError(
             "options", [*refused, Problem("options", 0, "no option fits the budget")]
         )
-    models = [compile_model(o.scenario) for o in options]
+    models = _compiled([o.scenario for o in options])
     paths = [o.source or Path(f"{o.slug}.toml") for o in options]
     paths[0] = base_path or Path("the base scenario")
     own = [i for i, o in enumerate(options) if any(o is e for e in extra)]

@@ -66,6 +66,19 @@ class StartingChildren:
         return np.asarray(self.ready_day, float)
 
 
+def list_inputs(scenario: Scenario) -> tuple:
+    """Everything of a scenario that reading its starting CSV depends on: two scenarios
+    with equal inputs read the same list (so a caller may read it once for both)."""
+    return (
+        scenario.starting_list.csv,
+        scenario.start_date,
+        tuple(scenario.districts),
+        tuple(c.name for c in scenario.booking.priority_classes),
+        tuple((a.name, a.gap_weeks_to_next) for a in scenario.pathway.appointments),
+        scenario.booking.lead_time_weeks,
+    )
+
+
 def read_starting_csv(path: str | Path, scenario: Scenario) -> StartingChildren:
     """Read and check a snapshot CSV; raise `ScenarioError` naming each bad row and column.
 

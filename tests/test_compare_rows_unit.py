@@ -1,0 +1,57 @@
+"""The comparison table's rows worked out together equal `_row` group by group, exactly."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nd_sim.experiments.compare import KEYS, _row, _rows
+
+
+def _merged(seed: int, reps: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for area in ("A", "B", "county"):
+        for kpi in ("first_wait_median_weeks", "open_end", "referrals"):
+            scale = rng.uniform(1, 1e4)
+            for r in range(reps):
+                value, base = rng.normal(scale, scale / 10, 2)
+                rows.append(("district", area, kpi, r, value, base))
+    frame = pd.DataFrame(rows, columns=[*KEYS, "replication", "value", "value_base"])
+    frame.loc[5, "value"] = np.nan  # one group with a gap: the one-by-one path
+    frame.loc[frame.kpi == "referrals", "value_base"] = frame.loc[frame.kpi == "referrals", "value"]
+    frame.loc[(frame.area == "B") & (frame.kpi == "open_end"), ["value", "value_base"]] = 7.0
+    return frame
+
+
+def test_rows_equal_row_by_row_unit() -> None:
+    entry = SimpleNamespace(name="option", slug="option")
+    for seed, reps in ((0, 20), (1, 3), (2, 1)):
+        merged = _merged(seed, reps)
+        together = _rows(entry, merged)
+        one_by_one = pd.DataFrame(
+            [_row(entry, key, group) for key, group in merged.groupby(KEYS, sort=False)]
+        )
+        pd.testing.assert_frame_equal(together, one_by_one, check_exact=True)
+
+
+def test_summary_equals_t_interval_group_by_group_unit() -> None:
+    """`summarise` works the complete KPIs out together and the rest one by one: the same
+    numbers as `t_interval` on each group's values."""
+    from nd_sim.results.statistics import summarise, t_interval
+
+    for seed, reps in ((0, 20), (3, 2), (4, 1)):
+        frame = _merged(seed, reps).drop(columns="value_base")
+        got = summarise(frame)
+        for (kind, area, kpi), group in frame.groupby(KEYS, sort=False):
+            row = got[(got.area_type == kind) & (got.area == area) & (got.kpi == kpi)].iloc[0]
+            values = group["value"].to_numpy(float)
+            values = values[~np.isnan(values)]
+            want = t_interval(values)
+            assert (row["mean"], row["ci95_low"], row["ci95_high"]) == pytest.approx(
+                want, abs=0, rel=0, nan_ok=True
+            )
+            assert row["replications"] == values.size
