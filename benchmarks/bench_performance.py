@@ -97,15 +97,15 @@ def simpy_rate(runs: int) -> float:
 
 
 def _watch(proc: psutil.Popen, stop: threading.Event, peak: list[int]) -> None:
-    """Peak RSS of the process tree (peak[0]) and of its largest worker (peak[1]: a child
-    process; the command's own process when it has none)."""
+    """Peak RSS of the process tree (peak[0]), of its largest worker (peak[1]: a child
+    process) and of the command's own process (peak[2])."""
     while not stop.is_set():
         try:
-            children = proc.children(recursive=True)
             own = proc.memory_info().rss
-            sizes = [p.memory_info().rss for p in children if p.is_running()]
+            sizes = [p.memory_info().rss for p in proc.children(recursive=True) if p.is_running()]
             peak[0] = max(peak[0], own + sum(sizes))
-            peak[1] = max(peak[1], max(sizes, default=own))
+            peak[1] = max(peak[1], max(sizes, default=0))
+            peak[2] = max(peak[2], own)
         except psutil.Error:
             pass
         time.sleep(0.1)
@@ -117,7 +117,7 @@ def command(args: list[str], runs: int, env: dict | None = None) -> dict[str, fl
     for _ in range(runs):
         folder = Path(tempfile.mkdtemp())
         cmd = [sys.executable, "-m", "nd_sim", *args, "--out", str(folder / "out")]
-        stop, peak = threading.Event(), [0, 0]
+        stop, peak = threading.Event(), [0, 0, 0]
         start = time.perf_counter()
         proc = psutil.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env
@@ -129,7 +129,7 @@ def command(args: list[str], runs: int, env: dict | None = None) -> dict[str, fl
         stop.set()
         watcher.join()
         trees.append(peak[0])
-        largest.append(peak[1])
+        largest.append(peak[1] or peak[2])  # no workers: the command's own process
         shutil.rmtree(folder, ignore_errors=True)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(args)} failed: {err.decode()[-500:]}")

@@ -95,3 +95,26 @@ def test_tied_withdrawals_across_parts_follow_their_parents_numbers_unit() -> No
     local_to_global = [np.array([1, 3, -1]), np.array([0, 2, -1])]
     _resolve_ties(rows, local_to_global, n0=4)
     assert [r[2] for r in rows] == [1, 0]  # part 1's parent is child 0, part 0's child 3
+
+
+def test_a_pooled_team_without_children_keeps_its_hours_validation() -> None:
+    """Teams t0 and t1 pool their list; t1's district refers nobody, so t1 books only t0's
+    children. A heavier team of its own goes first: t1's hours must still come from the
+    part that ran the pool."""
+    from footprint import footprint_raw
+
+    raw = copy.deepcopy(footprint_raw(1))
+    names = list(raw["districts"])
+    teams = list(raw["teams"])
+    for name in names:  # the pool's own districts are few: another group goes first
+        raw["districts"][name]["team"] = teams[2]
+    raw["districts"][names[0]]["team"] = teams[1]
+    raw["districts"][names[0]]["referrals_per_week"] = 0.0
+    raw["districts"][names[1]]["team"] = teams[0]
+    raw["districts"][names[2]]["team"] = teams[3]
+    raw["booking"]["pools"] = [[teams[0], teams[1]]]
+    raw["horizon_weeks"] = 52
+    model = compile_model(validate_raw(raw, {}, "pool with an empty team"))
+    plan = plan_parts(model, 2)
+    assert len(plan) == 2 and 0 not in plan[0]  # the pool is not in the first part
+    _check(model, (0,), 9, parts=(2,))

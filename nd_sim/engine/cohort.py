@@ -63,6 +63,8 @@ def draw_cohort(
         model.starting, backlog.profile_children(model.scenario, seed, replication)
     )
     which = list(range(len(model.districts))) if districts is None else list(districts)
+    if which != sorted(set(which)):
+        raise ValueError(f"districts must be ascending and distinct, not {which}")
     names = [f"children/{model.districts[d]}" for d in which]
     rates = [model.rates_per_day[d] for d in which]
     times = demand.referral_times_many(

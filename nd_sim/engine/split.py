@@ -32,6 +32,7 @@ class Part:
     """What a part sends back: its rows (numbered within the part) and what the merge
     needs to number them as a serial run does."""
 
+    districts: list[int]  # the part's districts (its teams', whole)
     raw: RawResults
     source: np.ndarray  # per cohort row: 0 today's list, 1 + d district d's referrals
     source_row: np.ndarray  # its row within that source
@@ -84,7 +85,8 @@ def run_part(model: Model, replication: int, seed: int, districts: list[int]) ->
     cohort, state, start = simulated(model, replication, seed, districts)
     raw = raw_results(model, cohort, state, start, replication)
     n0, n = state.n_initial, raw.n_children
-    return Part(raw, cohort.source, cohort.source_row, state.born[n0:n].copy(), state.ob_count)
+    born = state.born[n0:n].copy()
+    return Part(list(districts), raw, cohort.source, cohort.source_row, born, state.ob_count)
 
 
 def merge(model: Model, parts: list[Part]) -> RawResults:
@@ -190,11 +192,12 @@ def _gathered(
 
 
 def _own_teams(model: Model, parts: list[Part], values: list[np.ndarray]) -> np.ndarray:
-    """Per-team arrays (teams first), each team's from the part that runs its children (an
-    empty team's diary is not exactly zero: its hours are split and added back)."""
+    """Per-team arrays (teams first), each team's from the part that runs it (a team with
+    no children of its own may still book its pool's; and an empty team's diary is not
+    exactly zero: its hours are split and added back)."""
     out = values[0].copy()
     for p, v in zip(parts, values, strict=True):
-        teams = sorted({model.team_of_district[d] for d in np.unique(p.raw.district).tolist()})
+        teams = sorted({model.team_of_district[d] for d in p.districts})
         out[teams] = v[teams]
     return out
 

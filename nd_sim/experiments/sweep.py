@@ -73,7 +73,7 @@ def sweep_to_folder(
         folder, executor = stage.folder, stage.executor
         layout = Layout(by_variant=True)
         chunks = plan_chunks(len(models), replications, stage.chunk_size)
-        rows = settings.child_row_replications() if keep_children else 0
+        rows = settings.replications if keep_children else 0  # --children: every one
         totals = run_chunks(folder, layout, models, chunks, seed, executor, rows, on_done)
         by_rep = (read_kpis(folder, layout, _of(chunks, v)) for v in range(len(models)))
         table = sweep_table(grid, by_rep)

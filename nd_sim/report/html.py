@@ -88,8 +88,9 @@ def figure_text(name: str, data: ReportData) -> str:
 def write_report(folder: Path, jobs: int = 1) -> Path:
     """Build `report.html` and `figures/` in a results folder; return the report's path.
 
-    With `jobs` > 1 the figures are drawn by that many forked processes, each reading the
-    results itself (only a caller with no other threads holding locks may ask: the CLI)."""
+    With `jobs` > 1 the figures are shared with forked copies of this process (only a
+    caller whose other threads hold no lock the drawing needs may ask: the CLI, whose only
+    other thread is its spinner; the app's server draws serially)."""
     data = load_report_data(folder)
     tmp = Path(tempfile.mkdtemp(prefix=".figures.", dir=folder))
     try:
@@ -112,17 +113,40 @@ def write_report(folder: Path, jobs: int = 1) -> Path:
 
 
 def _drawn(folder: Path, tmp: Path, names: list[str], jobs: int, data: ReportData) -> dict:
-    """Each figure drawn and saved into `tmp`, as base64 PNG by name."""
-    if jobs <= 1 or len(names) < 2:
-        return _draw(folder, tmp, names, data)
+    """Each figure drawn and saved into `tmp`, as base64 PNG by name.
+
+    With `jobs` > 1 (and fork available) the figures are split into groups of about equal
+    cost: this process draws one, forked copies of it the others, from the results already
+    in memory (nothing is pickled or read again). A group whose process fails is drawn
+    here after all, so that an error surfaces as it would have serially."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     groups = _balanced(names, jobs)
+    if len(groups) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return _draw(folder, tmp, names, data)
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        parts = list(pool.map(_draw, [folder] * len(groups), [tmp] * len(groups), groups))
-    return {name: image for part in parts for name, image in part.items()}
+    others = [context.Process(target=_save, args=(data, tmp, g), daemon=True) for g in groups[1:]]
+    for process in others:
+        process.start()
+    images = _draw(folder, tmp, groups[0], data)
+    for process, group in zip(others, groups[1:], strict=True):
+        process.join()
+        if process.exitcode == 0:
+            images.update({name: _png(tmp, name) for name in group})
+        else:
+            images.update(_draw(folder, tmp, group, data))
+    return images
+
+
+def _save(data: ReportData, tmp: Path, names: list[str]) -> None:
+    """A forked process's share: draw and save these figures."""
+    makers = figures.makers_for(data)
+    for name in names:
+        figures.save(makers[name](data), tmp, name)
+
+
+def _png(tmp: Path, name: str) -> str:
+    return base64.b64encode((tmp / f"{name}.png").read_bytes()).decode()
 
 
 # rough relative cost of drawing and saving each figure (measured on Lancashire), so that
@@ -148,18 +172,10 @@ def _balanced(names: list[str], jobs: int) -> list[list[str]]:
     return [g for g in groups if g]
 
 
-def _draw(
-    folder: Path, tmp: Path, names: list[str], data: ReportData | None = None
-) -> dict[str, str]:
-    """Draw and save these figures (reading the results if not given): base64 PNG by name."""
-    data = data if data is not None else load_report_data(folder)
-    makers = figures.makers_for(data)
-    images = {}
-    for name in names:
-        paths = figures.save(makers[name](data), tmp, name)
-        png = next(p for p in paths if p.suffix == ".png")
-        images[name] = base64.b64encode(png.read_bytes()).decode()
-    return images
+def _draw(folder: Path, tmp: Path, names: list[str], data: ReportData) -> dict[str, str]:
+    """Draw and save these figures here: base64 PNG by name."""
+    _save(data, tmp, names)
+    return {name: _png(tmp, name) for name in names}
 
 
 def render_html(data: ReportData, images: dict[str, str]) -> str:
