@@ -22,7 +22,7 @@ from nd_sim.results import registry
 from nd_sim.results.by_district import district_order
 from nd_sim.results.equity import district_shares, equity_kpis, pathway_wait_medians
 from nd_sim.results.incomplete import incomplete_waits, month_end_days
-from nd_sim.results.weekly import STEP_PREFIX, appointment_names, stage_intervals, step_intervals
+from nd_sim.results.weekly import STEP_PREFIX, appointment_names, intervals_of
 
 COUNTY = "county"
 NICE_WEEKS = 13
@@ -37,10 +37,15 @@ COST_KPIS = tuple(k for k in registry.KPIS if k.group == registry.COSTS)
 kpi_units = registry.kpi_units
 
 
-def replication_kpis(raw: RawResults, model: Model) -> list[tuple[str, str, str, float]]:
-    """Rows of (area_type, area, kpi, value) for one replication."""
+def replication_kpis(
+    raw: RawResults, model: Model, intervals: dict | None = None
+) -> list[tuple[str, str, str, float]]:
+    """Rows of (area_type, area, kpi, value) for one replication (`intervals`:
+    `weekly.intervals_of(raw, appointment_names(model))`, when the caller has it)."""
     rows: list[tuple[str, str, str, float]] = []
-    wait = _Waits(raw, model)
+    if intervals is None:
+        intervals = intervals_of(raw, appointment_names(model))
+    wait = _Waits(raw, model, intervals)
     areas = [("district", name, [d]) for d, name in enumerate(model.districts)]
     team_of = model.team_of_district
     for t, name in enumerate(model.teams):
@@ -67,7 +72,7 @@ class _Waits:
     that an area's order statistics and threshold counts come from small sorted slices) and
     counts per district, so that an area's figures need only slices, sums and bisections."""
 
-    def __init__(self, raw: RawResults, model: Model) -> None:
+    def __init__(self, raw: RawResults, model: Model, intervals: dict) -> None:
         horizon_day, n_districts = float(model.days), len(model.districts)
         district = raw.district.astype(np.int64)
         seen = ~np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT) & (raw.first_day >= 0)
@@ -82,7 +87,7 @@ class _Waits:
         had_first = done & ~np.isnan(raw.first_day)
         to_outcome = ((raw.outcome_day - raw.first_day) / 7.0)[had_first]
         self.first_to_outcome = _Sample(to_outcome, district[had_first], n_districts)
-        self.child_weeks = _child_weeks(raw, district, horizon_day, n_districts)
+        self.child_weeks = _child_weeks(intervals, district, horizon_day, n_districts)
         new = raw.start_stage < 0
         cohort = new & (raw.referral_day <= horizon_day - 7.0 * NICE_WEEKS)
         cohort &= raw.triage_result != TRIAGE_SIGNPOSTED  # signposted: not for this pathway
@@ -110,8 +115,9 @@ class _Waits:
             ),
         }
         self.quarters = _quarter_cohorts(raw, model, district)
-        names = appointment_names(model)
-        for name, (start, end) in step_intervals(raw, names).items():
+        steps = [STEP_PREFIX + n for n in appointment_names(model)[1:]] + ["waiting_outsourced"]
+        for name in steps:
+            start, end = intervals[name]
             waiting = (start <= horizon_day) & (end > horizon_day)
             kpi = (
                 name.replace(STEP_PREFIX, "waiting_step_end.")
@@ -196,11 +202,10 @@ def _equity(raw: RawResults, model: Model, areas, per_area) -> list[tuple[str, s
 
 
 def _child_weeks(
-    raw: RawResults, district: np.ndarray, horizon_day: float, n_districts: int
+    intervals: dict, district: np.ndarray, horizon_day: float, n_districts: int
 ) -> dict[str, np.ndarray]:
     """Child-weeks on the list inside the horizon, per district: in all and by stage (each
     child's time in a stage, clipped to [0, horizon]; the stages partition the open time)."""
-    intervals = stage_intervals(raw)
     out = {}
     for stage, suffix in (("open_referrals", ""), *((k, f"_{v}") for k, v in STAGES.items())):
         start, end = intervals[stage]

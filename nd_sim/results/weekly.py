@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
 from nd_sim.engine.codes import IN_ASSESSMENT, TRIAGE_ACCEPTED
@@ -44,19 +45,28 @@ STEP_PREFIX = "waiting_step."  # + an appointment's name: the list waiting for t
 BANDS_WEEKS = {"open_13w_plus": 13, "open_52w_plus": 52, "open_104w_plus": 104}
 
 
-def _week_bins(days: np.ndarray, weeks: int) -> np.ndarray:
-    """Week of each time; before the start -> 0, never or after the horizon -> `weeks`."""
-    with np.errstate(invalid="ignore"):
-        k = np.floor(days / 7.0)
-    k[np.isnan(k)] = weeks
-    return np.clip(k, 0, weeks).astype(np.int64)  # infinities clip to the ends
+@numba.njit(cache=True, nogil=True)
+def _week_counts(
+    district: np.ndarray, days: np.ndarray, n_districts: int, weeks: int
+) -> np.ndarray:  # pragma: no cover - compiled (tests compare it with numpy's binning)
+    """Events per district and week of each time, one pass: week floor(day / 7), before
+    the start -> 0, never (NaN) or after the horizon -> `weeks` (a column dropped later)."""
+    out = np.zeros((n_districts, weeks + 1), np.int64)
+    for i in range(days.size):
+        d = days[i]
+        if np.isnan(d):
+            k = weeks
+        else:
+            f = np.floor(d / 7.0)
+            k = 0 if f < 0 else (weeks if f > weeks else int(f))
+        out[district[i], k] += 1
+    return out
 
 
 def _per_week(district: np.ndarray, days: np.ndarray, n_districts: int, weeks: int) -> np.ndarray:
     """Events per district and week, shape (districts, weeks)."""
-    index = district * (weeks + 1) + _week_bins(days, weeks)
-    counts = np.bincount(index, minlength=n_districts * (weeks + 1))
-    return counts.reshape(n_districts, weeks + 1)[:, :weeks]
+    days = np.ascontiguousarray(days, np.float64)
+    return _week_counts(district, days, n_districts, weeks)[:, :weeks]
 
 
 def _stock(
@@ -123,11 +133,24 @@ def step_intervals(
     return out
 
 
+def intervals_of(
+    raw: RawResults, step_names: Sequence[str] | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """`stage_intervals` and `step_intervals` together: worked out once a replication for
+    both the KPIs and the weekly counts."""
+    return stage_intervals(raw) | step_intervals(raw, step_names)
+
+
 def weekly_counts(
-    raw: RawResults, n_districts: int, weeks: int, step_names: Sequence[str] | None = None
+    raw: RawResults,
+    n_districts: int,
+    weeks: int,
+    step_names: Sequence[str] | None = None,
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every weekly flow and stock, each of shape (districts, weeks): `FLOWS`, `STOCKS`,
-    then the wait for each appointment after the first (named as in `step_intervals`)."""
+    then the wait for each appointment after the first (named as in `step_intervals`);
+    `intervals` is `intervals_of(raw, step_names)` when the caller has it already."""
     new = raw.start_stage < 0
     nan = np.full(raw.referral_day.size, np.nan)
     first = np.where(raw.start_stage == IN_ASSESSMENT, np.nan, raw.first_day)
@@ -146,7 +169,7 @@ def weekly_counts(
     }
     district = raw.district.astype(np.int64)
     out = {name: _per_week(district, days, n_districts, weeks) for name, days in flows.items()}
-    intervals = stage_intervals(raw) | step_intervals(raw, step_names)
+    intervals = intervals if intervals is not None else intervals_of(raw, step_names)
     for name, (start, end) in intervals.items():
         out[name] = _stock(district, start, end, n_districts, weeks)
     return out

@@ -19,7 +19,7 @@ from nd_sim.engine.replication import run_replication
 from nd_sim.inputs.model import Model
 from nd_sim.results.children import child_columns
 from nd_sim.results.kpis import replication_kpis
-from nd_sim.results.weekly import appointment_names, weekly_counts
+from nd_sim.results.weekly import appointment_names, intervals_of, weekly_counts
 
 TASKS_PER_WORKER = 4
 T = TypeVar("T")
@@ -51,10 +51,12 @@ def run_one(
     is the engine, or a replication split by team (`run.by_team`)."""
     model = replication_model(model, replication, seed)
     raw = simulate(model, replication, seed)
+    names = appointment_names(model)
+    intervals = intervals_of(raw, names)  # shared by the KPIs and the weekly counts
     return ReplicationOutput(
         replication=replication,
-        kpis=replication_kpis(raw, model),
-        weekly=weekly_counts(raw, len(model.districts), model.weeks, appointment_names(model)),
+        kpis=replication_kpis(raw, model, intervals),
+        weekly=weekly_counts(raw, len(model.districts), model.weeks, names, intervals),
         hours_available=raw.hours_available,
         hours_used=raw.hours_used,
         children=child_columns(raw, model) if keep_children else None,

@@ -1,0 +1,32 @@
+"""The compiled weekly binning counts as numpy's floor, clip and bincount did."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nd_sim.results.weekly import _per_week
+
+
+def _numpy(district: np.ndarray, days: np.ndarray, n: int, weeks: int) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        k = np.floor(days / 7.0)
+    k[np.isnan(k)] = weeks
+    k = np.clip(k, 0, weeks).astype(np.int64)
+    counts = np.bincount(district * (weeks + 1) + k, minlength=n * (weeks + 1))
+    return counts.reshape(n, weeks + 1)[:, :weeks]
+
+
+days = st.one_of(
+    st.floats(-100.0, 1000.0),
+    st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 6.999999, 7.0, 699.0, 700.0]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), days), max_size=60), st.integers(1, 100))
+def test_compiled_binning_matches_numpy_unit(rows: list, weeks: int) -> None:
+    district = np.array([d for d, _ in rows], np.int64)
+    when = np.array([t for _, t in rows], np.float64)
+    assert np.array_equal(_per_week(district, when, 3, weeks), _numpy(district, when, 3, weeks))
