@@ -277,7 +277,9 @@ def child_rows_words(run: ScenarioResult) -> str:
     N of them (a run writes those rows for its first replications only, by default 50)."""
     total = replication_count(run)
     kept = int(run.manifest.get("child_rows_replications", total))
-    return f"{total} replications" if kept >= total else f"the first {kept} of {total} replications"
+    if kept >= total:
+        return f"{total:,} replications"
+    return f"the first {kept:,} of {total:,} replications"
 
 
 def where_label(data: ReportData) -> str:
