@@ -220,6 +220,13 @@ def test_ctrl_c_leaves_no_results_and_resume_finishes_identically(tmp_path: Path
     import signal
     import time
 
+    from nd_sim.inputs.model import compile_model
+    from nd_sim.run.replicate import run_one
+    from nd_sim.scenario import load_scenario
+
+    # the compiled engine into its on-disk cache first: in a fresh clone the command would
+    # otherwise compile it (slowly, under coverage) and only then notice the interrupt
+    run_one(compile_model(load_scenario(FIXTURES / "small.toml")), 0, 1)
     out = tmp_path / "run"
     staged = tmp_path / ".run.partial"
     args = ["run", str(SCENARIOS / "lancashire.toml"), "-n", "40", "--jobs", "2"]
