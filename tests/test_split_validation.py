@@ -118,3 +118,34 @@ def test_a_pooled_team_without_children_keeps_its_hours_validation() -> None:
     plan = plan_parts(model, 2)
     assert len(plan) == 2 and 0 not in plan[0]  # the pool is not in the first part
     _check(model, (0,), 9, parts=(2,))
+
+
+def test_split_teams_from_the_command_line_writes_the_serial_run_functional(
+    tmp_path: Path,
+) -> None:
+    """`nd-sim run --split-teams --jobs 2` writes the very rows of a serial run, and says
+    so in its manifest; `compare --split-teams` takes the option too."""
+    import json
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from nd_sim.cli import app
+
+    runner = CliRunner()
+    small = str(FIXTURES / "small.toml")
+    folders = {}
+    for name, extra in (("split", ["--jobs", "2", "--split-teams"]), ("serial", [])):
+        folders[name] = tmp_path / name
+        args = ["run", small, "-n", "3", *extra, "--out", str(folders[name])]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    split, serial = folders["split"], folders["serial"]
+    assert json.loads((split / "manifest.json").read_text())["split_by_team"] is True
+    assert (split / "summary.csv").read_bytes() == (serial / "summary.csv").read_bytes()
+    frames = [pq.read_table(f / "children.parquet").to_pandas() for f in (split, serial)]
+    pd.testing.assert_frame_equal(*frames)
+    args = ["compare", small, small, "-n", "2", "--jobs", "2", "--split-teams"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "compare")])
+    assert result.exit_code == 0, result.output
