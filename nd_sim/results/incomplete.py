@@ -6,51 +6,16 @@ incomplete pathways. This module gives both at every calendar month end of the h
 
 Per area, children are taken newest referral first, so at any time the waits of the open
 ones come out already sorted; a compiled pass per month end picks the order statistics.
-Self-contained: numba's on-disk cache sees changes to this file only.
+The compiled pass is `results.compiled.ranked_waits`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-import numba
 import numpy as np
 
 QUANTILES = (0.5, 0.92)
-
-
-@numba.njit(cache=True, nogil=True)
-def _ranked_waits(
-    referral_day: np.ndarray,
-    first_at: np.ndarray,
-    stop_at: np.ndarray,
-    area: np.ndarray,
-    at_days: np.ndarray,
-    low: np.ndarray,
-) -> np.ndarray:  # pragma: no cover - compiled (checked against numpy by a test)
-    """The waits (weeks so far) at ranks low[g, a, k] and low[g, a, k] + 1 among the children
-    of area g open at month end a: shape (areas, month ends, quantiles, 2).
-
-    Child i is open at month ends first_at[i] .. stop_at[i] - 1 and belongs to the areas in
-    row i of `area`. Children come newest first, so each area's waits arrive in ascending
-    order and each rank is met as it passes: nothing is stored or sorted.
-    """
-    n_areas, n_at, n_q = low.shape
-    out = np.full((n_areas, n_at, n_q, 2), np.nan)
-    seen = np.zeros((n_areas, n_at), np.int64)
-    for i in range(referral_day.size):
-        r = referral_day[i]
-        for a in range(first_at[i], stop_at[i]):
-            wait = (at_days[a] - r) / 7.0
-            for j in range(area.shape[1]):
-                g = area[i, j]
-                rank = seen[g, a]
-                seen[g, a] = rank + 1
-                for k in range(n_q):
-                    step = rank - low[g, a, k]
-                    if step == 0 or step == 1:
-                        out[g, a, k, step] = wait
-    return out
 
 
 def month_end_days(start: dt.date, days: int) -> list[tuple[str, float]]:
@@ -99,7 +64,9 @@ def incomplete_waits(
     qs = np.array(QUANTILES)
     virtual = (count[:, :, None] - 1) * qs  # numpy's linear method, rank by rank
     low = np.floor(virtual).astype(np.int64)
-    ranked = _ranked_waits(ref, first_at, stop_at, area, at, low)
+    from nd_sim.results.compiled import ranked_waits  # numba: loaded only when needed
+
+    ranked = ranked_waits(ref, first_at, stop_at, area, at, low)
     below, above, frac = ranked[..., 0], ranked[..., 1], virtual - low
     diff = above - below
     values = np.where(frac >= 0.5, above - diff * (1 - frac), below + diff * frac)

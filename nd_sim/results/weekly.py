@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numba
 import numpy as np
 
 from nd_sim.engine.codes import IN_ASSESSMENT, TRIAGE_ACCEPTED
@@ -45,28 +44,12 @@ STEP_PREFIX = "waiting_step."  # + an appointment's name: the list waiting for t
 BANDS_WEEKS = {"open_13w_plus": 13, "open_52w_plus": 52, "open_104w_plus": 104}
 
 
-@numba.njit(cache=True, nogil=True)
-def _week_counts(
-    district: np.ndarray, days: np.ndarray, n_districts: int, weeks: int
-) -> np.ndarray:  # pragma: no cover - compiled (tests compare it with numpy's binning)
-    """Events per district and week of each time, one pass: week floor(day / 7), before
-    the start -> 0, never (NaN) or after the horizon -> `weeks` (a column dropped later)."""
-    out = np.zeros((n_districts, weeks + 1), np.int64)
-    for i in range(days.size):
-        d = days[i]
-        if np.isnan(d):
-            k = weeks
-        else:
-            f = np.floor(d / 7.0)
-            k = 0 if f < 0 else (weeks if f > weeks else int(f))
-        out[district[i], k] += 1
-    return out
-
-
 def _per_week(district: np.ndarray, days: np.ndarray, n_districts: int, weeks: int) -> np.ndarray:
     """Events per district and week, shape (districts, weeks)."""
+    from nd_sim.results.compiled import week_counts  # numba: loaded only when needed
+
     days = np.ascontiguousarray(days, np.float64)
-    return _week_counts(district, days, n_districts, weeks)[:, :weeks]
+    return week_counts(district, days, n_districts, weeks)[:, :weeks]
 
 
 def _stock(
