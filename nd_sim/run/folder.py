@@ -111,6 +111,7 @@ class RunFolder:
         self.out = out
         self.force = force
         self.resumable = resumable
+        self._made: set[Path] = set()  # subfolders made so far
         self._lock: RunLock | None = None
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +148,7 @@ class RunFolder:
 
     def clear(self) -> None:
         """Empty the folder under construction (work staged by a run that cannot resume)."""
+        self._made.clear()
         for path in self.tmp.iterdir():
             with _naming(path):
                 _delete(path)
@@ -170,14 +172,18 @@ class RunFolder:
     def remove(self, name: str) -> None:
         """Drop a file or folder of working state before the folder is committed."""
         target = self.tmp / name
+        self._made.clear()  # it may have held subfolders made earlier
         with _naming(target):
             _delete(target)
 
     def path(self, name: str) -> Path:
-        """Where a file is being written (inside the temporary folder; subfolders are made)."""
+        """Where a file is being written (inside the temporary folder; subfolders are made,
+        each once: a families run writes thousands of letters into a few folders)."""
         target = self.tmp / name
-        with _naming(target.parent):
-            target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made:
+            with _naming(target.parent):
+                target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         return target
 
     def write_csv(self, name: str, frame: pd.DataFrame) -> None:

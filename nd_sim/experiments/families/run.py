@@ -12,7 +12,7 @@ import pandas as pd
 
 from nd_sim.calibration.history import History
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.experiments.families import drift, letters, staff_summary, track_record
+from nd_sim.experiments.families import drift, letters, staff_summary
 from nd_sim.experiments.families.projection import (
     if_referred_today,
     projection_model,
@@ -84,6 +84,8 @@ def families_to_folder(
             folder.write_csv("drift.csv", drifted)
         record_text = ""
         if check_history is not None:
+            from nd_sim.experiments.families import track_record  # calibration: scipy
+
             record = track_record.track_record(check_history, scenario, as_of, stage)
             folder.write_csv("track_record.csv", _for_csv(record))
             record_text = track_record.track_words(record)
