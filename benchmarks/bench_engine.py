@@ -81,52 +81,61 @@ def bench_compile() -> float:
     return float(out.stdout.split()[-1])
 
 
-def _peak_tree_rss(proc: psutil.Popen, stop: threading.Event, peak: list[int]) -> None:
+def _watch(proc: psutil.Popen, stop: threading.Event, peak: list[int]) -> None:
+    """Peak RSS of the process tree (peak[0]), of its largest worker (peak[1]: a child
+    process) and of the command's own process (peak[2])."""
     while not stop.is_set():
         try:
-            tree = [proc, *proc.children(recursive=True)]
-            peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree if p.is_running()))
+            own = proc.memory_info().rss
+            sizes = [p.memory_info().rss for p in proc.children(recursive=True) if p.is_running()]
+            peak[0] = max(peak[0], own + sum(sizes))
+            peak[1] = max(peak[1], max(sizes, default=0))
+            peak[2] = max(peak[2], own)
         except psutil.Error:
             pass
-        time.sleep(0.2)  # memory changes slowly; a poll costs ~1 ms of CPU
+        time.sleep(0.1)
+
+
+def command(args: list[str], runs: int, env: dict | None = None) -> dict[str, float]:
+    """Median wall seconds of a whole `nd-sim` command, and its peak memory (MB)."""
+    walls, trees, largest = [], [], []
+    for _ in range(runs):
+        folder = Path(tempfile.mkdtemp())
+        cmd = [sys.executable, "-m", "nd_sim", *args, "--out", str(folder / "out")]
+        stop, peak = threading.Event(), [0, 0, 0]
+        start = time.perf_counter()
+        proc = psutil.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env
+        )
+        watcher = threading.Thread(target=_watch, args=(proc, stop, peak))
+        watcher.start()
+        _, err = proc.communicate()
+        walls.append(time.perf_counter() - start)
+        stop.set()
+        watcher.join()
+        trees.append(peak[0])
+        largest.append(peak[1] or peak[2])  # no workers: the command's own process
+        shutil.rmtree(folder, ignore_errors=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed: {err.decode()[-500:]}")
+    return {
+        "seconds": statistics.median(walls),
+        "min": min(walls),
+        "max": max(walls),
+        "tree_mb": statistics.median(trees) / 2**20,
+        "largest_mb": statistics.median(largest) / 2**20,
+    }
 
 
 def bench_command(runs: int, replications: int, jobs: int) -> dict[str, float]:
     """Median wall time and peak tree memory of the whole `nd-sim run` command."""
-    walls, peaks = [], []
-    for _ in range(runs):
-        out = Path(tempfile.mkdtemp()) / "run"
-        cmd = [
-            sys.executable,
-            "-m",
-            "nd_sim",
-            "run",
-            str(SCENARIO),
-            "--replications",
-            str(replications),
-            "--jobs",
-            str(jobs),
-            "--out",
-            str(out),
-        ]
-        stop, peak = threading.Event(), [0]
-        start = time.perf_counter()
-        proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-        watcher = threading.Thread(target=_peak_tree_rss, args=(proc, stop, peak))
-        watcher.start()
-        code = proc.wait()
-        walls.append(time.perf_counter() - start)
-        stop.set()
-        watcher.join()
-        peaks.append(peak[0])
-        shutil.rmtree(out.parent, ignore_errors=True)
-        if code != 0:
-            raise SystemExit(f"command failed with exit code {code}")
+    args = ["run", str(SCENARIO), "--replications", str(replications), "--jobs", str(jobs)]
+    got = command(args, runs)
     return {
-        "command_seconds_median": statistics.median(walls),
-        "command_seconds_min": min(walls),
-        "command_seconds_max": max(walls),
-        "peak_memory_mb_median": statistics.median(peaks) / 2**20,
+        "command_seconds_median": got["seconds"],
+        "command_seconds_min": got["min"],
+        "command_seconds_max": got["max"],
+        "peak_memory_mb_median": got["tree_mb"],
     }
 
 

@@ -29,17 +29,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-
-import psutil
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import simpy_pathway  # noqa: E402
+from bench_engine import command  # noqa: E402
 from footprint import footprint  # noqa: E402
 
 from nd_sim.engine.cohort import draw_cohort  # noqa: E402
@@ -94,52 +92,6 @@ def simpy_rate(runs: int) -> float:
         out = simpy_pathway.run(SCENARIO, seed)
         rates.append(out["children"] / (time.perf_counter() - start))
     return statistics.median(rates)
-
-
-def _watch(proc: psutil.Popen, stop: threading.Event, peak: list[int]) -> None:
-    """Peak RSS of the process tree (peak[0]), of its largest worker (peak[1]: a child
-    process) and of the command's own process (peak[2])."""
-    while not stop.is_set():
-        try:
-            own = proc.memory_info().rss
-            sizes = [p.memory_info().rss for p in proc.children(recursive=True) if p.is_running()]
-            peak[0] = max(peak[0], own + sum(sizes))
-            peak[1] = max(peak[1], max(sizes, default=0))
-            peak[2] = max(peak[2], own)
-        except psutil.Error:
-            pass
-        time.sleep(0.1)
-
-
-def command(args: list[str], runs: int, env: dict | None = None) -> dict[str, float]:
-    """Median wall seconds of a whole `nd-sim` command, and its peak memory (MB)."""
-    walls, trees, largest = [], [], []
-    for _ in range(runs):
-        folder = Path(tempfile.mkdtemp())
-        cmd = [sys.executable, "-m", "nd_sim", *args, "--out", str(folder / "out")]
-        stop, peak = threading.Event(), [0, 0, 0]
-        start = time.perf_counter()
-        proc = psutil.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env
-        )
-        watcher = threading.Thread(target=_watch, args=(proc, stop, peak))
-        watcher.start()
-        _, err = proc.communicate()
-        walls.append(time.perf_counter() - start)
-        stop.set()
-        watcher.join()
-        trees.append(peak[0])
-        largest.append(peak[1] or peak[2])  # no workers: the command's own process
-        shutil.rmtree(folder, ignore_errors=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(args)} failed: {err.decode()[-500:]}")
-    return {
-        "seconds": statistics.median(walls),
-        "min": min(walls),
-        "max": max(walls),
-        "tree_mb": statistics.median(trees) / 2**20,
-        "largest_mb": statistics.median(largest) / 2**20,
-    }
 
 
 def report_command(runs: int) -> dict[str, float]:

@@ -203,11 +203,6 @@ def h_follow(s: State, team: int, step: int) -> int:
     return 2 * s.n_teams * s.n_classes + 3 * s.n_teams + team * s.n_steps + step
 
 
-def n_heaps(n_teams: int, n_classes: int, n_steps: int) -> int:
-    """How many heaps `State.heap_day` holds."""
-    return 2 * n_teams * n_classes + 3 * n_teams + n_teams * n_steps
-
-
 # ---------------------------------------------------------------------- the timetable
 @jit
 def simulate(s: State) -> None:

@@ -315,8 +315,9 @@ def _queues(
 def queue_places(
     model: Model, cohort: Cohort, team: np.ndarray, pool_len: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """How many children each team and each heap (`kernel.n_heaps`' numbering) can hold at
-    once: a team's cohort children and the returning children its districts' pools allow.
+    """How many children each team and each heap (in `kernel.h_new` ... `h_follow` order)
+    can hold at once: a team's cohort children, and the returning children its districts'
+    pools allow.
     A new-patient list holds its class's cohort children of every team booking from it; a
     returning children's list, the pool rows of those teams; follow-up heaps start at the
     second step (the first appointment is booked from the lists)."""
@@ -428,6 +429,13 @@ def _needs(table: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return prof, hours, np.array([len(row) for row in table], np.int64)
 
 
+def outsourced_cost_gbp(model: Model, taken: np.ndarray) -> float:
+    """What the outsourced blocks cost: children each took x its price (a sum a split run
+    can add up from its parts exactly)."""
+    prices = np.array([b.price_gbp_each for b in model.capacity.outsourcing], np.float64)
+    return float(np.dot(np.asarray(taken, np.float64), prices))
+
+
 def raw_results(
     model: Model, cohort: Cohort, s: State, start: tuple[np.ndarray, np.ndarray], replication: int
 ) -> RawResults:
@@ -463,7 +471,7 @@ def raw_results(
         step_day=s.step_day[:, :n].copy(),
         hours_available=model.capacity.hours,  # the schedule: no randomness
         hours_used=np.transpose(s.used, (0, 2, 1)),
-        outsourced_cost_gbp=float(np.dot(s.ob_count.astype(np.float64), s.ob_price)),
+        outsourced_cost_gbp=outsourced_cost_gbp(model, s.ob_count),
         appointments=int(s.counters[APPOINTMENTS]),
         starting_ids=cohort.starting_ids,
         start_step=np.concatenate([start_step, np.full(n - n0, -1)]).astype(np.int8),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from nd_sim.engine.raw import RawResults
-from nd_sim.engine.replication import list_teams, raw_results, simulated
+from nd_sim.engine.replication import list_teams, outsourced_cost_gbp, raw_results, simulated
 from nd_sim.inputs.model import Model
 
 
@@ -177,7 +177,6 @@ def _gathered(
     step_day = np.empty((first.step_day.shape[0], n))
     step_day[:, where] = np.concatenate([p.raw.step_day for p in parts], axis=1)
     taken = sum(p.blocks_taken for p in parts)
-    prices = np.array([b.price_gbp_each for b in model.capacity.outsourcing], np.float64)
     ids = _starting_ids(parts, local_to_global)
     return replace(
         first,
@@ -185,7 +184,7 @@ def _gathered(
         parent=parent,
         step_day=step_day,
         hours_used=_own_teams(model, parts, [p.raw.hours_used for p in parts]),
-        outsourced_cost_gbp=float(np.dot(np.asarray(taken, np.float64), prices)),
+        outsourced_cost_gbp=outsourced_cost_gbp(model, taken),
         appointments=sum(p.raw.appointments for p in parts),
         starting_ids=ids,
     )

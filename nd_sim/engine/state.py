@@ -79,7 +79,7 @@ class State(NamedTuple):
     arr_days: F1
     arr_ptr: I1  # (teams,) next arrival
     arr_end: I1  # (teams,)
-    heap_day: F1  # every heap's entries, heap h's from heap_off[h] (see `kernel.n_heaps`)
+    heap_day: F1  # every heap's entries, heap h's from heap_off[h] (`kernel.h_new`...)
     heap_child: I1
     heap_off: I1  # (heaps,)
     heap_size: I1

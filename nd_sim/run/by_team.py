@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nd_sim.engine.raw import RawResults
-from nd_sim.engine.split import merge, plan_parts, run_part
+from nd_sim.engine.split import Part, run_part, run_split
 from nd_sim.inputs.model import Model
 from nd_sim.run.executors import Executor, Task
 
@@ -24,7 +24,9 @@ class SplitByTeam:
     executor: Executor
 
     def __call__(self, model: Model, replication: int, seed: int) -> RawResults:
-        plan = plan_parts(model, max(1, self.executor.workers))
-        tasks = [Task(0, (replication, seed, districts)) for districts in plan]
-        parts = dict(self.executor.run(run_part, [model], tasks))
-        return merge(model, [parts[k] for k in range(len(plan))])
+        def run_parts(plan: list[list[int]]) -> list[Part]:
+            tasks = [Task(0, (replication, seed, districts)) for districts in plan]
+            done = dict(self.executor.run(run_part, [model], tasks))
+            return [done[k] for k in range(len(plan))]
+
+        return run_split(model, replication, seed, max(1, self.executor.workers), run_parts)

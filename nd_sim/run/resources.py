@@ -21,6 +21,7 @@ from pathlib import Path
 
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.model import Model
+from nd_sim.run.settings import rows_kept
 
 # Measured on the shipped Lancashire scenario (docs/scale.md): a worker process with numpy,
 # numba and the compiled engine loaded; bytes each child costs outside the engine's queues
@@ -145,7 +146,7 @@ def estimate(
     else:  # the parent runs the replications itself
         memory = parent + worker - PROCESS_BYTES
     disk = 0.0
-    with_rows = replications if child_rows is None else min(child_rows, replications)
+    with_rows = rows_kept(child_rows, replications)
     for m in models:
         weekly_rows = m.weeks * (len(m.districts) + len(m.teams) + 1)
         staff_rows = m.weeks * len(m.teams) * len(m.professions)

@@ -28,7 +28,7 @@ from nd_sim.run.chunks import (
 from nd_sim.run.executors import Executor
 from nd_sim.run.folder import RunFolder
 from nd_sim.run.pipeline import staged
-from nd_sim.run.settings import RunSettings
+from nd_sim.run.settings import RunSettings, rows_kept
 
 PACKAGES = ("nd-sim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
 
@@ -97,7 +97,7 @@ def run_into(
     started = time.perf_counter()
     layout = Layout(prefix)
     chunks = plan_chunks(1, replications, size)
-    kept = replications if child_rows is None else min(child_rows, replications)
+    kept = rows_kept(child_rows, replications)
     totals = run_chunks(folder, layout, [model], chunks, seed, executor, kept, on_done, simulate)
     by_rep = read_kpis(folder, layout, chunks)
     summary = summarise(by_rep).assign(bands=band_kind(model.scenario))

@@ -20,6 +20,12 @@ from nd_sim.run.executors import Executor, make_executor
 DEFAULT_CHILD_ROWS = 50
 
 
+def rows_kept(child_rows: int | None, replications: int) -> int:
+    """How many replications (the first ones) of `replications` write their per-child rows
+    when `child_rows` are asked for (None: all)."""
+    return replications if child_rows is None else min(child_rows, replications)
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Replications, seed, where they run, and where the results go."""
@@ -37,7 +43,7 @@ class RunSettings:
     def child_row_replications(self, replications: int | None = None) -> int:
         """How many replications (the first ones) write their per-child rows."""
         total = self.replications if replications is None else replications
-        return total if self.child_rows is None else min(self.child_rows, total)
+        return rows_kept(self.child_rows, total)
 
     def executor(self) -> Executor:
         """The executor these settings ask for (the caller closes it)."""
