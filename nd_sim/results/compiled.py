@@ -17,7 +17,8 @@ def ranked_waits(
     referral_day: np.ndarray,
     first_at: np.ndarray,
     stop_at: np.ndarray,
-    area: np.ndarray,
+    district: np.ndarray,
+    member: np.ndarray,
     at_days: np.ndarray,
     low: np.ndarray,
 ) -> np.ndarray:  # pragma: no cover - compiled (checked against numpy by a test)
@@ -25,25 +26,79 @@ def ranked_waits(
     of area g open at month end a: shape (areas, month ends, quantiles, 2).
 
     Child i is open at month ends first_at[i] .. stop_at[i] - 1 and belongs to the areas in
-    row i of `area`. Children come newest first, so each area's waits arrive in ascending
-    order and each rank is met as it passes: nothing is stored or sorted.
+    row district[i] of `member`. Children come newest first, so each area's waits arrive in
+    ascending order and each rank is met as it passes: nothing is stored or sorted. The
+    next rank wanted of each (area, month end) is kept: a child's month costs one test.
     """
     n_areas, n_at, n_q = low.shape
     out = np.full((n_areas, n_at, n_q, 2), np.nan)
     seen = np.zeros((n_areas, n_at), np.int64)
+    wanted = np.empty((n_areas, n_at), np.int64)
+    for g in range(n_areas):
+        for a in range(n_at):
+            wanted[g, a] = _next_rank(low[g, a], -1)
     for i in range(referral_day.size):
         r = referral_day[i]
+        d = district[i]
         for a in range(first_at[i], stop_at[i]):
-            wait = (at_days[a] - r) / 7.0
-            for j in range(area.shape[1]):
-                g = area[i, j]
+            for j in range(member.shape[1]):
+                g = member[d, j]
                 rank = seen[g, a]
                 seen[g, a] = rank + 1
-                for k in range(n_q):
-                    step = rank - low[g, a, k]
-                    if step == 0 or step == 1:
-                        out[g, a, k, step] = wait
+                if rank == wanted[g, a]:
+                    wait = (at_days[a] - r) / 7.0
+                    for k in range(n_q):
+                        step = rank - low[g, a, k]
+                        if step == 0 or step == 1:
+                            out[g, a, k, step] = wait
+                    wanted[g, a] = _next_rank(low[g, a], rank)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def open_spans(
+    referral_day: np.ndarray,
+    exit_day: np.ndarray,
+    district: np.ndarray,
+    member: np.ndarray,
+    at_days: np.ndarray,
+    n_areas: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled (tested)
+    """The month ends each child is open at, first_at[i] .. stop_at[i] - 1 (referred
+    before, leaving after; NaN: never leaves), and how many children of each area are
+    open at each month end: shape (areas, month ends)."""
+    n, n_at = referral_day.size, at_days.size
+    first_at = np.empty(n, np.int64)
+    stop_at = np.empty(n, np.int64)
+    change = np.zeros((n_areas, n_at + 1), np.int64)
+    for i in range(n):
+        first = np.searchsorted(at_days, referral_day[i])
+        e = exit_day[i]
+        stop = n_at if e != e else np.searchsorted(at_days, e)
+        stop = max(stop, first)
+        first_at[i], stop_at[i] = first, stop
+        for j in range(member.shape[1]):
+            g = member[district[i], j]
+            change[g, first] += 1
+            change[g, stop] -= 1
+    count = np.empty((n_areas, n_at), np.int64)
+    for g in range(n_areas):
+        total = 0
+        for a in range(n_at):
+            total += change[g, a]
+            count[g, a] = total
+    return first_at, stop_at, count
+
+
+@numba.njit(cache=True, nogil=True)
+def _next_rank(low: np.ndarray, after: int) -> int:  # pragma: no cover - compiled
+    """The smallest rank above `after` among low[k] and low[k] + 1 (-1 when none is)."""
+    best = -1
+    for k in range(low.size):
+        for rank in (low[k], low[k] + 1):
+            if rank > after and (best < 0 or rank < best):
+                best = rank
+    return best
 
 
 @numba.njit(cache=True, nogil=True)
@@ -62,3 +117,137 @@ def week_counts(
             k = 0 if f < 0 else (weeks if f > weeks else int(f))
         out[district[i], k] += 1
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def ranked_values(
+    values: np.ndarray, district: np.ndarray, member: np.ndarray, low: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled (checked against numpy by a test)
+    """The values at ranks low[g, k] and low[g, k] + 1 among area g's values: shape
+    (areas, quantiles, 2), NaN where the area has no such rank.
+
+    `values` are ascending; value i belongs to the areas in row district[i] of `member`
+    (one area a layer: its district, its team, the county). One pass serves every area,
+    so no area is sorted on its own.
+    """
+    n_areas, n_q = low.shape
+    out = np.full((n_areas, n_q, 2), np.nan)
+    seen = np.zeros(n_areas, np.int64)
+    for i in range(values.size):
+        v = values[i]
+        d = district[i]
+        for j in range(member.shape[1]):
+            g = member[d, j]
+            rank = seen[g]
+            seen[g] = rank + 1
+            for k in range(n_q):
+                step = rank - low[g, k]
+                if step == 0 or step == 1:
+                    out[g, k, step] = v
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def km_crossings(
+    t: np.ndarray,
+    event: np.ndarray,
+    district: np.ndarray,
+    member: np.ndarray,
+    n_areas: int,
+    threshold: float,
+) -> np.ndarray:  # pragma: no cover - compiled (checked against km.km_quantile by a test)
+    """Per area, the first event time at which its Kaplan–Meier survival falls to
+    `threshold` or below; where it never does, the area's longest time (NaN: no children).
+
+    `t` ascending (ties in any order); child i belongs to the areas in row district[i] of
+    `member`. Each area's curve is the product, over its distinct event times in order, of
+    1 - events / at risk: the arithmetic of `km._sorted_curve`, for every area in one pass.
+    """
+    size = np.zeros(n_areas, np.int64)
+    for i in range(t.size):
+        for j in range(member.shape[1]):
+            size[member[district[i], j]] += 1
+    passed = np.zeros(n_areas, np.int64)
+    count = np.zeros(n_areas, np.int64)
+    events = np.zeros(n_areas, np.int64)
+    survival = np.ones(n_areas)
+    out = np.full(n_areas, np.nan)
+    done = np.zeros(n_areas, np.bool_)
+    touched = np.empty(n_areas, np.int64)
+    i = 0
+    while i < t.size:
+        n_touched = 0
+        j = i
+        while j < t.size and t[j] == t[i]:
+            for layer in range(member.shape[1]):
+                g = member[district[j], layer]
+                if count[g] == 0:
+                    touched[n_touched] = g
+                    n_touched += 1
+                count[g] += 1
+                events[g] += 1 if event[j] else 0
+            j += 1
+        for x in range(n_touched):
+            g = touched[x]
+            if not done[g]:
+                if events[g] > 0:
+                    survival[g] *= 1.0 - events[g] / (size[g] - passed[g])
+                    if survival[g] <= threshold:
+                        done[g] = True
+                out[g] = t[i]  # the crossing, or so far the longest time
+            passed[g] += count[g]
+            count[g] = 0
+            events[g] = 0
+        i = j
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def stable_argsort(values: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """`numpy.argsort(values, kind="stable")` of floats, by a radix sort on their bits:
+    three times quicker than numpy's quicksort on the waits here, and stable.
+
+    Each float becomes an unsigned key in the same order (negatives' bits flipped,
+    positives' sign bit set; -0.0 as 0.0 and every NaN last, as numpy orders them); the
+    keys are then sorted a byte at a time from the lowest, skipping bytes they all share.
+    """
+    n = values.size
+    top = np.uint64(1) << np.uint64(63)
+    bits = values.view(np.uint64)  # contiguous float64: the caller's duty
+    keys = np.empty(n, np.uint64)
+    for i in range(n):
+        v = values[i]
+        if v != v:
+            keys[i] = ~np.uint64(0)
+        elif v == 0.0:
+            keys[i] = top
+        else:
+            b = bits[i]
+            keys[i] = ~b if b & top else b | top
+    counts = np.zeros((8, 256), np.int64)
+    for i in range(n):
+        k = keys[i]
+        for byte in range(8):
+            counts[byte, (k >> np.uint64(8 * byte)) & np.uint64(255)] += 1
+    order = np.arange(n)
+    spare_order = np.empty(n, np.int64)
+    spare_keys = np.empty(n, np.uint64)
+    place = np.empty(256, np.int64)
+    for byte in range(8):
+        if counts[byte].max() == n:  # every key has the same byte here
+            continue
+        total = 0
+        for d in range(256):
+            place[d] = total
+            total += counts[byte, d]
+        shift = np.uint64(8 * byte)
+        for i in range(n):
+            k = keys[i]
+            d = (k >> shift) & np.uint64(255)
+            p = place[d]
+            place[d] = p + 1
+            spare_keys[p] = k
+            spare_order[p] = order[i]
+        keys, spare_keys = spare_keys, keys
+        order, spare_order = spare_order, order
+    return order

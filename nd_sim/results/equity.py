@@ -23,14 +23,15 @@ from nd_sim.engine.codes import TRIAGE_SIGNPOSTED
 from nd_sim.engine.raw import RawResults
 from nd_sim.engine.replication import ASSESSED, WAITING
 from nd_sim.inputs.model import Model
-from nd_sim.results.by_district import district_order
-from nd_sim.results.km import km_quantile_sorted
+from nd_sim.results.areas import Areas, value_order
+from nd_sim.results.km import KM_TOLERANCE
 
 
-def pathway_wait_medians(raw: RawResults, model: Model, areas: list[list[int]]) -> np.ndarray:
-    """Each area's (a list of districts) median weeks from referral to an outcome
-    (Kaplan–Meier; NaN with nobody referred; the longest follow-up, a lower bound, if the
-    curve never reaches a half)."""
+def pathway_wait_medians(raw: RawResults, model: Model, areas: Areas) -> np.ndarray:
+    """Each area's median weeks from referral to an outcome (Kaplan–Meier; NaN with nobody
+    referred; the longest follow-up, a lower bound, if the curve never reaches a half)."""
+    from nd_sim.results.compiled import km_crossings  # numba: loaded only when needed
+
     horizon = float(model.days)
     new = (raw.start_stage < 0) & (raw.triage_result != TRIAGE_SIGNPOSTED)
     done = (raw.exit_code == ASSESSED) & (raw.outcome_day >= 0)
@@ -39,24 +40,12 @@ def pathway_wait_medians(raw: RawResults, model: Model, areas: list[list[int]]) 
     weeks = (end - raw.referral_day) / 7.0
     usable = new & ~np.isnan(weeks)
     weeks, done, district = weeks[usable], done[usable], raw.district[usable].astype(np.int64)
-    # by district, then weeks: an area's children are then a few slices, not a mask over
-    # every child (which made the cost grow with areas x children)
-    n_districts = max([len(model.districts), int(district.max(initial=-1)) + 1])
-    order, bounds = district_order(weeks, district, n_districts)
-    weeks, done = weeks[order], done[order]
-    out = np.full(len(areas), np.nan)
-    for k, districts in enumerate(areas):
-        parts = [slice(bounds[d], bounds[d + 1]) for d in districts]
-        if len(parts) == 1:
-            t, e = weeks[parts[0]], done[parts[0]]
-        else:
-            t = np.concatenate([weeks[p] for p in parts])
-            e = np.concatenate([done[p] for p in parts])
-            by_t = np.argsort(t, kind="stable")
-            t, e = t[by_t], e[by_t]
-        if t.size:
-            out[k] = km_quantile_sorted(t, e, 0.5)[0]
-    return out
+    order = value_order(weeks)  # every area's curve from one pass in time order
+    threshold = 1.0 - 0.5 + KM_TOLERANCE
+    out = km_crossings(
+        weeks[order], done[order], district[order], areas.member, len(areas) + 1, threshold
+    )
+    return out[: len(areas)]
 
 
 def equity_kpis(

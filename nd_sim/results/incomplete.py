@@ -15,6 +15,8 @@ import datetime as dt
 
 import numpy as np
 
+from nd_sim.results.areas import linear, membership, value_order
+
 QUANTILES = (0.5, 0.92)
 
 
@@ -43,53 +45,43 @@ def incomplete_waits(
     end: ``incomplete_wait_median_weeks.<date>`` and ``incomplete_wait_p92_weeks.<date>``.
     Each district may belong to at most one area of each size class (district, team,
     county), as in the KPI tables."""
-    if not month_ends:
-        return [{} for _ in areas]
     listed = [d for districts in areas if districts for d in districts]
     n_districts = max([*listed, int(district.max()) if district.size else -1]) + 1
-    member = _membership(areas, n_districts)
-    exits = np.where(np.isnan(exit_day), np.inf, exit_day)
-    order = np.argsort(-referral_day, kind="stable")
-    ref = referral_day[order]
-    at = np.array([t for _, t in month_ends])
-    first_at = np.searchsorted(at, ref, side="left")
-    stop_at = np.maximum(np.searchsorted(at, exits[order], side="left"), first_at)
-    area = member[district[order].astype(np.int64)]
-    n_areas, n_at = len(areas) + 1, at.size
-    # open children per area and month end: +1 where each child's months start, -1 after
-    size = n_areas * (n_at + 1)
-    starts = np.bincount((area * (n_at + 1) + first_at[:, None]).ravel(), minlength=size)
-    stops = np.bincount((area * (n_at + 1) + stop_at[:, None]).ravel(), minlength=size)
-    count = np.cumsum((starts - stops).reshape(n_areas, n_at + 1), axis=1)[:, :n_at]
-    qs = np.array(QUANTILES)
-    virtual = (count[:, :, None] - 1) * qs  # numpy's linear method, rank by rank
-    low = np.floor(virtual).astype(np.int64)
-    from nd_sim.results.compiled import ranked_waits  # numba: loaded only when needed
+    member = membership(areas, n_districts)
+    values = incomplete_values(referral_day, exit_day, district, member, len(areas), month_ends)
+    names = incomplete_names(month_ends)
+    return [dict(zip(names, row, strict=True)) for row in values.tolist()]
 
-    ranked = ranked_waits(ref, first_at, stop_at, area, at, low)
-    below, above, frac = ranked[..., 0], ranked[..., 1], virtual - low
-    diff = above - below
-    values = np.where(frac >= 0.5, above - diff * (1 - frac), below + diff * frac)
-    values = np.where(low >= count[:, :, None] - 1, below, values)
-    values[count == 0] = np.nan
-    names = [  # in the order each month end's pair was always given
+
+def incomplete_names(month_ends: list[tuple[str, float]]) -> list[str]:
+    """The KPI names of `incomplete_values`' columns: each month end's median, then P92."""
+    return [
         name
         for date, _ in month_ends
         for name in (f"incomplete_wait_median_weeks.{date}", f"incomplete_wait_p92_weeks.{date}")
     ]
-    flat = values[: len(areas), :, :2].reshape(len(areas), -1).tolist()
-    return [dict(zip(names, row, strict=True)) for row in flat]
 
 
-def _membership(areas: list[list[int] | None], n_districts: int) -> np.ndarray:
-    """Row d: the areas district d belongs to, one column per layer of areas (a district
-    in fewer layers points the spare columns at a dummy area, index len(areas))."""
-    layers: list[list[int]] = [[] for _ in range(n_districts)]
-    for g, districts in enumerate(areas):
-        for d in range(n_districts) if districts is None else districts:
-            layers[d].append(g)
-    width = max((len(x) for x in layers), default=1)
-    member = np.full((n_districts, width), len(areas), np.int64)
-    for d, groups in enumerate(layers):
-        member[d, : len(groups)] = groups
-    return member
+def incomplete_values(
+    referral_day: np.ndarray,
+    exit_day: np.ndarray,
+    district: np.ndarray,
+    member: np.ndarray,
+    n_areas: int,
+    month_ends: list[tuple[str, float]],
+) -> np.ndarray:
+    """`incomplete_waits` as an array (areas, 2 x month ends), columns as `incomplete_names`;
+    `member` is `areas.membership` of the `n_areas` areas."""
+    if not month_ends:
+        return np.empty((n_areas, 0))
+    from nd_sim.results.compiled import open_spans, ranked_waits  # numba: loaded when needed
+
+    order = value_order(-referral_day)  # newest first
+    ref, district = referral_day[order], district[order].astype(np.int64)
+    at = np.array([t for _, t in month_ends])
+    first_at, stop_at, count = open_spans(ref, exit_day[order], district, member, at, n_areas + 1)
+    virtual = (count[:, :, None] - 1) * np.array(QUANTILES)  # numpy's linear method
+    low = np.floor(virtual).astype(np.int64)
+    ranked = ranked_waits(ref, first_at, stop_at, district, member, at, low)
+    values = linear(ranked, virtual, low, count)
+    return values[:n_areas, :, :2].reshape(n_areas, -1)

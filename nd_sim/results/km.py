@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 # S(t) is a running product, so it can miss an exact 1 - q (e.g. 0.5) by rounding error.
-_TOLERANCE = 1e-9
+KM_TOLERANCE = 1e-9
 
 
 def _curve(durations: ArrayLike, observed: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -80,17 +80,11 @@ def km_quantile(durations: ArrayLike, observed: ArrayLike, q: float) -> tuple[fl
     return _quantile_of(_curve(t, observed), q, float(t.max()))
 
 
-def km_quantile_sorted(durations: np.ndarray, observed: np.ndarray, q: float) -> tuple[float, bool]:
-    """`km_quantile` of durations already sorted ascending (no NaN, at least one): for
-    callers that sort many groups at once."""
-    return _quantile_of(_sorted_curve(durations, observed), q, float(durations[-1]))
-
-
 def _quantile_of(
     curve: tuple[np.ndarray, np.ndarray], q: float, longest: float
 ) -> tuple[float, bool]:
     event_times, survival = curve
-    reached = np.flatnonzero(survival <= 1.0 - q + _TOLERANCE)
+    reached = np.flatnonzero(survival <= 1.0 - q + KM_TOLERANCE)
     if reached.size:
         return float(event_times[reached[0]]), True
     return longest, False

@@ -9,9 +9,11 @@ children still waiting are reported as the open list at the end, by weeks waited
 from __future__ import annotations
 
 import datetime as dt
-import math
+import functools
+from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from nd_sim.engine.codes import IN_ASSESSMENT, TRIAGE_SIGNPOSTED
 from nd_sim.engine.raw import RawResults
@@ -19,12 +21,11 @@ from nd_sim.engine.replication import ASSESSED, MET_BY_WORKSHOP, SIGNPOSTED, WAI
 from nd_sim.inputs.capacity import WEEKS_PER_YEAR
 from nd_sim.inputs.model import Model
 from nd_sim.results import registry
-from nd_sim.results.by_district import district_order
+from nd_sim.results.areas import COUNTY, Areas, model_areas, quantiles
 from nd_sim.results.equity import district_shares, equity_kpis, pathway_wait_medians
-from nd_sim.results.incomplete import incomplete_waits, month_end_days
+from nd_sim.results.incomplete import incomplete_names, incomplete_values, month_end_days
 from nd_sim.results.weekly import STEP_PREFIX, appointment_names, intervals_of
 
-COUNTY = "county"
 NICE_WEEKS = 13
 RTT_WEEKS = 18
 OPEN_BANDS_WEEKS = (13, 18, 52, 104)
@@ -42,212 +43,274 @@ def replication_kpis(
 ) -> list[tuple[str, str, str, float]]:
     """Rows of (area_type, area, kpi, value) for one replication (`intervals`:
     `weekly.intervals_of(raw, appointment_names(model))`, when the caller has it)."""
-    rows: list[tuple[str, str, str, float]] = []
+    return kpi_values(raw, model, intervals).rows()
+
+
+@dataclass(frozen=True)
+class KpiLabels:
+    """The labels of a model's per-area and equity KPI rows, in table order: the same for
+    every replication of the model, so a worker makes them (and their Arrow columns) once."""
+
+    areas: Areas
+    columns: tuple[str, ...]  # each area's KPIs, in order
+    area_type: tuple[str, ...]
+    area: tuple[str, ...]
+    kpi: tuple[str, ...]
+
+    @functools.cached_property
+    def arrow(self) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """The three label columns as Arrow strings, made once."""
+        return tuple(pa.array(list(c), pa.string()) for c in (self.area_type, self.area, self.kpi))
+
+
+@dataclass(frozen=True)
+class KpiValues:
+    """One replication's KPIs: the model's labels, then a few rows of its own (utilisation
+    of the staff it had, costs), and every value in table order."""
+
+    labels: KpiLabels
+    extra: tuple[tuple[str, str, str], ...]
+    values: np.ndarray
+
+    def rows(self) -> list[tuple[str, str, str, float]]:
+        """(area_type, area, kpi, value) rows."""
+        fixed = zip(self.labels.area_type, self.labels.area, self.labels.kpi, strict=True)
+        keys = [*fixed, *self.extra]
+        return [(*key, v) for key, v in zip(keys, self.values.tolist(), strict=True)]
+
+
+def kpi_labels(model: Model, columns: tuple[str, ...] | None = None) -> KpiLabels:
+    """The model's KPI labels (`columns`: each area's KPIs, when known already)."""
+    areas = model_areas(model)
+    if columns is None:
+        columns = per_area_columns(model)
+    area_type, area, kpi = [], [], []
+    for kind, name in zip(areas.kinds, areas.names, strict=True):
+        area_type += [kind] * len(columns)
+        area += [name] * len(columns)
+        kpi += columns
+    for kind, name in zip(areas.kinds, areas.names, strict=True):
+        keys = ["pathway_wait_median_weeks"]
+        keys += EQUITY_DISTRICT if kind == "district" else EQUITY_AREA
+        area_type += [kind] * len(keys)
+        area += [name] * len(keys)
+        kpi += keys
+    return KpiLabels(areas, columns, tuple(area_type), tuple(area), tuple(kpi))
+
+
+def per_area_columns(model: Model) -> tuple[str, ...]:
+    """Each area's KPIs (before the equity ones), in table order."""
+    steps = [f"waiting_step_end.{n}" for n in appointment_names(model)[1:]]
+    quarters = quarter_bounds(model.scenario.start_date, float(model.days))[1]
+    within = []
+    for weeks in OUTCOME_WITHIN_WEEKS:
+        within += [f"quarter_outcome_within_{weeks}w_pct.{label}" for label in quarters]
+        within.append(f"referred_outcome_within_{weeks}w_pct")
+    month_ends = month_end_days(model.scenario.start_date, model.days)
+    return (
+        *WAIT_COLUMNS,
+        *steps,
+        "waiting_outsourced_end",
+        *(f"child_weeks_waiting{suffix}" for _, suffix in CHILD_WEEKS),
+        *within,
+        *OPEN_COLUMNS,
+        *incomplete_names(month_ends),
+    )
+
+
+WAIT_COLUMNS = (
+    "first_wait_median_weeks",
+    "first_wait_p90_weeks",
+    "first_wait_mean_weeks",
+    "first_within_13w_pct",
+    "first_within_18w_pct",
+    "first_within_13w",
+    "referred_seen_within_13w_pct",
+    "outcome_wait_median_weeks",
+    "outcome_wait_p90_weeks",
+    "outcome_wait_mean_weeks",
+    "first_to_outcome_median_weeks",
+    "first_to_outcome_p90_weeks",
+    "open_end",
+    "not_yet_seen_end",
+    "in_assessment_end",
+)
+OPEN_COLUMNS = (
+    *(f"open_{band}w_plus_end" for band in OPEN_BANDS_WEEKS),
+    "open_under_18w_pct_end",
+    "open_wait_median_end_weeks",
+    "open_wait_p92_end_weeks",
+    "referrals",
+    "first_appointments",
+    "assessed",
+    "signposted",
+    "withdrawn",
+    "met_by_workshop",
+    "assessed_per_week",
+    "outsourced_assessments",
+)
+CHILD_WEEKS = (("open_referrals", ""), *((k, f"_{v}") for k, v in STAGES.items()))
+EQUITY_DISTRICT = (
+    "share_of_52w_waiters_pct",
+    "share_of_referrals_pct",
+    "waiters_52w_share_ratio",
+    "child_weeks_per_1000_children",
+)
+EQUITY_AREA = (
+    "district_gap_pathway_wait_weeks",
+    "district_ratio_pathway_wait",
+    "child_weeks_per_1000_children",
+)
+
+
+def kpi_values(
+    raw: RawResults, model: Model, intervals: dict | None = None, labels: KpiLabels | None = None
+) -> KpiValues:
+    """Every KPI of one replication; `labels` are `kpi_labels(model)`, when the caller has
+    them (a worker makes them once for all its replications)."""
     if intervals is None:
         intervals = intervals_of(raw, appointment_names(model))
-    wait = _Waits(raw, model, intervals)
-    areas = [("district", name, [d]) for d, name in enumerate(model.districts)]
-    team_of = model.team_of_district
-    for t, name in enumerate(model.teams):
-        areas.append(("team", name, [d for d, team in enumerate(team_of) if team == t]))
-    areas.append(("county", COUNTY, None))
+    if labels is None:
+        labels = kpi_labels(model)
+    areas = labels.areas
+    columns, blocks = _per_area(raw, model, intervals, areas)
     month_ends = month_end_days(model.scenario.start_date, model.days)
-    series = incomplete_waits(
-        raw.referral_day, raw.exit_day, raw.district, [d for _, _, d in areas], month_ends
+    columns += incomplete_names(month_ends)
+    district = raw.district.astype(np.int64)
+    blocks.append(
+        incomplete_values(
+            raw.referral_day, raw.exit_day, district, areas.member, len(areas), month_ends
+        )
     )
-    per_area = []
-    for (kind, name, districts), extra in zip(areas, series, strict=True):
-        values = wait.kpis(districts, model.weeks)
-        per_area.append(values)
-        rows += [(kind, name, kpi, value) for kpi, value in values.items()]
-        rows += [(kind, name, kpi, value) for kpi, value in extra.items()]
-    rows += _equity(raw, model, areas, per_area)
-    rows += _utilisation(raw, model)
-    rows += _costs(raw, model)
-    return rows
+    if tuple(columns) != labels.columns:
+        raise ValueError("KPI labels made for another model")
+    per_area = np.hstack(blocks)
+    equity = _equity(raw, model, areas, dict(zip(columns, per_area.T, strict=True)))
+    extra = _utilisation(raw, model) + _costs(raw, model)
+    values = np.concatenate([per_area.ravel(), equity, [v for *_, v in extra]])
+    return KpiValues(labels, tuple(key for *key, _ in extra), values)
 
 
-class _Waits:
-    """Per-child quantities shared by every area: each wait sorted within its district (so
-    that an area's order statistics and threshold counts come from small sorted slices) and
-    counts per district, so that an area's figures need only slices, sums and bisections."""
+def _per_area(
+    raw: RawResults, model: Model, intervals: dict, areas: Areas
+) -> tuple[list[str], list[np.ndarray]]:
+    """Every area's KPIs before the incomplete waits: their names and (areas, k) blocks."""
+    horizon_day, n_d = float(model.days), len(model.districts)
+    district = raw.district.astype(np.int64)
 
-    def __init__(self, raw: RawResults, model: Model, intervals: dict) -> None:
-        horizon_day, n_districts = float(model.days), len(model.districts)
-        district = raw.district.astype(np.int64)
-        seen = ~np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT) & (raw.first_day >= 0)
-        first_wait = (raw.first_day - raw.referral_day) / 7.0
-        done = (raw.exit_code == ASSESSED) & (raw.outcome_day >= 0)
-        is_open = raw.exit_code == WAITING
-        self.first = _Sample(first_wait[seen], district[seen], n_districts)
-        outcome = ((raw.outcome_day - raw.referral_day) / 7.0)[done]
-        self.outcome = _Sample(outcome, district[done], n_districts)
-        open_wait = ((horizon_day - raw.referral_day) / 7.0)[is_open]
-        self.open_wait = _Sample(open_wait, district[is_open], n_districts)
-        had_first = done & ~np.isnan(raw.first_day)
-        to_outcome = ((raw.outcome_day - raw.first_day) / 7.0)[had_first]
-        self.first_to_outcome = _Sample(to_outcome, district[had_first], n_districts)
-        self.child_weeks = _child_weeks(intervals, district, horizon_day, n_districts)
-        new = raw.start_stage < 0
-        cohort = new & (raw.referral_day <= horizon_day - 7.0 * NICE_WEEKS)
-        cohort &= raw.triage_result != TRIAGE_SIGNPOSTED  # signposted: not for this pathway
-        with np.errstate(invalid="ignore"):
-            in_time = cohort & (first_wait <= NICE_WEEKS)  # NaN (never seen) is False
-        code = raw.exit_code
+    def per_district(flags: np.ndarray) -> np.ndarray:
+        return np.bincount(district[flags], minlength=n_d)
 
-        def per_district(flags: np.ndarray) -> np.ndarray:
-            return np.bincount(district[flags], minlength=n_districts)
+    def count(flags: np.ndarray) -> np.ndarray:
+        return areas.counts(per_district(flags)).astype(np.float64)
 
-        self.counts = {
-            "cohort": per_district(cohort),
-            "in_time": per_district(in_time),
-            "unseen": per_district(
-                is_open & np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT)
-            ),
-            "referrals": per_district(new),
-            "assessed": per_district(code == ASSESSED),
-            "signposted": per_district(code == SIGNPOSTED),
-            "withdrawn": per_district(code == WITHDRAWN),
-            "met_by_workshop": per_district(code == MET_BY_WORKSHOP),
-            "outsourced": per_district(raw.outsourced),
-            "in_assessment": per_district(
-                is_open & (~np.isnan(raw.first_day) | (raw.start_stage == IN_ASSESSMENT))
-            ),
-        }
-        self.quarters = _quarter_cohorts(raw, model, district)
-        steps = [STEP_PREFIX + n for n in appointment_names(model)[1:]] + ["waiting_outsourced"]
-        for name in steps:
-            start, end = intervals[name]
-            waiting = (start <= horizon_day) & (end > horizon_day)
-            kpi = (
-                name.replace(STEP_PREFIX, "waiting_step_end.")
-                if name != "waiting_outsourced"
-                else ("waiting_outsourced_end")
-            )
-            self.counts[kpi] = per_district(waiting)
-
-    def kpis(self, districts: list[int] | None, weeks: int) -> dict[str, float]:
-        """The KPIs of the children of these districts (None: every child)."""
-        first = self.first.sorted_of(districts)
-        outcome = self.outcome.sorted_of(districts)
-        to_outcome = self.first_to_outcome.sorted_of(districts)
-        open_wait = self.open_wait.sorted_of(districts)
-        count = {
-            k: int(v.sum() if districts is None else v[districts].sum())
-            for k, v in self.counts.items()
-        }
-        cohort = count["cohort"]
-        within_13 = _at_most(first, NICE_WEEKS)
-        out = {
-            "first_wait_median_weeks": _quantile(first, 0.5),
-            "first_wait_p90_weeks": _quantile(first, 0.9),
-            "first_wait_mean_weeks": self.first.mean_of(districts, first.size),
-            "first_within_13w_pct": _pct(within_13, first.size),
-            "first_within_18w_pct": _pct(_at_most(first, RTT_WEEKS), first.size),
-            "first_within_13w": float(within_13),
-            "referred_seen_within_13w_pct": (
-                float(100.0 * (count["in_time"] / cohort)) if cohort else np.nan
-            ),
-            "outcome_wait_median_weeks": _quantile(outcome, 0.5),
-            "outcome_wait_p90_weeks": _quantile(outcome, 0.9),
-            "outcome_wait_mean_weeks": self.outcome.mean_of(districts, outcome.size),
-            "first_to_outcome_median_weeks": _quantile(to_outcome, 0.5),
-            "first_to_outcome_p90_weeks": _quantile(to_outcome, 0.9),
-            "open_end": float(open_wait.size),
-            "not_yet_seen_end": float(count["unseen"]),
-            "in_assessment_end": float(count["in_assessment"]),
-        }
-        out.update((k, float(v)) for k, v in count.items() if k.startswith("waiting_"))
-        for name, values in self.child_weeks.items():
-            out[name] = float(values.sum() if districts is None else values[districts].sum())
-        out.update(self.quarters.kpis(districts))
-        for band in OPEN_BANDS_WEEKS:
-            below = int(np.searchsorted(open_wait, band, side="left"))
-            out[f"open_{band}w_plus_end"] = float(open_wait.size - below)
-        under_18 = int(np.searchsorted(open_wait, RTT_WEEKS, side="left"))
-        out["open_under_18w_pct_end"] = _pct(under_18, open_wait.size)
-        out["open_wait_median_end_weeks"] = _quantile(open_wait, 0.5)
-        out["open_wait_p92_end_weeks"] = _quantile(open_wait, 0.92)
-        out["referrals"] = float(count["referrals"])
-        out["first_appointments"] = float(first.size)
-        for name in ("assessed", "signposted", "withdrawn", "met_by_workshop"):
-            out[name] = float(count[name])
-        out["assessed_per_week"] = out["assessed"] / weeks
-        out["outsourced_assessments"] = float(count["outsourced"])
-        return out
+    seen = ~np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT) & (raw.first_day >= 0)
+    first_wait = (raw.first_day - raw.referral_day) / 7.0
+    done = (raw.exit_code == ASSESSED) & (raw.outcome_day >= 0)
+    is_open = raw.exit_code == WAITING
+    had_first = done & ~np.isnan(raw.first_day)
+    first = _Sample(first_wait[seen], district[seen], areas, (0.5, 0.9))
+    outcome = _Sample(((raw.outcome_day - raw.referral_day) / 7.0)[done], district[done], areas,
+                      (0.5, 0.9))  # fmt: skip
+    to_outcome = _Sample(((raw.outcome_day - raw.first_day) / 7.0)[had_first],
+                         district[had_first], areas, (0.5, 0.9))  # fmt: skip
+    open_wait = _Sample(((horizon_day - raw.referral_day) / 7.0)[is_open], district[is_open],
+                        areas, (0.5, 0.92))  # fmt: skip
+    new = raw.start_stage < 0
+    cohort = new & (raw.referral_day <= horizon_day - 7.0 * NICE_WEEKS)
+    cohort &= raw.triage_result != TRIAGE_SIGNPOSTED  # signposted: not for this pathway
+    with np.errstate(invalid="ignore"):
+        in_time = cohort & (first_wait <= NICE_WEEKS)  # NaN (never seen) is False
+    n_cohort = areas.counts(per_district(cohort))
+    within_13 = first.at_most(NICE_WEEKS)
+    code = raw.exit_code
+    waits = {
+        "first_wait_median_weeks": first.quantile[:, 0],
+        "first_wait_p90_weeks": first.quantile[:, 1],
+        "first_wait_mean_weeks": first.mean,
+        "first_within_13w_pct": _pct(within_13, first.n),
+        "first_within_18w_pct": _pct(first.at_most(RTT_WEEKS), first.n),
+        "first_within_13w": within_13.astype(np.float64),
+        "referred_seen_within_13w_pct": _pct(areas.counts(per_district(in_time)), n_cohort),
+        "outcome_wait_median_weeks": outcome.quantile[:, 0],
+        "outcome_wait_p90_weeks": outcome.quantile[:, 1],
+        "outcome_wait_mean_weeks": outcome.mean,
+        "first_to_outcome_median_weeks": to_outcome.quantile[:, 0],
+        "first_to_outcome_p90_weeks": to_outcome.quantile[:, 1],
+        "open_end": open_wait.n.astype(np.float64),
+        "not_yet_seen_end": count(
+            is_open & np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT)
+        ),
+        "in_assessment_end": count(
+            is_open & (~np.isnan(raw.first_day) | (raw.start_stage == IN_ASSESSMENT))
+        ),
+    }
+    steps = [STEP_PREFIX + n for n in appointment_names(model)[1:]] + ["waiting_outsourced"]
+    for name in steps:
+        start, end = intervals[name]
+        key = name.replace(STEP_PREFIX, "waiting_step_end.")
+        waits[key if key != "waiting_outsourced" else "waiting_outsourced_end"] = count(
+            (start <= horizon_day) & (end > horizon_day)
+        )
+    for stage, suffix in CHILD_WEEKS:
+        start, end = intervals[stage]
+        inside = np.clip(end, 0.0, horizon_day) - np.clip(start, 0.0, horizon_day)
+        weeks = np.maximum(inside, 0.0) / 7.0
+        per_d = np.bincount(district, weights=weeks, minlength=n_d)
+        waits[f"child_weeks_waiting{suffix}"] = areas.sums(per_d)
+    quarter_names, quarter_values = _quarter_cohorts(raw, model, district, areas)
+    referrals = count(new)
+    tail = {f"open_{band}w_plus_end": open_wait.at_least(band) for band in OPEN_BANDS_WEEKS}
+    tail |= {
+        "open_under_18w_pct_end": _pct(open_wait.n - open_wait.at_least(RTT_WEEKS), open_wait.n),
+        "open_wait_median_end_weeks": open_wait.quantile[:, 0],
+        "open_wait_p92_end_weeks": open_wait.quantile[:, 1],
+        "referrals": referrals,
+        "first_appointments": first.n.astype(np.float64),
+        "assessed": count(code == ASSESSED),
+        "signposted": count(code == SIGNPOSTED),
+        "withdrawn": count(code == WITHDRAWN),
+        "met_by_workshop": count(code == MET_BY_WORKSHOP),
+    }
+    tail["assessed_per_week"] = tail["assessed"] / model.weeks
+    tail["outsourced_assessments"] = count(raw.outsourced)
+    names = [*waits, *quarter_names, *tail]
+    blocks = [np.column_stack(list(waits.values())), quarter_values]
+    blocks.append(np.column_stack(list(tail.values())))
+    return names, blocks
 
 
-def _equity(raw: RawResults, model: Model, areas, per_area) -> list[tuple[str, str, str, float]]:
-    """Equity KPIs (`nd_sim.results.equity`): per district, and per team and county over
-    their districts."""
+def _equity(raw: RawResults, model: Model, areas: Areas, per_area: dict) -> np.ndarray:
+    """Equity KPIs (`nd_sim.results.equity`), in `kpi_labels` order: per district, and per
+    team and county over their districts."""
     n = len(model.districts)
-    chosen = [list(range(n)) if d is None else d for _, _, d in areas]
-    medians = pathway_wait_medians(raw, model, chosen)
+    medians = pathway_wait_medians(raw, model, areas)
     by_district = {
-        kpi: np.array([per_area[d][kpi] for d in range(n)])
-        for kpi in ("child_weeks_waiting", "open_52w_plus_end", "referrals")
+        kpi: per_area[kpi][:n] for kpi in ("child_weeks_waiting", "open_52w_plus_end", "referrals")
     }
     by_district["pathway_wait_median_weeks"] = medians[:n]  # districts come first
     children = np.array([float(d.children or 0) for d in model.scenario.districts.values()])
     shares = district_shares(by_district)
-    rows = []
-    for k, (kind, name, _) in enumerate(areas):
-        rows.append((kind, name, "pathway_wait_median_weeks", float(medians[k])))
-        values = equity_kpis(by_district, chosen[k], children)
+    out = []
+    for k, (kind, districts) in enumerate(zip(areas.kinds, areas.districts, strict=True)):
+        chosen = list(range(n)) if districts is None else districts
+        out.append(medians[k])
+        values = equity_kpis(by_district, chosen, children)
         if kind == "district":
-            rows += [(kind, name, key, float(v[k])) for key, v in shares.items()]
-            values = {"child_weeks_per_1000_children": values["child_weeks_per_1000_children"]}
-        rows += [(kind, name, key, value) for key, value in values.items()]
-    return rows
+            out += [v[k] for v in shares.values()]
+            out.append(values["child_weeks_per_1000_children"])
+        else:
+            out += list(values.values())
+    return np.array(out, np.float64)
 
 
-def _child_weeks(
-    intervals: dict, district: np.ndarray, horizon_day: float, n_districts: int
-) -> dict[str, np.ndarray]:
-    """Child-weeks on the list inside the horizon, per district: in all and by stage (each
-    child's time in a stage, clipped to [0, horizon]; the stages partition the open time)."""
-    out = {}
-    for stage, suffix in (("open_referrals", ""), *((k, f"_{v}") for k, v in STAGES.items())):
-        start, end = intervals[stage]
-        inside = np.clip(end, 0.0, horizon_day) - np.clip(start, 0.0, horizon_day)
-        weeks = np.maximum(inside, 0.0) / 7.0
-        out[f"child_weeks_waiting{suffix}"] = np.bincount(
-            district, weights=weeks, minlength=n_districts
-        )
-    return out
-
-
-class _QuarterCohorts:
+def _quarter_cohorts(
+    raw: RawResults, model: Model, district: np.ndarray, areas: Areas
+) -> tuple[list[str], np.ndarray]:
     """Per calendar quarter of referral, the share of referrals given an outcome within 18
-    and 52 weeks: counts per district, so any area's share is a ratio of sums. A quarter
-    whose last referral has not had the full time by the end is not known yet (NaN)."""
-
-    def __init__(
-        self, labels: list[str], known: np.ndarray, cohort: np.ndarray, hits: np.ndarray
-    ) -> None:
-        self.labels, self.known, self.cohort, self.hits = labels, known, cohort, hits
-        self.names = [  # every area's KPI names, made once
-            [f"quarter_outcome_within_{weeks}w_pct.{label}" for label in labels]
-            for weeks in OUTCOME_WITHIN_WEEKS
-        ]
-
-    def kpis(self, districts: list[int] | None) -> dict[str, float]:
-        pick = slice(None) if districts is None else districts
-        cohort = self.cohort[pick].sum(axis=0)  # (quarters,)
-        hits = self.hits[:, pick].sum(axis=1)  # (weeks, quarters)
-        out = {}
-        for w, weeks in enumerate(OUTCOME_WITHIN_WEEKS):
-            ok = self.known[w] & (cohort != 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                values = np.where(ok, 100.0 * hits[w] / cohort, np.nan)
-            out.update(zip(self.names[w], values.tolist(), strict=True))
-            n = cohort[self.known[w]].sum()
-            total = hits[w, self.known[w]].sum()
-            out[f"referred_outcome_within_{weeks}w_pct"] = float(100.0 * total / n) if n else np.nan
-        return out
-
-
-def _quarter_cohorts(raw: RawResults, model: Model, district: np.ndarray) -> _QuarterCohorts:
+    and 52 weeks, from counts per district (any area's share is a ratio of sums); a
+    quarter whose last referral has not had the full time by the end is not known yet
+    (NaN). Then the share over the known quarters. Names and an (areas, k) block."""
     start, days = model.scenario.start_date, float(model.days)
     bounds, labels = quarter_bounds(start, days)
     new = (raw.start_stage < 0) & (raw.triage_result != TRIAGE_SIGNPOSTED)
@@ -255,19 +318,27 @@ def _quarter_cohorts(raw: RawResults, model: Model, district: np.ndarray) -> _Qu
     quarter = np.searchsorted(bounds, raw.referral_day, side="right") - 1
     n_d, n_q = len(model.districts), len(labels)
 
-    def counts(flags: np.ndarray) -> np.ndarray:
+    def counts(flags: np.ndarray) -> np.ndarray:  # (areas, quarters)
         index = district[flags] * n_q + quarter[flags]
-        return np.bincount(index, minlength=n_d * n_q).reshape(n_d, n_q)
+        per_district = np.bincount(index, minlength=n_d * n_q).reshape(n_d, n_q)
+        return areas.matrix @ per_district
 
     wait = raw.outcome_day - raw.referral_day
-    hits, known = [], []
+    cohort = counts(new)
+    ends = np.append(bounds[1:], days)[:n_q]
+    names, blocks = [], []
     for weeks in OUTCOME_WITHIN_WEEKS:
         with np.errstate(invalid="ignore"):
-            in_time = new & (raw.exit_code == ASSESSED) & (wait <= 7.0 * weeks)
-        hits.append(counts(in_time))
-        ends = np.append(bounds[1:], days)[:n_q]
-        known.append(ends + 7.0 * weeks <= days)
-    return _QuarterCohorts(labels, np.array(known), counts(new), np.array(hits))
+            hits = counts(new & (raw.exit_code == ASSESSED) & (wait <= 7.0 * weeks))
+        known = ends + 7.0 * weeks <= days
+        ok = known & (cohort != 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            blocks.append(np.where(ok, 100.0 * hits / cohort, np.nan))
+            n, total = cohort[:, known].sum(axis=1), hits[:, known].sum(axis=1)
+            blocks.append(np.where(n != 0, 100.0 * total / n, np.nan)[:, None])
+        names += [f"quarter_outcome_within_{weeks}w_pct.{label}" for label in labels]
+        names.append(f"referred_outcome_within_{weeks}w_pct")
+    return names, np.hstack(blocks)
 
 
 def quarter_bounds(start: dt.date, days: float) -> tuple[np.ndarray, list[str]]:
@@ -286,51 +357,35 @@ def quarter_bounds(start: dt.date, days: float) -> tuple[np.ndarray, list[str]]:
 
 
 class _Sample:
-    """One per-child measure, sorted within each district once; sums per district in child
-    order (a sequential sum, so a district's mean does not depend on the sort)."""
+    """One per-child measure of every area: how many, their mean (sums per district in
+    child order, then over the area's districts), quantiles, and counts by threshold."""
 
-    def __init__(self, values: np.ndarray, district: np.ndarray, n_districts: int) -> None:
-        order, self.bounds = district_order(values, district, n_districts)
-        self.sorted = values[order]
-        self.sums = np.bincount(district, weights=values, minlength=n_districts)
+    def __init__(
+        self, values: np.ndarray, district: np.ndarray, areas: Areas, qs: tuple[float, ...]
+    ) -> None:
+        n_d = areas.matrix.shape[1]
+        self.values, self.district, self.areas = values, district, areas
+        self.n = areas.counts(np.bincount(district, minlength=n_d))
+        sums = areas.sums(np.bincount(district, weights=values, minlength=n_d))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.mean = np.where(self.n != 0, sums / self.n, np.nan)
+        self.quantile = quantiles(values, district, areas, self.n, qs)
 
-    def sorted_of(self, districts: list[int] | None) -> np.ndarray:
-        """The sorted values of these districts' children (None: every child)."""
-        if districts is None:  # sorted runs, merged: timsort ("stable") finds the runs
-            return np.sort(self.sorted, kind="stable")
-        parts = [self.sorted[self.bounds[d] : self.bounds[d + 1]] for d in districts]
-        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts), kind="stable")
+    def at_most(self, limit: float) -> np.ndarray:
+        """Each area's number of values of `limit` or less."""
+        n_d = self.areas.matrix.shape[1]
+        return self.areas.counts(np.bincount(self.district[self.values <= limit], minlength=n_d))
 
-    def mean_of(self, districts: list[int] | None, n: int) -> float:
-        """The mean over these districts' children (NaN for none)."""
-        if not n:
-            return np.nan
-        total = self.sums.sum() if districts is None else self.sums[districts].sum()
-        return float(total / n)
-
-
-def _at_most(sorted_values: np.ndarray, limit: float) -> int:
-    return int(np.searchsorted(sorted_values, limit, side="right"))
-
-
-def _quantile(sorted_values: np.ndarray, q: float) -> float:
-    """`numpy.quantile(values, q)` (its default, linear method, the same arithmetic) of
-    values already sorted: no partition, and no per-call overhead of the general routine."""
-    n = sorted_values.size
-    if not n:
-        return np.nan
-    virtual = (n - 1) * q
-    if virtual >= n - 1:
-        return float(sorted_values[-1])
-    low = math.floor(virtual)
-    a, b = float(sorted_values[low]), float(sorted_values[low + 1])
-    t = virtual - low
-    diff = b - a
-    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
+    def at_least(self, limit: float) -> np.ndarray:
+        """Each area's number of values of `limit` or more, as reals."""
+        n_d = self.areas.matrix.shape[1]
+        hits = np.bincount(self.district[self.values >= limit], minlength=n_d)
+        return self.areas.counts(hits).astype(np.float64)
 
 
-def _pct(count: int, n: int) -> float:
-    return float(100.0 * (count / n)) if n else np.nan
+def _pct(count: np.ndarray, n: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n != 0, 100.0 * (count / n), np.nan)
 
 
 def _utilisation(raw: RawResults, model: Model) -> list[tuple[str, str, str, float]]:

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from nd_sim.errors import Problem, ScenarioError
 from nd_sim.inputs.model import Model
 from nd_sim.results.children import to_arrow
+from nd_sim.results.kpis import KpiValues, kpi_labels
 from nd_sim.results.tables import staff_table, weekly_table
 from nd_sim.run.executors import Executor, Task
 from nd_sim.run.folder import RunFolder
@@ -137,9 +138,10 @@ def simulate_chunk(
     numbered below `keep` also write their per-child rows."""
     writers = {name: _ParquetBuffer() for name in (*PARTS, "kpis")}
     children = appointments = 0
+    engine = {} if simulate is None else {"simulate": simulate}
+    labels = kpi_labels(model)  # the same for every replication of the model
     for r in replications:
-        engine = {} if simulate is None else {"simulate": simulate}
-        out = run_one(model, r, seed, keep_children=r < keep, **engine)
+        out = run_one(model, r, seed, keep_children=r < keep, labels=labels, **engine)
         writers["kpis"].write(_kpi_table(r, out.kpis))
         writers["weekly"].write(weekly_table(r, out.weekly, model))
         writers["staff_weekly"].write(staff_table(r, out.hours_available, out.hours_used, model))
@@ -237,15 +239,21 @@ def fingerprint(models: Sequence[Model]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _kpi_table(replication: int, rows: list[tuple[str, str, str, float]]) -> pa.Table:
-    area_type, area, kpi, value = zip(*rows, strict=True) if rows else ((), (), (), ())
+def _kpi_table(replication: int, kpis: KpiValues) -> pa.Table:
+    """One replication's KPI rows: the model's label columns (made once) and its values."""
+    extra = list(zip(*kpis.extra, strict=True)) if kpis.extra else [(), (), ()]
+    labels = [
+        pa.concat_arrays([fixed, pa.array(list(more), pa.string())])
+        for fixed, more in zip(kpis.labels.arrow, extra, strict=True)
+    ]
+    n = kpis.values.size
     return pa.table(
         {
-            "replication": pa.array([replication] * len(rows), pa.int32()),
-            "area_type": pa.array(area_type, pa.string()),
-            "area": pa.array(area, pa.string()),
-            "kpi": pa.array(kpi, pa.string()),
-            "value": pa.array(value, pa.float64()),
+            "replication": pa.array(np.full(n, replication, np.int32)),
+            "area_type": labels[0],
+            "area": labels[1],
+            "kpi": labels[2],
+            "value": pa.array(kpis.values, pa.float64()),
         }
     )
 

@@ -1,0 +1,91 @@
+"""The compiled per-area passes of the KPIs against plain numpy, area by area: the radix
+argsort, the order statistics of every area in one pass, and Kaplan–Meier medians."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nd_sim.results.areas import areas_of, quantiles, value_order
+from nd_sim.results.compiled import km_crossings, stable_argsort
+from nd_sim.results.km import KM_TOLERANCE, km_quantile
+
+AREAS = [[0], [1], [2], [3], [0, 1], [2, 3], None]  # districts, two teams, the county
+
+
+def _areas():
+    kinds = ["district"] * 4 + ["team"] * 2 + ["county"]
+    return areas_of(kinds, [str(k) for k in range(len(AREAS))], AREAS, 4)
+
+
+def _sample(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    values = rng.exponential(20.0, n)
+    values[: n // 3] = np.round(values[: n // 3])  # ties
+    district = rng.integers(0, 4, n)
+    district[district == 3] = 2  # district 3 has nobody
+    return values, district
+
+
+floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(floats, max_size=300))
+def test_radix_argsort_is_numpys_stable_argsort_unit(values: list[float]) -> None:
+    array = np.array(values, np.float64)
+    expected = np.argsort(array, kind="stable")
+    assert np.array_equal(stable_argsort(array), expected)
+    assert np.array_equal(stable_argsort.py_func(array), expected)  # NUMBA_DISABLE_JIT's path
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_quantiles_of_every_area_are_numpys_unit(seed: int) -> None:
+    values, district = _sample(seed, 500)
+    areas = _areas()
+    n = areas.counts(np.bincount(district, minlength=4))
+    got = quantiles(values, district, areas, n, (0.5, 0.9, 0.92))
+    for a, chosen in enumerate(AREAS):
+        mine = values if chosen is None else values[np.isin(district, chosen)]
+        for k, q in enumerate((0.5, 0.9, 0.92)):
+            if mine.size:
+                assert got[a, k] == np.quantile(mine, q)  # the same bits
+            else:
+                assert np.isnan(got[a, k])
+
+
+def test_quantiles_of_one_value_and_of_none_unit() -> None:
+    areas = _areas()
+    values, district = np.array([4.0]), np.array([1])
+    n = areas.counts(np.bincount(district, minlength=4))
+    got = quantiles(values, district, areas, n, (0.5,))
+    assert got[1, 0] == 4.0 and got[4, 0] == 4.0 and got[6, 0] == 4.0
+    assert np.isnan(got[0, 0]) and np.isnan(got[5, 0])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_km_medians_of_every_area_are_the_per_area_estimate_unit(seed: int) -> None:
+    values, district = _sample(seed, 400)
+    event = np.random.default_rng(seed + 10).random(values.size) < (0.3 if seed == 4 else 0.7)
+    areas = _areas()
+    order = value_order(values)
+    got = km_crossings(
+        values[order], event[order], district[order], areas.member, len(AREAS) + 1,
+        1.0 - 0.5 + KM_TOLERANCE,
+    )  # fmt: skip
+    for a, chosen in enumerate(AREAS):
+        mine = np.ones(values.size, bool) if chosen is None else np.isin(district, chosen)
+        if mine.any():
+            assert got[a] == km_quantile(values[mine], event[mine], 0.5)[0]
+        else:
+            assert np.isnan(got[a])
+
+
+def test_area_sums_add_in_numpys_order_unit() -> None:
+    areas = _areas()
+    per_district = np.array([0.1, 0.2, 0.3, 1e16])
+    got = areas.sums(per_district)
+    assert got[4] == per_district[[0, 1]].sum() and got[6] == per_district.sum()
+    assert np.array_equal(areas.counts(np.array([1, 2, 3, 4])), [1, 2, 3, 4, 3, 7, 10])
