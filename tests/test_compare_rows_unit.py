@@ -55,3 +55,48 @@ def test_summary_equals_t_interval_group_by_group_unit() -> None:
                 want, abs=0, rel=0, nan_ok=True
             )
             assert row["replications"] == values.size
+
+
+def test_summary_of_replication_blocks_equals_grouping_unit() -> None:
+    """Rows that repeat the same KPIs in the same order replication after replication (as
+    every run writes them) take the block path: the same summary as pandas' grouping."""
+    from nd_sim.results.statistics import Groups, summarise
+
+    for seed, reps in ((0, 20), (3, 2), (4, 1)):
+        frame = _merged(seed, reps).drop(columns="value_base")
+        blocks = frame.sort_values(["replication"], kind="stable").reset_index(drop=True)
+        grouping = blocks.groupby(KEYS, sort=False)
+        groups = Groups(grouping.ngroup().to_numpy(), list(grouping.size().index))
+        assert groups.repeated()
+        pd.testing.assert_frame_equal(summarise(blocks, groups), summarise(blocks))
+        shuffled = Groups(groups.codes[::-1].copy(), groups.labels)
+        assert not shuffled.repeated() or reps == 1
+
+
+def test_kpis_read_back_with_their_groups_unit(tmp_path) -> None:
+    """The run's KPIs read as codes are the frame a plain read gives, and their groups are
+    pandas' own."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nd_sim.run.chunks import Chunk, Layout, read_kpis_grouped
+    from nd_sim.run.folder import RunFolder
+
+    frame = _merged(5, 4).drop(columns="value_base")
+    with RunFolder(tmp_path / "run", force=False, resumable=True) as folder:
+        layout = Layout()
+        chunks = [Chunk(0, k, (k,)) for k in range(4)]
+        for chunk in chunks:
+            part = frame[frame.replication == chunk.index][["replication", *KEYS, "value"]]
+            part = part.astype({"replication": "int32"})
+            table = pa.Table.from_pandas(part, preserve_index=False)
+            folder.path(layout.kpis(chunk)).parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, folder.path(layout.kpis(chunk)))
+        got, groups = read_kpis_grouped(folder, layout, chunks)
+        plain = pa.concat_tables(
+            [pq.read_table(folder.path(layout.kpis(c))) for c in chunks]
+        ).to_pandas()
+    pd.testing.assert_frame_equal(got, plain)
+    grouping = plain.groupby(KEYS, sort=False)
+    assert np.array_equal(groups.codes, grouping.ngroup().to_numpy())
+    assert groups.labels == list(grouping.size().index)

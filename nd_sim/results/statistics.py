@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -44,24 +46,50 @@ def t_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows.mean(axis=1), half
 
 
+@dataclass(frozen=True)
+class Groups:
+    """Each row's group (numbered in the order the groups first appear) and each group's
+    label: what `frame.groupby(keys, sort=False)` finds, when a caller knows it already."""
+
+    codes: np.ndarray
+    labels: list
+
+    def repeated(self) -> bool:
+        """Whether the rows are the groups in order, over and over (one block of rows a
+        replication, each with every KPI in the same order)."""
+        k = len(self.labels)
+        if not k or self.codes.size % k:
+            return False
+        return bool((self.codes.reshape(-1, k) == np.arange(k)).all())
+
+
 def grouped_rows(
-    frame: pd.DataFrame, keys: list[str], columns: list[str]
+    frame: pd.DataFrame, keys: list[str], columns: list[str], groups: Groups | None = None
 ) -> tuple[list, np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """The groups of `frame` by `keys` (in the order they first appear); `whole`, the
     groups of the longest length with no value missing; each column as a (groups x
-    longest group) array in the frame's order, NaN-padded; and each group's rows."""
-    grouping = frame.groupby(keys, sort=False)
-    codes = grouping.ngroup().to_numpy()
-    labels = list(grouping.size().index)
+    longest group) array in the frame's order, NaN-padded; and each group's rows.
+    `groups` are the rows' groups when the caller knows them (`Groups`)."""
+    if groups is None:
+        grouping = frame.groupby(keys, sort=False)
+        groups = Groups(grouping.ngroup().to_numpy(), list(grouping.size().index))
+    codes, labels = groups.codes, groups.labels
     sizes = np.bincount(codes, minlength=len(labels))
-    order = np.argsort(codes, kind="stable")
     n = int(sizes.max(initial=0))
-    position = np.arange(codes.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    arrays = []
-    for column in columns:
-        table = np.full((len(labels), n), np.nan)
-        table[codes[order], position] = frame[column].to_numpy(float)[order]
-        arrays.append(table)
+    if groups.repeated():  # every replication lists the same rows in the same order
+        order = np.arange(codes.size).reshape(-1, len(labels)).T.ravel()
+        arrays = [
+            np.ascontiguousarray(frame[c].to_numpy(float).reshape(-1, len(labels)).T)
+            for c in columns
+        ]
+    else:
+        order = np.argsort(codes, kind="stable")
+        position = np.arange(codes.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        arrays = []
+        for column in columns:
+            table = np.full((len(labels), n), np.nan)
+            table[codes[order], position] = frame[column].to_numpy(float)[order]
+            arrays.append(table)
     whole = sizes == n
     for table in arrays:
         whole &= ~np.isnan(table).any(axis=1)
@@ -70,13 +98,13 @@ def grouped_rows(
     return labels, whole, arrays, np.split(order, np.cumsum(sizes)[:-1])
 
 
-def summarise(by_replication: pd.DataFrame) -> pd.DataFrame:
+def summarise(by_replication: pd.DataFrame, groups: Groups | None = None) -> pd.DataFrame:
     """One row per area and KPI: mean, 95% CI, sd and how many replications defined it.
 
     The KPIs defined in every replication (nearly all) are worked out together
     (`t_rows`: the same numbers as one by one); the rest one by one."""
     keys = ["area_type", "area", "kpi"]
-    labels, whole, (table,), _ = grouped_rows(by_replication, keys, ["value"])
+    labels, whole, (table,), _ = grouped_rows(by_replication, keys, ["value"], groups)
     mean = np.full(len(labels), np.nan)
     low, high, sd = mean.copy(), mean.copy(), mean.copy()
     valid = np.zeros(len(labels), np.int64)

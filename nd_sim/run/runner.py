@@ -22,7 +22,7 @@ from nd_sim.run.chunks import (
     Layout,
     Totals,
     plan_chunks,
-    read_kpis,
+    read_kpis_grouped,
     run_chunks,
 )
 from nd_sim.run.executors import Executor
@@ -99,8 +99,8 @@ def run_into(
     chunks = plan_chunks(1, replications, size)
     kept = rows_kept(child_rows, replications)
     totals = run_chunks(folder, layout, [model], chunks, seed, executor, kept, on_done, simulate)
-    by_rep = read_kpis(folder, layout, chunks)
-    summary = summarise(by_rep).assign(bands=band_kind(model.scenario))
+    by_rep, groups = read_kpis_grouped(folder, layout, chunks)
+    summary = summarise(by_rep, groups).assign(bands=band_kind(model.scenario))
     panel = analytic.panel_frame(model)
     folder.write_big_csv(prefix + "kpis_by_replication.csv", by_rep)
     folder.write_csv(prefix + "summary.csv", summary)
