@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nd_sim.engine.bulk import stable_argsort
 from nd_sim.results.areas import areas_of, quantiles, value_order
-from nd_sim.results.compiled import km_crossings, stable_argsort
+from nd_sim.results.compiled import km_crossings
 from nd_sim.results.km import KM_TOLERANCE, km_quantile
 
 AREAS = [[0], [1], [2], [3], [0, 1], [2, 3], None]  # districts, two teams, the county

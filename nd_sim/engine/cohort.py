@@ -7,13 +7,14 @@ patience, whatever the staffing. The engine then only reads plain lists.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from nd_sim.engine.placement import assessment_places
-from nd_sim.engine.rng import stream, streams
+from nd_sim.engine.rng import stream, streams, uniforms
 from nd_sim.inputs import demand
 from nd_sim.inputs import starting_list as backlog
 from nd_sim.inputs.model import Model
@@ -67,30 +68,38 @@ def draw_cohort(
         raise ValueError(f"districts must be ascending and distinct, not {which}")
     names = [f"children/{model.districts[d]}" for d in which]
     rates = [model.rates_per_day[d] for d in which]
-    times = demand.referral_times_many(
+    times, counts = demand.referral_times_flat(
         rates, seed, replication, [model.districts[d] for d in which]
     )
     n0 = len(starting)
-    parts = [("starting", np.zeros(n0)), *zip(names, times, strict=True)]
-    columns = attributes_of(model, parts, seed, replication)
+    bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    each = [times[a:b] for a, b in itertools.pairwise(bounds)]  # a district's referrals
+    columns = attributes_of(
+        model, [("starting", np.zeros(n0)), *zip(names, each, strict=True)], seed, replication
+    )
     first = _starting_part(model, starting, seed, replication)
     first["source"] = np.zeros(n0, np.int64)  # where each row came from, for a merge
     first["source_row"] = np.arange(n0, dtype=np.int64)
-    new = _new_children(model, times, which, names, seed, replication)
+    new = _new_children(model, times, counts, which, names, seed, replication)
     for key in first:
         columns[key] = np.concatenate([first[key], new[key]])
-    mine = np.ones(columns["referral_day"].size, bool)
-    if districts is not None:
+    order = np.argsort(columns["referral_day"], kind="stable")  # runs: a quick merge
+    if districts is not None:  # today's list of other districts' teams is not theirs
+        mine = np.ones(order.size, bool)
         mine[:n0] = np.isin(starting.district, which)
-    kept = np.flatnonzero(mine)
-    order = kept[np.argsort(columns["referral_day"][kept], kind="stable")]
-    return Cohort(**{k: v[order] for k, v in columns.items()}, starting_ids=_ids(starting, order))
+        order = order[mine[order]]
+    return Cohort(
+        **{k: np.take(v, order, axis=0) for k, v in columns.items()},
+        starting_ids=_ids(starting, order),
+    )
 
 
 def _ids(starting: backlog.StartingChildren, order: np.ndarray) -> tuple[str, ...]:
     """Starting ids in the sorted order (new referrals have no id from outside)."""
-    ids = starting.ids
-    return tuple(ids[i] for i in order[order < len(starting)].tolist())
+    kept = order[order < len(starting)]
+    if np.array_equal(kept, np.arange(len(starting))):  # today's list was in referral order
+        return starting.ids
+    return tuple(map(starting.ids.__getitem__, kept.tolist()))
 
 
 def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, rep: int) -> dict:
@@ -117,46 +126,40 @@ def _starting_part(model: Model, starting: backlog.StartingChildren, seed: int, 
 
 
 def _new_children(
-    model: Model, times: list[np.ndarray], which: list[int], names: list[str], seed: int, rep: int
+    model: Model,
+    times: np.ndarray,
+    counts: np.ndarray,
+    which: list[int],
+    names: list[str],
+    seed: int,
+    rep: int,
 ) -> dict[str, np.ndarray]:
-    """Every district's new referrals, district after district: pathway and priority drawn
-    from each district's own streams, picked through its own mix in one pass."""
-    sizes = [t.size for t in times]
-    n = sum(sizes)
-    district = np.repeat(np.array(which, np.int64), sizes)
+    """Every district's new referrals, district after district (`counts` of them each, at
+    `times`): pathway and priority drawn from each district's own streams, picked through
+    its own mix in one pass."""
+    from nd_sim.engine.bulk import pick, pick_rows  # compiled: workers only, never the parent
 
-    def draws(what: str) -> np.ndarray:
-        gens = streams(seed, rep, [f"{name}/{what}" for name in names])
-        return np.concatenate([g.random(k) for g, k in zip(gens, sizes, strict=True)] or [[]])
-
-    mixes = np.array([np.cumsum(model.mix_by_district[d]) for d in which], float)
+    n = times.size
+    drawn = uniforms(
+        seed,
+        rep,
+        [f"{name}/pathway" for name in names] + [f"{name}/priority" for name in names],
+        np.concatenate([counts, counts]),
+    )
+    district = np.repeat(np.array(which, np.int64), counts)
+    mixes = np.array([np.cumsum(model.mix_by_district[d]) for d in which] or [[1.0]], float)
+    row = np.repeat(np.arange(len(which)), counts)
     shares = np.cumsum(model.priority_shares)
     return dict(
-        referral_day=np.concatenate(times) if times else np.empty(0),
+        referral_day=times,
         district=district,
-        pathway=_pick_rows(draws("pathway"), mixes, np.repeat(np.arange(len(which)), sizes)),
-        priority=_pick(draws("priority"), shares),
+        pathway=pick_rows(drawn[:n], mixes / mixes[:, -1:], row),
+        priority=pick(drawn[n:], shares / shares[-1]),
         start_stage=np.full(n, NEW_REFERRAL, np.int64),
         start_step=np.zeros(n, np.int64),
         start_ready_day=np.zeros(n),
         source=district + 1,
-        source_row=np.concatenate([np.arange(k, dtype=np.int64) for k in sizes] or [[]]).astype(
-            np.int64
-        ),
-    )
-
-
-def _pick_rows(u: np.ndarray, cdfs: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """`_pick` with each child's own cdf, row `row[i]` of `cdfs`: the count of the
-    normalised cdf's values at or below u is what searchsorted(side="right") gives."""
-    normalised = cdfs / cdfs[:, -1:]
-    k = (normalised[row] <= u[:, None]).sum(axis=1)
-    return np.minimum(k, cdfs.shape[1] - 1).astype(np.int64)
-
-
-def _pick(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
-    return np.minimum(np.searchsorted(cdf / cdf[-1], u, side="right"), cdf.size - 1).astype(
-        np.int64
+        source_row=np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts),
     )
 
 
@@ -175,48 +178,68 @@ def attributes_of(
     on the draws runs once over all groups (elementwise: the same values as one by one)."""
     pathway = model.scenario.pathway
     kinds = [w.kind for w in pathway.workshops]
-    hazard = pathway.withdrawal.weekly_hazard
-    leaves = hazard > 1e-12  # below that, nobody leaves within any horizon
-    suffixes = ["withdrawal"] * leaves + [f"workshop/{kind}" for kind in kinds]
-    suffixes += ["dna", "triage", "rereferral", "outcome"]
-    # every stream of every group seeded in one batch, then taken in this order
-    gens = streams(seed, rep, [f"{name}/{suffix}" for suffix in suffixes for name, _ in parts])
-
-    def draws(width: int | None = None) -> np.ndarray:
-        out = [next(gens).random(d.size if width is None else (d.size, width)) for _, d in parts]
-        return np.concatenate(out) if out else np.empty(0 if width is None else (0, width))
-
+    sizes = [d.size for _, d in parts]
     start_day = np.concatenate([d for _, d in parts]) if parts else np.empty(0)
     n = start_day.size
-    if leaves:
-        rate_per_day = -np.log1p(-min(hazard, 1 - 1e-12)) / 7.0
-        patience = [next(gens).exponential(1.0 / rate_per_day, d.size) for _, d in parts]
-        withdraw = np.maximum(start_day, 0.0) + np.concatenate(patience)
-    else:
-        withdraw = np.full(n, np.inf)
-    workshop_u = np.empty((n, len(kinds)))
-    workshop_met = np.empty((n, len(kinds)))
-    for k in range(len(kinds)):
-        pair = draws(2)
-        workshop_u[:, k], workshop_met[:, k] = pair[:, 0], pair[:, 1]
-    p_dna = pathway.dna.probability
-    dna_u = 1.0 - draws(model.n_steps)
-    if p_dna > 0:
-        dna = np.floor(np.log(dna_u) / np.log(p_dna)).astype(np.int64)
-    else:
-        dna = np.zeros((n, model.n_steps), np.int64)
-    triage = draws(2)
-    reref = draws(2)
-    delay_days = -np.log1p(-reref[:, 1]) * pathway.rereferral.delay_weeks_mean * 7.0
-    u_outcome = draws()
+    suffixes = [f"workshop/{kind}" for kind in kinds] + ["dna", "triage", "rereferral", "outcome"]
+    widths = [2] * len(kinds) + [model.n_steps, 2, 2, 1]  # uniforms a child from each
+    drawn = uniforms(
+        seed,
+        rep,
+        [f"{name}/{suffix}" for suffix in suffixes for name, _ in parts],
+        [width * size for width in widths for size in sizes],
+    )  # suffix by suffix, each (children, width)
+    ends = np.cumsum([n * width for width in widths]).tolist()
+    dna_u, triage, reref, outcome = (
+        drawn[end - n * width : end].reshape(n, width)
+        for end, width in zip(ends[-4:], widths[-4:], strict=True)
+    )
+    workshops = drawn[: 2 * n * len(kinds)].reshape(len(kinds), n, 2)  # uptake, need met
+    reref_delay = -np.log1p(-reref[:, 1]) * pathway.rereferral.delay_weeks_mean * 7.0
     return {
-        "withdraw_day": withdraw,
+        "withdraw_day": _withdraw_days(model, parts, start_day, seed, rep),
         "u_triage": triage[:, 0],
         "u_triage_again": triage[:, 1],
-        "u_outcome": u_outcome,
+        "u_outcome": outcome[:, 0],
         "u_rereferral": reref[:, 0],
-        "rereferral_delay_days": delay_days,
-        "workshop_u": workshop_u,
-        "workshop_met_u": workshop_met,
-        "dna_counts": dna,
+        "rereferral_delay_days": reref_delay,
+        "workshop_u": _by_child(workshops[:, :, 0]),
+        "workshop_met_u": _by_child(workshops[:, :, 1]),
+        "dna_counts": _dna_counts(pathway.dna.probability, dna_u),
     }
+
+
+def _withdraw_days(
+    model: Model,
+    parts: Sequence[tuple[str, np.ndarray]],
+    start_day: np.ndarray,
+    seed: int,
+    rep: int,
+) -> np.ndarray:
+    """The day each child would give up waiting: exponential patience, from its own
+    `withdrawal` stream, from its start (never for a hazard below 1e-12 a week)."""
+    hazard = model.scenario.pathway.withdrawal.weekly_hazard
+    if hazard <= 1e-12:  # below that, nobody leaves within any horizon
+        return np.full(start_day.size, np.inf)
+    rate_per_day = -np.log1p(-min(hazard, 1 - 1e-12)) / 7.0
+    gens = streams(seed, rep, [f"{name}/withdrawal" for name, _ in parts])
+    patience = [
+        g.exponential(1.0 / rate_per_day, d.size) for g, (_, d) in zip(gens, parts, strict=True)
+    ]
+    return np.maximum(start_day, 0.0) + np.concatenate(patience)
+
+
+def _by_child(values: np.ndarray) -> np.ndarray:
+    """(workshops, children) values as a C-ordered (children, workshops) array (np.stack
+    is the quickest way: numpy gathers rows of a strided array slowly)."""
+    return np.stack(list(values), axis=1) if len(values) else np.empty((values.shape[1], 0))
+
+
+def _dna_counts(p_dna: float, u: np.ndarray) -> np.ndarray:
+    """Appointments missed before each step is attended: geometric, by inversion."""
+    if p_dna <= 0:
+        return np.zeros(u.shape, np.int64)
+    counts = np.subtract(1.0, u)
+    np.log(counts, out=counts)
+    counts /= np.log(p_dna)
+    return np.floor(counts, out=counts).astype(np.int64)

@@ -15,25 +15,36 @@ from pathlib import Path
 
 KERNEL = Path(__file__).with_name("kernel.py")
 ENTRY = "simulate"  # the kernel's entry point: compiled last, with everything it calls
+# every file of compiled code a run uses, and a function of it that every run compiles
+COMPILED = (
+    (KERNEL, ENTRY),
+    (Path(__file__).with_name("bulk.py"), "seed_words"),
+    (Path(__file__).parents[1] / "results" / "compiled.py", "ranked_values"),
+)
 
 
-def needs_compiling(kernel: Path = KERNEL) -> bool:
-    """True when no cached build of the kernel's entry point is newer than its source."""
+def needs_compiling(files: tuple[tuple[Path, str], ...] = COMPILED) -> bool:
+    """True when a file of compiled code has no cached build of its function newer than
+    its source (numba compiles, or recompiles, it on the next run)."""
     if os.environ.get("NUMBA_DISABLE_JIT") == "1":
         return False
-    lines = kernel.read_text(encoding="utf-8").splitlines()
-    found = [k for k, text in enumerate(lines) if re.match(rf"def {ENTRY}\(", text)]
+    return any(_stale(path, entry) for path, entry in files)
+
+
+def _stale(source: Path, entry: str) -> bool:
+    lines = source.read_text(encoding="utf-8").splitlines()
+    found = [k for k, text in enumerate(lines) if re.match(rf"def {entry}\(", text)]
     if not found:
         return False
     first = found[0]
     while first > 0 and lines[first - 1].startswith("@"):
         first -= 1  # numba names the cache by the first decorator's line
     name = (
-        f"{kernel.stem}.{ENTRY}-{first + 1}.py{sys.version_info.major}{sys.version_info.minor}.nbi"
+        f"{source.stem}.{entry}-{first + 1}.py{sys.version_info.major}{sys.version_info.minor}.nbi"
     )
     elsewhere = os.environ.get("NUMBA_CACHE_DIR")  # numba then caches there only
     places = (
-        list(Path(elsewhere).rglob(name)) if elsewhere else [kernel.parent / "__pycache__" / name]
+        list(Path(elsewhere).rglob(name)) if elsewhere else [source.parent / "__pycache__" / name]
     )
-    source_time = kernel.stat().st_mtime
+    source_time = source.stat().st_mtime
     return not any(p.exists() and p.stat().st_mtime >= source_time for p in places)

@@ -1,8 +1,9 @@
 """What the engine reads of each child's random draws, worked out for many children at once.
 
 The engine's loop would otherwise compare each child's uniform draws with the scenario's
-chances one at a time; here the same float64 comparisons run elementwise in numpy, and the
-engine reads small ints and bools (cheap to convert to lists, cheap to test).
+chances one at a time; here the same float64 comparisons run over all children in one
+compiled pass (`engine.bulk`), and the engine reads small ints and bools (cheap to convert
+to lists, cheap to test).
 """
 
 from __future__ import annotations
@@ -34,34 +35,31 @@ def habits(
     SIGNPOST or MORE at the first look, `again` at the second; else the draws themselves),
     the outcome, whether the family would come back, and bit masks of the workshops wanted
     and of those that would meet the need. The arithmetic is that of `first_look` and
-    `second_look`, elementwise in float64."""
+    `second_look`, in float64, in one compiled pass over the children (`engine.bulk`)."""
+    from nd_sim.engine import bulk  # compiled: workers only, never the parent
+
     pathway = model.scenario.pathway
     out: dict[str, np.ndarray] = {}
     if fixed_probs is not None:
-        probs = np.array(fixed_probs, float).reshape(-1, 2)[district]
-        p_acc, p_sign = probs[:, 0], probs[:, 1]
-        u = a["u_triage"]
-        accept = u < p_acc
-        more = ~accept & (u >= p_acc + p_sign)
-        out["decision"] = np.where(accept, ACCEPT, np.where(more, MORE, SIGNPOST))
-        total = p_acc + p_sign
-        second = (total > 0) & (a["u_triage_again"] * total < p_acc)
-        out["again"] = np.where(second, ACCEPT, SIGNPOST)
+        chances = np.array(fixed_probs, float).reshape(-1, 2)
+        out["decision"], out["again"] = bulk.triage_answers(
+            np.ascontiguousarray(a["u_triage"]),  # one compiled version, for contiguous draws
+            np.ascontiguousarray(a["u_triage_again"]),
+            np.asarray(district, np.int64),
+            chances,
+        )
     else:
         out["u_triage"] = a["u_triage"]
         out["u_triage_again"] = a["u_triage_again"]
-    cdf = np.asarray(model.outcome_cdf, float)
-    k = np.searchsorted(cdf, a["u_outcome"], side="right")
-    out["outcome_of"] = np.minimum(k, cdf.size - 1)
+    out["outcome_of"] = bulk.pick(a["u_outcome"], np.asarray(model.outcome_cdf, float))
     p_reref = pathway.rereferral.probability
-    returns = a["u_rereferral"] < p_reref if p_reref else np.zeros(k.size, bool)
+    returns = a["u_rereferral"] < p_reref if p_reref else np.zeros(district.size, bool)
     out["returns"] = returns
     workshops = pathway.workshops
-    bits = 1 << np.arange(len(workshops))
-    uptake = np.array([w.uptake for w in workshops])
-    out["wanted"] = ((a["workshop_u"] < uptake) * bits).sum(axis=1).astype(np.int64)
-    met = np.array([w.need_met_share for w in workshops])
-    out["met_mask"] = ((a["workshop_met_u"] < met) * bits).sum(axis=1).astype(np.int64)
+    uptake = np.array([w.uptake for w in workshops], float)
+    out["wanted"] = bulk.bits_below(a["workshop_u"], uptake)
+    met = np.array([w.need_met_share for w in workshops], float)
+    out["met_mask"] = bulk.bits_below(a["workshop_met_u"], met)
     return out
 
 

@@ -1,9 +1,10 @@
 """The pathway engine: one replication as a pure function of (model, replication, seed).
 
-The children and their random habits are drawn in bulk with numpy (`cohort.py`,
-`habits.py`); the weekly timetable of the service then runs compiled (`kernel.py`), and
-its arrays become a `RawResults`. `reference.py` is the same model written plainly with
-SimPy: slower, easier to read, and the yardstick the compiled engine must match exactly.
+The children and their random habits are drawn in bulk (`cohort.py`, `habits.py`, with
+compiled passes over all children in `bulk.py`); the weekly timetable of the service then
+runs compiled (`kernel.py`), and its arrays become a `RawResults`. `reference.py` is the
+same model written plainly with SimPy: slower, easier to read, and the yardstick the
+compiled engine must match exactly.
 """
 
 from __future__ import annotations
@@ -261,16 +262,18 @@ def _queues(
     withdrawal heap also holds the stale entries of children whose patience was restarted
     by a missed first appointment, so it has a place for each such DNA as well.
     """
+    from nd_sim.engine.bulk import grouped, stable_argsort  # compiled, like the kernel
+
     n0 = len(cohort)
     n_teams = len(model.teams)
     n_ws = len(model.scenario.pathway.workshops)
     arriving_ids = np.flatnonzero(arriving)  # by team, in child order within a team
-    arrivals = arriving_ids[np.argsort(team[arriving_ids], kind="stable")].astype(np.int64)
-    per_team = np.bincount(team[arriving_ids], minlength=n_teams)
-    ends = np.cumsum(per_team, dtype=np.int64)
+    by_team, per_team = grouped(team[arriving_ids], n_teams)
+    arrivals = arriving_ids[by_team]
+    ends = np.cumsum(per_team)
     wd = cohort.withdraw_day
     at_risk = np.flatnonzero((wd < model.days) & (stage != IN_ASSESSMENT))
-    order = at_risk[np.argsort(wd[at_risk], kind="stable")]  # ties by child
+    order = at_risk[stable_argsort(wd[at_risk])]  # ties by child
     n_dna_first = int(cohort.dna_counts[:, 0].sum()) + int(pools["pool_dna"][..., 0].sum())
     wd_cap = cap + n_dna_first
     places = queue_places(model, cohort, team[:n0], pools["pool_len"])
@@ -322,8 +325,8 @@ def queue_places(
     returning children's list, the pool rows of those teams; follow-up heaps start at the
     second step (the first appointment is booked from the lists)."""
     n_teams, n_classes, n_steps = len(model.teams), len(model.priority_shares), model.n_steps
-    listed = np.zeros((n_teams, n_classes), np.int64)
-    np.add.at(listed, (team, cohort.priority.astype(np.int64)), 1)
+    pairs = team * n_classes + cohort.priority  # (team, class) as one number
+    listed = np.bincount(pairs, minlength=n_teams * n_classes).reshape(n_teams, n_classes)
     returning = np.zeros(n_teams, np.int64)
     np.add.at(returning, np.asarray(model.team_of_district, np.int64), pool_len)
     children = listed.sum(axis=1) + returning

@@ -10,11 +10,12 @@ scenario comparisons paired).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
 
-from nd_sim.engine.rng import streams
+from nd_sim.engine.rng import uniforms
 from nd_sim.scenario.models import ALL, Scenario
 
 # English school-year shape of referrals (schools refer less in August and at
@@ -97,9 +98,12 @@ def accept_multiplier_by_day(scenario: Scenario, district: str, days: int) -> np
 def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Smallest k with P(X <= k) > u for X ~ Poisson(mean), elementwise.
 
-    Summing the pmf term by term is exact for the small daily means of a referral
-    process and much faster than a general quantile function.
+    Summing the pmf term by term (compiled, `bulk.poisson_counts`) is exact for the small
+    daily means of a referral process and much faster than a general quantile function.
     """
+    from nd_sim.engine.bulk import poisson_counts  # compiled: workers only, never the parent
+
+    u = np.asarray(u, float)
     mean = np.maximum(np.asarray(mean, float), 0.0)
     large = mean > LARGE_MEAN
     if large.any():  # exp(-mean) underflows: use the general quantile function there
@@ -109,18 +113,7 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
 
         out[large] = poisson.ppf(u[large], mean[large]).astype(np.int64)
         return out
-    pmf = np.exp(-mean)
-    cdf = pmf.copy()
-    count = np.zeros(u.size, np.int64)
-    k = 0
-    below = u >= cdf
-    while below.any() and k < 10_000:
-        k += 1
-        count += below
-        pmf = pmf * mean / k
-        cdf = cdf + pmf
-        below = below & (u >= cdf) & (pmf > 0)
-    return count
+    return poisson_counts(u, mean, np.exp(-mean))
 
 
 def referral_times(rate_per_day: np.ndarray, seed: int, replication: int, name: str) -> np.ndarray:
@@ -131,20 +124,34 @@ def referral_times(rate_per_day: np.ndarray, seed: int, replication: int, name: 
 def referral_times_many(
     rates_per_day: Sequence[np.ndarray], seed: int, replication: int, names: Sequence[str]
 ) -> list[np.ndarray]:
-    """`referral_times` of many districts, each from its own streams: the Poisson inversion
-    runs once over all of them (elementwise, so the same counts), not once a district."""
-    gens = streams(seed, replication, [f"referrals/{n}" for n in names])
-    counts_u = [g.random(r.size) for g, r in zip(gens, rates_per_day, strict=True)]
-    if not counts_u:
-        return []
-    counts = poisson_inverse(np.concatenate(counts_u), np.concatenate(rates_per_day))
-    bounds = np.cumsum([0] + [r.size for r in rates_per_day]).tolist()
-    out = []
-    within = streams(seed, replication, [f"referral_times/{n}" for n in names])
-    for k, g in enumerate(within):
-        part = counts[bounds[k] : bounds[k + 1]]
-        days = np.repeat(np.arange(part.size, dtype=float), part)
-        times = days + g.random(days.size)
-        times.sort()
-        out.append(times)
-    return out
+    """`referral_times` of many districts, each from its own streams (views of one array)."""
+    times, counts = referral_times_flat(rates_per_day, seed, replication, names)
+    bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    return [times[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def referral_times_flat(
+    rates_per_day: Sequence[np.ndarray], seed: int, replication: int, names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every district's `referral_times`, one district after another, and how many each has.
+
+    Each district draws from its own streams, ``referrals/<name>`` (one uniform a day) and
+    ``referral_times/<name>`` (one a referral); the arithmetic runs once over all of them
+    (elementwise, so the same values as district by district)."""
+    from nd_sim.engine.bulk import sort_runs  # compiled: workers only, never the parent
+
+    if len(rates_per_day) != len(names):
+        raise ValueError(f"{len(names)} districts but {len(rates_per_day)} rates")
+    days = np.array([r.size for r in rates_per_day], np.int64)
+    if not names:
+        return np.empty(0), np.zeros(0, np.int64)
+    u = uniforms(seed, replication, [f"referrals/{n}" for n in names], days)
+    per_day = poisson_inverse(u, np.concatenate(rates_per_day))
+    so_far = np.concatenate([[0], np.cumsum(per_day)])
+    day_bounds = np.concatenate([[0], np.cumsum(days)])
+    counts = so_far[day_bounds[1:]] - so_far[day_bounds[:-1]]
+    day = np.arange(per_day.size) - np.repeat(day_bounds[:-1], days)  # each district's own
+    within = uniforms(seed, replication, [f"referral_times/{n}" for n in names], counts)
+    times = np.repeat(day.astype(float), per_day) + within
+    sort_runs(times, np.concatenate([[0], np.cumsum(counts)]))
+    return times, counts

@@ -113,7 +113,7 @@ def quantiles(
 
 def value_order(values: np.ndarray) -> np.ndarray:
     """`numpy.argsort(values, kind="stable")` of reals, by the compiled radix sort."""
-    from nd_sim.results.compiled import stable_argsort  # numba: loaded only when needed
+    from nd_sim.engine.bulk import stable_argsort  # numba: loaded only when needed
 
     return stable_argsort(np.ascontiguousarray(values, np.float64))
 

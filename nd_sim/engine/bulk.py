@@ -1,0 +1,293 @@
+"""Compiled passes over every child of a replication at once, for `rng`, `cohort`, `habits`.
+
+numpy's per-call cost (a few µs) dominates when a replication's random draws come from a
+few hundred small named streams, and elementwise arithmetic over all children builds a
+temporary array per operation. Here each is one compiled loop.
+
+`uniforms` gives exactly what numpy's PCG64 gives for the same seeds (its algorithm, in two
+64-bit halves of its 128-bit state); `seed_words` is numpy's SeedSequence. Only integer
+arithmetic, comparisons and IEEE sums and products are done here, never `log` or `exp`
+(numpy's own vectorised versions may round differently from the C library's).
+
+Like `kernel.py`, everything compiled is in this one file: numba's on-disk cache of a
+function is keyed on its own file only. It is imported where children are drawn (inside
+functions), never by the command line's parent process: loading numba costs 0.3 s.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+COMPILED = not numba.config.DISABLE_JIT  # False: plain Python, for a debugger
+
+jit = numba.njit(cache=True, nogil=True)
+
+# numpy's SeedSequence constants (numpy/random/bit_generator.pyx); its words are 32-bit,
+# held here in uint64 so that no product of two words overflows (as in plain Python too)
+_INIT_A, _MULT_A = np.uint64(0x43B0D7E5), np.uint64(0x931E8875)
+_INIT_B, _MULT_B = np.uint64(0x8B51F9DD), np.uint64(0x58F38DED)
+_MIX_L, _MIX_R = np.uint64(0xCA01F9DD), np.uint64(0x4973F715)
+_MASK32, _TWO32, _SHIFT16 = np.uint64(0xFFFFFFFF), np.uint64(1 << 32), np.uint64(16)
+_POOL = 4
+# PCG64's multiplier (numpy/random/src/pcg64/pcg64.h), high and low halves
+_PCG_MULT_HI, _PCG_MULT_LO = np.uint64(2549297995355413924), np.uint64(4865540595714422341)
+_ONE, _U11, _U32, _U58, _U63, _U64 = (np.uint64(k) for k in (1, 11, 32, 58, 63, 64))
+_DOUBLE_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+# triage's answers, as `habits` numbers them (copied: numba freezes them into this file's cache)
+ACCEPT, SIGNPOST, MORE = np.arange(3, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------- SeedSequence
+@jit
+def _hashmix(value: np.uint64, hash_const: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """SeedSequence's hashmix with the A constants: the mixed value, the next constant."""
+    value = value ^ hash_const
+    hash_const = (hash_const * _MULT_A) & _MASK32
+    value = (value * hash_const) & _MASK32
+    return value ^ (value >> _SHIFT16), hash_const
+
+
+@jit
+def _mix(x: np.uint64, y: np.uint64) -> np.uint64:
+    """SeedSequence's mix: (L x - R y) mod 2**32, written so that nothing wraps."""
+    result = (((_MIX_L * x) & _MASK32) + _TWO32 - ((_MIX_R * y) & _MASK32)) & _MASK32
+    return result ^ (result >> _SHIFT16)
+
+
+@jit
+def _seed_one(entropy: np.ndarray, out: np.ndarray) -> None:
+    """`SeedSequence(entropy).generate_state(4, np.uint64)` into `out` (entropy: 32-bit
+    words, as SeedSequence assembles them)."""
+    pool = np.zeros(_POOL, np.uint64)
+    hash_const = _INIT_A
+    for i in range(_POOL):
+        word = entropy[i] if i < entropy.size else np.uint64(0)
+        pool[i], hash_const = _hashmix(word, hash_const)
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                mixed, hash_const = _hashmix(pool[src], hash_const)
+                pool[dst] = _mix(pool[dst], mixed)
+    for src in range(_POOL, entropy.size):
+        for dst in range(_POOL):
+            mixed, hash_const = _hashmix(entropy[src], hash_const)
+            pool[dst] = _mix(pool[dst], mixed)
+    hash_const = _INIT_B
+    for j in range(2 * _POOL):  # 8 words of 32 bits, paired little-endian into 4 of 64
+        value = pool[j % _POOL] ^ hash_const
+        hash_const = (hash_const * _MULT_B) & _MASK32
+        value = (value * hash_const) & _MASK32
+        value ^= value >> _SHIFT16
+        if j % 2 == 0:
+            out[j // 2] = value
+        else:
+            out[j // 2] |= value << _U32
+
+
+@jit
+def seed_words(head: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """For each key, the 4 words SeedSequence([*head, key]) gives PCG64 (`head`: the
+    32-bit words of the seed and the replication; a key is one word below 2**32, else two)."""
+    out = np.zeros((keys.size, 4), np.uint64)
+    entropy = np.zeros(head.size + 2, np.uint64)
+    entropy[: head.size] = head
+    for r in range(keys.size):
+        entropy[head.size] = keys[r] & _MASK32
+        entropy[head.size + 1] = keys[r] >> _U32
+        used = head.size + (2 if keys[r] >> _U32 else 1)
+        _seed_one(entropy[:used], out[r])
+    return out
+
+
+# ---------------------------------------------------------------------- PCG64
+@jit
+def _mul_high(a: np.uint64, b: np.uint64) -> np.uint64:
+    """The high 64 bits of the 128-bit product a x b."""
+    a0, a1, b0, b1 = a & _MASK32, a >> _U32, b & _MASK32, b >> _U32
+    low, cross1, cross2 = a0 * b0, a0 * b1, a1 * b0
+    middle = (low >> _U32) + (cross1 & _MASK32) + (cross2 & _MASK32)
+    return a1 * b1 + (cross1 >> _U32) + (cross2 >> _U32) + (middle >> _U32)
+
+
+@jit
+def _step(
+    hi: np.uint64, lo: np.uint64, inc_hi: np.uint64, inc_lo: np.uint64
+) -> tuple[np.uint64, np.uint64]:
+    """PCG64's LCG step, state x multiplier + increment (mod 2**128), in halves."""
+    new_hi = _mul_high(lo, _PCG_MULT_LO) + lo * _PCG_MULT_HI + hi * _PCG_MULT_LO
+    new_lo = lo * _PCG_MULT_LO
+    summed = new_lo + inc_lo
+    carry = _ONE if summed < new_lo else np.uint64(0)
+    return new_hi + inc_hi + carry, summed
+
+
+@jit
+def uniforms(seeds: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Stream r's first counts[r] doubles from PCG64 seeded with row r of `seeds`
+    (`seed_words`), every stream's after the one before: numpy's Generator.random."""
+    out = np.empty(counts.sum())
+    k = 0
+    for r in range(counts.size):
+        # pcg64_set_seed: state 0, inc = 2 x initseq + 1, step, add initstate, step
+        inc_hi = (seeds[r, 2] << _ONE) | (seeds[r, 3] >> _U63)
+        inc_lo = (seeds[r, 3] << _ONE) | _ONE
+        hi, lo = _step(np.uint64(0), np.uint64(0), inc_hi, inc_lo)
+        lo = lo + seeds[r, 1]
+        hi = hi + seeds[r, 0] + (_ONE if lo < seeds[r, 1] else np.uint64(0))
+        hi, lo = _step(hi, lo, inc_hi, inc_lo)
+        for _ in range(counts[r]):
+            hi, lo = _step(hi, lo, inc_hi, inc_lo)
+            mixed, rot = hi ^ lo, hi >> _U58  # the XSL-RR output of the new state
+            word = (mixed >> rot) | (mixed << ((_U64 - rot) & _U63))
+            out[k] = np.float64(word >> _U11) * _DOUBLE_UNIT
+            k += 1
+    return out
+
+
+# ---------------------------------------------------------------------- referrals
+@jit
+def poisson_counts(u: np.ndarray, mean: np.ndarray, pmf_zero: np.ndarray) -> np.ndarray:
+    """Smallest k with P(X <= k) > u[i] for X ~ Poisson(mean[i]): the pmf summed term by
+    term from pmf_zero = exp(-mean) (numpy's exp, given), at most 10,000 terms."""
+    out = np.zeros(u.size, np.int64)
+    for i in range(u.size):
+        pmf = pmf_zero[i]
+        cdf = pmf
+        k = 0
+        while u[i] >= cdf and k < 10_000:
+            k += 1
+            pmf = pmf * mean[i] / k
+            cdf = cdf + pmf
+            if pmf <= 0:
+                break
+        out[i] = k
+    return out
+
+
+@jit
+def sort_runs(values: np.ndarray, bounds: np.ndarray) -> None:
+    """Sort values[bounds[j]:bounds[j + 1]] in place, for each j, by insertion: fast for
+    referral times, which are already in order but for each day's few."""
+    for j in range(bounds.size - 1):
+        for i in range(bounds[j] + 1, bounds[j + 1]):
+            value = values[i]
+            k = i
+            while k > bounds[j] and values[k - 1] > value:
+                values[k] = values[k - 1]
+                k -= 1
+            values[k] = value
+
+
+# ---------------------------------------------------------------------- children
+@jit
+def pick_rows(u: np.ndarray, cdfs: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """For each i, how many values of row `row[i]` of `cdfs` (normalised cdfs, one a row)
+    are at or below u[i] (searchsorted's side="right"), at most the last index."""
+    out = np.empty(u.size, np.int64)
+    last = cdfs.shape[1] - 1
+    for i in range(u.size):
+        k = 0
+        for j in range(cdfs.shape[1]):
+            k += cdfs[row[i], j] <= u[i]
+        out[i] = min(k, last)
+    return out
+
+
+@jit
+def pick(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    """`pick_rows` with one cdf for every child: min(searchsorted(cdf, u, "right"),
+    cdf.size - 1), for a non-decreasing cdf (a short one: counted, not bisected)."""
+    out = np.empty(u.size, np.int64)
+    last = cdf.size - 1
+    for i in range(u.size):
+        k = 0
+        for j in range(cdf.size):
+            k += cdf[j] <= u[i]
+        out[i] = min(k, last)
+    return out
+
+
+@jit
+def triage_answers(
+    u: np.ndarray, u_again: np.ndarray, district: np.ndarray, chances: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`habits.first_look` and `habits.second_look` for every child, with its district's
+    (accept, signpost) chances, row `district[i]` of `chances`."""
+    decision = np.empty(u.size, np.int64)
+    again = np.empty(u.size, np.int64)
+    for i in range(u.size):
+        p_acc, p_sign = chances[district[i], 0], chances[district[i], 1]
+        if u[i] < p_acc:
+            decision[i] = ACCEPT
+        elif u[i] >= p_acc + p_sign:
+            decision[i] = MORE
+        else:
+            decision[i] = SIGNPOST
+        total = p_acc + p_sign
+        again[i] = ACCEPT if total > 0 and u_again[i] * total < p_acc else SIGNPOST
+    return decision, again
+
+
+@jit
+def bits_below(u: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """For each row i, the bit mask of the columns k with u[i, k] < limits[k]."""
+    out = np.empty(u.shape[0], np.int64)
+    for i in range(u.shape[0]):
+        mask = 0
+        for k in range(u.shape[1]):
+            mask |= np.int64(u[i, k] < limits[k]) << k  # no branch: the draws are random
+        out[i] = mask
+    return out
+
+
+# ---------------------------------------------------------------------- queues
+@jit
+def grouped(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of keys 0, then of keys 1, ..., each group in position order (a
+    stable argsort of small non-negative ints, by counting), and each group's size."""
+    sizes = np.zeros(n_groups, np.int64)
+    for key in keys:
+        sizes[key] += 1
+    place = np.cumsum(sizes) - sizes
+    order = np.empty(keys.size, np.int64)
+    for i in range(keys.size):
+        order[place[keys[i]]] = i
+        place[keys[i]] += 1
+    return order, sizes
+
+
+_DIGIT_BITS = 11
+_DIGITS = np.uint64((1 << _DIGIT_BITS) - 1)
+_SIGN = np.uint64(1 << 63)
+
+
+@jit
+def stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` of floats, by a radix sort (numpy's stable
+    sort of floats is a merge sort, several times slower): a float's bits, with the sign
+    bit flipped (and every bit, for a negative one), order as the float does, and NaN
+    comes last; passes from the lowest digit up each keep the order of the pass before."""
+    n = values.size
+    keys = np.empty(n, np.uint64)
+    for i in range(n):
+        bits = np.float64(values[i] + 0.0).view(np.uint64)  # + 0.0: -0.0 is 0.0
+        keys[i] = ~bits if bits & _SIGN else bits | _SIGN
+        if np.isnan(values[i]):
+            keys[i] = ~np.uint64(0)
+    order, spare = np.arange(n), np.empty(n, np.int64)
+    place = np.empty((1 << _DIGIT_BITS) + 1, np.int64)
+    for shift in range(0, 64, _DIGIT_BITS):
+        place[:] = 0
+        for i in range(n):
+            place[np.int64((keys[i] >> np.uint64(shift)) & _DIGITS) + 1] += 1
+        if place.max() == n:  # every key has this digit: nothing moves
+            continue
+        for d in range(1 << _DIGIT_BITS):
+            place[d + 1] += place[d]
+        for i in range(n):
+            d = np.int64((keys[order[i]] >> np.uint64(shift)) & _DIGITS)
+            spare[place[d]] = order[i]
+            place[d] += 1
+        order, spare = spare, order
+    return order
