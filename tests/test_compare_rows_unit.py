@@ -60,7 +60,7 @@ def test_summary_equals_t_interval_group_by_group_unit() -> None:
 def test_summary_of_replication_blocks_equals_grouping_unit() -> None:
     """Rows that repeat the same KPIs in the same order replication after replication (as
     every run writes them) take the block path: the same summary as pandas' grouping."""
-    from nd_sim.results.statistics import Groups, summarise
+    from nd_sim.results.statistics import Groups, summarise, summarise_groups
 
     for seed, reps in ((0, 20), (3, 2), (4, 1)):
         frame = _merged(seed, reps).drop(columns="value_base")
@@ -68,7 +68,8 @@ def test_summary_of_replication_blocks_equals_grouping_unit() -> None:
         grouping = blocks.groupby(KEYS, sort=False)
         groups = Groups(grouping.ngroup().to_numpy(), list(grouping.size().index))
         assert groups.repeated()
-        pd.testing.assert_frame_equal(summarise(blocks, groups), summarise(blocks))
+        got = summarise_groups(groups, blocks["value"].to_numpy(float))
+        pd.testing.assert_frame_equal(got, summarise(blocks))
         shuffled = Groups(groups.codes[::-1].copy(), groups.labels)
         assert not shuffled.repeated() or reps == 1
 
@@ -79,24 +80,33 @@ def test_kpis_read_back_with_their_groups_unit(tmp_path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from nd_sim.run.chunks import Chunk, Layout, read_kpis_grouped
+    from nd_sim.run.chunks import Chunk, Layout, kpi_frame, kpi_groups, read_kpi_table
     from nd_sim.run.folder import RunFolder
 
     frame = _merged(5, 4).drop(columns="value_base")
+    assert frame["value"].isna().any()  # NaN is written empty from either
     with RunFolder(tmp_path / "run", force=False, resumable=True) as folder:
         layout = Layout()
         chunks = [Chunk(0, k, (k,)) for k in range(4)]
         for chunk in chunks:
             part = frame[frame.replication == chunk.index][["replication", *KEYS, "value"]]
             part = part.astype({"replication": "int32"})
-            table = pa.Table.from_pandas(part, preserve_index=False)
+            table = pa.Table.from_pandas(part.drop(columns="value"), preserve_index=False)
+            table = table.append_column("value", pa.array(part["value"].to_numpy()))  # NaN kept
             folder.path(layout.kpis(chunk)).parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(table, folder.path(layout.kpis(chunk)))
-        got, groups = read_kpis_grouped(folder, layout, chunks)
+        table = read_kpi_table(folder, layout, chunks)
+        got, groups = kpi_frame(table), kpi_groups(table)
+        folder.write_big_csv("from_codes.csv", table)
+        folder.write_big_csv("from_text.csv", got)
+        same_csv = (
+            folder.path("from_codes.csv").read_bytes() == folder.path("from_text.csv").read_bytes()
+        )
         plain = pa.concat_tables(
             [pq.read_table(folder.path(layout.kpis(c))) for c in chunks]
         ).to_pandas()
     pd.testing.assert_frame_equal(got, plain)
+    assert same_csv
     grouping = plain.groupby(KEYS, sort=False)
     assert np.array_equal(groups.codes, grouping.ngroup().to_numpy())
     assert groups.labels == list(grouping.size().index)

@@ -10,6 +10,7 @@ import pandas as pd
 from nd_sim.results.kpis import kpi_units
 
 CONFIDENCE = 0.95
+KEYS = ["area_type", "area", "kpi"]  # a KPI row's labels
 
 
 def t_quantile(dof, confidence: float = CONFIDENCE):
@@ -64,31 +65,34 @@ class Groups:
 
 
 def grouped_rows(
-    frame: pd.DataFrame, keys: list[str], columns: list[str], groups: Groups | None = None
+    frame: pd.DataFrame, keys: list[str], columns: list[str]
 ) -> tuple[list, np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """The groups of `frame` by `keys` (in the order they first appear); `whole`, the
     groups of the longest length with no value missing; each column as a (groups x
-    longest group) array in the frame's order, NaN-padded; and each group's rows.
-    `groups` are the rows' groups when the caller knows them (`Groups`)."""
-    if groups is None:
-        grouping = frame.groupby(keys, sort=False)
-        groups = Groups(grouping.ngroup().to_numpy(), list(grouping.size().index))
+    longest group) array in the frame's order, NaN-padded; and each group's rows."""
+    grouping = frame.groupby(keys, sort=False)
+    groups = Groups(grouping.ngroup().to_numpy(), list(grouping.size().index))
+    return grouped_arrays(groups, [frame[c].to_numpy(float) for c in columns])
+
+
+def grouped_arrays(
+    groups: Groups, columns: list[np.ndarray]
+) -> tuple[list, np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """`grouped_rows` of rows whose groups are known: the columns are arrays, a value a
+    row."""
     codes, labels = groups.codes, groups.labels
     sizes = np.bincount(codes, minlength=len(labels))
     n = int(sizes.max(initial=0))
     if groups.repeated():  # every replication lists the same rows in the same order
         order = np.arange(codes.size).reshape(-1, len(labels)).T.ravel()
-        arrays = [
-            np.ascontiguousarray(frame[c].to_numpy(float).reshape(-1, len(labels)).T)
-            for c in columns
-        ]
+        arrays = [np.ascontiguousarray(c.reshape(-1, len(labels)).T) for c in columns]
     else:
         order = np.argsort(codes, kind="stable")
         position = np.arange(codes.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
         arrays = []
         for column in columns:
             table = np.full((len(labels), n), np.nan)
-            table[codes[order], position] = frame[column].to_numpy(float)[order]
+            table[codes[order], position] = column[order]
             arrays.append(table)
     whole = sizes == n
     for table in arrays:
@@ -98,13 +102,20 @@ def grouped_rows(
     return labels, whole, arrays, np.split(order, np.cumsum(sizes)[:-1])
 
 
-def summarise(by_replication: pd.DataFrame, groups: Groups | None = None) -> pd.DataFrame:
+def summarise(by_replication: pd.DataFrame) -> pd.DataFrame:
     """One row per area and KPI: mean, 95% CI, sd and how many replications defined it.
 
     The KPIs defined in every replication (nearly all) are worked out together
     (`t_rows`: the same numbers as one by one); the rest one by one."""
-    keys = ["area_type", "area", "kpi"]
-    labels, whole, (table,), _ = grouped_rows(by_replication, keys, ["value"], groups)
+    grouping = by_replication.groupby(KEYS, sort=False)
+    groups = Groups(grouping.ngroup().to_numpy(), list(grouping.size().index))
+    return summarise_groups(groups, by_replication["value"].to_numpy(float))
+
+
+def summarise_groups(groups: Groups, values: np.ndarray) -> pd.DataFrame:
+    """`summarise` of values whose groups by area and KPI are known (`Groups`)."""
+    keys = KEYS
+    labels, whole, (table,), _ = grouped_arrays(groups, [values])
     mean = np.full(len(labels), np.nan)
     low, high, sd = mean.copy(), mean.copy(), mean.copy()
     valid = np.zeros(len(labels), np.int64)

@@ -30,6 +30,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -193,9 +194,13 @@ class RunFolder:
         with _naming(target):
             frame.to_csv(target, index=False, float_format=for_people)
 
-    def write_big_csv(self, name: str, frame: pd.DataFrame) -> None:
-        """A large CSV, written by Arrow (several times faster), numbers at full precision."""
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+    def write_big_csv(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
+        """A large CSV, written by Arrow (several times faster), numbers at full precision;
+        from pandas or from Arrow (labels as text or as codes: the same file)."""
+        if isinstance(frame, pa.Table):  # NaN written empty, as from pandas
+            table = pa.table({name: _nan_as_null(frame[name]) for name in frame.column_names})
+        else:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
         options = pacsv.WriteOptions(quoting_style="needed", include_header=False)
         target = self.path(name)
         with _naming(target), target.open("wb") as handle:
@@ -414,3 +419,11 @@ def for_people(x: float) -> str:
     """6 significant figures below a million; from a million up, to two decimals
     (`%.6g` would write 1,308,900 child-weeks as 1.3089e+06 and round pounds to tens)."""
     return f"{x:.2f}" if abs(x) >= 1e6 else f"{x:.6g}"
+
+
+def _nan_as_null(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """A float column's NaN as missing values (what pandas' NaN becomes in Arrow)."""
+    if not pa.types.is_floating(column.type):
+        return column
+    values = column.to_numpy()
+    return pa.array(values, mask=np.isnan(values))

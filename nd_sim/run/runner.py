@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import importlib.metadata
 import platform
 import sys
@@ -13,16 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from nd_sim.inputs import analytic
 from nd_sim.inputs.model import Model
 from nd_sim.results.bands import CHANCE_AND_ASSUMPTIONS, band_kind, parameters_frame
-from nd_sim.results.statistics import summarise
+from nd_sim.results.statistics import summarise_groups
 from nd_sim.run.chunks import (
     Layout,
     Totals,
+    kpi_frame,
+    kpi_groups,
     plan_chunks,
-    read_kpis_grouped,
+    read_kpi_table,
     run_chunks,
 )
 from nd_sim.run.executors import Executor
@@ -39,13 +43,18 @@ class RunResult:
 
     out: Path
     summary: pd.DataFrame
-    by_replication: pd.DataFrame
+    kpi_rows: pa.Table  # by replication, as read back (labels as codes)
     panel: pd.DataFrame
     wall_seconds: float
     children: int
     appointments: int
     children_per_second: float | None  # of this command (a resume skips some children)
     children_now: int = 0  # simulated by this command (fewer than `children` after a resume)
+
+    @functools.cached_property
+    def by_replication(self) -> pd.DataFrame:
+        """The KPIs by replication (made when first asked for: a run alone never needs it)."""
+        return kpi_frame(self.kpi_rows)
 
 
 def run_to_folder(
@@ -99,8 +108,9 @@ def run_into(
     chunks = plan_chunks(1, replications, size)
     kept = rows_kept(child_rows, replications)
     totals = run_chunks(folder, layout, [model], chunks, seed, executor, kept, on_done, simulate)
-    by_rep, groups = read_kpis_grouped(folder, layout, chunks)
-    summary = summarise(by_rep, groups).assign(bands=band_kind(model.scenario))
+    by_rep = read_kpi_table(folder, layout, chunks)
+    summary = summarise_groups(kpi_groups(by_rep), by_rep["value"].to_numpy())
+    summary = summary.assign(bands=band_kind(model.scenario))
     panel = analytic.panel_frame(model)
     folder.write_big_csv(prefix + "kpis_by_replication.csv", by_rep)
     folder.write_csv(prefix + "summary.csv", summary)
