@@ -56,9 +56,10 @@ def _stock(
     district: np.ndarray, start: np.ndarray, end: np.ndarray, n: int, weeks: int
 ) -> np.ndarray:
     """Number in [start, end) at the end of each week."""
-    begun = np.cumsum(_per_week(district, start, n, weeks), axis=1)
-    ended = np.cumsum(_per_week(district, end, n, weeks), axis=1)
-    return begun - ended
+    from nd_sim.results.compiled import week_stock  # numba: loaded only when needed
+
+    start = np.ascontiguousarray(start, np.float64)
+    return week_stock(district, start, np.ascontiguousarray(end, np.float64), n, weeks)
 
 
 def stage_intervals(raw: RawResults) -> dict[str, tuple[np.ndarray, np.ndarray]]:
