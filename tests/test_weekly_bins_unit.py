@@ -1,4 +1,4 @@
-"""The compiled weekly binning counts as numpy's floor, clip and bincount did."""
+"""The compiled weekly binning and stocks count as numpy's floor, clip and bincount did."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nd_sim.results.weekly import _per_week
+from nd_sim.results.weekly import _per_week, _stock
 
 
 def _numpy(district: np.ndarray, days: np.ndarray, n: int, weeks: int) -> np.ndarray:
@@ -30,3 +30,15 @@ def test_compiled_binning_matches_numpy_unit(rows: list, weeks: int) -> None:
     district = np.array([d for d, _ in rows], np.int64)
     when = np.array([t for _, t in rows], np.float64)
     assert np.array_equal(_per_week(district, when, 3, weeks), _numpy(district, when, 3, weeks))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), days, days), max_size=60), st.integers(1, 100))
+def test_compiled_stock_matches_numpy_unit(rows: list, weeks: int) -> None:
+    """In [start, end) at each week's end: those begun by then less those ended."""
+    district = np.array([d for d, _, _ in rows], np.int64)
+    start = np.array([t for _, t, _ in rows], np.float64)
+    end = np.array([t for _, _, t in rows], np.float64)
+    begun = np.cumsum(_numpy(district, start, 3, weeks), axis=1)
+    ended = np.cumsum(_numpy(district, end, 3, weeks), axis=1)
+    assert np.array_equal(_stock(district, start, end, 3, weeks), begun - ended)
