@@ -74,9 +74,10 @@ def test_summary_of_replication_blocks_equals_grouping_unit() -> None:
         assert not shuffled.repeated() or reps == 1
 
 
-def test_kpis_read_back_with_their_groups_unit(tmp_path) -> None:
+@pytest.mark.parametrize("gap", [False, True])
+def test_kpis_read_back_with_their_groups_unit(tmp_path, gap: bool) -> None:
     """The run's KPIs read as codes are the frame a plain read gives, and their groups are
-    pandas' own."""
+    pandas' own (replications alike, or one replication without a row)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -84,6 +85,8 @@ def test_kpis_read_back_with_their_groups_unit(tmp_path) -> None:
     from nd_sim.run.folder import RunFolder
 
     frame = _merged(5, 4).drop(columns="value_base")
+    if gap:
+        frame = frame.drop(index=frame.index[(frame.replication == 2)][3])
     assert frame["value"].isna().any()  # NaN is written empty from either
     with RunFolder(tmp_path / "run", force=False, resumable=True) as folder:
         layout = Layout()

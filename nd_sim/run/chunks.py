@@ -230,13 +230,32 @@ def kpi_groups(table: pa.Table) -> Groups:
         codes_of.append(np.concatenate(codes).astype(np.int64) if codes else np.zeros(0, np.int64))
         dictionaries.append(dictionary)
         combined = combined * len(dictionary) + codes_of[-1]
-    codes, uniques = pd.factorize(combined, sort=False)  # numbered as they first appear
-    first = np.zeros(len(uniques), np.int64)
-    first[codes[::-1]] = np.arange(codes.size)[::-1]  # each group's first row
-    keys = [
+    block = _block_rows(table, combined)
+    if block:  # each replication lists the same KPIs in the same order, once each
+        codes = np.tile(np.arange(block), table.num_rows // block)
+        first = np.arange(block)
+    else:
+        found, uniques = pd.factorize(combined, sort=False)  # numbered as they first appear
+        codes = found.astype(np.int64)
+        first = np.zeros(len(uniques), np.int64)
+        first[codes[::-1]] = np.arange(codes.size)[::-1]  # each group's first row
+    labels = [
         d.take(pa.array(c[first])).to_pylist() for d, c in zip(dictionaries, codes_of, strict=True)
     ]
-    return Groups(codes.astype(np.int64), list(zip(*keys, strict=True)))
+    return Groups(codes, list(zip(*labels, strict=True)))
+
+
+def _block_rows(table: pa.Table, combined: np.ndarray) -> int:
+    """The rows of one replication when every replication's rows have the same labels in
+    the same order, each label once (0 when not)."""
+    replication = table["replication"].to_numpy()
+    if not replication.size:
+        return 0
+    block = int(np.argmax(replication != replication[0])) or replication.size
+    if replication.size % block or np.unique(combined[:block]).size != block:
+        return 0
+    same = (combined.reshape(-1, block) == combined[:block]).all()
+    return block if same else 0
 
 
 def check_plan(folder: RunFolder, plan: dict, source: str) -> dict:

@@ -26,6 +26,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -201,11 +202,11 @@ class RunFolder:
             table = pa.table({name: _nan_as_null(frame[name]) for name in frame.column_names})
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)
-        options = pacsv.WriteOptions(quoting_style="needed", include_header=False)
         target = self.path(name)
         with _naming(target), target.open("wb") as handle:
             handle.write((",".join(table.column_names) + "\n").encode())
-            pacsv.write_csv(table, handle, write_options=options)
+            for text in _csv_pieces(table):
+                handle.write(text)
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
         """Pretty JSON, keys in order (written whole or not at all)."""
@@ -419,6 +420,28 @@ def for_people(x: float) -> str:
     """6 significant figures below a million; from a million up, to two decimals
     (`%.6g` would write 1,308,900 child-weeks as 1.3089e+06 and round pounds to tens)."""
     return f"{x:.2f}" if abs(x) >= 1e6 else f"{x:.6g}"
+
+
+CSV_PIECE_ROWS = 250_000  # rows formatted at once: a few tens of MB of text
+CSV_THREADS = 2  # Arrow formats numbers outside the GIL: two pieces at a time, twice as quick
+
+
+def _csv_pieces(table: pa.Table) -> Iterator[bytes]:
+    """The table's CSV text (no header), piece by piece in order, formatted by
+    `CSV_THREADS` threads; at most 2 x `CSV_THREADS` pieces are held at once."""
+    options = pacsv.WriteOptions(quoting_style="needed", include_header=False)
+
+    def text(piece: pa.Table) -> bytes:
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(piece, sink, write_options=options)
+        return sink.getvalue().to_pybytes()
+
+    starts = range(0, table.num_rows, CSV_PIECE_ROWS)
+    window = 2 * CSV_THREADS
+    with ThreadPoolExecutor(CSV_THREADS) as pool:
+        for k in range(0, len(starts), window):
+            pieces = [table.slice(start, CSV_PIECE_ROWS) for start in starts[k : k + window]]
+            yield from pool.map(text, pieces)
 
 
 def _nan_as_null(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
