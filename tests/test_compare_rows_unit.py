@@ -81,6 +81,7 @@ def test_kpis_read_back_with_their_groups_unit(tmp_path, gap: bool) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from nd_sim.results.statistics import summarise, summarise_groups
     from nd_sim.run.chunks import Chunk, Layout, kpi_frame, kpi_groups, read_kpi_table
     from nd_sim.run.folder import RunFolder
 
@@ -111,5 +112,10 @@ def test_kpis_read_back_with_their_groups_unit(tmp_path, gap: bool) -> None:
     pd.testing.assert_frame_equal(got, plain)
     assert same_csv
     grouping = plain.groupby(KEYS, sort=False)
-    assert np.array_equal(groups.codes, grouping.ngroup().to_numpy())
+    k = len(groups.labels)
+    codes = np.tile(np.arange(k), groups.rows // k) if groups.codes is None else groups.codes
+    assert (groups.codes is None) == (not gap)  # alike replications: the block path
+    assert np.array_equal(codes, grouping.ngroup().to_numpy())
+    summary = summarise_groups(groups, got["value"].to_numpy(float))
+    pd.testing.assert_frame_equal(summary, summarise(plain))
     assert groups.labels == list(grouping.size().index)

@@ -50,18 +50,26 @@ def t_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class Groups:
     """Each row's group (numbered in the order the groups first appear) and each group's
-    label: what `frame.groupby(keys, sort=False)` finds, when a caller knows it already."""
+    label: what `frame.groupby(keys, sort=False)` finds, when a caller knows it already.
+    With `codes` None the rows are the groups in order, over and over (one block of rows a
+    replication, each with every KPI in the same order), `rows` of them in all."""
 
-    codes: np.ndarray
+    codes: np.ndarray | None
     labels: list
+    rows: int = 0
 
     def repeated(self) -> bool:
-        """Whether the rows are the groups in order, over and over (one block of rows a
-        replication, each with every KPI in the same order)."""
+        """Whether the rows are the groups in order, over and over."""
         k = len(self.labels)
+        if self.codes is None:
+            return True
         if not k or self.codes.size % k:
             return False
         return bool((self.codes.reshape(-1, k) == np.arange(k)).all())
+
+    @property
+    def n_rows(self) -> int:
+        return self.rows if self.codes is None else self.codes.size
 
 
 def grouped_rows(
@@ -80,26 +88,35 @@ def grouped_arrays(
 ) -> tuple[list, np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """`grouped_rows` of rows whose groups are known: the columns are arrays, a value a
     row."""
-    codes, labels = groups.codes, groups.labels
+    labels, k = groups.labels, len(groups.labels)
+    if groups.repeated():  # every replication lists the same rows in the same order
+        n = groups.n_rows // k
+        whole = np.ones(k, bool)
+        arrays = [np.ascontiguousarray(c.reshape(-1, k).T) for c in columns]
+        members = [np.arange(g, groups.n_rows, k) for g in range(k)]
+        return labels, _whole(whole, arrays, n), arrays, members
+    codes = groups.codes
     sizes = np.bincount(codes, minlength=len(labels))
     n = int(sizes.max(initial=0))
-    if groups.repeated():  # every replication lists the same rows in the same order
-        order = np.arange(codes.size).reshape(-1, len(labels)).T.ravel()
-        arrays = [np.ascontiguousarray(c.reshape(-1, len(labels)).T) for c in columns]
-    else:
-        order = np.argsort(codes, kind="stable")
-        position = np.arange(codes.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        arrays = []
-        for column in columns:
-            table = np.full((len(labels), n), np.nan)
-            table[codes[order], position] = column[order]
-            arrays.append(table)
-    whole = sizes == n
+    order = np.argsort(codes, kind="stable")
+    position = np.arange(codes.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    arrays = []
+    for column in columns:
+        table = np.full((len(labels), n), np.nan)
+        table[codes[order], position] = column[order]
+        arrays.append(table)
+    members = np.split(order, np.cumsum(sizes)[:-1])
+    return labels, _whole(sizes == n, arrays, n), arrays, members
+
+
+def _whole(whole: np.ndarray, arrays: list[np.ndarray], n: int) -> np.ndarray:
+    """The groups of the longest length (`whole`) with no value missing, if that length
+    is at least 2."""
     for table in arrays:
         whole &= ~np.isnan(table).any(axis=1)
     if n < 2:
         whole[:] = False
-    return labels, whole, arrays, np.split(order, np.cumsum(sizes)[:-1])
+    return whole
 
 
 def summarise(by_replication: pd.DataFrame) -> pd.DataFrame:

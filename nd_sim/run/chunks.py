@@ -221,41 +221,48 @@ def kpi_frame(table: pa.Table) -> pd.DataFrame:
 def kpi_groups(table: pa.Table) -> Groups:
     """A `read_kpi_table` table's rows grouped by area and KPI, as pandas' `groupby(KEYS,
     sort=False)` numbers them, from the label codes."""
-    combined = np.zeros(table.num_rows, np.int64)
-    codes_of, dictionaries = [], []
-    for name in KEYS:
-        column = table[name]
-        dictionary = column.chunks[0].dictionary if column.num_chunks else pa.array([], pa.string())
-        codes = [c.indices.to_numpy(zero_copy_only=False) for c in column.chunks]
-        codes_of.append(np.concatenate(codes).astype(np.int64) if codes else np.zeros(0, np.int64))
-        dictionaries.append(dictionary)
-        combined = combined * len(dictionary) + codes_of[-1]
-    block = _block_rows(table, combined)
+    columns = [table[name] for name in KEYS]
+    block = _block_rows(table, columns)
     if block:  # each replication lists the same KPIs in the same order, once each
-        codes = np.tile(np.arange(block), table.num_rows // block)
-        first = np.arange(block)
-    else:
-        found, uniques = pd.factorize(combined, sort=False)  # numbered as they first appear
-        codes = found.astype(np.int64)
-        first = np.zeros(len(uniques), np.int64)
-        first[codes[::-1]] = np.arange(codes.size)[::-1]  # each group's first row
-    labels = [
-        d.take(pa.array(c[first])).to_pylist() for d, c in zip(dictionaries, codes_of, strict=True)
-    ]
+        labels = [c.chunks[0].dictionary.take(c.chunks[0].indices[:block]) for c in columns]
+        return Groups(
+            None, list(zip(*(x.to_pylist() for x in labels), strict=True)), table.num_rows
+        )
+    combined = np.zeros(table.num_rows, np.int64)
+    for column in columns:
+        codes = [c.indices.to_numpy(zero_copy_only=False) for c in column.chunks]
+        size = len(column.chunks[0].dictionary) if column.num_chunks else 0
+        combined = combined * size + (np.concatenate(codes) if codes else 0)
+    found, uniques = pd.factorize(combined, sort=False)  # numbered as they first appear
+    codes = found.astype(np.int64)
+    first = np.zeros(len(uniques), np.int64)
+    first[codes[::-1]] = np.arange(codes.size)[::-1]  # each group's first row
+    labels = [c.take(pa.array(first)).to_pylist() for c in columns]
     return Groups(codes, list(zip(*labels, strict=True)))
 
 
-def _block_rows(table: pa.Table, combined: np.ndarray) -> int:
+def _block_rows(table: pa.Table, columns: list[pa.ChunkedArray]) -> int:
     """The rows of one replication when every replication's rows have the same labels in
-    the same order, each label once (0 when not)."""
-    replication = table["replication"].to_numpy()
-    if not replication.size:
+    the same order, each label once (0 when not). Compared chunk by chunk, on the codes:
+    nothing as long as the table is made."""
+    if not table.num_rows:
         return 0
+    replication = table["replication"].chunks[0].to_numpy()
     block = int(np.argmax(replication != replication[0])) or replication.size
-    if replication.size % block or np.unique(combined[:block]).size != block:
+    if table.num_rows % block:
         return 0
-    same = (combined.reshape(-1, block) == combined[:block]).all()
-    return block if same else 0
+    firsts = [c.chunks[0].indices[:block].to_numpy(zero_copy_only=False) for c in columns]
+    key = np.zeros(block, np.int64)
+    for column, first in zip(columns, firsts, strict=True):
+        key = key * len(column.chunks[0].dictionary) + first
+    if np.unique(key).size != block:
+        return 0
+    for column, first in zip(columns, firsts, strict=True):
+        for chunk in column.chunks:
+            codes = chunk.indices.to_numpy(zero_copy_only=False)
+            if codes.size % block or not (codes.reshape(-1, block) == first).all():
+                return 0
+    return block
 
 
 def check_plan(folder: RunFolder, plan: dict, source: str) -> dict:

@@ -10,6 +10,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,10 +110,14 @@ def run_into(
     kept = rows_kept(child_rows, replications)
     totals = run_chunks(folder, layout, [model], chunks, seed, executor, kept, on_done, simulate)
     by_rep = read_kpi_table(folder, layout, chunks)
-    summary = summarise_groups(kpi_groups(by_rep), by_rep["value"].to_numpy())
-    summary = summary.assign(bands=band_kind(model.scenario))
-    panel = analytic.panel_frame(model)
-    folder.write_big_csv(prefix + "kpis_by_replication.csv", by_rep)
+    # the big CSV is written while the summary is worked out (writing is mostly waiting on
+    # the disk); no thread outlives this block, so none is alive when workers are forked
+    with ThreadPoolExecutor(1) as background:
+        big = background.submit(folder.write_big_csv, prefix + "kpis_by_replication.csv", by_rep)
+        summary = summarise_groups(kpi_groups(by_rep), by_rep["value"].to_numpy())
+        summary = summary.assign(bands=band_kind(model.scenario))
+        panel = analytic.panel_frame(model)
+        big.result()
     folder.write_csv(prefix + "summary.csv", summary)
     if band_kind(model.scenario) == CHANCE_AND_ASSUMPTIONS:
         folder.write_csv(
