@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from nd_sim.cli import app
 from nd_sim.engine.replication import run_replication
 from nd_sim.experiments.districts import district_words, gains_and_losses
+from nd_sim.results.areas import areas_of
 from nd_sim.results.equity import district_shares, equity_kpis
 from nd_sim.results.kpis import replication_kpis
 
@@ -63,13 +64,17 @@ def test_small_cases_unit() -> None:
         "open_52w_plus_end": np.array([0.0, 30.0, 10.0]),
         "referrals": np.array([50.0, 25.0, 25.0]),
     }
-    out = equity_kpis(values, [0, 1, 2], np.array([1000.0, 1000.0, 2000.0]))
-    assert out["district_gap_pathway_wait_weeks"] == 30.0  # NaN (nobody referred) left out
-    assert out["district_ratio_pathway_wait"] == 4.0
-    assert out["child_weeks_per_1000_children"] == 100.0
-    assert np.isnan(
-        equity_kpis(values, [0], np.array([0.0, 1.0, 1.0]))["child_weeks_per_1000_children"]
-    )
+    areas = areas_of(["team", "district", "district"], ["all", "A", "C"], [None, [0], [2]], 3)
+    out = equity_kpis(values, areas, np.array([1000.0, 1000.0, 2000.0]))
+    assert out["district_gap_pathway_wait_weeks"][0] == 30.0  # NaN (nobody referred) left out
+    assert out["district_ratio_pathway_wait"][0] == 4.0
+    assert out["child_weeks_per_1000_children"][0] == 100.0
+    assert out["district_gap_pathway_wait_weeks"][1] == 0.0  # one district: no gap
+    assert np.isnan(out["district_gap_pathway_wait_weeks"][2])  # nobody referred
+    no_children = equity_kpis(values, areas, np.array([0.0, 1.0, 1.0]))
+    assert np.isnan(no_children["child_weeks_per_1000_children"][1])
+    assert np.isnan(no_children["child_weeks_per_1000_children"][0])  # one district unknown
+    assert no_children["child_weeks_per_1000_children"][2] == 0.0
     shares = district_shares(values)
     assert np.allclose(shares["share_of_52w_waiters_pct"], [0, 75, 25])
     assert np.allclose(shares["waiters_52w_share_ratio"], [0, 3, 1])

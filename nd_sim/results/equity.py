@@ -49,26 +49,28 @@ def pathway_wait_medians(raw: RawResults, model: Model, areas: Areas) -> np.ndar
 
 
 def equity_kpis(
-    district_values: dict[str, np.ndarray], districts: list[int], children: np.ndarray
-) -> dict[str, float]:
-    """The area's equity KPIs from per-district values (`pathway_wait_median_weeks`,
-    `child_weeks_waiting`, `open_52w_plus_end`, `referrals`, each an array by district)."""
-    medians = district_values["pathway_wait_median_weeks"][districts]
-    medians = medians[~np.isnan(medians)]
-    out = {
-        "district_gap_pathway_wait_weeks": float(medians.max() - medians.min())
-        if medians.size
-        else np.nan,
-        "district_ratio_pathway_wait": float(medians.max() / medians.min())
-        if medians.size and medians.min() > 0
-        else np.nan,
+    district_values: dict[str, np.ndarray], areas: Areas, children: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every area's equity KPIs from per-district values (`pathway_wait_median_weeks`,
+    `child_weeks_waiting`, `open_52w_plus_end`, `referrals`, each an array by district):
+    an array over the areas for each KPI. A district with nobody referred (NaN median) is
+    left out of its area's gap and ratio."""
+    medians = district_values["pathway_wait_median_weeks"]
+    inside = areas.matrix.astype(bool) & ~np.isnan(medians)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        longest = np.where(inside, medians, -np.inf).max(axis=1, initial=-np.inf)
+        shortest = np.where(inside, medians, np.inf).min(axis=1, initial=np.inf)
+        some = inside.any(axis=1)
+        gap = np.where(some, longest - shortest, np.nan)
+        ratio = np.where(some & (shortest > 0), longest / shortest, np.nan)
+        weeks = areas.sums(district_values["child_weeks_waiting"])
+        all_counted = areas.counts((children <= 0).astype(np.int64)) == 0
+        per_1000 = np.where(all_counted, 1000.0 * weeks / areas.sums(children), np.nan)
+    return {
+        "district_gap_pathway_wait_weeks": gap,
+        "district_ratio_pathway_wait": ratio,
+        "child_weeks_per_1000_children": per_1000,
     }
-    kids = children[districts]
-    weeks = district_values["child_weeks_waiting"][districts]
-    out["child_weeks_per_1000_children"] = (
-        float(1000.0 * weeks.sum() / kids.sum()) if np.all(kids > 0) else np.nan
-    )
-    return out
 
 
 def district_shares(district_values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -291,16 +291,15 @@ def _equity(raw: RawResults, model: Model, areas: Areas, per_area: dict) -> np.n
     by_district["pathway_wait_median_weeks"] = medians[:n]  # districts come first
     children = np.array([float(d.children or 0) for d in model.scenario.districts.values()])
     shares = district_shares(by_district)
+    values = equity_kpis(by_district, areas, children)
     out = []
-    for k, (kind, districts) in enumerate(zip(areas.kinds, areas.districts, strict=True)):
-        chosen = list(range(n)) if districts is None else districts
+    for k, kind in enumerate(areas.kinds):
         out.append(medians[k])
-        values = equity_kpis(by_district, chosen, children)
         if kind == "district":
             out += [v[k] for v in shares.values()]
-            out.append(values["child_weeks_per_1000_children"])
+            out.append(values["child_weeks_per_1000_children"][k])
         else:
-            out += list(values.values())
+            out += [v[k] for v in values.values()]
     return np.array(out, np.float64)
 
 
