@@ -40,9 +40,9 @@ def ranked_waits(
     for i in range(referral_day.size):
         r = referral_day[i]
         d = district[i]
-        for a in range(first_at[i], stop_at[i]):
-            for j in range(member.shape[1]):
-                g = member[d, j]
+        for j in range(member.shape[1]):  # an area at a time: its month ends lie in a row
+            g = member[d, j]
+            for a in range(first_at[i], stop_at[i]):
                 rank = seen[g, a]
                 seen[g, a] = rank + 1
                 if rank == wanted[g, a]:
