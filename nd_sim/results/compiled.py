@@ -228,3 +228,55 @@ def km_crossings(
             events[g] = 0
         i = j
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def stays(
+    referral_day: np.ndarray,
+    triage_day: np.ndarray,
+    accepted: np.ndarray,
+    first_day: np.ndarray,
+    exit_day: np.ndarray,
+    starts_inside: np.ndarray,
+    start_step: np.ndarray,
+    step_day: np.ndarray,
+    outsourced: np.ndarray,
+    band_days: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled (tests compare it with numpy)
+    """Start and end (days; inf: never, or still there) of each child's stay in each
+    waiting stage, one pass: rows 2k and 2k + 1 of the result are stay k's starts and
+    ends, in `weekly.STAY_NAMES` order (waiting for triage, for a first appointment, in
+    the assessment, open; open at least each of `band_days` less a nanosecond; waiting
+    for each appointment after the first; for an outsourced provider's outcome)."""
+    n, n_steps, n_bands = referral_day.size, step_day.shape[0], band_days.size
+    out = np.empty((2 * (4 + n_bands + n_steps), n))
+    inf = np.inf
+    for i in range(n):
+        ref, first = referral_day[i], first_day[i]
+        gone = inf if np.isnan(exit_day[i]) else exit_day[i]
+        seen = not np.isnan(first)
+        inside = starts_inside[i]
+        out[0, i] = ref  # waiting for triage
+        out[1, i] = gone if np.isnan(triage_day[i]) else triage_day[i]
+        start = triage_day[i] if accepted[i] and not inside else inf  # for a first appointment
+        out[2, i] = start
+        out[3, i] = inf if np.isinf(start) else (first if seen else gone)
+        start = -inf if inside else (first if seen else inf)  # in the assessment
+        out[4, i] = start
+        out[5, i] = inf if start == inf else gone
+        out[6, i], out[7, i] = ref, gone  # open
+        for b in range(n_bands):  # open and waiting at least this long
+            start = ref + band_days[b] - 1e-9  # exactly N weeks counts as N weeks
+            out[8 + 2 * b, i] = start
+            out[9 + 2 * b, i] = np.nan if np.isnan(start) else max(gone, start)
+        row = 8 + 2 * n_bands
+        for k in range(1, n_steps):  # waiting for step k, from attending step k - 1
+            before, this = step_day[k - 1, i], step_day[k, i]
+            start = -inf if start_step[i] == k else (inf if np.isnan(before) else before)
+            out[row, i] = start
+            out[row + 1, i] = inf if start == inf else (gone if np.isnan(this) else this)
+            row += 2
+        taken = outsourced[i] and seen  # waiting for the provider's outcome
+        out[row, i] = first if taken else inf
+        out[row + 1, i] = gone if taken else inf
+    return out

@@ -42,6 +42,7 @@ STOCKS = (
 )
 STEP_PREFIX = "waiting_step."  # + an appointment's name: the list waiting for that step
 BANDS_WEEKS = {"open_13w_plus": 13, "open_52w_plus": 52, "open_104w_plus": 104}
+STAGES_OPEN = ("waiting_triage", "waiting_first", "in_assessment", "open_referrals")
 
 
 def _per_week(district: np.ndarray, days: np.ndarray, n_districts: int, weeks: int) -> np.ndarray:
@@ -62,67 +63,45 @@ def _stock(
     return week_stock(district, start, np.ascontiguousarray(end, np.float64), n, weeks)
 
 
-def stage_intervals(raw: RawResults) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Start and end time of each child's stay in each waiting stage (inf = still there)."""
-    exit_or_inf = np.where(np.isnan(raw.exit_day), np.inf, raw.exit_day)
-    decided = ~np.isnan(raw.triage_day)
-    accepted = raw.triage_result == TRIAGE_ACCEPTED
-    seen = ~np.isnan(raw.first_day)
-    started_in_assessment = raw.start_stage == IN_ASSESSMENT
-    never = np.full(raw.referral_day.size, np.inf)
-    triage_end = np.where(decided, raw.triage_day, exit_or_inf)
-    first_start = np.where(accepted & ~started_in_assessment, raw.triage_day, np.inf)
-    first_end = np.where(seen, raw.first_day, exit_or_inf)
-    assess_start = np.where(started_in_assessment, -np.inf, np.where(seen, raw.first_day, never))
-    out = {
-        "waiting_triage": (raw.referral_day, triage_end),
-        "waiting_first": (first_start, np.where(np.isinf(first_start), np.inf, first_end)),
-        "in_assessment": (assess_start, np.where(np.isposinf(assess_start), np.inf, exit_or_inf)),
-        "open_referrals": (raw.referral_day, exit_or_inf),
-    }
-    for name, weeks in BANDS_WEEKS.items():  # open and waiting at least this long
-        start = raw.referral_day + 7.0 * weeks - 1e-9  # exactly N weeks counts as N weeks
-        out[name] = (start, np.maximum(exit_or_inf, start))
-    return out
-
-
 def appointment_names(model: Model) -> tuple[str, ...]:
     """The pathway's appointments in order: the names of the per-step stocks."""
     return tuple(a.name for a in model.scenario.pathway.appointments)
 
 
-def step_intervals(
-    raw: RawResults, step_names: Sequence[str] | None = None
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Start and end time of each child's wait for each appointment after the first (inf =
-    never or still there), and of an outsourced child's wait for the provider's outcome.
-
-    A child waits for step k from attending step k - 1 (from the start, for a child on
-    today's list placed at step k) until attending step k or leaving the list; the waits
-    follow one another, so with the outsourced wait they cover `in_assessment` exactly.
-    `step_names` name the appointments, in order (by default their numbers, "1", "2", ...).
-    """
-    n_steps = raw.step_day.shape[0]
-    names = list(step_names) if step_names is not None else [str(k) for k in range(n_steps)]
-    exit_or_inf = np.where(np.isnan(raw.exit_day), np.inf, raw.exit_day)
-    out = {}
-    for k in range(1, n_steps):
-        before, this = raw.step_day[k - 1], raw.step_day[k]
-        start = np.where(raw.start_step == k, -np.inf, np.where(np.isnan(before), np.inf, before))
-        end = np.where(np.isnan(this), exit_or_inf, this)
-        out[STEP_PREFIX + names[k]] = (start, np.where(np.isposinf(start), np.inf, end))
-    taken = raw.outsourced & ~np.isnan(raw.first_day)
-    start = np.where(taken, raw.first_day, np.inf)
-    out["waiting_outsourced"] = (start, np.where(taken, exit_or_inf, np.inf))
-    return out
-
-
 def intervals_of(
     raw: RawResults, step_names: Sequence[str] | None = None
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """`stage_intervals` and `step_intervals` together: worked out once a replication for
-    both the KPIs and the weekly counts."""
-    return stage_intervals(raw) | step_intervals(raw, step_names)
+    """Start and end (days; inf: never, or still there) of each child's stay in each
+    waiting stage, worked out once a replication for both the KPIs and the weekly counts:
+    `STOCKS` but the outsourced wait, then the wait for each appointment after the first
+    (`STEP_PREFIX` + its name; by default their numbers, "1", "2", ...), then
+    ``waiting_outsourced``.
+
+    A child waits for step k from attending step k - 1 (from the start, for a child on
+    today's list placed at step k) until attending step k or leaving the list; the waits
+    follow one another, so with the outsourced wait (from its first appointment with the
+    provider to its outcome) they cover `in_assessment` exactly. "open_13w_plus" and the
+    other bands are the open stay from N weeks after referral (exactly N counts).
+    """
+    from nd_sim.results.compiled import stays  # numba: loaded only when needed
+
+    n_steps = raw.step_day.shape[0]
+    names = list(step_names) if step_names is not None else [str(k) for k in range(n_steps)]
+    rows = stays(
+        np.ascontiguousarray(raw.referral_day, np.float64),
+        np.ascontiguousarray(raw.triage_day, np.float64),
+        raw.triage_result == TRIAGE_ACCEPTED,
+        np.ascontiguousarray(raw.first_day, np.float64),
+        np.ascontiguousarray(raw.exit_day, np.float64),
+        raw.start_stage == IN_ASSESSMENT,
+        np.ascontiguousarray(raw.start_step, np.int64),
+        np.ascontiguousarray(raw.step_day, np.float64),
+        np.ascontiguousarray(raw.outsourced, np.bool_),
+        7.0 * np.array(list(BANDS_WEEKS.values()), np.float64),
+    )
+    stays_named = [*STAGES_OPEN, *BANDS_WEEKS, *(STEP_PREFIX + n for n in names[1:])]
+    stays_named.append("waiting_outsourced")
+    return {name: (rows[2 * k], rows[2 * k + 1]) for k, name in enumerate(stays_named)}
 
 
 def weekly_counts(
@@ -133,7 +112,7 @@ def weekly_counts(
     intervals: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every weekly flow and stock, each of shape (districts, weeks): `FLOWS`, `STOCKS`,
-    then the wait for each appointment after the first (named as in `step_intervals`);
+    then the wait for each appointment after the first (named as in `intervals_of`);
     `intervals` is `intervals_of(raw, step_names)` when the caller has it already."""
     new = raw.start_stage < 0
     nan = np.full(raw.referral_day.size, np.nan)
