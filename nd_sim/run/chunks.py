@@ -164,10 +164,13 @@ def run_chunks(
     child_rows: int = 0,
     on_done: Callable[[int], None] | None = None,
     simulate: Callable | None = None,
+    decoded: dict[Chunk, pa.Table] | None = None,
 ) -> Totals:
     """Run every chunk without a marker, writing each as it completes; count them all.
     Replications numbered below `child_rows` also write their per-child rows; `simulate`
-    replaces the engine (a replication split by team, run in this process)."""
+    replaces the engine (a replication split by team, run in this process). Each chunk's
+    KPIs are also decoded into `decoded` as they come (for `read_kpi_table`: the parent
+    would otherwise read them all back at the end, while the workers wait)."""
     todo = [c for c in chunks if not folder.exists(layout.marker(c))]
     already = sum(len(c.replications) for c in chunks) - sum(len(c.replications) for c in todo)
     if on_done and already:
@@ -183,6 +186,8 @@ def run_chunks(
         for name, data in result.files.items():
             target = layout.kpis(chunk) if name == "kpis" else layout.part(name, chunk)
             folder.write_bytes(target, data)
+        if decoded is not None and "kpis" in result.files:
+            decoded[chunk] = _kpi_rows(pa.BufferReader(result.files["kpis"]))
         marker = {"children": result.children, "appointments": result.appointments}
         folder.write_json(layout.marker(chunk), marker)
         if on_done:
@@ -202,11 +207,23 @@ def read_kpis(folder: RunFolder, layout: Layout, chunks: Sequence[Chunk]) -> pd.
     return kpi_frame(read_kpi_table(folder, layout, chunks))
 
 
-def read_kpi_table(folder: RunFolder, layout: Layout, chunks: Sequence[Chunk]) -> pa.Table:
+def read_kpi_table(
+    folder: RunFolder,
+    layout: Layout,
+    chunks: Sequence[Chunk],
+    decoded: dict[Chunk, pa.Table] | None = None,
+) -> pa.Table:
     """`read_kpis` as an Arrow table whose labels are codes (3x quicker to read than text,
-    and groups come from them without grouping millions of strings: `kpi_groups`)."""
-    tables = [pq.read_table(folder.path(layout.kpis(c)), read_dictionary=KEYS) for c in chunks]
+    and groups come from them without grouping millions of strings: `kpi_groups`); chunks
+    in `decoded` (`run_chunks`) are not read again."""
+    known = decoded or {}
+    tables = [known[c] if c in known else _kpi_rows(folder.path(layout.kpis(c))) for c in chunks]
     return pa.concat_tables(tables).unify_dictionaries()
+
+
+def _kpi_rows(source) -> pa.Table:
+    """One chunk's KPI rows, labels as codes."""
+    return pq.read_table(source, read_dictionary=KEYS)
 
 
 def kpi_frame(table: pa.Table) -> pd.DataFrame:

@@ -108,8 +108,11 @@ def run_into(
     layout = Layout(prefix)
     chunks = plan_chunks(1, replications, size)
     kept = rows_kept(child_rows, replications)
-    totals = run_chunks(folder, layout, [model], chunks, seed, executor, kept, on_done, simulate)
-    by_rep = read_kpi_table(folder, layout, chunks)
+    decoded: dict = {}
+    totals = run_chunks(
+        folder, layout, [model], chunks, seed, executor, kept, on_done, simulate, decoded
+    )
+    by_rep = read_kpi_table(folder, layout, chunks, decoded)
     # the big CSV is written while the summary is worked out (writing is mostly waiting on
     # the disk); no thread outlives this block, so none is alive when workers are forked
     with ThreadPoolExecutor(1) as background:
