@@ -1,5 +1,6 @@
 """The compiled stays (`weekly.intervals_of`) equal their plain numpy definition, stay by
-stay and child by child, on replications of the fixtures and of Lancashire."""
+stay and child by child, on replications of the fixtures and of Lancashire; and so do the
+weeks of each stay inside the horizon (`compiled.stay_weeks`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nd_sim.engine.codes import IN_ASSESSMENT, TRIAGE_ACCEPTED
 from nd_sim.engine.replication import run_replication
 from nd_sim.inputs.model import compile_model
+from nd_sim.results.compiled import stay_weeks
 from nd_sim.results.weekly import BANDS_WEEKS, STEP_PREFIX, appointment_names, intervals_of
 from nd_sim.scenario import load_scenario
 
@@ -61,3 +65,23 @@ def test_compiled_stays_are_numpys_unit(scenario: str) -> None:
         for name, (start, end) in want.items():
             assert np.array_equal(got[name][0], start, equal_nan=True), name
             assert np.array_equal(got[name][1], end, equal_nan=True), name
+
+
+days = st.one_of(
+    st.floats(-100.0, 1000.0),
+    st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 700.0, 699.999]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), days, days), max_size=60))
+def test_stay_weeks_are_numpys_unit(rows: list) -> None:
+    """Weeks inside the horizon per district, as clip, maximum and a weighted bincount."""
+    district = np.array([d for d, _, _ in rows], np.int64)
+    start = np.array([t for _, t, _ in rows], np.float64)
+    end = np.array([t for _, _, t in rows], np.float64)
+    inside = np.clip(end, 0.0, 700.0) - np.clip(start, 0.0, 700.0)
+    want = np.bincount(district, weights=np.maximum(inside, 0.0) / 7.0, minlength=3)
+    got = stay_weeks(district, start, end, 700.0, 3)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(want))

@@ -280,3 +280,24 @@ def stays(
         out[row, i] = first if taken else inf
         out[row + 1, i] = gone if taken else inf
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def stay_weeks(
+    district: np.ndarray, start: np.ndarray, end: np.ndarray, horizon_day: float, n_districts: int
+) -> np.ndarray:  # pragma: no cover - compiled (tests compare it with numpy)
+    """Weeks each district's children spent in a stay inside [0, horizon], summed in child
+    order (as `numpy.bincount` with weights sums): max(clip(end) - clip(start), 0) / 7."""
+    out = np.zeros(n_districts)
+    for i in range(start.size):
+        inside = _clip(end[i], horizon_day) - _clip(start[i], horizon_day)
+        out[district[i]] += (inside if inside >= 0.0 or inside != inside else 0.0) / 7.0
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _clip(day: float, horizon_day: float) -> float:  # pragma: no cover - compiled
+    """`numpy.clip(day, 0, horizon_day)`, NaN kept."""
+    if day != day:
+        return day
+    return min(max(day, 0.0), horizon_day)

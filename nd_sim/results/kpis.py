@@ -30,6 +30,7 @@ NICE_WEEKS = 13
 RTT_WEEKS = 18
 OPEN_BANDS_WEEKS = (13, 18, 52, 104)
 OUTCOME_WITHIN_WEEKS = (18, 52)
+N_EXITS = int(MET_BY_WORKSHOP) + 1  # exit codes are 0 (still waiting) .. this less 1
 STAGES = {"waiting_triage": "triage", "waiting_first": "first", "in_assessment": "assessment"}
 
 
@@ -223,7 +224,8 @@ def _per_area(
         in_time = cohort & (first_wait <= NICE_WEEKS)  # NaN (never seen) is False
     n_cohort = areas.counts(per_district(cohort))
     within_13 = first.at_most(NICE_WEEKS)
-    code = raw.exit_code
+    exits = np.bincount(district * N_EXITS + raw.exit_code, minlength=n_d * N_EXITS)
+    by_exit = areas.counts(exits.reshape(n_d, N_EXITS).T).astype(np.float64)  # (exit, area)
     waits = {
         "first_wait_median_weeks": first.quantile[:, 0],
         "first_wait_p90_weeks": first.quantile[:, 1],
@@ -252,11 +254,10 @@ def _per_area(
         waits[key if key != "waiting_outsourced" else "waiting_outsourced_end"] = count(
             (start <= horizon_day) & (end > horizon_day)
         )
-    for stage, suffix in CHILD_WEEKS:
-        start, end = intervals[stage]
-        inside = np.clip(end, 0.0, horizon_day) - np.clip(start, 0.0, horizon_day)
-        weeks = np.maximum(inside, 0.0) / 7.0
-        per_d = np.bincount(district, weights=weeks, minlength=n_d)
+    from nd_sim.results.compiled import stay_weeks  # numba: loaded only when needed
+
+    for stage, suffix in CHILD_WEEKS:  # each child's time in the stage inside the horizon
+        per_d = stay_weeks(district, *intervals[stage], horizon_day, n_d)
         waits[f"child_weeks_waiting{suffix}"] = areas.sums(per_d)
     quarter_names, quarter_values = _quarter_cohorts(raw, model, district, areas)
     referrals = count(new)
@@ -267,10 +268,10 @@ def _per_area(
         "open_wait_p92_end_weeks": open_wait.quantile[:, 1],
         "referrals": referrals,
         "first_appointments": first.n.astype(np.float64),
-        "assessed": count(code == ASSESSED),
-        "signposted": count(code == SIGNPOSTED),
-        "withdrawn": count(code == WITHDRAWN),
-        "met_by_workshop": count(code == MET_BY_WORKSHOP),
+        "assessed": by_exit[ASSESSED],
+        "signposted": by_exit[SIGNPOSTED],
+        "withdrawn": by_exit[WITHDRAWN],
+        "met_by_workshop": by_exit[MET_BY_WORKSHOP],
     }
     tail["assessed_per_week"] = tail["assessed"] / model.weeks
     tail["outsourced_assessments"] = count(raw.outsourced)
