@@ -42,3 +42,16 @@ def test_compiled_stock_matches_numpy_unit(rows: list, weeks: int) -> None:
     begun = np.cumsum(_numpy(district, start, 3, weeks), axis=1)
     ended = np.cumsum(_numpy(district, end, 3, weeks), axis=1)
     assert np.array_equal(_stock(district, start, end, 3, weeks), begun - ended)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), days, st.integers(-1, 1)), max_size=60))
+def test_grouped_binning_counts_each_group_unit(rows: list) -> None:
+    """Children of group -1 are not counted; the others are binned in their own group."""
+    district = np.array([d for d, _, _ in rows], np.int64)
+    when = np.array([t for _, t, _ in rows], np.float64)
+    group = np.array([g for _, _, g in rows], np.int64)
+    got = _per_week(district, when, 3, 52, group, 2)
+    for g in (0, 1):
+        mine = group == g
+        assert np.array_equal(got[g], _numpy(district[mine], when[mine], 3, 52))

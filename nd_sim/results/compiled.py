@@ -103,14 +103,21 @@ def _next_rank(low: np.ndarray, after: int) -> int:  # pragma: no cover - compil
 
 @numba.njit(cache=True, nogil=True)
 def week_counts(
-    district: np.ndarray, days: np.ndarray, n_districts: int, weeks: int
+    district: np.ndarray,
+    days: np.ndarray,
+    group: np.ndarray,
+    n_groups: int,
+    n_districts: int,
+    weeks: int,
 ) -> np.ndarray:  # pragma: no cover - compiled (tests compare it with numpy's binning)
-    """Events per district and week of each time, one pass: week floor(day / 7), before
-    the start -> 0, never (NaN) or after the horizon -> `weeks` (a column dropped later)."""
-    out = np.zeros((n_districts, weeks + 1), np.int64)
+    """Events per group, district and week of each time, one pass (group -1: not counted):
+    shape (groups, districts, weeks + 1), the last column for times never reached (NaN)
+    or after the horizon (`_weeks`), dropped later."""
+    out = np.zeros((n_groups, n_districts, weeks + 1), np.int64)
     week = _weeks(days, weeks)
     for i in range(days.size):
-        out[district[i], week[i]] += 1
+        if group[i] >= 0:
+            out[group[i], district[i], week[i]] += 1
     return out
 
 

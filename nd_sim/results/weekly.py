@@ -45,12 +45,18 @@ BANDS_WEEKS = {"open_13w_plus": 13, "open_52w_plus": 52, "open_104w_plus": 104}
 STAGES_OPEN = ("waiting_triage", "waiting_first", "in_assessment", "open_referrals")
 
 
-def _per_week(district: np.ndarray, days: np.ndarray, n_districts: int, weeks: int) -> np.ndarray:
-    """Events per district and week, shape (districts, weeks)."""
+def _per_week(
+    district: np.ndarray, days: np.ndarray, n_districts: int, weeks: int,
+    group: np.ndarray | None = None, n_groups: int = 1,
+) -> np.ndarray:  # fmt: skip
+    """Events per district and week, shape (districts, weeks), of the children `group`
+    counts (-1: not counted); with several groups, (groups, districts, weeks)."""
     from nd_sim.results.compiled import week_counts  # numba: loaded only when needed
 
     days = np.ascontiguousarray(days, np.float64)
-    return week_counts(district, days, n_districts, weeks)[:, :weeks]
+    chosen = np.zeros(days.size, np.int64) if group is None else group.astype(np.int64)
+    counts = week_counts(district, days, chosen, n_groups, n_districts, weeks)[..., :weeks]
+    return counts[0] if n_groups == 1 else counts
 
 
 def _stock(
@@ -114,24 +120,26 @@ def weekly_counts(
     """Every weekly flow and stock, each of shape (districts, weeks): `FLOWS`, `STOCKS`,
     then the wait for each appointment after the first (named as in `intervals_of`);
     `intervals` is `intervals_of(raw, step_names)` when the caller has it already."""
-    new = raw.start_stage < 0
-    nan = np.full(raw.referral_day.size, np.nan)
-    first = np.where(raw.start_stage == IN_ASSESSMENT, np.nan, raw.first_day)
-
-    def exits(code: int) -> np.ndarray:
-        return np.where(raw.exit_code == code, raw.exit_day, nan)
-
-    flows = {
-        "referrals": np.where(new, raw.referral_day, nan),
-        "rereferrals": np.where(raw.parent >= 0, raw.referral_day, nan),
-        "first_appointments": first,
-        "assessments_completed": exits(ASSESSED),
-        "signposted": exits(SIGNPOSTED),
-        "withdrawn": exits(WITHDRAWN),
-        "met_by_workshop": exits(MET_BY_WORKSHOP),
-    }
     district = raw.district.astype(np.int64)
-    out = {name: _per_week(district, days, n_districts, weeks) for name, days in flows.items()}
+
+    def only(keep: np.ndarray) -> np.ndarray:
+        return np.where(keep, 0, -1)
+
+    new, again = only(raw.start_stage < 0), only(raw.parent >= 0)
+    first = only(raw.start_stage != IN_ASSESSMENT)  # first appointments during the run
+    out = {
+        "referrals": _per_week(district, raw.referral_day, n_districts, weeks, new),
+        "rereferrals": _per_week(district, raw.referral_day, n_districts, weeks, again),
+        "first_appointments": _per_week(district, raw.first_day, n_districts, weeks, first),
+    }
+    exits = _per_week(district, raw.exit_day, n_districts, weeks, raw.exit_code - 1, 4)
+    for name, code in (  # exit codes 1 .. 4 are groups 0 .. 3 (0, still waiting, is -1)
+        ("assessments_completed", ASSESSED),
+        ("signposted", SIGNPOSTED),
+        ("withdrawn", WITHDRAWN),
+        ("met_by_workshop", MET_BY_WORKSHOP),
+    ):
+        out[name] = exits[code - 1]
     intervals = intervals if intervals is not None else intervals_of(raw, step_names)
     for name, (start, end) in intervals.items():
         out[name] = _stock(district, start, end, n_districts, weeks)
