@@ -37,6 +37,8 @@ from nd_sim.run.replicate import run_one
 CHUNK_MAX = 10  # replications a task: small enough for a smooth progress bar and low memory
 TASKS_PER_WORKER = 4  # at least this many chunks a worker, so the load balances
 PARTS = ("children", "weekly", "staff_weekly")
+BATCH_ROWS = 10_000  # rows of a small table encoded together (3 Lancashire replications)
+BATCHED = ("kpis", "weekly", "staff_weekly")  # every small table: not the per-child rows
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def simulate_chunk(
 ) -> ChunkResult:
     """Run a chunk's replications (in a worker) and encode their rows as Parquet; those
     numbered below `keep` also write their per-child rows."""
-    writers = {name: _ParquetBuffer(batched=name != "children") for name in (*PARTS, "kpis")}
+    writers = {name: _ParquetBuffer(batched=name in BATCHED) for name in (*PARTS, "kpis")}
     children = appointments = 0
     engine = {} if simulate is None else {"simulate": simulate}
     labels = kpi_labels(model)  # the same for every replication of the model
@@ -340,9 +342,9 @@ def _kpi_table(replication: int, kpis: KpiValues) -> pa.Table:
 
 class _ParquetBuffer:
     """A Parquet file built in memory: one row group per replication, or with `batched`
-    one for the whole chunk (small tables: a row group per replication of the weekly
-    rows cost 1.6x as much to encode, and the statistics on `replication` still find one
-    replication's rows)."""
+    one per `BATCH_ROWS` rows or so (small tables: a row group per replication of the
+    weekly rows cost 1.6x as much to encode; the statistics on `replication` still find
+    one replication's rows, and a worker holds only a few replications' rows at once)."""
 
     def __init__(self, batched: bool = False) -> None:
         self._sink = pa.BufferOutputStream()
@@ -353,10 +355,13 @@ class _ParquetBuffer:
 
     def write(self, table: pa.Table) -> None:
         self.rows_written += table.num_rows
-        if self._batched:
-            self._held.append(table)
-        else:
+        if not self._batched:
             self._encode(table)
+            return
+        self._held.append(table)
+        if sum(t.num_rows for t in self._held) >= BATCH_ROWS:
+            self._encode(pa.concat_tables(self._held))
+            self._held = []
 
     def _encode(self, table: pa.Table) -> None:
         if self._writer is None:  # dictionary pages only for labels, statistics only for the

@@ -26,6 +26,8 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessP
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import pyarrow as pa
+
 from nd_sim.errors import Problem, ScenarioError
 
 # A worker runs `fn(shared[task.shared_key], *task.args)`; `shared` holds the large objects
@@ -228,8 +230,11 @@ def _import_distributed():
 
 def _ignore_interrupts() -> None:
     """Set up a local worker: it leaves Ctrl-C to the parent, which stops it (no traceback
-    from each worker), and exits by itself if the parent dies without stopping it."""
+    from each worker), and exits by itself if the parent dies without stopping it. Its
+    Arrow tables take memory from the system's allocator, which gives it back: Arrow's own
+    (mimalloc) kept a worker some 14 MB larger over 100 replications, no quicker."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pa.set_memory_pool(pa.system_memory_pool())
     watch_parent()
 
 
