@@ -41,7 +41,7 @@ def _summary(name: str) -> pd.DataFrame:
     rows = []
     for rep in range(REPLICATIONS):
         out = run_one(model, rep, SEED, keep_children=False)
-        rows += [(rep, *row) for row in out.kpis]
+        rows += [(rep, *row) for row in out.kpis.rows()]
     frame = pd.DataFrame(rows, columns=["replication", "area_type", "area", "kpi", "value"])
     summary = summarise(frame)
     keep = summary.area_type.isin(["county", "team"]) & summary.kpi.isin(KPIS)
