@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from nd_sim.engine.compiled import COMPILED, KERNEL, needs_compiling
+from nd_sim.engine.compiled import COMPILED_FILES, KERNEL, needs_compiling
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -50,5 +50,5 @@ def test_an_empty_numba_cache_dir_means_compiling_unit(tmp_path: Path, monkeypat
 
 def test_every_compiled_file_names_a_function_it_has_unit() -> None:
     """The check looks for each file's function by name: a renamed one must not be missed."""
-    for path, entry in COMPILED:
+    for path, entry in COMPILED_FILES:
         assert f"def {entry}(" in path.read_text(), (path, entry)

@@ -16,14 +16,14 @@ from pathlib import Path
 KERNEL = Path(__file__).with_name("kernel.py")
 ENTRY = "simulate"  # the kernel's entry point: compiled last, with everything it calls
 # every file of compiled code a run uses, and a function of it that every run compiles
-COMPILED = (
+COMPILED_FILES = (
     (KERNEL, ENTRY),
     (Path(__file__).with_name("bulk.py"), "seed_words"),
     (Path(__file__).parents[1] / "results" / "compiled.py", "ranked_values"),
 )
 
 
-def needs_compiling(files: tuple[tuple[Path, str], ...] = COMPILED) -> bool:
+def needs_compiling(files: tuple[tuple[Path, str], ...] = COMPILED_FILES) -> bool:
     """True when a file of compiled code has no cached build of its function newer than
     its source (numba compiles, or recompiles, it on the next run)."""
     if os.environ.get("NUMBA_DISABLE_JIT") == "1":

@@ -184,7 +184,10 @@ def kpi_values(
         )
     )
     if tuple(columns) != labels.columns:
-        raise ValueError("KPI labels made for another model")
+        differ = sorted(set(columns) ^ set(labels.columns)) or [
+            "(the same names, in another order)"
+        ]
+        raise ValueError(f"KPI labels made for another model: {', '.join(differ[:5])}")
     per_area = np.hstack(blocks)
     equity = _equity(raw, model, areas, dict(zip(columns, per_area.T, strict=True)))
     extra = _utilisation(raw, model) + _costs(raw, model)

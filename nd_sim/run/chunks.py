@@ -241,12 +241,12 @@ def kpi_groups(table: pa.Table) -> Groups:
     """A `read_kpi_table` table's rows grouped by area and KPI, as pandas' `groupby(KEYS,
     sort=False)` numbers them, from the label codes."""
     columns = [table[name] for name in KEYS]
-    block = _block_rows(table, columns)
+    block = _block_rows(table, [c.combine_chunks() for c in columns] if table.num_rows else [])
     if block:  # each replication lists the same KPIs in the same order, once each
-        labels = [c.chunks[0].dictionary.take(c.chunks[0].indices[:block]) for c in columns]
-        return Groups(
-            None, list(zip(*(x.to_pylist() for x in labels), strict=True)), table.num_rows
-        )
+        first = table.slice(0, block)
+        labels = [first[name].combine_chunks() for name in KEYS]
+        keys = zip(*(x.dictionary.take(x.indices).to_pylist() for x in labels), strict=True)
+        return Groups(None, list(keys), table.num_rows)
     combined = np.zeros(table.num_rows, np.int64)
     for column in columns:
         codes = [c.indices.to_numpy(zero_copy_only=False) for c in column.chunks]
@@ -260,27 +260,26 @@ def kpi_groups(table: pa.Table) -> Groups:
     return Groups(codes, list(zip(*labels, strict=True)))
 
 
-def _block_rows(table: pa.Table, columns: list[pa.ChunkedArray]) -> int:
+def _block_rows(table: pa.Table, labels: list[pa.DictionaryArray]) -> int:
     """The rows of one replication when every replication's rows have the same labels in
-    the same order, each label once (0 when not). Compared chunk by chunk, on the codes:
-    nothing as long as the table is made."""
+    the same order, each label once (0 when not), from the labels' codes."""
     if not table.num_rows:
         return 0
-    replication = table["replication"].chunks[0].to_numpy()
+    replication = table["replication"].combine_chunks().to_numpy()
     block = int(np.argmax(replication != replication[0])) or replication.size
-    if table.num_rows % block:
+    blocks = replication.reshape(-1, block) if replication.size % block == 0 else None
+    if blocks is None or not (blocks == blocks[:, :1]).all():  # a block is one replication
         return 0
-    firsts = [c.chunks[0].indices[:block].to_numpy(zero_copy_only=False) for c in columns]
+    firsts = [column.indices[:block].to_numpy(zero_copy_only=False) for column in labels]
     key = np.zeros(block, np.int64)
-    for column, first in zip(columns, firsts, strict=True):
-        key = key * len(column.chunks[0].dictionary) + first
+    for column, first in zip(labels, firsts, strict=True):
+        key = key * len(column.dictionary) + first
     if np.unique(key).size != block:
         return 0
-    for column, first in zip(columns, firsts, strict=True):
-        for chunk in column.chunks:
-            codes = chunk.indices.to_numpy(zero_copy_only=False)
-            if codes.size % block or not (codes.reshape(-1, block) == first).all():
-                return 0
+    for column, first in zip(labels, firsts, strict=True):
+        codes = column.indices.to_numpy(zero_copy_only=False)
+        if not (codes.reshape(-1, block) == first).all():
+            return 0
     return block
 
 

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -195,9 +196,12 @@ class RunFolder:
         with _naming(target):
             frame.to_csv(target, index=False, float_format=for_people)
 
-    def write_big_csv(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
+    def write_big_csv(
+        self, name: str, frame: pd.DataFrame | pa.Table, stop: threading.Event | None = None
+    ) -> None:
         """A large CSV, written by Arrow (several times faster), numbers at full precision;
-        from pandas or from Arrow (labels as text or as codes: the same file)."""
+        from pandas or from Arrow (labels as text or as codes: the same file). Writing ends
+        early, the file unfinished, once `stop` is set (the command was interrupted)."""
         if isinstance(frame, pa.Table):  # NaN written empty, as from pandas
             table = pa.table({name: _nan_as_null(frame[name]) for name in frame.column_names})
         else:
@@ -206,6 +210,8 @@ class RunFolder:
         with _naming(target), target.open("wb") as handle:
             handle.write((",".join(table.column_names) + "\n").encode())
             for text in _csv_pieces(table):
+                if stop is not None and stop.is_set():
+                    return
                 handle.write(text)
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
@@ -433,7 +439,13 @@ def _csv_pieces(table: pa.Table) -> Iterator[bytes]:
 
     def text(piece: pa.Table) -> bytes:
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(piece, sink, write_options=options)
+        plain = {  # labels held as codes are written as text (as every Arrow quotes text)
+            name: column.cast(column.type.value_type)
+            if pa.types.is_dictionary(column.type)
+            else column
+            for name, column in zip(piece.column_names, piece.columns, strict=True)
+        }
+        pacsv.write_csv(pa.table(plain), sink, write_options=options)
         return sink.getvalue().to_pybytes()
 
     starts = range(0, table.num_rows, CSV_PIECE_ROWS)

@@ -8,6 +8,7 @@ import functools
 import importlib.metadata
 import platform
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -113,14 +114,21 @@ def run_into(
         folder, layout, [model], chunks, seed, executor, kept, on_done, simulate, decoded
     )
     by_rep = read_kpi_table(folder, layout, chunks, decoded)
+    decoded.clear()  # the table holds its own copy of the codes
     # the big CSV is written while the summary is worked out (writing is mostly waiting on
     # the disk); no thread outlives this block, so none is alive when workers are forked
+    stop = threading.Event()  # set on Ctrl-C: the writer stops at its next piece
     with ThreadPoolExecutor(1) as background:
-        big = background.submit(folder.write_big_csv, prefix + "kpis_by_replication.csv", by_rep)
-        summary = summarise_groups(kpi_groups(by_rep), by_rep["value"].to_numpy())
-        summary = summary.assign(bands=band_kind(model.scenario))
-        panel = analytic.panel_frame(model)
-        big.result()
+        name = prefix + "kpis_by_replication.csv"
+        big = background.submit(folder.write_big_csv, name, by_rep, stop)
+        try:
+            summary = summarise_groups(kpi_groups(by_rep), by_rep["value"].to_numpy())
+            summary = summary.assign(bands=band_kind(model.scenario))
+            panel = analytic.panel_frame(model)
+            big.result()
+        except BaseException:
+            stop.set()
+            raise
     folder.write_csv(prefix + "summary.csv", summary)
     if band_kind(model.scenario) == CHANCE_AND_ASSUMPTIONS:
         folder.write_csv(
