@@ -65,8 +65,7 @@ def test_summary_of_replication_blocks_equals_grouping_unit() -> None:
     for seed, reps in ((0, 20), (3, 2), (4, 1)):
         frame = _merged(seed, reps).drop(columns="value_base")
         blocks = frame.sort_values(["replication"], kind="stable").reset_index(drop=True)
-        grouping = blocks.groupby(KEYS, sort=False)
-        groups = Groups(grouping.ngroup().to_numpy(), list(grouping.size().index))
+        groups = Groups.of(blocks, KEYS)
         assert groups.repeated()
         got = summarise_groups(groups, blocks["value"].to_numpy(float))
         pd.testing.assert_frame_equal(got, summarise(blocks))

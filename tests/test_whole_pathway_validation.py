@@ -19,7 +19,8 @@ import pytest
 
 from nd_sim.engine.codes import TRIAGE_SIGNPOSTED
 from nd_sim.engine.replication import ASSESSED, run_replication
-from nd_sim.results.incomplete import incomplete_waits, month_end_days
+from nd_sim.results.areas import membership
+from nd_sim.results.incomplete import incomplete_names, incomplete_values, month_end_days
 from nd_sim.results.kpis import quarter_bounds, replication_kpis
 from nd_sim.results.weekly import weekly_counts
 
@@ -132,7 +133,10 @@ def test_month_end_waits_match_numpy(seed: int) -> None:
     district[district == 4] = 3  # district 4 has nobody
     areas = [[0], [1], [2], [3], [4], [0, 1], [2, 3, 4], None]
     months = month_end_days(dt.date(2026, 4, 1), int(horizon))
-    got = incomplete_waits(referral, exit_day, district, areas, months)
+    values = incomplete_values(
+        referral, exit_day, district, membership(areas, 5), len(areas), months
+    )
+    got = [dict(zip(incomplete_names(months), row, strict=True)) for row in values.tolist()]
     exits = np.where(np.isnan(exit_day), np.inf, exit_day)
     for g, districts in enumerate(areas):
         member = np.ones(n, bool) if districts is None else np.isin(district, districts)

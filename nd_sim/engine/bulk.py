@@ -40,10 +40,13 @@ ACCEPT, SIGNPOST, MORE = np.arange(3, dtype=np.int64)
 
 # ---------------------------------------------------------------------- SeedSequence
 @jit
-def _hashmix(value: np.uint64, hash_const: np.uint64) -> tuple[np.uint64, np.uint64]:
-    """SeedSequence's hashmix with the A constants: the mixed value, the next constant."""
+def _hashmix(
+    value: np.uint64, hash_const: np.uint64, mult: np.uint64
+) -> tuple[np.uint64, np.uint64]:
+    """SeedSequence's hashmix (`mult`: its A or B multiplier): the mixed value, the next
+    constant."""
     value = value ^ hash_const
-    hash_const = (hash_const * _MULT_A) & _MASK32
+    hash_const = (hash_const * mult) & _MASK32
     value = (value * hash_const) & _MASK32
     return value ^ (value >> _SHIFT16), hash_const
 
@@ -63,22 +66,19 @@ def _seed_one(entropy: np.ndarray, out: np.ndarray) -> None:
     hash_const = _INIT_A
     for i in range(_POOL):
         word = entropy[i] if i < entropy.size else np.uint64(0)
-        pool[i], hash_const = _hashmix(word, hash_const)
+        pool[i], hash_const = _hashmix(word, hash_const, _MULT_A)
     for src in range(_POOL):
         for dst in range(_POOL):
             if src != dst:
-                mixed, hash_const = _hashmix(pool[src], hash_const)
+                mixed, hash_const = _hashmix(pool[src], hash_const, _MULT_A)
                 pool[dst] = _mix(pool[dst], mixed)
     for src in range(_POOL, entropy.size):
         for dst in range(_POOL):
-            mixed, hash_const = _hashmix(entropy[src], hash_const)
+            mixed, hash_const = _hashmix(entropy[src], hash_const, _MULT_A)
             pool[dst] = _mix(pool[dst], mixed)
     hash_const = _INIT_B
     for j in range(2 * _POOL):  # 8 words of 32 bits, paired little-endian into 4 of 64
-        value = pool[j % _POOL] ^ hash_const
-        hash_const = (hash_const * _MULT_B) & _MASK32
-        value = (value * hash_const) & _MASK32
-        value ^= value >> _SHIFT16
+        value, hash_const = _hashmix(pool[j % _POOL], hash_const, _MULT_B)
         if j % 2 == 0:
             out[j // 2] = value
         else:

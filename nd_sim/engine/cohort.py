@@ -7,7 +7,6 @@ patience, whatever the staffing. The engine then only reads plain lists.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,8 +71,7 @@ def draw_cohort(
         rates, seed, replication, [model.districts[d] for d in which]
     )
     n0 = len(starting)
-    bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-    each = [times[a:b] for a, b in itertools.pairwise(bounds)]  # a district's referrals
+    each = np.split(times, np.cumsum(counts)[:-1])  # each district's referrals
     columns = attributes_of(
         model, [("starting", np.zeros(n0)), *zip(names, each, strict=True)], seed, replication
     )

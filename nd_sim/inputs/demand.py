@@ -10,7 +10,6 @@ scenario comparisons paired).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -118,16 +117,7 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
 
 def referral_times(rate_per_day: np.ndarray, seed: int, replication: int, name: str) -> np.ndarray:
     """Sorted referral times in days for one district: Poisson counts per day, uniform within."""
-    return referral_times_many([rate_per_day], seed, replication, [name])[0]
-
-
-def referral_times_many(
-    rates_per_day: Sequence[np.ndarray], seed: int, replication: int, names: Sequence[str]
-) -> list[np.ndarray]:
-    """`referral_times` of many districts, each from its own streams (views of one array)."""
-    times, counts = referral_times_flat(rates_per_day, seed, replication, names)
-    bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-    return [times[a:b] for a, b in itertools.pairwise(bounds)]
+    return referral_times_flat([rate_per_day], seed, replication, [name])[0]
 
 
 def referral_times_flat(

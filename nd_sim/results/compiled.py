@@ -81,13 +81,7 @@ def open_spans(
             g = member[district[i], j]
             change[g, first] += 1
             change[g, stop] -= 1
-    count = np.empty((n_areas, n_at), np.int64)
-    for g in range(n_areas):
-        total = 0
-        for a in range(n_at):
-            total += change[g, a]
-            count[g, a] = total
-    return first_at, stop_at, count
+    return first_at, stop_at, _running_totals(change, n_at)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -132,12 +126,19 @@ def week_stock(
     for i in range(start.size):
         change[district[i], begun[i]] += 1
         change[district[i], ended[i]] -= 1
-    out = np.empty((n_districts, weeks), np.int64)
-    for d in range(n_districts):
+    return _running_totals(change, weeks)
+
+
+@numba.njit(cache=True, nogil=True)
+def _running_totals(change: np.ndarray, width: int) -> np.ndarray:  # pragma: no cover
+    """Each row's running sum of its first `width` changes: how many are in, column by
+    column, of those that came in (+1) and went (-1)."""
+    out = np.empty((change.shape[0], width), np.int64)
+    for row in range(change.shape[0]):
         total = 0
-        for w in range(weeks):
-            total += change[d, w]
-            out[d, w] = total
+        for col in range(width):
+            total += change[row, col]
+            out[row, col] = total
     return out
 
 
@@ -252,9 +253,10 @@ def stays(
 ) -> np.ndarray:  # pragma: no cover - compiled (tests compare it with numpy)
     """Start and end (days; inf: never, or still there) of each child's stay in each
     waiting stage, one pass: rows 2k and 2k + 1 of the result are stay k's starts and
-    ends, in `weekly.STAY_NAMES` order (waiting for triage, for a first appointment, in
-    the assessment, open; open at least each of `band_days` less a nanosecond; waiting
-    for each appointment after the first; for an outsourced provider's outcome)."""
+    ends, in the order `weekly.intervals_of` names them (waiting for triage, for a first
+    appointment, in the assessment, open; open at least each of `band_days` less a
+    nanosecond; waiting for each appointment after the first; for an outsourced
+    provider's outcome)."""
     n, n_steps, n_bands = referral_day.size, step_day.shape[0], band_days.size
     out = np.empty((2 * (4 + n_bands + n_steps), n))
     inf = np.inf

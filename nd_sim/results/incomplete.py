@@ -4,18 +4,19 @@ NHS referral-to-treatment statistics report the list by how long each child has 
 far, not by the waits of those already seen: the median and the 92nd percentile of the
 incomplete pathways. This module gives both at every calendar month end of the horizon.
 
-Per area, children are taken newest referral first, so at any time the waits of the open
-ones come out already sorted; a compiled pass per month end picks the order statistics.
-The compiled pass is `results.compiled.ranked_waits`.
+Children are taken newest referral first, so at any month end the waits of an area's open
+children come out already sorted; one compiled pass over every child's open months picks
+each area's order statistics (`results.compiled.ranked_waits`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 
-from nd_sim.results.areas import linear, membership, value_order
+from nd_sim.results.areas import linear, value_order
 
 QUANTILES = (0.5, 0.92)
 
@@ -34,26 +35,7 @@ def month_end_days(start: dt.date, days: int) -> list[tuple[str, float]]:
         year, month = first_next.year, first_next.month
 
 
-def incomplete_waits(
-    referral_day: np.ndarray,
-    exit_day: np.ndarray,
-    district: np.ndarray,
-    areas: list[list[int] | None],
-    month_ends: list[tuple[str, float]],
-) -> list[dict[str, float]]:
-    """For each area (a list of districts; None for all), KPI name -> value at every month
-    end: ``incomplete_wait_median_weeks.<date>`` and ``incomplete_wait_p92_weeks.<date>``.
-    Each district may belong to at most one area of each size class (district, team,
-    county), as in the KPI tables."""
-    listed = [d for districts in areas if districts for d in districts]
-    n_districts = max([*listed, int(district.max()) if district.size else -1]) + 1
-    member = membership(areas, n_districts)
-    values = incomplete_values(referral_day, exit_day, district, member, len(areas), month_ends)
-    names = incomplete_names(month_ends)
-    return [dict(zip(names, row, strict=True)) for row in values.tolist()]
-
-
-def incomplete_names(month_ends: list[tuple[str, float]]) -> list[str]:
+def incomplete_names(month_ends: Sequence[tuple[str, float]]) -> list[str]:
     """The KPI names of `incomplete_values`' columns: each month end's median, then P92."""
     return [
         name
@@ -68,10 +50,12 @@ def incomplete_values(
     district: np.ndarray,
     member: np.ndarray,
     n_areas: int,
-    month_ends: list[tuple[str, float]],
+    month_ends: Sequence[tuple[str, float]],
 ) -> np.ndarray:
-    """`incomplete_waits` as an array (areas, 2 x month ends), columns as `incomplete_names`;
-    `member` is `areas.membership` of the `n_areas` areas."""
+    """Each area's ``incomplete_wait_median_weeks.<date>`` and
+    ``incomplete_wait_p92_weeks.<date>`` at every month end: an array (areas, 2 x month
+    ends), columns as `incomplete_names`. `member` is `areas.membership` of the `n_areas`
+    areas (a district in at most one area of each layer: district, team, county)."""
     if not month_ends:
         return np.empty((n_areas, 0))
     from nd_sim.results.compiled import open_spans, ranked_waits  # numba: loaded when needed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,7 @@ class KpiLabels:
     every replication of the model, so a worker makes them (and their Arrow columns) once."""
 
     areas: Areas
+    month_ends: tuple[tuple[str, float], ...]  # the incomplete waits' (`month_end_days`)
     columns: tuple[str, ...]  # each area's KPIs, in order
     area_type: tuple[str, ...]
     area: tuple[str, ...]
@@ -80,11 +82,11 @@ class KpiValues:
         return [(*key, v) for key, v in zip(keys, self.values.tolist(), strict=True)]
 
 
-def kpi_labels(model: Model, columns: tuple[str, ...] | None = None) -> KpiLabels:
-    """The model's KPI labels (`columns`: each area's KPIs, when known already)."""
+def kpi_labels(model: Model) -> KpiLabels:
+    """The model's KPI labels."""
     areas = model_areas(model)
-    if columns is None:
-        columns = per_area_columns(model)
+    month_ends = tuple(month_end_days(model.scenario.start_date, model.days))
+    columns = per_area_columns(model, month_ends)
     area_type, area, kpi = [], [], []
     for kind, name in zip(areas.kinds, areas.names, strict=True):
         area_type += [kind] * len(columns)
@@ -96,10 +98,10 @@ def kpi_labels(model: Model, columns: tuple[str, ...] | None = None) -> KpiLabel
         area_type += [kind] * len(keys)
         area += [name] * len(keys)
         kpi += keys
-    return KpiLabels(areas, columns, tuple(area_type), tuple(area), tuple(kpi))
+    return KpiLabels(areas, month_ends, columns, tuple(area_type), tuple(area), tuple(kpi))
 
 
-def per_area_columns(model: Model) -> tuple[str, ...]:
+def per_area_columns(model: Model, month_ends: Sequence[tuple[str, float]]) -> tuple[str, ...]:
     """Each area's KPIs (before the equity ones), in table order."""
     steps = [f"waiting_step_end.{n}" for n in appointment_names(model)[1:]]
     quarters = quarter_bounds(model.scenario.start_date, float(model.days))[1]
@@ -107,7 +109,6 @@ def per_area_columns(model: Model) -> tuple[str, ...]:
     for weeks in OUTCOME_WITHIN_WEEKS:
         within += [f"quarter_outcome_within_{weeks}w_pct.{label}" for label in quarters]
         within.append(f"referred_outcome_within_{weeks}w_pct")
-    month_ends = month_end_days(model.scenario.start_date, model.days)
     return (
         *WAIT_COLUMNS,
         *steps,
@@ -173,11 +174,10 @@ def kpi_values(
         intervals = intervals_of(raw, appointment_names(model))
     if labels is None:
         labels = kpi_labels(model)
-    areas = labels.areas
-    columns, blocks = _per_area(raw, model, intervals, areas)
-    month_ends = month_end_days(model.scenario.start_date, model.days)
-    columns += incomplete_names(month_ends)
+    areas, month_ends = labels.areas, labels.month_ends
     district = raw.district.astype(np.int64)
+    columns, blocks = _per_area(raw, model, intervals, areas, district)
+    columns += incomplete_names(month_ends)
     blocks.append(
         incomplete_values(
             raw.referral_day, raw.exit_day, district, areas.member, len(areas), month_ends
@@ -196,11 +196,11 @@ def kpi_values(
 
 
 def _per_area(
-    raw: RawResults, model: Model, intervals: dict, areas: Areas
+    raw: RawResults, model: Model, intervals: dict, areas: Areas, district: np.ndarray
 ) -> tuple[list[str], list[np.ndarray]]:
-    """Every area's KPIs before the incomplete waits: their names and (areas, k) blocks."""
+    """Every area's KPIs before the incomplete waits: their names and (areas, k) blocks
+    (`district`: each child's, as int64)."""
     horizon_day, n_d = float(model.days), len(model.districts)
-    district = raw.district.astype(np.int64)
 
     def per_district(flags: np.ndarray) -> np.ndarray:
         return np.bincount(district[flags], minlength=n_d)
@@ -250,13 +250,14 @@ def _per_area(
             is_open & (~np.isnan(raw.first_day) | (raw.start_stage == IN_ASSESSMENT))
         ),
     }
-    steps = [STEP_PREFIX + n for n in appointment_names(model)[1:]] + ["waiting_outsourced"]
-    for name in steps:
-        start, end = intervals[name]
-        key = name.replace(STEP_PREFIX, "waiting_step_end.")
-        waits[key if key != "waiting_outsourced" else "waiting_outsourced_end"] = count(
-            (start <= horizon_day) & (end > horizon_day)
-        )
+
+    def at_end(stay: str) -> np.ndarray:  # in the stay at the horizon
+        start, end = intervals[stay]
+        return count((start <= horizon_day) & (end > horizon_day))
+
+    for name in appointment_names(model)[1:]:
+        waits[f"waiting_step_end.{name}"] = at_end(STEP_PREFIX + name)
+    waits["waiting_outsourced_end"] = at_end("waiting_outsourced")
     from nd_sim.results.compiled import stay_weeks  # numba: loaded only when needed
 
     for stage, suffix in CHILD_WEEKS:  # each child's time in the stage inside the horizon

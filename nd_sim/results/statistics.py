@@ -58,6 +58,12 @@ class Groups:
     labels: list
     rows: int = 0
 
+    @classmethod
+    def of(cls, frame: pd.DataFrame, keys: list[str]) -> Groups:
+        """The groups pandas finds in `frame` by `keys`."""
+        grouping = frame.groupby(keys, sort=False)
+        return cls(grouping.ngroup().to_numpy(), list(grouping.size().index))
+
     def repeated(self) -> bool:
         """Whether the rows are the groups in order, over and over."""
         k = len(self.labels)
@@ -78,9 +84,7 @@ def grouped_rows(
     """The groups of `frame` by `keys` (in the order they first appear); `whole`, the
     groups of the longest length with no value missing; each column as a (groups x
     longest group) array in the frame's order, NaN-padded; and each group's rows."""
-    grouping = frame.groupby(keys, sort=False)
-    groups = Groups(grouping.ngroup().to_numpy(), list(grouping.size().index))
-    return grouped_arrays(groups, [frame[c].to_numpy(float) for c in columns])
+    return grouped_arrays(Groups.of(frame, keys), [frame[c].to_numpy(float) for c in columns])
 
 
 def grouped_arrays(
@@ -124,8 +128,7 @@ def summarise(by_replication: pd.DataFrame) -> pd.DataFrame:
 
     The KPIs defined in every replication (nearly all) are worked out together
     (`t_rows`: the same numbers as one by one); the rest one by one."""
-    grouping = by_replication.groupby(KEYS, sort=False)
-    groups = Groups(grouping.ngroup().to_numpy(), list(grouping.size().index))
+    groups = Groups.of(by_replication, KEYS)
     return summarise_groups(groups, by_replication["value"].to_numpy(float))
 
 

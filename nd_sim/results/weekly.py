@@ -132,13 +132,15 @@ def weekly_counts(
         "rereferrals": _per_week(district, raw.referral_day, n_districts, weeks, again),
         "first_appointments": _per_week(district, raw.first_day, n_districts, weeks, first),
     }
-    exits = _per_week(district, raw.exit_day, n_districts, weeks, raw.exit_code - 1, 4)
-    for name, code in (  # exit codes 1 .. 4 are groups 0 .. 3 (0, still waiting, is -1)
-        ("assessments_completed", ASSESSED),
-        ("signposted", SIGNPOSTED),
-        ("withdrawn", WITHDRAWN),
-        ("met_by_workshop", MET_BY_WORKSHOP),
-    ):
+    left = {  # every way of leaving: exit code k is group k - 1 (0, still waiting, is -1)
+        "assessments_completed": ASSESSED,
+        "signposted": SIGNPOSTED,
+        "withdrawn": WITHDRAWN,
+        "met_by_workshop": MET_BY_WORKSHOP,
+    }
+    group = raw.exit_code - 1
+    exits = _per_week(district, raw.exit_day, n_districts, weeks, group, len(left))
+    for name, code in left.items():
         out[name] = exits[code - 1]
     intervals = intervals if intervals is not None else intervals_of(raw, step_names)
     for name, (start, end) in intervals.items():

@@ -240,24 +240,26 @@ def kpi_frame(table: pa.Table) -> pd.DataFrame:
 def kpi_groups(table: pa.Table) -> Groups:
     """A `read_kpi_table` table's rows grouped by area and KPI, as pandas' `groupby(KEYS,
     sort=False)` numbers them, from the label codes."""
-    columns = [table[name] for name in KEYS]
-    block = _block_rows(table, [c.combine_chunks() for c in columns] if table.num_rows else [])
+    labels = [table[name].combine_chunks() for name in KEYS] if table.num_rows else []
+    block = _block_rows(table, labels)
     if block:  # each replication lists the same KPIs in the same order, once each
-        first = table.slice(0, block)
-        labels = [first[name].combine_chunks() for name in KEYS]
-        keys = zip(*(x.dictionary.take(x.indices).to_pylist() for x in labels), strict=True)
-        return Groups(None, list(keys), table.num_rows)
-    combined = np.zeros(table.num_rows, np.int64)
-    for column in columns:
-        codes = [c.indices.to_numpy(zero_copy_only=False) for c in column.chunks]
-        size = len(column.chunks[0].dictionary) if column.num_chunks else 0
-        combined = combined * size + (np.concatenate(codes) if codes else 0)
-    found, uniques = pd.factorize(combined, sort=False)  # numbered as they first appear
-    codes = found.astype(np.int64)
-    first = np.zeros(len(uniques), np.int64)
-    first[codes[::-1]] = np.arange(codes.size)[::-1]  # each group's first row
-    labels = [c.take(pa.array(first)).to_pylist() for c in columns]
-    return Groups(codes, list(zip(*labels, strict=True)))
+        codes, first = None, np.arange(block)
+    else:
+        found, uniques = pd.factorize(_label_key(labels), sort=False)  # as they first appear
+        codes = found.astype(np.int64)
+        first = np.zeros(len(uniques), np.int64)
+        first[codes[::-1]] = np.arange(codes.size)[::-1]  # each group's first row
+    names = [column.dictionary.take(column.indices.take(first)).to_pylist() for column in labels]
+    return Groups(codes, list(zip(*names, strict=True)), table.num_rows)
+
+
+def _label_key(labels: list[pa.DictionaryArray], rows: int | None = None) -> np.ndarray:
+    """One number for each row's labels (their codes combined), over its first `rows`."""
+    key = np.zeros(len(labels[0]) if rows is None else rows, np.int64) if labels else np.zeros(0)
+    for column in labels:
+        codes = column.indices[:rows].to_numpy(zero_copy_only=False)
+        key = key * len(column.dictionary) + codes
+    return key
 
 
 def _block_rows(table: pa.Table, labels: list[pa.DictionaryArray]) -> int:
@@ -270,15 +272,11 @@ def _block_rows(table: pa.Table, labels: list[pa.DictionaryArray]) -> int:
     blocks = replication.reshape(-1, block) if replication.size % block == 0 else None
     if blocks is None or not (blocks == blocks[:, :1]).all():  # a block is one replication
         return 0
-    firsts = [column.indices[:block].to_numpy(zero_copy_only=False) for column in labels]
-    key = np.zeros(block, np.int64)
-    for column, first in zip(labels, firsts, strict=True):
-        key = key * len(column.dictionary) + first
-    if np.unique(key).size != block:
+    if np.unique(_label_key(labels, block)).size != block:
         return 0
-    for column, first in zip(labels, firsts, strict=True):
+    for column in labels:
         codes = column.indices.to_numpy(zero_copy_only=False)
-        if not (codes.reshape(-1, block) == first).all():
+        if not (codes.reshape(-1, block) == codes[:block]).all():
             return 0
     return block
 

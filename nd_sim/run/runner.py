@@ -114,7 +114,7 @@ def run_into(
         folder, layout, [model], chunks, seed, executor, kept, on_done, simulate, decoded
     )
     by_rep = read_kpi_table(folder, layout, chunks, decoded)
-    decoded.clear()  # the table holds its own copy of the codes
+    decoded.clear()  # read: the table is all that is needed now
     # the big CSV is written while the summary is worked out (writing is mostly waiting on
     # the disk); no thread outlives this block, so none is alive when workers are forked
     stop = threading.Event()  # set on Ctrl-C: the writer stops at its next piece
