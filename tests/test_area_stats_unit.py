@@ -90,3 +90,33 @@ def test_area_sums_add_in_numpys_order_unit() -> None:
     got = areas.sums(per_district)
     assert got[4] == per_district[[0, 1]].sum() and got[6] == per_district.sum()
     assert np.array_equal(areas.counts(np.array([1, 2, 3, 4])), [1, 2, 3, 4, 3, 7, 10])
+
+
+day_values = st.one_of(
+    st.floats(-400.0, 900.0), st.sampled_from([0.0, 31.0, 59.0, 400.0, np.nan, np.inf, -0.0])
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(day_values, day_values, st.integers(0, 3)), max_size=80))
+def test_open_spans_are_numpys_search_unit(rows: list[tuple[float, float, int]]) -> None:
+    """A child's open month ends by table lookup, as numpy's search finds them (month ends
+    are whole days above 0; a referral is never NaN)."""
+    from nd_sim.results.compiled import open_spans
+
+    rows = [(0.0 if np.isnan(r) else r, e, d) for r, e, d in rows]
+    referral = np.array([r for r, _, _ in rows], np.float64)
+    exit_day = np.array([e for _, e, _ in rows], np.float64)
+    district = np.array([d for *_, d in rows], np.int64)
+    at = np.array([31.0, 59.0, 90.0, 120.0, 151.0, 400.0])
+    areas = _areas()
+    first, stop, count = open_spans(referral, exit_day, district, areas.member, at, len(AREAS) + 1)
+    want_first = np.searchsorted(at, referral)
+    want_stop = np.where(np.isnan(exit_day), at.size, np.searchsorted(at, exit_day))
+    want_stop = np.maximum(want_stop, want_first)
+    assert np.array_equal(first, want_first) and np.array_equal(stop, want_stop)
+    for a, chosen in enumerate(AREAS):
+        mine = np.ones(district.size, bool) if chosen is None else np.isin(district, chosen)
+        for m in range(at.size):
+            expected = np.sum(mine & (want_first <= m) & (m < want_stop))
+            assert count[a, m] == expected

@@ -59,6 +59,8 @@ def draw_cohort(
     of many districts does not pay numpy's per-call cost for each of them. `districts`
     (ascending) keeps only their children, with exactly the values and the relative order
     they have among all children (a replication split by team, `engine.split`)."""
+    from nd_sim.engine.bulk import stable_argsort  # compiled: workers only, never the parent
+
     starting = backlog.concat(
         model.starting, backlog.profile_children(model.scenario, seed, replication)
     )
@@ -81,7 +83,7 @@ def draw_cohort(
     new = _new_children(model, times, counts, which, names, seed, replication)
     for key in first:
         columns[key] = np.concatenate([first[key], new[key]])
-    order = np.argsort(columns["referral_day"], kind="stable")  # runs: a quick merge
+    order = stable_argsort(columns["referral_day"])  # numpy's stable order, by a radix sort
     if districts is not None:  # today's list of other districts' teams is not theirs
         mine = np.ones(order.size, bool)
         mine[:n0] = np.isin(starting.district, which)

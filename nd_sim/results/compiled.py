@@ -66,15 +66,17 @@ def open_spans(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled (tested)
     """The month ends each child is open at, first_at[i] .. stop_at[i] - 1 (referred
     before, leaving after; NaN: never leaves), and how many children of each area are
-    open at each month end: shape (areas, month ends)."""
+    open at each month end: shape (areas, month ends). `at_days` are whole days above 0,
+    ascending (`incomplete.month_end_days`), so a table by day stands in for a search."""
     n, n_at = referral_day.size, at_days.size
     first_at = np.empty(n, np.int64)
     stop_at = np.empty(n, np.int64)
     change = np.zeros((n_areas, n_at + 1), np.int64)
+    after = _month_ends_after(at_days)
     for i in range(n):
-        first = np.searchsorted(at_days, referral_day[i])
+        first = _searchsorted(after, referral_day[i], n_at)
         e = exit_day[i]
-        stop = n_at if e != e else np.searchsorted(at_days, e)
+        stop = n_at if e != e else _searchsorted(after, e, n_at)
         stop = max(stop, first)
         first_at[i], stop_at[i] = first, stop
         for j in range(member.shape[1]):
@@ -82,6 +84,31 @@ def open_spans(
             change[g, first] += 1
             change[g, stop] -= 1
     return first_at, stop_at, _running_totals(change, n_at)
+
+
+@numba.njit(cache=True, nogil=True)
+def _month_ends_after(at_days: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """For each whole day d from 0 to the last month end + 1, how many month ends fall
+    before it: `np.searchsorted(at_days, d)`."""
+    top = int(at_days[-1]) + 1 if at_days.size else 0
+    out = np.empty(top + 1, np.int64)
+    a = 0
+    for d in range(top + 1):
+        while a < at_days.size and at_days[a] < d:
+            a += 1
+        out[d] = a
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _searchsorted(after: np.ndarray, day: float, n_at: int) -> int:  # pragma: no cover
+    """`np.searchsorted(at_days, day)` for a time that is not NaN, from `_month_ends_after`
+    (month ends whole and above 0: those before `day` are those before its ceiling)."""
+    if not day > 0.0:
+        return 0
+    if day >= after.size - 1:
+        return n_at
+    return after[int(np.ceil(day))]
 
 
 @numba.njit(cache=True, nogil=True)

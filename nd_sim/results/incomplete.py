@@ -63,6 +63,8 @@ def incomplete_values(
     order = value_order(-referral_day)  # newest first
     ref, district = referral_day[order], district[order].astype(np.int64)
     at = np.array([t for _, t in month_ends])
+    if not (np.all(at == np.floor(at)) and at[0] > 0 and np.all(np.diff(at) > 0)):
+        raise ValueError(f"month ends must be whole days above 0, ascending: {at.tolist()}")
     first_at, stop_at, count = open_spans(ref, exit_day[order], district, member, at, n_areas + 1)
     virtual = (count[:, :, None] - 1) * np.array(QUANTILES)  # numpy's linear method
     low = np.floor(virtual).astype(np.int64)
