@@ -48,6 +48,12 @@ ROOT = np.int64(0)  # a heap's top, not a literal 0: numba would compile `_sift_
 # would go stale, silently, when only that other file changed. (`NUMBA_BOUNDSCHECK=1` is
 # not part of the cache key either: check bounds with a fresh `NUMBA_CACHE_DIR`.)
 jit = numba.njit(cache=True, nogil=True)
+# The heaps' own functions are inlined into their callers in numba's IR: reading a State's
+# array is an atomic reference count, and numba drops such counts in pairs only where no
+# call separates them. Inlined, a pop counts 2 references, not 4 and the callee's own; the
+# loop runs 10-13% faster (measured on Lancashire). Inlining the small wrappers below too
+# made it slower (more counts left, more code).
+inline = numba.njit(cache=True, nogil=True, inline="always")
 
 
 # ---------------------------------------------------------------------- array heaps
@@ -63,7 +69,7 @@ def before(day_a: float, child_a: int, day_b: float, child_b: int) -> bool:
     return day_a < day_b or (day_a == day_b and child_a < child_b)
 
 
-@jit
+@inline
 def heap_push(
     day: np.ndarray, child: np.ndarray, size: np.ndarray, off: np.ndarray, h: int, d: float, i: int
 ) -> None:
@@ -73,7 +79,7 @@ def heap_push(
     _sift_up(day, child, off[h], pos, d, i)
 
 
-@jit
+@inline
 def _sift_up(day: np.ndarray, child: np.ndarray, b: int, pos: int, d: float, i: int) -> None:
     """Put (d, i) at `pos` or above, moving larger parents down (the heap starts at b)."""
     while pos > 0:
@@ -87,7 +93,7 @@ def _sift_up(day: np.ndarray, child: np.ndarray, b: int, pos: int, d: float, i: 
     child[b + pos] = i
 
 
-@jit
+@inline
 def _sift_down(day: np.ndarray, child: np.ndarray, b: int, pos: int, n: int) -> None:
     d, i = day[b + pos], child[b + pos]
     while True:
@@ -106,7 +112,7 @@ def _sift_down(day: np.ndarray, child: np.ndarray, b: int, pos: int, n: int) -> 
     child[b + pos] = i
 
 
-@jit
+@inline
 def heap_pop(day: np.ndarray, child: np.ndarray, size: np.ndarray, off: np.ndarray, h: int) -> int:
     """Remove the smallest key of heap h (which must not be empty); return its child."""
     b = off[h]
@@ -120,7 +126,7 @@ def heap_pop(day: np.ndarray, child: np.ndarray, size: np.ndarray, off: np.ndarr
     return top
 
 
-@jit
+@inline
 def heap_remove_at(
     day: np.ndarray, child: np.ndarray, size: np.ndarray, off: np.ndarray, h: int, pos: int
 ) -> None:
