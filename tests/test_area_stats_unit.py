@@ -120,3 +120,43 @@ def test_open_spans_are_numpys_search_unit(rows: list[tuple[float, float, int]])
         for m in range(at.size):
             expected = np.sum(mine & (want_first <= m) & (m < want_stop))
             assert count[a, m] == expected
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+tied = st.sampled_from([0.0, -0.0, 1.0, 2.5, 1e-300, 5e-324, -1e308, 1e308])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(finite, tied), st.integers(0, 3)), max_size=120))
+def test_selected_quantiles_are_numpys_for_any_finite_values_unit(
+    rows: list[tuple[float, int]],
+) -> None:
+    """The order statistics found by value ranges (no sort) give numpy's quantiles, bit for
+    bit, whatever the spread: ties, one value repeated, extremes of the float range."""
+    values = np.array([v for v, _ in rows], np.float64)
+    district = np.array([d for _, d in rows], np.int64)
+    areas = _areas()
+    n = areas.counts(np.bincount(district, minlength=4))
+    with np.errstate(over="ignore", invalid="ignore"):  # numpy's own for ±1e308 at once
+        got = quantiles(values, district, areas, n, (0.5, 0.9, 0.92))
+        for a, chosen in enumerate(AREAS):
+            mine = values if chosen is None else values[np.isin(district, chosen)]
+            for k, q in enumerate((0.5, 0.9, 0.92)):
+                want = np.quantile(mine, q) if mine.size else np.nan
+                assert np.array_equal(got[a, k], want, equal_nan=True)
+
+
+def test_selection_hands_non_finite_values_to_the_sort_unit() -> None:
+    from nd_sim.results.compiled import selected_values
+
+    values = np.array([1.0, np.inf, 3.0, np.nan])
+    district = np.array([0, 1, 2, 0])
+    areas = _areas()
+    low = np.zeros((len(AREAS) + 1, 1), np.int64)
+    assert not selected_values(values, district, areas.member, low)[1]
+    values, district = values[:3], district[:3]
+    n = areas.counts(np.bincount(district, minlength=4))
+    with np.errstate(invalid="ignore"):  # inf - inf in numpy's interpolation, as numpy
+        got = quantiles(values, district, areas, n, (0.25, 0.5))
+        want = np.quantile(values, (0.25, 0.5))  # the county's 1, inf, 3, sorted
+    assert got[-1, 0] == want[0] == 2.0 and np.isnan(got[-1, 1]) and np.isnan(want[1])

@@ -19,7 +19,7 @@ ENTRY = "simulate"  # the kernel's entry point: compiled last, with everything i
 COMPILED_FILES = (
     (KERNEL, ENTRY),
     (Path(__file__).with_name("bulk.py"), "seed_words"),
-    (Path(__file__).parents[1] / "results" / "compiled.py", "ranked_values"),
+    (Path(__file__).parents[1] / "results" / "compiled.py", "selected_values"),
 )
 
 

@@ -1,9 +1,10 @@
 """The areas a replication's KPIs are reported for: each district, each team, the county.
 
 Every per-area figure is worked out for all areas at once from per-district counts and
-sums, and every order statistic from one pass over the children in value order
-(`results.compiled`): nothing is masked, sorted or summed once per area in Python, so the
-cost grows with the children, not with children x areas.
+sums, and every order statistic of every area from two passes over the children, which
+find the value range holding each wanted rank and sort only those values
+(`results.compiled.selected_values`): nothing is masked, sorted or summed once per area in
+Python, so the cost grows with the children, not with children x areas.
 """
 
 from __future__ import annotations
@@ -100,14 +101,19 @@ def quantiles(
 ) -> np.ndarray:
     """Each area's quantiles `qs` of its children's values (numpy's default, linear
     method, the same arithmetic), shape (areas, quantiles); NaN for an empty area.
-    `n` is each area's number of values."""
-    from nd_sim.results.compiled import ranked_values  # numba: loaded only when needed
+    `n` is each area's number of values. The order statistics are selected, not sorted
+    for (`compiled.selected_values`), unless a value is not finite."""
+    from nd_sim.results.compiled import ranked_values, selected_values  # numba: when needed
 
-    order = value_order(values)
     n_all = np.append(n, 0)  # the dummy area
     virtual = (n_all[:, None] - 1) * np.asarray(qs)
     low = np.floor(virtual).astype(np.int64)
-    ranked = ranked_values(values[order], district[order], areas.member, low)
+    values = np.ascontiguousarray(values, np.float64)
+    district = np.ascontiguousarray(district, np.int64)
+    ranked, selected = selected_values(values, district, areas.member, low)
+    if not selected:
+        order = value_order(values)
+        ranked = ranked_values(values[order], district[order], areas.member, low)
     return linear(ranked, virtual, low, n_all)[:-1]
 
 

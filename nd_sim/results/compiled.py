@@ -210,6 +210,90 @@ def ranked_values(
     return out
 
 
+_BUCKETS = 512  # value ranges a selection splits the values into
+
+
+@numba.njit(cache=True, nogil=True)
+def selected_values(
+    values: np.ndarray, district: np.ndarray, member: np.ndarray, low: np.ndarray
+) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled (checked against numpy by a test)
+    """What `ranked_values` gives for `values` in any order, without sorting them all; and
+    False (nothing selected) when a value is not finite, for the caller to sort instead.
+
+    A quantile needs a few order statistics of each area, not a sorted list. The values'
+    range is cut into `_BUCKETS` equal parts: the part of a value never decreases as the
+    value grows (a difference and a product by a positive number round monotonically), so
+    every value of a lower part is smaller. Per area, counts by part show which part holds
+    each wanted rank; only those parts' values are gathered and sorted.
+    """
+    n_areas, n_q = low.shape
+    out = np.full((n_areas, n_q, 2), np.nan)
+    if values.size == 0:
+        return out, True
+    least, most = values[0], values[0]
+    for v in values:
+        if not np.isfinite(v):
+            return out, False
+        least, most = min(least, v), max(most, v)
+    scale = (_BUCKETS - 1) / (most - least) if most > least else 0.0
+    part = np.empty(values.size, np.int64)
+    for i in range(values.size):
+        x = (values[i] - least) * scale
+        part[i] = int(x) if x < _BUCKETS - 1 else _BUCKETS - 1  # x is never below 0
+    by_district = np.zeros((member.shape[0], _BUCKETS), np.int64)
+    for i in range(values.size):
+        by_district[district[i], part[i]] += 1
+    counts = np.zeros((n_areas, _BUCKETS), np.int64)
+    for d in range(member.shape[0]):
+        for j in range(member.shape[1]):
+            counts[member[d, j]] += by_district[d]
+    slot = np.full((n_areas, _BUCKETS), -1, np.int64)  # the gathered parts, numbered
+    where = np.full((n_areas, n_q, 2, 2), -1, np.int64)  # each rank's slot and place in it
+    sizes = np.zeros(n_areas * n_q * 2, np.int64)
+    n_slots = 0
+    for g in range(n_areas):
+        total = counts[g].sum()
+        for k in range(n_q):
+            for step in range(2):
+                rank = low[g, k] + step
+                if rank < 0 or rank >= total:
+                    continue
+                b, before = 0, 0
+                while before + counts[g, b] <= rank:
+                    before += counts[g, b]
+                    b += 1
+                if slot[g, b] < 0:
+                    slot[g, b] = n_slots
+                    sizes[n_slots] = counts[g, b]
+                    n_slots += 1
+                where[g, k, step, 0] = slot[g, b]
+                where[g, k, step, 1] = rank - before
+    starts = np.zeros(n_slots + 1, np.int64)
+    starts[1:] = np.cumsum(sizes[:n_slots])
+    gathered = np.empty(starts[-1])
+    filled = starts[:-1].copy()
+    wanted = np.zeros((member.shape[0], _BUCKETS), np.bool_)  # by district: any area's
+    for d in range(member.shape[0]):
+        for j in range(member.shape[1]):
+            wanted[d] |= slot[member[d, j]] >= 0
+    for i in range(values.size):
+        if not wanted[district[i], part[i]]:
+            continue
+        for j in range(member.shape[1]):
+            k = slot[member[district[i], j], part[i]]
+            if k >= 0:
+                gathered[filled[k]] = values[i]
+                filled[k] += 1
+    for k in range(n_slots):
+        gathered[starts[k] : starts[k + 1]] = np.sort(gathered[starts[k] : starts[k + 1]])
+    for g in range(n_areas):
+        for k in range(n_q):
+            for step in range(2):
+                if where[g, k, step, 0] >= 0:
+                    out[g, k, step] = gathered[starts[where[g, k, step, 0]] + where[g, k, step, 1]]
+    return out, True
+
+
 @numba.njit(cache=True, nogil=True)
 def km_crossings(
     t: np.ndarray,
