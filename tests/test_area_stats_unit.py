@@ -42,6 +42,23 @@ def test_radix_argsort_is_numpys_stable_argsort_unit(values: list[float]) -> Non
     assert np.array_equal(stable_argsort.py_func(array), expected)  # NUMBA_DISABLE_JIT's path
 
 
+@pytest.mark.parametrize(
+    "spread",
+    [
+        2.0**-40,  # values sharing their high 32 bits: a long tie, sorted again by every bit
+        2.0**-25,  # ties of a few, ordered by insertion
+        0.0,  # one value repeated: a tie already in order
+    ],
+)
+def test_radix_argsort_orders_ties_of_its_high_bits_unit(spread: float) -> None:
+    rng = np.random.default_rng(7)
+    values = 1.0 + rng.permutation(200) * spread
+    values = np.concatenate([values, -values, rng.random(50)])
+    expected = np.argsort(values, kind="stable")
+    assert np.array_equal(stable_argsort(values), expected)
+    assert np.array_equal(stable_argsort.py_func(values), expected)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_quantiles_of_every_area_are_numpys_unit(seed: int) -> None:
     values, district = _sample(seed, 500)

@@ -267,7 +267,13 @@ def stable_argsort(values: np.ndarray) -> np.ndarray:
     """``np.argsort(values, kind="stable")`` of floats, by a radix sort (numpy's stable
     sort of floats is a merge sort, several times slower): a float's bits, with the sign
     bit flipped (and every bit, for a negative one), order as the float does, and NaN
-    comes last; passes from the lowest digit up each keep the order of the pass before."""
+    comes last; passes from the lowest digit up each keep the order of the pass before.
+
+    The passes sort by the keys' high 32 bits only (sign, exponent and 20 bits of the
+    mantissa: half the passes); children whose high halves tie then take their order from
+    the whole key, by insertion within the tie. Ties of a few are the rule (equal values,
+    or values a millionth apart); a longer tie of unequal keys sorts the whole array
+    again by every bit instead."""
     n = values.size
     keys = np.empty(n, np.uint64)
     for i in range(n):
@@ -275,9 +281,19 @@ def stable_argsort(values: np.ndarray) -> np.ndarray:
         keys[i] = ~bits if bits & _SIGN else bits | _SIGN
         if np.isnan(values[i]):
             keys[i] = ~np.uint64(0)
-    order, spare = np.arange(n), np.empty(n, np.int64)
+    order = _radix_passes(keys, np.arange(n), 32)
+    if _order_ties(keys, order):
+        return order
+    return _radix_passes(keys, np.arange(n), 0)
+
+
+@jit
+def _radix_passes(keys: np.ndarray, order: np.ndarray, low_bit: int) -> np.ndarray:
+    """`order` sorted, stably, by the keys' bits from `low_bit` up, a digit a pass."""
+    n = keys.size
+    spare = np.empty(n, np.int64)
     place = np.empty((1 << _DIGIT_BITS) + 1, np.int64)
-    for shift in range(0, 64, _DIGIT_BITS):
+    for shift in range(low_bit, 64, _DIGIT_BITS):
         place[:] = 0
         for i in range(n):
             place[np.int64((keys[i] >> np.uint64(shift)) & _DIGITS) + 1] += 1
@@ -291,3 +307,31 @@ def stable_argsort(values: np.ndarray) -> np.ndarray:
             place[d] += 1
         order, spare = spare, order
     return order
+
+
+_LONGEST_INSERTION = 32  # a tie of unequal keys longer than this: sort again by every bit
+
+
+@jit
+def _order_ties(keys: np.ndarray, order: np.ndarray) -> bool:
+    """Within each run of `order` whose keys share their high 32 bits, put the keys in
+    order, stably, by insertion; False (order left part-done) at a run longer than
+    `_LONGEST_INSERTION` that is not already in order."""
+    n = order.size
+    start = 0
+    while start < n:
+        high = keys[order[start]] >> np.uint64(32)
+        end = start + 1
+        while end < n and keys[order[end]] >> np.uint64(32) == high:
+            end += 1
+        for i in range(start + 1, end):
+            item = order[i]
+            j = i
+            while j > start and keys[order[j - 1]] > keys[item]:
+                if end - start > _LONGEST_INSERTION:
+                    return False
+                order[j] = order[j - 1]
+                j -= 1
+            order[j] = item
+        start = end
+    return True
