@@ -177,3 +177,14 @@ def test_selection_hands_non_finite_values_to_the_sort_unit() -> None:
         got = quantiles(values, district, areas, n, (0.25, 0.5))
         want = np.quantile(values, (0.25, 0.5))  # the county's 1, inf, 3, sorted
     assert got[-1, 0] == want[0] == 2.0 and np.isnan(got[-1, 1]) and np.isnan(want[1])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.booleans()), max_size=200))
+def test_bincount_where_is_numpys_count_of_the_flagged_unit(rows: list[tuple[int, bool]]) -> None:
+    from nd_sim.results.compiled import bincount_where
+
+    keys = np.array([k for k, _ in rows], np.int64)
+    flags = np.array([f for _, f in rows], np.bool_)
+    want = np.bincount(keys[flags], minlength=7)
+    assert np.array_equal(bincount_where(keys, flags, 7), want)

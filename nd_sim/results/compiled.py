@@ -123,6 +123,17 @@ def _next_rank(low: np.ndarray, after: int) -> int:  # pragma: no cover - compil
 
 
 @numba.njit(cache=True, nogil=True)
+def bincount_where(keys: np.ndarray, flags: np.ndarray, size: int) -> np.ndarray:
+    """`np.bincount(keys[flags], minlength=size)` in one pass, nothing copied (a boolean
+    index and a count took 40 us over a replication's children; this, 8)."""
+    out = np.zeros(size, np.int64)
+    for i in range(keys.size):
+        if flags[i]:
+            out[keys[i]] += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
 def week_counts(
     district: np.ndarray,
     days: np.ndarray,

@@ -200,10 +200,12 @@ def _per_area(
 ) -> tuple[list[str], list[np.ndarray]]:
     """Every area's KPIs before the incomplete waits: their names and (areas, k) blocks
     (`district`: each child's, as int64)."""
+    from nd_sim.results.compiled import bincount_where, stay_weeks  # numba: when needed
+
     horizon_day, n_d = float(model.days), len(model.districts)
 
     def per_district(flags: np.ndarray) -> np.ndarray:
-        return np.bincount(district[flags], minlength=n_d)
+        return bincount_where(district, flags, n_d)
 
     def count(flags: np.ndarray) -> np.ndarray:
         return areas.counts(per_district(flags)).astype(np.float64)
@@ -258,8 +260,6 @@ def _per_area(
     for name in appointment_names(model)[1:]:
         waits[f"waiting_step_end.{name}"] = at_end(STEP_PREFIX + name)
     waits["waiting_outsourced_end"] = at_end("waiting_outsourced")
-    from nd_sim.results.compiled import stay_weeks  # numba: loaded only when needed
-
     for stage, suffix in CHILD_WEEKS:  # each child's time in the stage inside the horizon
         per_d = stay_weeks(district, *intervals[stage], horizon_day, n_d)
         waits[f"child_weeks_waiting{suffix}"] = areas.sums(per_d)
@@ -316,16 +316,18 @@ def _quarter_cohorts(
     quarter whose last referral has not had the full time by the end is not known yet
     (NaN). Then the share over the known quarters. Names and an (areas, k) block."""
     start, days = model.scenario.start_date, float(model.days)
+    from nd_sim.results.compiled import bincount_where  # numba: loaded only when needed
+
     bounds, labels = quarter_bounds(start, days)
     new = (raw.start_stage < 0) & (raw.triage_result != TRIAGE_SIGNPOSTED)
     new &= (raw.referral_day >= 0) & (raw.referral_day < days)
     quarter = np.searchsorted(bounds, raw.referral_day, side="right") - 1
     n_d, n_q = len(model.districts), len(labels)
 
+    index = district * n_q + quarter  # for the children counted: never below 0
+
     def counts(flags: np.ndarray) -> np.ndarray:  # (areas, quarters)
-        index = district[flags] * n_q + quarter[flags]
-        per_district = np.bincount(index, minlength=n_d * n_q).reshape(n_d, n_q)
-        return areas.matrix @ per_district
+        return areas.matrix @ bincount_where(index, flags, n_d * n_q).reshape(n_d, n_q)
 
     wait = raw.outcome_day - raw.referral_day
     cohort = counts(new)
