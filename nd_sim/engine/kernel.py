@@ -49,10 +49,11 @@ ROOT = np.int64(0)  # a heap's top, not a literal 0: numba would compile `_sift_
 # not part of the cache key either: check bounds with a fresh `NUMBA_CACHE_DIR`.)
 jit = numba.njit(cache=True, nogil=True)
 # The heaps' own functions are inlined into their callers in numba's IR: reading a State's
-# array is an atomic reference count, and numba drops such counts in pairs only where no
-# call separates them. Inlined, a pop counts 2 references, not 4 and the callee's own; the
-# loop runs 10-13% faster (measured on Lancashire). Inlining the small wrappers below too
-# made it slower (more counts left, more code).
+# array counts a reference (a call to numba's runtime, and an atomic add), and numba drops
+# such counts in pairs only where no call separates them. Inlined, a pop counts 2
+# references, not 4 and the callee's own; the loop runs 10-13% faster (measured on
+# Lancashire). Inlining the small wrappers below too made it slower (more code, more
+# counts left); a 4- or 8-ary heap, or arrays without a reference count, changed nothing.
 inline = numba.njit(cache=True, nogil=True, inline="always")
 
 
