@@ -29,7 +29,6 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.run.allocator import keep_freed_memory
 
 # A worker runs `fn(shared[task.shared_key], *task.args)`; `shared` holds the large objects
 # (models) that many tasks use, so that an executor can send each to a worker only once.
@@ -86,7 +85,7 @@ class ProcessExecutor:
 
     def __init__(self, jobs: int) -> None:
         self.workers = jobs
-        _quick_memory()  # before the workers fork: they start with it too
+        _system_allocator()  # before the workers fork: they start with it too
         self._pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
         self._stopped = False
 
@@ -233,18 +232,23 @@ def _import_distributed():
 def _ignore_interrupts() -> None:
     """Set up a local worker: it leaves Ctrl-C to the parent, which stops it (no traceback
     from each worker), and exits by itself if the parent dies without stopping it; its
-    memory as `_quick_memory` sets it (again: a spawned worker does not inherit it)."""
+    Arrow memory as `_system_allocator` sets it (again: a spawned worker does not inherit
+    it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _quick_memory()
+    _system_allocator()
     watch_parent()
 
 
-def _quick_memory() -> None:
-    """A run's processes keep the memory they free for their next allocation
-    (`allocator`), and Arrow takes its memory from that allocator: Arrow's own (mimalloc)
-    kept a worker some 14 MB larger over 100 replications, no quicker, and gave the parent
-    0.7 s more system time in a 1,000-replication run."""
-    keep_freed_memory()
+def _system_allocator() -> None:
+    """Arrow takes its memory from the C library's allocator, in a run's parent and its
+    workers. Arrow's own (mimalloc) kept a worker some 14 MB larger over 100 replications,
+    no quicker; in the parent it cost 0.5-0.7 s more system time in a 1,000-replication run,
+    and 3-5 MB more in each worker forked from it (measured).
+
+    Keeping freed memory for the next allocation (glibc's mmap and trim thresholds raised)
+    cut the workers' page faults by three quarters and a 1,000-replication run by 0.5 s,
+    but made each worker 5-8 MB larger: `options`' reached 299-303 MB, against the 300 MB
+    allowed. It is not done."""
     pa.set_memory_pool(pa.system_memory_pool())
 
 
