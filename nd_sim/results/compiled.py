@@ -257,13 +257,16 @@ def selected_values(
     counts = np.zeros((n_areas, _BUCKETS), np.int64)
     for d in range(member.shape[0]):
         for j in range(member.shape[1]):
-            counts[member[d, j]] += by_district[d]
+            for b in range(_BUCKETS):  # loops, not array expressions: quicker to compile
+                counts[member[d, j], b] += by_district[d, b]
     slot = np.full((n_areas, _BUCKETS), -1, np.int64)  # the gathered parts, numbered
     where = np.full((n_areas, n_q, 2, 2), -1, np.int64)  # each rank's slot and place in it
     sizes = np.zeros(n_areas * n_q * 2, np.int64)
     n_slots = 0
     for g in range(n_areas):
-        total = counts[g].sum()
+        total = 0
+        for b in range(_BUCKETS):
+            total += counts[g, b]
         for k in range(n_q):
             for step in range(2):
                 rank = low[g, k] + step
@@ -280,13 +283,15 @@ def selected_values(
                 where[g, k, step, 0] = slot[g, b]
                 where[g, k, step, 1] = rank - before
     starts = np.zeros(n_slots + 1, np.int64)
-    starts[1:] = np.cumsum(sizes[:n_slots])
+    for k in range(n_slots):
+        starts[k + 1] = starts[k] + sizes[k]
     gathered = np.empty(starts[-1])
     filled = starts[:-1].copy()
     wanted = np.zeros((member.shape[0], _BUCKETS), np.bool_)  # by district: any area's
     for d in range(member.shape[0]):
         for j in range(member.shape[1]):
-            wanted[d] |= slot[member[d, j]] >= 0
+            for b in range(_BUCKETS):
+                wanted[d, b] |= slot[member[d, j], b] >= 0
     for i in range(values.size):
         if not wanted[district[i], part[i]]:
             continue
@@ -296,13 +301,42 @@ def selected_values(
                 gathered[filled[k]] = values[i]
                 filled[k] += 1
     for k in range(n_slots):
-        gathered[starts[k] : starts[k + 1]] = np.sort(gathered[starts[k] : starts[k + 1]])
+        _heap_sort(gathered, starts[k], starts[k + 1])
     for g in range(n_areas):
         for k in range(n_q):
             for step in range(2):
                 if where[g, k, step, 0] >= 0:
                     out[g, k, step] = gathered[starts[where[g, k, step, 0]] + where[g, k, step, 1]]
     return out, True
+
+
+@numba.njit(cache=True, nogil=True)
+def _heap_sort(values: np.ndarray, lo: int, hi: int) -> None:  # pragma: no cover - compiled
+    """values[lo:hi] in ascending order, in place (numba's own np.sort took a second more
+    to compile; only the order of the values matters here, not which equal one is where)."""
+    n = hi - lo
+    for start in range(n // 2 - 1, -1, -1):
+        _sift(values, lo, start, n)
+    for end in range(n - 1, 0, -1):
+        values[lo], values[lo + end] = values[lo + end], values[lo]
+        _sift(values, lo, 0, end)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sift(values: np.ndarray, lo: int, pos: int, n: int) -> None:  # pragma: no cover
+    """Move values[lo + pos] down its max-heap (of n values from lo) to its place."""
+    item = values[lo + pos]
+    while True:
+        child = 2 * pos + 1
+        if child >= n:
+            break
+        if child + 1 < n and values[lo + child + 1] > values[lo + child]:
+            child += 1
+        if not values[lo + child] > item:
+            break
+        values[lo + pos] = values[lo + child]
+        pos = child
+    values[lo + pos] = item
 
 
 @numba.njit(cache=True, nogil=True)
