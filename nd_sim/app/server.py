@@ -262,7 +262,7 @@ def make_app(scenario: Path, scenarios_dir: Path) -> App:
         def status() -> str:
             if not ready.is_set():
                 reactive.invalidate_later(POLL_SECONDS)
-                return "Preparing the simulation engine (first run after installing: about 25 s)…"
+                return "Preparing the simulation engine (first run after installing: about 30 s)…"
             if compare_task.status() == "success":
                 return f"Done: {progress.text()}, on common random numbers."
             return _task_status(compare_task, progress) or "Set the levers and press Run."

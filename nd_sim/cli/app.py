@@ -162,7 +162,7 @@ def with_progress(
     """
     staged = staging_dir(settings.out) if settings is not None else None
     if needs_compiling():
-        err_console.print("Preparing the simulation engine (first run only, about 25 s)…")
+        err_console.print("Preparing the simulation engine (first run only, about 30 s)…")
     columns = (
         TextColumn("replications"),
         BarColumn(),
