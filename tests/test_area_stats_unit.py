@@ -118,10 +118,9 @@ day_values = st.one_of(
 @given(st.lists(st.tuples(day_values, day_values, st.integers(0, 3)), max_size=80))
 def test_open_spans_are_numpys_search_unit(rows: list[tuple[float, float, int]]) -> None:
     """A child's open month ends by table lookup, as numpy's search finds them (month ends
-    are whole days above 0; a referral is never NaN)."""
+    are whole days above 0; a NaN sorts after them, as in numpy)."""
     from nd_sim.results.compiled import open_spans
 
-    rows = [(0.0 if np.isnan(r) else r, e, d) for r, e, d in rows]
     referral = np.array([r for r, _, _ in rows], np.float64)
     exit_day = np.array([e for _, e, _ in rows], np.float64)
     district = np.array([d for *_, d in rows], np.int64)
@@ -148,22 +147,34 @@ tied = st.sampled_from([0.0, -0.0, 1.0, 2.5, 1e-300, 5e-324, -1e308, 1e308])
 def test_selected_quantiles_are_numpys_for_any_finite_values_unit(
     rows: list[tuple[float, int]],
 ) -> None:
-    """The order statistics found by value ranges (no sort) give numpy's quantiles, bit for
-    bit, whatever the spread: ties, one value repeated, extremes of the float range."""
+    """The order statistics found by value ranges (no sort) give the bits the sorted pass
+    gives (the sign of a zero included), and numpy's quantiles, whatever the spread: ties,
+    one value repeated, -0.0 beside 0.0, extremes of the float range."""
+    from nd_sim.results.areas import linear
+    from nd_sim.results.compiled import ranked_values
+
     values = np.array([v for v, _ in rows], np.float64)
     district = np.array([d for _, d in rows], np.int64)
     areas = _areas()
     n = areas.counts(np.bincount(district, minlength=4))
+    qs = (0.5, 0.9, 0.92)
     with np.errstate(over="ignore", invalid="ignore"):  # numpy's own for ±1e308 at once
-        got = quantiles(values, district, areas, n, (0.5, 0.9, 0.92))
+        got = quantiles(values, district, areas, n, qs)
+        n_all = np.append(n, 0)
+        virtual = (n_all[:, None] - 1) * np.asarray(qs)
+        low = np.floor(virtual).astype(np.int64)
+        order = value_order(values)
+        ranked = ranked_values(values[order], district[order], areas.member, low)
+        sorted_pass = linear(ranked, virtual, low, n_all)[:-1]
+        assert np.array_equal(got.view(np.int64), sorted_pass.view(np.int64))
         for a, chosen in enumerate(AREAS):
             mine = values if chosen is None else values[np.isin(district, chosen)]
-            for k, q in enumerate((0.5, 0.9, 0.92)):
+            for k, q in enumerate(qs):
                 want = np.quantile(mine, q) if mine.size else np.nan
                 assert np.array_equal(got[a, k], want, equal_nan=True)
 
 
-def test_selection_hands_non_finite_values_to_the_sort_unit() -> None:
+def test_selection_hands_non_finite_values_and_minus_zero_to_the_sort_unit() -> None:
     from nd_sim.results.compiled import selected_values
 
     values = np.array([1.0, np.inf, 3.0, np.nan])
@@ -171,6 +182,10 @@ def test_selection_hands_non_finite_values_to_the_sort_unit() -> None:
     areas = _areas()
     low = np.zeros((len(AREAS) + 1, 1), np.int64)
     assert not selected_values(values, district, areas.member, low)[1]
+    zeros = np.array([0.0, -0.0, -0.0])  # numpy's 90th percentile is -0.0: order matters
+    assert not selected_values(zeros, district[:3], areas.member, low)[1]
+    county = quantiles(zeros, np.zeros(3, np.int64), areas, np.array([3, 0, 0, 0, 3, 0, 3]), (0.9,))
+    assert np.signbit(county[-1, 0]) and np.signbit(np.quantile(zeros, 0.9))
     values, district = values[:3], district[:3]
     n = areas.counts(np.bincount(district, minlength=4))
     with np.errstate(invalid="ignore"):  # inf - inf in numpy's interpolation, as numpy
@@ -188,3 +203,12 @@ def test_bincount_where_is_numpys_count_of_the_flagged_unit(rows: list[tuple[int
     flags = np.array([f for _, f in rows], np.bool_)
     want = np.bincount(keys[flags], minlength=7)
     assert np.array_equal(bincount_where(keys, flags, 7), want)
+
+
+@pytest.mark.parametrize("key", [-1, 7])
+def test_bincount_where_refuses_a_key_out_of_range_unit(key: int) -> None:
+    from nd_sim.results.compiled import bincount_where
+
+    with pytest.raises(ValueError, match="outside"):
+        bincount_where(np.array([0, key]), np.array([True, True]), 7)
+    assert bincount_where(np.array([0, key]), np.array([True, False]), 7)[0] == 1

@@ -41,7 +41,7 @@ APPOINTMENT_DAY = 2.5
 WORKSHOP_DAY = 3.5
 EPS = 1e-9
 NO_LIMIT = float(1 << 30)
-ROOT = np.int64(0)  # a heap's top, not a literal 0: numba would compile `_sift_down` twice
+ROOT = np.int64(0)  # a heap's top, typed as the positions are
 
 # Everything compiled lives in this one file on purpose: numba's on-disk cache of a
 # function is keyed on its own file only, so compiled code that called into another file

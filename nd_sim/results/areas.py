@@ -1,7 +1,7 @@
 """The areas a replication's KPIs are reported for: each district, each team, the county.
 
 Every per-area figure is worked out for all areas at once from per-district counts and
-sums, and every order statistic of every area from two passes over the children, which
+sums, and every order statistic of every area from a few passes over the children, which
 find the value range holding each wanted rank and sort only those values
 (`results.compiled.selected_values`): nothing is masked, sorted or summed once per area in
 Python, so the cost grows with the children, not with children x areas.
@@ -102,7 +102,7 @@ def quantiles(
     """Each area's quantiles `qs` of its children's values (numpy's default, linear
     method, the same arithmetic), shape (areas, quantiles); NaN for an empty area.
     `n` is each area's number of values. The order statistics are selected, not sorted
-    for (`compiled.selected_values`), unless a value is not finite."""
+    for (`compiled.selected_values`), unless a value is not finite or is -0.0."""
     from nd_sim.results.compiled import ranked_values, selected_values  # numba: when needed
 
     n_all = np.append(n, 0)  # the dummy area

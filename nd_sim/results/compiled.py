@@ -8,6 +8,8 @@ to its own file only.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -102,8 +104,10 @@ def _month_ends_after(at_days: np.ndarray) -> np.ndarray:  # pragma: no cover - 
 
 @numba.njit(cache=True, nogil=True)
 def _searchsorted(after: np.ndarray, day: float, n_at: int) -> int:  # pragma: no cover
-    """`np.searchsorted(at_days, day)` for a time that is not NaN, from `_month_ends_after`
-    (month ends whole and above 0: those before `day` are those before its ceiling)."""
+    """`np.searchsorted(at_days, day)`, from `_month_ends_after` (month ends whole and
+    above 0: those before `day` are those before its ceiling; NaN sorts after them all)."""
+    if day != day:
+        return n_at
     if not day > 0.0:
         return 0
     if day >= after.size - 1:
@@ -125,11 +129,15 @@ def _next_rank(low: np.ndarray, after: int) -> int:  # pragma: no cover - compil
 @numba.njit(cache=True, nogil=True)
 def bincount_where(keys: np.ndarray, flags: np.ndarray, size: int) -> np.ndarray:
     """`np.bincount(keys[flags], minlength=size)` in one pass, nothing copied (a boolean
-    index and a count took 40 us over a replication's children; this, 8)."""
+    index and a count took 40 us over a replication's children; this, 8), for keys of the
+    flagged in 0 .. size - 1 (a key outside raises)."""
     out = np.zeros(size, np.int64)
     for i in range(keys.size):
         if flags[i]:
-            out[keys[i]] += 1
+            key = keys[i]
+            if key < 0 or key >= size:
+                raise ValueError("bincount_where: a flagged key is outside 0 .. size - 1")
+            out[key] += 1
     return out
 
 
@@ -229,7 +237,8 @@ def selected_values(
     values: np.ndarray, district: np.ndarray, member: np.ndarray, low: np.ndarray
 ) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled (checked against numpy by a test)
     """What `ranked_values` gives for `values` in any order, without sorting them all; and
-    False (nothing selected) when a value is not finite, for the caller to sort instead.
+    False (nothing selected) when a value is not finite or is -0.0, for the caller to sort
+    instead.
 
     A quantile needs a few order statistics of each area, not a sorted list. The values'
     range is cut into `_BUCKETS` equal parts: the part of a value never decreases as the
@@ -243,8 +252,8 @@ def selected_values(
         return out, True
     least, most = values[0], values[0]
     for v in values:
-        if not np.isfinite(v):
-            return out, False
+        if not np.isfinite(v) or (v == 0.0 and math.copysign(1.0, v) < 0.0):
+            return out, False  # -0.0: its sign at a rank depends on the order of ties
         least, most = min(least, v), max(most, v)
     scale = (_BUCKETS - 1) / (most - least) if most > least else 0.0
     part = np.empty(values.size, np.int64)
@@ -313,7 +322,8 @@ def selected_values(
 @numba.njit(cache=True, nogil=True)
 def _heap_sort(values: np.ndarray, lo: int, hi: int) -> None:  # pragma: no cover - compiled
     """values[lo:hi] in ascending order, in place (numba's own np.sort took a second more
-    to compile; only the order of the values matters here, not which equal one is where)."""
+    to compile). Equal values may change places, which is harmless where no two equal
+    values differ in their bits (no -0.0 beside 0.0: `selected_values` sorts those)."""
     n = hi - lo
     for start in range(n // 2 - 1, -1, -1):
         _sift(values, lo, start, n)

@@ -240,10 +240,11 @@ def _ignore_interrupts() -> None:
 
 
 def _system_allocator() -> None:
-    """Arrow takes its memory from the C library's allocator, in a run's parent and its
-    workers. Arrow's own (mimalloc) kept a worker some 14 MB larger over 100 replications,
-    no quicker; in the parent it cost 0.5-0.7 s more system time in a 1,000-replication run,
-    and 3-5 MB more in each worker forked from it (measured).
+    """Arrow takes its memory from the C library's allocator, in a process that starts
+    local workers (from then on) and in the workers. Arrow's own (mimalloc) kept a worker
+    some 14 MB larger over 100 replications, no quicker; in the parent it cost 0.5-0.7 s
+    more system time in a 1,000-replication run, and 3-5 MB more in each worker forked
+    from it (measured).
 
     Keeping freed memory for the next allocation (glibc's mmap and trim thresholds raised)
     cut the workers' page faults by three quarters and a 1,000-replication run by 0.5 s,
