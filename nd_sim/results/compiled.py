@@ -77,9 +77,7 @@ def open_spans(
     after = _month_ends_after(at_days)
     for i in range(n):
         first = _searchsorted(after, referral_day[i], n_at)
-        e = exit_day[i]
-        stop = n_at if e != e else _searchsorted(after, e, n_at)
-        stop = max(stop, first)
+        stop = max(_searchsorted(after, exit_day[i], n_at), first)  # NaN: never leaves
         first_at[i], stop_at[i] = first, stop
         for j in range(member.shape[1]):
             g = member[district[i], j]
@@ -268,29 +266,7 @@ def selected_values(
         for j in range(member.shape[1]):
             for b in range(_BUCKETS):  # loops, not array expressions: quicker to compile
                 counts[member[d, j], b] += by_district[d, b]
-    slot = np.full((n_areas, _BUCKETS), -1, np.int64)  # the gathered parts, numbered
-    where = np.full((n_areas, n_q, 2, 2), -1, np.int64)  # each rank's slot and place in it
-    sizes = np.zeros(n_areas * n_q * 2, np.int64)
-    n_slots = 0
-    for g in range(n_areas):
-        total = 0
-        for b in range(_BUCKETS):
-            total += counts[g, b]
-        for k in range(n_q):
-            for step in range(2):
-                rank = low[g, k] + step
-                if rank < 0 or rank >= total:
-                    continue
-                b, before = 0, 0
-                while before + counts[g, b] <= rank:
-                    before += counts[g, b]
-                    b += 1
-                if slot[g, b] < 0:
-                    slot[g, b] = n_slots
-                    sizes[n_slots] = counts[g, b]
-                    n_slots += 1
-                where[g, k, step, 0] = slot[g, b]
-                where[g, k, step, 1] = rank - before
+    slot, where, sizes, n_slots = _rank_places(counts, low)
     starts = np.zeros(n_slots + 1, np.int64)
     for k in range(n_slots):
         starts[k + 1] = starts[k] + sizes[k]
@@ -317,6 +293,40 @@ def selected_values(
                 if where[g, k, step, 0] >= 0:
                     out[g, k, step] = gathered[starts[where[g, k, step, 0]] + where[g, k, step, 1]]
     return out, True
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank_places(
+    counts: np.ndarray, low: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
+    """Where each wanted rank (low[g, k] and low[g, k] + 1) of each area lies, from the
+    area's counts by value range: the ranges to gather, numbered (`slot`, -1: not needed),
+    each rank's slot and its place in the slot (`where`), each slot's size, and how many."""
+    n_areas, n_q = low.shape
+    slot = np.full((n_areas, _BUCKETS), -1, np.int64)
+    where = np.full((n_areas, n_q, 2, 2), -1, np.int64)
+    sizes = np.zeros(n_areas * n_q * 2, np.int64)
+    n_slots = 0
+    for g in range(n_areas):
+        total = 0
+        for b in range(_BUCKETS):
+            total += counts[g, b]
+        for k in range(n_q):
+            for step in range(2):
+                rank = low[g, k] + step
+                if rank < 0 or rank >= total:
+                    continue
+                b, before = 0, 0
+                while before + counts[g, b] <= rank:
+                    before += counts[g, b]
+                    b += 1
+                if slot[g, b] < 0:
+                    slot[g, b] = n_slots
+                    sizes[n_slots] = counts[g, b]
+                    n_slots += 1
+                where[g, k, step, 0] = slot[g, b]
+                where[g, k, step, 1] = rank - before
+    return slot, where, sizes, n_slots
 
 
 @numba.njit(cache=True, nogil=True)

@@ -315,16 +315,15 @@ def _quarter_cohorts(
     and 52 weeks, from counts per district (any area's share is a ratio of sums); a
     quarter whose last referral has not had the full time by the end is not known yet
     (NaN). Then the share over the known quarters. Names and an (areas, k) block."""
-    start, days = model.scenario.start_date, float(model.days)
     from nd_sim.results.compiled import bincount_where  # numba: loaded only when needed
 
+    start, days = model.scenario.start_date, float(model.days)
     bounds, labels = quarter_bounds(start, days)
     new = (raw.start_stage < 0) & (raw.triage_result != TRIAGE_SIGNPOSTED)
     new &= (raw.referral_day >= 0) & (raw.referral_day < days)
     quarter = np.searchsorted(bounds, raw.referral_day, side="right") - 1
     n_d, n_q = len(model.districts), len(labels)
-
-    index = district * n_q + quarter  # for the children counted: never below 0
+    index = district * n_q + quarter  # in 0 .. n_d * n_q - 1 for the children counted (new)
 
     def counts(flags: np.ndarray) -> np.ndarray:  # (areas, quarters)
         return areas.matrix @ bincount_where(index, flags, n_d * n_q).reshape(n_d, n_q)
@@ -379,14 +378,17 @@ class _Sample:
 
     def at_most(self, limit: float) -> np.ndarray:
         """Each area's number of values of `limit` or less."""
-        n_d = self.areas.matrix.shape[1]
-        return self.areas.counts(np.bincount(self.district[self.values <= limit], minlength=n_d))
+        return self._count(self.values <= limit)
 
     def at_least(self, limit: float) -> np.ndarray:
         """Each area's number of values of `limit` or more, as reals."""
+        return self._count(self.values >= limit).astype(np.float64)
+
+    def _count(self, flags: np.ndarray) -> np.ndarray:
+        from nd_sim.results.compiled import bincount_where  # numba: loaded only when needed
+
         n_d = self.areas.matrix.shape[1]
-        hits = np.bincount(self.district[self.values >= limit], minlength=n_d)
-        return self.areas.counts(hits).astype(np.float64)
+        return self.areas.counts(bincount_where(self.district, flags, n_d))
 
 
 def _pct(count: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -134,7 +134,6 @@ def summarise(by_replication: pd.DataFrame) -> pd.DataFrame:
 
 def summarise_groups(groups: Groups, values: np.ndarray) -> pd.DataFrame:
     """`summarise` of values whose groups by area and KPI are known (`Groups`)."""
-    keys = KEYS
     labels, whole, (table,), _ = grouped_arrays(groups, [values])
     mean = np.full(len(labels), np.nan)
     low, high, sd = mean.copy(), mean.copy(), mean.copy()
@@ -151,6 +150,6 @@ def summarise_groups(groups: Groups, values: np.ndarray) -> pd.DataFrame:
         sd[g] = float(values.std(ddof=1)) if values.size > 1 else np.nan
         valid[g] = values.size
     units = kpi_units()
-    frame = pd.DataFrame(labels, columns=keys) if labels else pd.DataFrame(columns=keys)
+    frame = pd.DataFrame(labels, columns=KEYS) if labels else pd.DataFrame(columns=KEYS)
     frame["unit"] = [units.get(k.split(".")[0], "") for k in frame["kpi"].tolist()]
     return frame.assign(mean=mean, ci95_low=low, ci95_high=high, sd=sd, replications=valid)
