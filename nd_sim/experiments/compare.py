@@ -25,7 +25,13 @@ from nd_sim.experiments.ranking import Objective, rank_scenarios, with_ranks
 from nd_sim.inputs.model import Model
 from nd_sim.results import registry
 from nd_sim.results.kpis import COUNTY
-from nd_sim.results.statistics import grouped_rows, t_interval, t_quantile, t_rows
+from nd_sim.results.statistics import (
+    grouped_rows,
+    t_interval,
+    t_quantile,
+    t_rows,
+    within_range,
+)
 from nd_sim.run.pipeline import Stage, staged
 from nd_sim.run.runner import RunResult, package_versions, run_into
 from nd_sim.run.settings import RunSettings
@@ -199,7 +205,11 @@ def _rows(entry: Entry, merged: pd.DataFrame) -> pd.DataFrame:
     if singles:
         rest = pd.DataFrame(singles, index=np.flatnonzero(~whole))[table.columns]
         table = pd.concat([table, rest]).sort_index()
-    return pd.concat([front, table.reset_index(drop=True)], axis=1)
+    out = pd.concat([front, table.reset_index(drop=True)], axis=1)
+    out["ci95_low"], out["ci95_high"] = within_range(
+        out["kpi"].tolist(), *(out[c].to_numpy(float) for c in ("mean", "ci95_low", "ci95_high"))
+    )
+    return out
 
 
 def _whole_rows(value: np.ndarray, base: np.ndarray) -> dict[str, np.ndarray]:

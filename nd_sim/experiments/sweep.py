@@ -25,7 +25,7 @@ from nd_sim.experiments.grid import Grid
 from nd_sim.experiments.ranking import Objective, rank_scenarios, with_ranks
 from nd_sim.inputs.model import compile_model
 from nd_sim.results import registry
-from nd_sim.results.statistics import t_quantile
+from nd_sim.results.statistics import t_quantile, within_range
 from nd_sim.run.chunks import (
     Layout,
     Totals,
@@ -142,6 +142,7 @@ def paired_summary(frame: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     out = grouped["value"].agg(["mean", "std", "count"]).reset_index()
     diff = grouped["diff"].agg(["mean", "std", "count"]).reset_index(drop=True)
     low, high = _t_bounds(out["mean"], out["std"], out["count"])
+    low, high = within_range(out["kpi"].tolist(), out["mean"].to_numpy(float), low, high)
     d_low, d_high = _t_bounds(diff["mean"], diff["std"], diff["count"])
     return pd.DataFrame(
         {

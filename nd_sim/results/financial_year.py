@@ -24,7 +24,7 @@ import pandas as pd
 from nd_sim.inputs.capacity import WEEKS_PER_MONTH, Capacity, OutsourcingBlock, week_of
 from nd_sim.inputs.model import Model
 from nd_sim.results.kpis import COUNTY
-from nd_sim.results.statistics import t_quantile
+from nd_sim.results.statistics import t_quantile, within_range
 from nd_sim.scenario.models import Funding, Outsourcing, Scenario, StaffChange
 
 FY_FIRST_MONTH = 4  # NHS financial years start on 1 April
@@ -286,6 +286,7 @@ def financial_year_table(sources: Sequence[Source], run_folders: Sequence[Path])
             raise ValueError(f"{source.slug}: replications differ from the base's; cannot pair")
         for (area_type, area, measure), values in run.values.items():
             mean, low, high = paired_intervals(values)
+            low, high = within_range([measure] * mean.size, mean, low, high)
             diff, d_low, d_high = paired_intervals(values - base.values[(area_type, area, measure)])
             for i, year in enumerate(run.years):
                 where = (source.name, source.slug, area_type, area)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from nd_sim.results import registry
 from nd_sim.results.kpis import kpi_units
 
 CONFIDENCE = 0.95
 KEYS = ["area_type", "area", "kpi"]  # a KPI row's labels
+NOT_NEGATIVE = frozenset({"children", "child-weeks", "weeks", "children/week", "ratio", "%"})
 
 
 def t_quantile(dof, confidence: float = CONFIDENCE):
@@ -45,6 +48,32 @@ def t_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(rows.shape[0]), np.empty(rows.shape[0])
     half = t_quantile(n - 1) * rows.std(axis=1, ddof=1) / np.sqrt(n)
     return rows.mean(axis=1), half
+
+
+def kpi_range(kpi: str) -> tuple[float, float]:
+    """The values a KPI can take, from its unit: counts, waits and ratios are never below
+    0, a percentage never above 100; money (a saving can be negative) is unbounded."""
+    unit = registry.unit(kpi)
+    if unit == "%":
+        return 0.0, 100.0
+    return (0.0, np.inf) if unit in NOT_NEGATIVE else (-np.inf, np.inf)
+
+
+def within_range(
+    kpis: Sequence[str], mean: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A mean's t interval cut to the values its KPI can take. With few replications the
+    interval of a count that is nearly always 0 reaches below 0 ("1, -1 to 2"), which no
+    reader can act on; the mean itself is never outside the range, so cutting the interval
+    there keeps its coverage. A bound the mean passes (it should not) is not applied."""
+    ranges = {k: kpi_range(k) for k in set(kpis)}
+    floor = np.array([ranges[k][0] for k in kpis], float)
+    ceiling = np.array([ranges[k][1] for k in kpis], float)
+    mean = np.asarray(mean, float)
+    with np.errstate(invalid="ignore"):
+        floor[mean < floor] = -np.inf
+        ceiling[mean > ceiling] = np.inf
+        return np.maximum(low, floor), np.minimum(high, ceiling)  # NaN bounds stay NaN
 
 
 @dataclass(frozen=True)
@@ -151,5 +180,6 @@ def summarise_groups(groups: Groups, values: np.ndarray) -> pd.DataFrame:
         valid[g] = values.size
     units = kpi_units()
     frame = pd.DataFrame(labels, columns=KEYS) if labels else pd.DataFrame(columns=KEYS)
+    low, high = within_range(frame["kpi"].tolist(), mean, low, high)
     frame["unit"] = [units.get(k.split(".")[0], "") for k in frame["kpi"].tolist()]
     return frame.assign(mean=mean, ci95_low=low, ci95_high=high, sd=sd, replications=valid)
