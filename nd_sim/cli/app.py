@@ -93,6 +93,7 @@ def run_settings(
     force: bool,
     child_rows: int | None = DEFAULT_CHILD_ROWS,
     split_teams: bool = False,
+    kpis_csv: bool = False,
 ) -> RunSettings:
     """The command line's run settings, with the scenario's defaults filled in and the
     destination checked (a new folder under results/, or the last interrupted one of this
@@ -109,6 +110,7 @@ def run_settings(
         force=force,
         child_rows=child_rows,
         split_teams=split_teams,
+        kpis_csv=kpis_csv,
     )
 
 

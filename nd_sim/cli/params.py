@@ -160,6 +160,16 @@ ChildRows = Annotated[
     ),
 ]
 
+KpisCsv = Annotated[
+    bool,
+    typer.Option(
+        "--kpis-csv",
+        help="Write the KPIs by replication as kpis_by_replication.csv however many rows "
+        "they fill. By default a run with more rows than a spreadsheet opens (1,048,575) "
+        "writes the same rows as kpis_by_replication.parquet instead.",
+    ),
+]
+
 SplitTeams = Annotated[
     bool,
     typer.Option(

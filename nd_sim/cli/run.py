@@ -22,6 +22,7 @@ from nd_sim.cli.params import (
     Dask,
     Force,
     Jobs,
+    KpisCsv,
     Out,
     ParameterUncertainty,
     Replications,
@@ -53,6 +54,7 @@ def run(
     parameter_uncertainty: ParameterUncertainty = None,
     children_rows: ChildRows = None,
     split_teams: SplitTeams = False,
+    kpis_csv: KpisCsv = False,
 ) -> None:
     """Run replications of a scenario and write a results folder.
 
@@ -67,7 +69,7 @@ def run(
         sc = model.scenario
         settings = run_settings(
             sc.run, sc.name, "run", replications, seed, out, jobs, dask, resume, force,
-            child_rows_count(children_rows), split_teams,
+            child_rows_count(children_rows), split_teams, kpis_csv,
         )  # fmt: skip
         check_size([model], settings, allow_large)
     except ScenarioError as exc:

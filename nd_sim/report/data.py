@@ -19,7 +19,7 @@ from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario.files import MAX_TOML_BYTES, read_input
 from nd_sim.scenario.models import Scenario
 
-RUN_FILES = ("summary.csv", "kpis_by_replication.csv", "weekly.parquet", "manifest.json")
+RUN_FILES = ("summary.csv", "kpis_by_replication.*", "weekly.parquet", "manifest.json")
 
 
 @dataclass
@@ -214,7 +214,7 @@ def _report_data(folder: Path, manifest: dict) -> ReportData:
 
 
 def _scenario_result(folder: Path, slug: str) -> ScenarioResult:
-    missing = [name for name in RUN_FILES if not (folder / name).exists()]
+    missing = [name for name in RUN_FILES if not any(folder.glob(name))]
     if missing:
         rule = "a results folder needs these files; was the run interrupted or moved?"
         raise ScenarioError(str(folder), [Problem(name, "(missing)", rule) for name in missing])
@@ -227,11 +227,20 @@ def _scenario_result(folder: Path, slug: str) -> ScenarioResult:
         scenario=scenario,
         manifest=manifest,
         summary=pd.read_csv(folder / "summary.csv"),
-        by_replication=pd.read_csv(folder / "kpis_by_replication.csv"),
+        by_replication=read_kpis_by_replication(folder),
         weekly=read_dataset(folder / "weekly.parquet"),
         staff_weekly=read_dataset(folder / "staff_weekly.parquet"),
         analytic=pd.read_csv(folder / "analytic.csv"),
     )
+
+
+def read_kpis_by_replication(folder: Path) -> pd.DataFrame:
+    """A run's KPIs by replication, from its CSV or (a large run's) Parquet dataset: the
+    same frame either way."""
+    if (folder / "kpis_by_replication.csv").exists():
+        return pd.read_csv(folder / "kpis_by_replication.csv")
+    frame = read_dataset(folder / "kpis_by_replication.parquet")
+    return frame.astype({"replication": "int64"})
 
 
 def read_dataset(path: Path) -> pd.DataFrame:

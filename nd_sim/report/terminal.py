@@ -60,6 +60,11 @@ def print_run(console: Console, result: RunResult, sc: Scenario) -> None:
     print_panel(console, result.panel, sc.start_date)
     console.print(f"{speed_line(result)}, {result.appointments:,} appointments in all")
     console.print(f"results: [bold]{escape(str(result.out))}[/]")
+    if (result.out / "kpis_by_replication.parquet").exists():
+        console.print(
+            f"the KPIs by replication ({result.kpi_rows.num_rows:,} rows, more than a "
+            "spreadsheet opens) are in kpis_by_replication.parquet; --kpis-csv writes a CSV"
+        )
 
 
 def print_panel(console: Console, panel: pd.DataFrame, start_date: dt.date | None = None) -> None:

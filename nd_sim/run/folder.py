@@ -172,6 +172,17 @@ class RunFolder:
                 raise
             os.replace(scratch, target)
 
+    def keep_copy(self, source: str, name: str) -> None:
+        """A file of working state kept as an output too: a hard link, so no byte is
+        copied (a copy where the file system has no links); the working file can go."""
+        target = self.path(name)
+        with _naming(target):
+            target.unlink(missing_ok=True)  # a resume redoes a commit cut short
+            try:
+                os.link(self.tmp / source, target)
+            except OSError:
+                shutil.copyfile(self.tmp / source, target)
+
     def remove(self, name: str) -> None:
         """Drop a file or folder of working state before the folder is committed."""
         target = self.tmp / name

@@ -39,6 +39,7 @@ class RunSettings:
     force: bool = False
     child_rows: int | None = DEFAULT_CHILD_ROWS  # replications with per-child rows; None: all
     split_teams: bool = False  # each replication split by team over the workers
+    kpis_csv: bool = False  # the KPIs by replication as CSV even beyond a spreadsheet's rows
 
     def child_row_replications(self, replications: int | None = None) -> int:
         """How many replications (the first ones) write their per-child rows."""
