@@ -172,7 +172,10 @@ def with_progress(
         TimeRemainingColumn(),
     )
     try:
-        with Progress(*columns, console=err_console, transient=True) as progress:
+        # 4 redraws a second, not rich's 10: the bar's process shares the cores with the workers
+        with Progress(
+            *columns, console=err_console, transient=True, refresh_per_second=4
+        ) as progress:
             task = progress.add_task("run", total=total)
             return work(lambda n: progress.advance(task, n))
     except ScenarioError as exc:
