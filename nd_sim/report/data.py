@@ -252,9 +252,7 @@ def read_dataset(path: Path) -> pd.DataFrame:
     table = pq.read_table(path)
     frame = pa.table(  # labels decoded by Arrow: twice as quick as pandas' astype(str)
         {
-            name: column.cast(pa.string())
-            if pa.types.is_dictionary(column.type)
-            else column
+            name: column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
             for name, column in zip(table.column_names, table.columns, strict=True)
         }
     ).to_pandas()
