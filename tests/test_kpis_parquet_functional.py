@@ -15,12 +15,11 @@ from nd_sim.cli.app import app
 from nd_sim.inputs.model import compile_model
 from nd_sim.report.data import load_report_data, read_kpis_by_replication
 from nd_sim.run import runner as run_module
-from nd_sim.run.folder import staging_dir
 from nd_sim.run.runner import run_to_folder
-from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES
+from .test_pipeline_functional import _interrupted_then_resumed
 
 SMALL = FIXTURES / "small.toml"
 cli = CliRunner()
@@ -79,20 +78,10 @@ def test_a_resumed_parquet_run_is_the_same_functional(
     tmp_path: Path, tiny_spreadsheet: None
 ) -> None:
     model = compile_model(load_scenario(SMALL))
-    whole, out = tmp_path / "whole", tmp_path / "resumed"
-    run_to_folder(model, RunSettings(6, 9, whole, jobs=1))
-    calls = []
-
-    def stop(n: int) -> None:
-        calls.append(n)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_to_folder(model, RunSettings(6, 9, out, jobs=1), stop)
-    assert not out.exists() and staging_dir(out).exists()
-    run_to_folder(model, RunSettings(6, 9, out, jobs=1, resume=True))
-    pd.testing.assert_frame_equal(
-        read_kpis_by_replication(out), read_kpis_by_replication(whole), check_exact=True
+    parts = [f"kpis_by_replication.parquet/part-{k:05d}.parquet" for k in range(3)]
+    _interrupted_then_resumed(  # 6 replications: 3 chunks of 2, one part each
+        lambda settings, done: run_to_folder(model, settings, done),
+        tmp_path / "resumed",
+        6,
+        ("summary.csv", *parts),
     )
-    assert (out / "summary.csv").read_bytes() == (whole / "summary.csv").read_bytes()
