@@ -24,6 +24,9 @@ def _merged(seed: int, reps: int) -> pd.DataFrame:
     frame.loc[5, "value"] = np.nan  # one group with a gap: the one-by-one path
     frame.loc[frame.kpi == "referrals", "value_base"] = frame.loc[frame.kpi == "referrals", "value"]
     frame.loc[(frame.area == "B") & (frame.kpi == "open_end"), ["value", "value_base"]] = 7.0
+    rare = (frame.area == "A") & (frame.kpi == "referrals")  # nearly always 0: cut at 0
+    frame.loc[rare, ["value", "value_base"]] = 0.0
+    frame.loc[rare & (frame.replication == reps - 1), "value"] = 4.0
     return frame
 
 
@@ -32,6 +35,9 @@ def test_rows_equal_row_by_row_unit() -> None:
     for seed, reps in ((0, 20), (1, 3), (2, 1)):
         merged = _merged(seed, reps)
         together = _rows(entry, merged)
+        if reps > 1:  # the rare count's interval met its bound on both paths
+            rare = together[(together.area == "A") & (together.kpi == "referrals")]
+            assert rare["ci95_low"].tolist() == [0.0]
         one_by_one = pd.DataFrame(
             [_row(entry, key, group) for key, group in merged.groupby(KEYS, sort=False)]
         )

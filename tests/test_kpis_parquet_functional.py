@@ -16,6 +16,7 @@ from nd_sim.inputs.model import compile_model
 from nd_sim.report.data import load_report_data, read_kpis_by_replication
 from nd_sim.run import runner as run_module
 from nd_sim.run.runner import run_to_folder
+from nd_sim.run.settings import RunSettings
 from nd_sim.scenario import load_scenario
 
 from .conftest import FIXTURES
@@ -84,4 +85,43 @@ def test_a_resumed_parquet_run_is_the_same_functional(
         tmp_path / "resumed",
         6,
         ("summary.csv", *parts),
+    )
+
+
+@pytest.mark.parametrize("first_csv", [True, False])
+def test_a_resume_that_changes_kpis_csv_keeps_one_file_functional(
+    tmp_path: Path, tiny_spreadsheet: None, monkeypatch: pytest.MonkeyPatch, first_csv: bool
+) -> None:
+    """Stopped while the CSV is half written (or after the Parquet parts were linked), then
+    resumed with the other choice: only the chosen file is left, and it is whole."""
+    from nd_sim.run.folder import RunFolder
+
+    model = compile_model(load_scenario(SMALL))
+    whole, out = tmp_path / "whole", tmp_path / "out"
+    run_to_folder(model, RunSettings(4, 9, whole, jobs=1))
+    write_big_csv, write_json = RunFolder.write_big_csv, RunFolder.write_json
+
+    def half_then_stop(self, name, frame, stop=None):
+        self.path(name).write_text("replication,area_type,area,kpi,value\n0,")
+        raise KeyboardInterrupt
+
+    def stop_at_manifest(self, name, data):
+        if name.endswith("manifest.json"):  # the parts are linked by then
+            raise KeyboardInterrupt
+        write_json(self, name, data)
+
+    if first_csv:
+        monkeypatch.setattr(RunFolder, "write_big_csv", half_then_stop)
+    else:
+        monkeypatch.setattr(RunFolder, "write_json", stop_at_manifest)
+    with pytest.raises(KeyboardInterrupt):
+        run_to_folder(model, RunSettings(4, 9, out, jobs=1, kpis_csv=first_csv))
+    monkeypatch.undo()
+    monkeypatch.setattr(run_module, "SPREADSHEET_ROWS", 100)
+    assert RunFolder.write_big_csv is write_big_csv
+    run_to_folder(model, RunSettings(4, 9, out, jobs=1, resume=True, kpis_csv=not first_csv))
+    kept = {p.name for p in out.iterdir() if p.name.startswith("kpis_by_replication")}
+    assert kept == {"kpis_by_replication." + ("parquet" if first_csv else "csv")}
+    pd.testing.assert_frame_equal(
+        read_kpis_by_replication(out), read_kpis_by_replication(whole), check_exact=True
     )

@@ -31,6 +31,7 @@ from nd_sim.results.statistics import (
     t_quantile,
     t_rows,
     within_range,
+    within_unit_range,
 )
 from nd_sim.run.pipeline import Stage, staged
 from nd_sim.run.runner import RunResult, package_versions, run_into
@@ -248,6 +249,7 @@ def _row(entry: Entry, key: tuple, group: pd.DataFrame) -> dict:
     values = group["value"].to_numpy(float)
     base = group["value_base"].to_numpy(float)
     mean, low, high = t_interval(values)
+    low, high = within_unit_range(registry.unit(key[2]), mean, low, high)
     d_mean, d_low, d_high = t_interval(values - base)
     u_low, u_high = welch_interval(values, base)
     return {

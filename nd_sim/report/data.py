@@ -20,7 +20,13 @@ from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario.files import MAX_TOML_BYTES, read_input
 from nd_sim.scenario.models import Scenario
 
-RUN_FILES = ("summary.csv", "kpis_by_replication.*", "weekly.parquet", "manifest.json")
+RUN_FILES = (
+    "summary.csv",
+    "kpis_by_replication (.csv or .parquet)",
+    "weekly.parquet",
+    "manifest.json",
+)
+KPIS_FILES = ("kpis_by_replication.csv", "kpis_by_replication.parquet")  # either is a run's
 
 
 @dataclass
@@ -215,7 +221,7 @@ def _report_data(folder: Path, manifest: dict) -> ReportData:
 
 
 def _scenario_result(folder: Path, slug: str) -> ScenarioResult:
-    missing = [name for name in RUN_FILES if not any(folder.glob(name))]
+    missing = [name for name in RUN_FILES if not _found(folder, name)]
     if missing:
         rule = "a results folder needs these files; was the run interrupted or moved?"
         raise ScenarioError(str(folder), [Problem(name, "(missing)", rule) for name in missing])
@@ -228,20 +234,28 @@ def _scenario_result(folder: Path, slug: str) -> ScenarioResult:
         scenario=scenario,
         manifest=manifest,
         summary=pd.read_csv(folder / "summary.csv"),
-        by_replication=read_kpis_by_replication(folder),
+        by_replication=read_kpis_by_replication(folder, manifest),
         weekly=read_dataset(folder / "weekly.parquet"),
         staff_weekly=read_dataset(folder / "staff_weekly.parquet"),
         analytic=pd.read_csv(folder / "analytic.csv"),
     )
 
 
-def read_kpis_by_replication(folder: Path) -> pd.DataFrame:
+def _found(folder: Path, name: str) -> bool:
+    if name.startswith("kpis_by_replication"):
+        return any((folder / kind).exists() for kind in KPIS_FILES)
+    return (folder / name).exists()
+
+
+def read_kpis_by_replication(folder: Path, manifest: dict | None = None) -> pd.DataFrame:
     """A run's KPIs by replication, from its CSV or (a large run's) Parquet dataset: the
-    same frame either way."""
-    if (folder / "kpis_by_replication.csv").exists():
-        return pd.read_csv(folder / "kpis_by_replication.csv")
-    frame = read_dataset(folder / "kpis_by_replication.parquet")
-    return frame.astype({"replication": "int64"})
+    same frame either way; the file the manifest names, when it names one."""
+    name = (manifest or {}).get("kpis_by_replication")
+    if name not in KPIS_FILES:
+        name = next((kind for kind in KPIS_FILES if (folder / kind).exists()), KPIS_FILES[0])
+    if name.endswith(".csv"):
+        return pd.read_csv(folder / name)
+    return read_dataset(folder / name).astype({"replication": "int64"})
 
 
 def read_dataset(path: Path) -> pd.DataFrame:

@@ -160,16 +160,17 @@ DRAW_COST = {
     "within_13_weeks": 0.65,
     "utilisation": 0.28,
 }
+DEFAULT_COST = 0.7  # a figure not measured (a comparison's): about the median
 
 
 def _balanced(names: list[str], jobs: int) -> list[list[str]]:
     """The figures in `jobs` groups of about equal cost (longest first to the lightest)."""
     groups: list[list[str]] = [[] for _ in range(jobs)]
     load = [0.0] * jobs
-    for name in sorted(names, key=lambda n: -DRAW_COST.get(n, 1.0)):
+    for name in sorted(names, key=lambda n: -DRAW_COST.get(n, DEFAULT_COST)):
         k = load.index(min(load))
         groups[k].append(name)
-        load[k] += DRAW_COST.get(name, 1.0)
+        load[k] += DRAW_COST.get(name, DEFAULT_COST)
     return [g for g in groups if g]
 
 

@@ -14,6 +14,7 @@ from nd_sim.experiments.districts import district_words, gains_and_losses
 from nd_sim.experiments.ranking import gain_text, per_million_text
 from nd_sim.report.numbers import money_gbp, week_date, with_interval
 from nd_sim.results import registry
+from nd_sim.results.statistics import symmetric
 from nd_sim.run.runner import RunResult
 from nd_sim.scenario import Scenario
 
@@ -29,12 +30,15 @@ HEADLINE = (  # whole pathway first, then the NICE clock (referral-based 13-week
 
 
 def _fmt(mean: float, low: float, high: float) -> str:
-    """Mean and the half-width of its 95% CI, compact enough for 12 districts."""
+    """Mean and the half-width of its 95% CI, compact enough for 12 districts; an interval
+    cut at 0 or 100 (no longer the mean plus and minus a half-width) as its two ends."""
     if math.isnan(mean):
         return "-"
     digits = 0 if abs(mean) >= 100 else 1
     if math.isnan(low) or low == high:
         return f"{mean:,.{digits}f}"
+    if not symmetric(mean, low, high):
+        return f"{mean:,.{digits}f} ({low:,.{digits}f}–{high:,.{digits}f})"
     return f"{mean:,.{digits}f} ±{(high - low) / 2:,.{digits}f}"
 
 
@@ -43,7 +47,8 @@ def print_run(console: Console, result: RunResult, sc: Scenario) -> None:
     summary = result.summary
     table = Table(
         title=f"{sc.name}: headline KPIs over {sc.horizon_weeks} weeks "
-        f"(mean ± 95% CI half-width over replications)"
+        f"(mean ± 95% CI half-width over replications; (low–high) where the interval "
+        "stops at 0 or 100)"
     )
     table.add_column("area")
     for kpi in HEADLINE:
@@ -267,7 +272,8 @@ def print_sweep(console: Console, result) -> None:
     rows = here.set_index(["variant", "kpi"])
     view = Table(
         title=f"Variants ranked on {objective.describe()} "
-        f"({'lower' if objective.lower_is_better else 'higher'} is better; mean ± 95% CI; "
+        f"({'lower' if objective.lower_is_better else 'higher'} is better; mean ± 95% CI, "
+        "or (low–high) where it stops at 0 or 100; "
         "differences from variant 0 are paired over replications)"
     )
     others = [k for k in ("first_wait_median_weeks", "open_52w_plus_end") if k != objective.kpi]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,13 +51,17 @@ def t_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows.mean(axis=1), half
 
 
-def kpi_range(kpi: str) -> tuple[float, float]:
-    """The values a KPI can take, from its unit: counts, waits and ratios are never below
+def unit_range(unit: str) -> tuple[float, float]:
+    """The values a measure in `unit` can take: counts, waits and ratios are never below
     0, a percentage never above 100; money (a saving can be negative) is unbounded."""
-    unit = registry.unit(kpi)
     if unit == "%":
         return 0.0, 100.0
     return (0.0, np.inf) if unit in NOT_NEGATIVE else (-np.inf, np.inf)
+
+
+def kpi_range(kpi: str) -> tuple[float, float]:
+    """The values a KPI can take, from its unit (`unit_range`)."""
+    return unit_range(registry.unit(kpi))
 
 
 def within_range(
@@ -69,11 +74,27 @@ def within_range(
     ranges = {k: kpi_range(k) for k in set(kpis)}
     floor = np.array([ranges[k][0] for k in kpis], float)
     ceiling = np.array([ranges[k][1] for k in kpis], float)
-    mean = np.asarray(mean, float)
+    return _cut(np.asarray(mean, float), low, high, floor, ceiling)
+
+
+def within_unit_range(unit: str, mean: float, low: float, high: float) -> tuple[float, float]:
+    """`within_range` of one interval of a measure in `unit` (a target's KPI)."""
+    floor, ceiling = unit_range(unit)
+    (low,), (high,) = _cut(np.array([mean]), [low], [high], np.array([floor]), np.array([ceiling]))
+    return float(low), float(high)
+
+
+def _cut(mean, low, high, floor: np.ndarray, ceiling: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore"):
         floor[mean < floor] = -np.inf
         ceiling[mean > ceiling] = np.inf
         return np.maximum(low, floor), np.minimum(high, ceiling)  # NaN bounds stay NaN
+
+
+def symmetric(mean: float, low: float, high: float) -> bool:
+    """Whether an interval is the mean plus and minus one half-width (`within_range` has
+    not cut it), so that "mean ± half" describes it."""
+    return math.isclose(mean - low, high - mean, rel_tol=1e-9, abs_tol=1e-12)
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,9 @@ def run_into(
     )
     by_rep = read_kpi_table(folder, layout, chunks, decoded)
     decoded.clear()  # read: the table is all that is needed now
-    name = prefix + kpis_file(kpis_csv or by_rep.num_rows <= SPREADSHEET_ROWS)
+    as_csv = kpis_csv or by_rep.num_rows <= SPREADSHEET_ROWS
+    name = prefix + kpis_file(as_csv)
+    folder.remove(prefix + kpis_file(not as_csv))  # a resume with --kpis-csv changed
     if name.endswith(".parquet"):
         for chunk in chunks:
             folder.keep_copy(layout.kpis(chunk), layout.part("kpis_by_replication", chunk))

@@ -19,7 +19,7 @@ from nd_sim.experiments.sizing.levers import Lever
 from nd_sim.experiments.sizing.target import Target
 from nd_sim.experiments.sizing.window import Children, Window, area_mask
 from nd_sim.inputs.model import Model, compile_model
-from nd_sim.results.statistics import t_interval
+from nd_sim.results.statistics import t_interval, within_unit_range
 from nd_sim.run.pipeline import Stage
 from nd_sim.scenario.models import Scenario
 
@@ -35,6 +35,7 @@ class Evaluation:
     outsourced_cost_gbp: np.ndarray  # per replication, whole run (the lever's block ends at --by)
     staff_cost_to_by_gbp: float  # added staff of the variant, paid up to the --by date
     cost_per_year_gbp: float  # the lever's running cost a year (analytic)
+    unit: str = ""  # the KPI's: its interval stops at 0 (and at 100 for a percentage)
 
     @property
     def n_met(self) -> int:
@@ -48,8 +49,9 @@ class Evaluation:
 
     @property
     def interval(self) -> tuple[float, float, float]:
-        """Mean KPI and its t-based 95% CI over replications."""
-        return t_interval(self.values)
+        """Mean KPI and its t-based 95% CI over replications, cut to the KPI's range."""
+        mean, low, high = t_interval(self.values)
+        return (mean, *within_unit_range(self.unit, mean, low, high))
 
 
 def measure(
@@ -124,6 +126,7 @@ class Evaluator:
                 outsourced_cost_gbp=costs,
                 staff_cost_to_by_gbp=staff_cost_to(model, self.window.end_day),
                 cost_per_year_gbp=cost_per_year_gbp,
+                unit=self.target.kpi.unit,
             )
             self.cache[key] = evaluation
             self.order.append(evaluation)

@@ -38,6 +38,7 @@ from nd_sim.report.figures.style import (
     wrap,
 )
 from nd_sim.results import registry
+from nd_sim.results.statistics import symmetric
 
 HEADLINE = "first_wait_median_weeks"
 SWEEP_KPIS = ("child_weeks_waiting", HEADLINE, "referred_seen_within_13w_pct", "open_52w_plus_end")
@@ -232,7 +233,11 @@ def _cell_text(ax: Axes, x: int, y: int, r: pd.Series, norm: Normalize, unit: st
             fontweight="bold", color=ink, gid=gid)  # fmt: skip
     half = _half_width(r)
     if not np.isnan(half):
-        ax.text(x, y - 0.02, f"±{_number(half, unit)}", ha="center", va="top",
+        low, high = _interval(r)
+        text = f"±{_number(half, unit)}"
+        if not symmetric(float(r["mean"]), low, high):  # cut at 0 or 100: its two ends
+            text = f"{_number(low, unit)}–{_number(high, unit)}"
+        ax.text(x, y - 0.02, text, ha="center", va="top",
                 fontsize=size - 1.5, color=ink, gid=f"{gid}:ci")  # fmt: skip
 
 
