@@ -55,3 +55,23 @@ def test_summary_intervals_of_counts_and_shares_stay_in_range_unit(counts, share
         assert row["mean"] == np.mean(np.array(values, float))
         floor, ceiling = kpi_range(kpi)
         assert floor <= row["ci95_low"] <= row["mean"] <= row["ci95_high"] <= ceiling
+
+
+def test_the_terminal_shows_a_cut_interval_by_its_ends_unit() -> None:
+    from nd_sim.report.terminal import _fmt
+
+    assert _fmt(1.0, 0.0, 4.18) == "1.0 (0.0–4.2)"  # not "1.0 ±2.1", read as -1.1 to 3.1
+    assert _fmt(97.5, 89.5, 100.0) == "97.5 (89.5–100.0)"  # not "±5.2", read as 102.7%
+    assert _fmt(50.0, 45.0, 55.0) == "50.0 ±5.0"
+    assert _fmt(-2.0, -3.0, -1.0) == "-2.0 ±1.0"  # a difference is never cut
+
+
+def test_a_size_target_interval_is_cut_by_its_unit_unit() -> None:
+    from nd_sim.experiments.sizing.evaluate import Evaluation
+
+    values = np.array([0.0, 0.0, 0.0, 4.0])
+    for unit, low in (("children", 0.0), ("", None)):
+        e = Evaluation("paediatrician", 1.0, values, values > 0, values, 0.0, 0.0, unit=unit)
+        mean, cut_low, high = e.interval
+        assert mean == 1.0 and high > 4.0
+        assert cut_low == low if low is not None else cut_low < 0
