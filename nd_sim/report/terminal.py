@@ -47,8 +47,7 @@ def print_run(console: Console, result: RunResult, sc: Scenario) -> None:
     summary = result.summary
     table = Table(
         title=f"{sc.name}: headline KPIs over {sc.horizon_weeks} weeks "
-        f"(mean ± 95% CI half-width over replications; (low–high) where the interval "
-        "stops at 0 or 100)"
+        "(mean ± 95% CI half-width over replications; low–high where cut at 0 or 100)"
     )
     table.add_column("area")
     for kpi in HEADLINE:
