@@ -3,6 +3,8 @@ quantiles, number for number; weekly rows that are not one per cell go the panda
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -41,7 +43,7 @@ def test_rows_missing_from_the_grid_go_the_pandas_way_functional(run, monkeypatc
         return grouped(weekly, column)
 
     monkeypatch.setattr(waiting_list, "_open_list_bands_grouped", spy)
-    partial = type(run)(**{**vars(run), "weekly": run.weekly.iloc[1:]})
+    partial = dataclasses.replace(run, weekly=run.weekly.iloc[1:])
     bands = waiting_list.open_list_bands(partial)
     assert calls == [len(run.weekly) - 1] and "county" in bands
     waiting_list.open_list_bands(run)
