@@ -47,6 +47,7 @@ def test_rows_equal_row_by_row_unit() -> None:
 def test_summary_equals_t_interval_group_by_group_unit() -> None:
     """`summarise` works the complete KPIs out together and the rest one by one: the same
     numbers as `t_interval` on each group's values (cut to the KPI's range)."""
+    from nd_sim.results import registry
     from nd_sim.results.statistics import summarise, t_interval, within_range
 
     for seed, reps in ((0, 20), (3, 2), (4, 1)):
@@ -57,7 +58,7 @@ def test_summary_equals_t_interval_group_by_group_unit() -> None:
             values = group["value"].to_numpy(float)
             values = values[~np.isnan(values)]
             mean, low, high = t_interval(values)
-            (low,), (high,) = within_range([kpi], np.array([mean]), [low], [high])
+            (low,), (high,) = within_range([registry.unit(kpi)], [mean], [low], [high])
             want = (mean, low, high)
             assert (row["mean"], row["ci95_low"], row["ci95_high"]) == pytest.approx(
                 want, abs=0, rel=0, nan_ok=True

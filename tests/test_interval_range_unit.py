@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nd_sim.results import registry
 from nd_sim.results.statistics import KEYS, Groups, kpi_range, summarise_groups, within_range
 
 
@@ -24,13 +25,14 @@ def test_within_range_cuts_only_what_lies_outside_unit() -> None:
     mean = np.array([0.5, 99.0, -3.0, np.nan, -1.0])
     low = np.array([-1.0, 98.0, -5.0, np.nan, -2.0])
     high = np.array([2.0, 101.0, 0.0, np.nan, 0.0])
-    cut_low, cut_high = within_range(kpis, mean, low, high)
+    units = [registry.unit(k) for k in kpis]  # children, %, GBP, children, (none)
+    cut_low, cut_high = within_range(units, mean, low, high)
     np.testing.assert_array_equal(cut_low, [0.0, 98.0, -5.0, np.nan, -2.0])
     np.testing.assert_array_equal(cut_high, [2.0, 100.0, 0.0, np.nan, 0.0])
 
 
 def test_a_bound_the_mean_passes_is_not_applied_unit() -> None:
-    low, high = within_range(["open_end"], np.array([-0.5]), np.array([-1.0]), np.array([0.0]))
+    low, high = within_range(["children"], np.array([-0.5]), np.array([-1.0]), np.array([0.0]))
     assert (low[0], high[0]) == (-1.0, 0.0)
 
 

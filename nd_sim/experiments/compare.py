@@ -208,7 +208,7 @@ def _rows(entry: Entry, merged: pd.DataFrame) -> pd.DataFrame:
         table = pd.concat([table, rest]).sort_index()
     out = pd.concat([front, table.reset_index(drop=True)], axis=1)
     out["ci95_low"], out["ci95_high"] = within_range(
-        out["kpi"].tolist(), *(out[c].to_numpy(float) for c in ("mean", "ci95_low", "ci95_high"))
+        out["unit"].tolist(), *(out[c].to_numpy(float) for c in ("mean", "ci95_low", "ci95_high"))
     )
     return out
 

@@ -142,7 +142,8 @@ def paired_summary(frame: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     out = grouped["value"].agg(["mean", "std", "count"]).reset_index()
     diff = grouped["diff"].agg(["mean", "std", "count"]).reset_index(drop=True)
     low, high = _t_bounds(out["mean"], out["std"], out["count"])
-    low, high = within_range(out["kpi"].tolist(), out["mean"].to_numpy(float), low, high)
+    units = out["kpi"].map(registry.unit).tolist()
+    low, high = within_range(units, out["mean"].to_numpy(float), low, high)
     d_low, d_high = _t_bounds(diff["mean"], diff["std"], diff["count"])
     return pd.DataFrame(
         {

@@ -20,13 +20,13 @@ from nd_sim.errors import Problem, ScenarioError
 from nd_sim.scenario.files import MAX_TOML_BYTES, read_input
 from nd_sim.scenario.models import Scenario
 
-RUN_FILES = (
-    "summary.csv",
-    "kpis_by_replication (.csv or .parquet)",
-    "weekly.parquet",
-    "manifest.json",
-)
 KPIS_FILES = ("kpis_by_replication.csv", "kpis_by_replication.parquet")  # either is a run's
+RUN_FILES = {  # what a run's folder must hold: a name, and the files that count as it
+    "summary.csv": ("summary.csv",),
+    "kpis_by_replication (.csv or .parquet)": KPIS_FILES,
+    "weekly.parquet": ("weekly.parquet",),
+    "manifest.json": ("manifest.json",),
+}
 
 
 @dataclass
@@ -227,7 +227,7 @@ def _report_data(folder: Path, manifest: dict) -> ReportData:
 
 
 def _scenario_result(folder: Path, slug: str) -> ScenarioResult:
-    missing = [name for name in RUN_FILES if not _found(folder, name)]
+    missing = [name for name, kinds in RUN_FILES.items() if not _any_of(folder, kinds)]
     if missing:
         rule = "a results folder needs these files; was the run interrupted or moved?"
         raise ScenarioError(str(folder), [Problem(name, "(missing)", rule) for name in missing])
@@ -246,10 +246,8 @@ def _scenario_result(folder: Path, slug: str) -> ScenarioResult:
     )
 
 
-def _found(folder: Path, name: str) -> bool:
-    if name.startswith("kpis_by_replication"):
-        return any((folder / kind).exists() for kind in KPIS_FILES)
-    return (folder / name).exists()
+def _any_of(folder: Path, names: tuple[str, ...]) -> bool:
+    return any((folder / name).exists() for name in names)
 
 
 def read_kpis_by_replication(folder: Path, manifest: dict | None = None) -> pd.DataFrame:

@@ -286,7 +286,7 @@ def financial_year_table(sources: Sequence[Source], run_folders: Sequence[Path])
             raise ValueError(f"{source.slug}: replications differ from the base's; cannot pair")
         for (area_type, area, measure), values in run.values.items():
             mean, low, high = paired_intervals(values)
-            low, high = within_range([measure] * mean.size, mean, low, high)
+            low, high = within_range([UNITS[measure]] * mean.size, mean, low, high)
             diff, d_low, d_high = paired_intervals(values - base.values[(area_type, area, measure)])
             for i, year in enumerate(run.years):
                 where = (source.name, source.slug, area_type, area)

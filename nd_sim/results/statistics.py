@@ -65,30 +65,27 @@ def kpi_range(kpi: str) -> tuple[float, float]:
 
 
 def within_range(
-    kpis: Sequence[str], mean: np.ndarray, low: np.ndarray, high: np.ndarray
+    units: Sequence[str], mean: np.ndarray, low: np.ndarray, high: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A mean's t interval cut to the values its KPI can take. With few replications the
-    interval of a count that is nearly always 0 reaches below 0 ("1, -1 to 2"), which no
-    reader can act on; the mean itself is never outside the range, so cutting the interval
-    there keeps its coverage. A bound the mean passes (it should not) is not applied."""
-    ranges = {k: kpi_range(k) for k in set(kpis)}
-    floor = np.array([ranges[k][0] for k in kpis], float)
-    ceiling = np.array([ranges[k][1] for k in kpis], float)
-    return _cut(np.asarray(mean, float), low, high, floor, ceiling)
-
-
-def within_unit_range(unit: str, mean: float, low: float, high: float) -> tuple[float, float]:
-    """`within_range` of one interval of a measure in `unit` (a target's KPI)."""
-    floor, ceiling = unit_range(unit)
-    (low,), (high,) = _cut(np.array([mean]), [low], [high], np.array([floor]), np.array([ceiling]))
-    return float(low), float(high)
-
-
-def _cut(mean, low, high, floor: np.ndarray, ceiling: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means' t intervals cut to the values their measures (in `units`, one each) can take.
+    With few replications the interval of a count that is nearly always 0 reaches below 0
+    ("1, -1 to 2"), which no reader can act on; the mean itself is never outside the
+    range, so cutting the interval there keeps its coverage. A bound the mean passes (it
+    should not) is not applied."""
+    ranges = {u: unit_range(u) for u in set(units)}
+    floor = np.array([ranges[u][0] for u in units], float)
+    ceiling = np.array([ranges[u][1] for u in units], float)
+    mean = np.asarray(mean, float)
     with np.errstate(invalid="ignore"):
         floor[mean < floor] = -np.inf
         ceiling[mean > ceiling] = np.inf
         return np.maximum(low, floor), np.minimum(high, ceiling)  # NaN bounds stay NaN
+
+
+def within_unit_range(unit: str, mean: float, low: float, high: float) -> tuple[float, float]:
+    """`within_range` of one interval (a target's KPI, a comparison's single row)."""
+    (low,), (high,) = within_range([unit], [mean], [low], [high])
+    return float(low), float(high)
 
 
 def symmetric(mean: float, low: float, high: float) -> bool:
@@ -201,6 +198,6 @@ def summarise_groups(groups: Groups, values: np.ndarray) -> pd.DataFrame:
         valid[g] = values.size
     units = kpi_units()
     frame = pd.DataFrame(labels, columns=KEYS) if labels else pd.DataFrame(columns=KEYS)
-    low, high = within_range(frame["kpi"].tolist(), mean, low, high)
     frame["unit"] = [units.get(k.split(".")[0], "") for k in frame["kpi"].tolist()]
+    low, high = within_range(frame["unit"].tolist(), mean, low, high)
     return frame.assign(mean=mean, ci95_low=low, ci95_high=high, sd=sd, replications=valid)

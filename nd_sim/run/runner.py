@@ -127,16 +127,14 @@ def run_into(
     as_csv = kpis_csv or by_rep.num_rows <= SPREADSHEET_ROWS
     name = prefix + kpis_file(as_csv)
     folder.remove(prefix + kpis_file(not as_csv))  # a resume with --kpis-csv changed
-    if name.endswith(".parquet"):
+    if not as_csv:
         for chunk in chunks:
             folder.keep_copy(layout.kpis(chunk), layout.part("kpis_by_replication", chunk))
     # the big CSV is written while the summary is worked out (writing is mostly waiting on
     # the disk); no thread outlives this block, so none is alive when workers are forked
     stop = threading.Event()  # set on Ctrl-C: the writer stops at its next piece
     with ThreadPoolExecutor(1) as background:
-        big = None
-        if name.endswith(".csv"):
-            big = background.submit(folder.write_big_csv, name, by_rep, stop)
+        big = background.submit(folder.write_big_csv, name, by_rep, stop) if as_csv else None
         try:
             summary = summarise_groups(kpi_groups(by_rep), by_rep["value"].to_numpy())
             summary = summary.assign(bands=band_kind(model.scenario))

@@ -38,13 +38,12 @@ from nd_sim.report.figures.style import (
 )
 from nd_sim.results.bands import CHANCE, CHANCE_AND_ASSUMPTIONS, band_kind
 
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)  # the fan's bands and median
 
-def quantile_bands(table: pd.DataFrame, qs=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
+
+def quantile_bands(table: pd.DataFrame, qs=QUANTILES) -> pd.DataFrame:
     """Rows: x; columns: replications -> rows: x; columns: the quantiles across replications."""
     return pd.DataFrame({q: table.quantile(q, axis=1) for q in qs})
-
-
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def open_list_bands(run: ScenarioResult, column: str = "open_referrals") -> dict[str, pd.DataFrame]:
