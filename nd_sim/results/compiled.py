@@ -139,6 +139,148 @@ def bincount_where(keys: np.ndarray, flags: np.ndarray, size: int) -> np.ndarray
     return out
 
 
+# the rows of `child_tallies`' counts, by district
+TALLY_REFERRALS, TALLY_COHORT, TALLY_IN_TIME, TALLY_NOT_SEEN, TALLY_IN_ASSESSMENT = range(5)
+TALLY_OUTSOURCED = 5
+N_TALLIES = 6
+# its samples: waits to a first appointment, to an outcome, from the first appointment to
+# the outcome, and of the children still waiting at the end
+SAMPLE_FIRST, SAMPLE_OUTCOME, SAMPLE_TO_OUTCOME, SAMPLE_OPEN = range(4)
+N_SAMPLES = 4
+
+
+@numba.njit(cache=True, nogil=True)
+def child_tallies(
+    district: np.ndarray,
+    referral_day: np.ndarray,
+    first_day: np.ndarray,
+    outcome_day: np.ndarray,
+    exit_code: np.ndarray,
+    start_stage: np.ndarray,
+    triage_result: np.ndarray,
+    outsourced: np.ndarray,
+    horizon_day: float,
+    in_time_weeks: float,
+    codes: np.ndarray,
+    first_limits: np.ndarray,
+    open_limits: np.ndarray,
+    n_districts: int,
+) -> tuple:  # pragma: no cover - compiled (tests compare it with numpy)
+    """A replication's per-district tallies in one pass over its children, in child order.
+
+    `codes`: the exit codes ASSESSED and WAITING, the start stage IN_ASSESSMENT, the
+    triage result SIGNPOSTED, and the number of exit codes. Returns:
+    - counts (`N_TALLIES`, districts): new referrals; the cohort referred by
+      `in_time_weeks` before the horizon, not signposted; those of it first seen within
+      `in_time_weeks`; the open not yet seen; the open in the assessment; the outsourced;
+    - exits (exit codes, districts);
+    - every sample's waits in weeks and their districts, one sample after another (sample
+      s from starts[s] to starts[s + 1]); and per district their number and sum (summed in
+      child order, as `numpy.bincount` with weights sums);
+    - per district, the first waits at most each of `first_limits` weeks, and the open
+      waits at least each of `open_limits`.
+    The samples are counted first, so that their arrays are made at their size: arrays of
+    a sample's room for every child made the C library fault in fresh pages, 2 ms a
+    replication.
+    """
+    assessed, waiting, in_assessment, signposted = codes[0], codes[1], codes[2], codes[3]
+    n_exits = codes[4]
+    n = district.size
+    which = np.zeros(n, np.uint8)  # the samples each child is in, one bit a sample
+    size_by = np.zeros((N_SAMPLES, n_districts), np.int64)
+    for i in range(n):
+        first, code = first_day[i], exit_code[i]
+        if code < 0 or code >= n_exits:
+            raise ValueError("child_tallies: an exit code outside 0 .. n_exits - 1")
+        bits = 0
+        if first == first and start_stage[i] != in_assessment and first >= 0:
+            bits |= 1 << SAMPLE_FIRST
+        if code == assessed and outcome_day[i] >= 0:
+            bits |= 1 << SAMPLE_OUTCOME
+            if first == first:
+                bits |= 1 << SAMPLE_TO_OUTCOME
+        if code == waiting:
+            bits |= 1 << SAMPLE_OPEN
+        which[i] = bits
+        for s in range(N_SAMPLES):
+            if bits & (1 << s):
+                size_by[s, district[i]] += 1
+    starts = np.zeros(N_SAMPLES + 1, np.int64)
+    for s in range(N_SAMPLES):
+        starts[s + 1] = starts[s] + size_by[s].sum()
+    values = np.empty(starts[-1])
+    where = np.empty(starts[-1], np.int64)
+    filled = starts[:-1].copy()
+    sums = np.zeros((N_SAMPLES, n_districts))
+    counts = np.zeros((N_TALLIES, n_districts), np.int64)
+    exits = np.zeros((n_exits, n_districts), np.int64)
+    first_within = np.zeros((first_limits.size, n_districts), np.int64)
+    open_over = np.zeros((open_limits.size, n_districts), np.int64)
+    cohort_last_day = horizon_day - 7.0 * in_time_weeks
+    for i in range(n):
+        d, bits = district[i], which[i]
+        ref, first, out = referral_day[i], first_day[i], outcome_day[i]
+        exits[exit_code[i], d] += 1
+        first_wait = (first - ref) / 7.0
+        if bits & (1 << SAMPLE_FIRST):
+            _sample_add(values, where, filled, sums, SAMPLE_FIRST, first_wait, d)
+            for k in range(first_limits.size):
+                if first_wait <= first_limits[k]:
+                    first_within[k, d] += 1
+        if bits & (1 << SAMPLE_OUTCOME):
+            _sample_add(values, where, filled, sums, SAMPLE_OUTCOME, (out - ref) / 7.0, d)
+        if bits & (1 << SAMPLE_TO_OUTCOME):
+            _sample_add(values, where, filled, sums, SAMPLE_TO_OUTCOME, (out - first) / 7.0, d)
+        if bits & (1 << SAMPLE_OPEN):
+            open_wait = (horizon_day - ref) / 7.0
+            _sample_add(values, where, filled, sums, SAMPLE_OPEN, open_wait, d)
+            for k in range(open_limits.size):
+                if open_wait >= open_limits[k]:
+                    open_over[k, d] += 1
+            if first == first or start_stage[i] == in_assessment:
+                counts[TALLY_IN_ASSESSMENT, d] += 1
+            else:
+                counts[TALLY_NOT_SEEN, d] += 1
+        if start_stage[i] < 0:
+            counts[TALLY_REFERRALS, d] += 1
+            if ref <= cohort_last_day and triage_result[i] != signposted:
+                counts[TALLY_COHORT, d] += 1
+                if first_wait <= in_time_weeks:  # NaN (never seen) is not
+                    counts[TALLY_IN_TIME, d] += 1
+        if outsourced[i]:
+            counts[TALLY_OUTSOURCED, d] += 1
+    return counts, exits, values, where, starts, size_by, sums, first_within, open_over
+
+
+@numba.njit(cache=True, nogil=True)
+def _sample_add(
+    values: np.ndarray,
+    where: np.ndarray,
+    filled: np.ndarray,
+    sums: np.ndarray,
+    s: int,
+    value: float,
+    d: int,
+) -> None:  # pragma: no cover - compiled
+    """Append a value of district d to sample s."""
+    values[filled[s]] = value
+    where[filled[s]] = d
+    filled[s] += 1
+    sums[s, d] += value
+
+
+@numba.njit(cache=True, nogil=True)
+def in_stay_at(
+    district: np.ndarray, start: np.ndarray, end: np.ndarray, day: float, n_districts: int
+) -> np.ndarray:  # pragma: no cover - compiled (tests compare it with numpy)
+    """Children of each district in a stay at `day` (start <= day < end), one pass."""
+    out = np.zeros(n_districts, np.int64)
+    for i in range(district.size):
+        if start[i] <= day and end[i] > day:
+            out[district[i]] += 1
+    return out
+
+
 @numba.njit(cache=True, nogil=True)
 def week_counts(
     district: np.ndarray,

@@ -199,78 +199,70 @@ def _per_area(
     raw: RawResults, model: Model, intervals: dict, areas: Areas, district: np.ndarray
 ) -> tuple[list[str], list[np.ndarray]]:
     """Every area's KPIs before the incomplete waits: their names and (areas, k) blocks
-    (`district`: each child's, as int64)."""
-    from nd_sim.results.compiled import bincount_where, stay_weeks  # numba: when needed
+    (`district`: each child's, as int64). Every per-district count and sample comes from
+    one compiled pass over the children (`compiled.child_tallies`)."""
+    from nd_sim.results import compiled as c  # numba: loaded only when needed
 
     horizon_day, n_d = float(model.days), len(model.districts)
 
-    def per_district(flags: np.ndarray) -> np.ndarray:
-        return bincount_where(district, flags, n_d)
+    codes = np.array([ASSESSED, WAITING, IN_ASSESSMENT, TRIAGE_SIGNPOSTED, N_EXITS], np.int64)
+    tallies, exits, values, where, starts, size_by, sums, first_within, open_over = (
+        c.child_tallies(
+            district, raw.referral_day, raw.first_day, raw.outcome_day, raw.exit_code,
+            raw.start_stage, raw.triage_result, raw.outsourced, horizon_day,
+            float(NICE_WEEKS), codes, np.array([NICE_WEEKS, RTT_WEEKS], np.float64),
+            np.array(OPEN_BANDS_WEEKS, np.float64), n_d,
+        )
+    )  # fmt: skip
 
-    def count(flags: np.ndarray) -> np.ndarray:
-        return areas.counts(per_district(flags)).astype(np.float64)
+    def sample(s: int, qs: tuple[float, ...]) -> _Sample:
+        part = slice(starts[s], starts[s + 1])
+        return _Sample(values[part], where[part], size_by[s], sums[s], areas, qs)
 
-    seen = ~np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT) & (raw.first_day >= 0)
-    first_wait = (raw.first_day - raw.referral_day) / 7.0
-    done = (raw.exit_code == ASSESSED) & (raw.outcome_day >= 0)
-    is_open = raw.exit_code == WAITING
-    had_first = done & ~np.isnan(raw.first_day)
-    first = _Sample(first_wait[seen], district[seen], areas, (0.5, 0.9))
-    outcome = _Sample(((raw.outcome_day - raw.referral_day) / 7.0)[done], district[done], areas,
-                      (0.5, 0.9))  # fmt: skip
-    to_outcome = _Sample(((raw.outcome_day - raw.first_day) / 7.0)[had_first],
-                         district[had_first], areas, (0.5, 0.9))  # fmt: skip
-    open_wait = _Sample(((horizon_day - raw.referral_day) / 7.0)[is_open], district[is_open],
-                        areas, (0.5, 0.92))  # fmt: skip
-    new = raw.start_stage < 0
-    cohort = new & (raw.referral_day <= horizon_day - 7.0 * NICE_WEEKS)
-    cohort &= raw.triage_result != TRIAGE_SIGNPOSTED  # signposted: not for this pathway
-    with np.errstate(invalid="ignore"):
-        in_time = cohort & (first_wait <= NICE_WEEKS)  # NaN (never seen) is False
-    n_cohort = areas.counts(per_district(cohort))
-    within_13 = first.at_most(NICE_WEEKS)
-    exits = np.bincount(district * N_EXITS + raw.exit_code, minlength=n_d * N_EXITS)
-    by_exit = areas.counts(exits.reshape(n_d, N_EXITS).T).astype(np.float64)  # (exit, area)
+    first = sample(c.SAMPLE_FIRST, (0.5, 0.9))
+    outcome = sample(c.SAMPLE_OUTCOME, (0.5, 0.9))
+    to_outcome = sample(c.SAMPLE_TO_OUTCOME, (0.5, 0.9))
+    open_wait = sample(c.SAMPLE_OPEN, (0.5, 0.92))
+    tally = areas.counts(tallies)  # (tallies, areas)
+    within_13, within_18 = areas.counts(first_within)
+    open_over_by_area = areas.counts(open_over).astype(np.float64)
+    open_at_least = dict(zip(OPEN_BANDS_WEEKS, open_over_by_area, strict=True))
+    by_exit = areas.counts(exits).astype(np.float64)  # (exit, area)
     waits = {
         "first_wait_median_weeks": first.quantile[:, 0],
         "first_wait_p90_weeks": first.quantile[:, 1],
         "first_wait_mean_weeks": first.mean,
         "first_within_13w_pct": _pct(within_13, first.n),
-        "first_within_18w_pct": _pct(first.at_most(RTT_WEEKS), first.n),
+        "first_within_18w_pct": _pct(within_18, first.n),
         "first_within_13w": within_13.astype(np.float64),
-        "referred_seen_within_13w_pct": _pct(areas.counts(per_district(in_time)), n_cohort),
+        "referred_seen_within_13w_pct": _pct(tally[c.TALLY_IN_TIME], tally[c.TALLY_COHORT]),
         "outcome_wait_median_weeks": outcome.quantile[:, 0],
         "outcome_wait_p90_weeks": outcome.quantile[:, 1],
         "outcome_wait_mean_weeks": outcome.mean,
         "first_to_outcome_median_weeks": to_outcome.quantile[:, 0],
         "first_to_outcome_p90_weeks": to_outcome.quantile[:, 1],
         "open_end": open_wait.n.astype(np.float64),
-        "not_yet_seen_end": count(
-            is_open & np.isnan(raw.first_day) & (raw.start_stage != IN_ASSESSMENT)
-        ),
-        "in_assessment_end": count(
-            is_open & (~np.isnan(raw.first_day) | (raw.start_stage == IN_ASSESSMENT))
-        ),
+        "not_yet_seen_end": tally[c.TALLY_NOT_SEEN].astype(np.float64),
+        "in_assessment_end": tally[c.TALLY_IN_ASSESSMENT].astype(np.float64),
     }
 
     def at_end(stay: str) -> np.ndarray:  # in the stay at the horizon
-        start, end = intervals[stay]
-        return count((start <= horizon_day) & (end > horizon_day))
+        in_stay = c.in_stay_at(district, *intervals[stay], horizon_day, n_d)
+        return areas.counts(in_stay).astype(np.float64)
 
     for name in appointment_names(model)[1:]:
         waits[f"waiting_step_end.{name}"] = at_end(STEP_PREFIX + name)
     waits["waiting_outsourced_end"] = at_end("waiting_outsourced")
     for stage, suffix in CHILD_WEEKS:  # each child's time in the stage inside the horizon
-        per_d = stay_weeks(district, *intervals[stage], horizon_day, n_d)
+        per_d = c.stay_weeks(district, *intervals[stage], horizon_day, n_d)
         waits[f"child_weeks_waiting{suffix}"] = areas.sums(per_d)
     quarter_names, quarter_values = _quarter_cohorts(raw, model, district, areas)
-    referrals = count(new)
-    tail = {f"open_{band}w_plus_end": open_wait.at_least(band) for band in OPEN_BANDS_WEEKS}
+    tail = {f"open_{band}w_plus_end": open_at_least[band] for band in OPEN_BANDS_WEEKS}
     tail |= {
-        "open_under_18w_pct_end": _pct(open_wait.n - open_wait.at_least(RTT_WEEKS), open_wait.n),
+        "open_under_18w_pct_end": _pct(open_wait.n - open_at_least[RTT_WEEKS], open_wait.n),
         "open_wait_median_end_weeks": open_wait.quantile[:, 0],
         "open_wait_p92_end_weeks": open_wait.quantile[:, 1],
-        "referrals": referrals,
+        "referrals": tally[c.TALLY_REFERRALS].astype(np.float64),
         "first_appointments": first.n.astype(np.float64),
         "assessed": by_exit[ASSESSED],
         "signposted": by_exit[SIGNPOSTED],
@@ -278,7 +270,7 @@ def _per_area(
         "met_by_workshop": by_exit[MET_BY_WORKSHOP],
     }
     tail["assessed_per_week"] = tail["assessed"] / model.weeks
-    tail["outsourced_assessments"] = count(raw.outsourced)
+    tail["outsourced_assessments"] = tally[c.TALLY_OUTSOURCED].astype(np.float64)
     names = [*waits, *quarter_names, *tail]
     blocks = [np.column_stack(list(waits.values())), quarter_values]
     blocks.append(np.column_stack(list(tail.values())))
@@ -363,32 +355,23 @@ def quarter_bounds(start: dt.date, days: float) -> tuple[np.ndarray, list[str]]:
 
 class _Sample:
     """One per-child measure of every area: how many, their mean (sums per district in
-    child order, then over the area's districts), quantiles, and counts by threshold."""
+    child order, then over the area's districts) and quantiles; from the values (in child
+    order) and their districts, with each district's number and sum of them."""
 
     def __init__(
-        self, values: np.ndarray, district: np.ndarray, areas: Areas, qs: tuple[float, ...]
+        self,
+        values: np.ndarray,
+        district: np.ndarray,
+        n_by_district: np.ndarray,
+        sum_by_district: np.ndarray,
+        areas: Areas,
+        qs: tuple[float, ...],
     ) -> None:
-        n_d = areas.matrix.shape[1]
-        self.values, self.district, self.areas = values, district, areas
-        self.n = areas.counts(np.bincount(district, minlength=n_d))
-        sums = areas.sums(np.bincount(district, weights=values, minlength=n_d))
+        self.n = areas.counts(n_by_district)
+        sums = areas.sums(sum_by_district)
         with np.errstate(invalid="ignore", divide="ignore"):
             self.mean = np.where(self.n != 0, sums / self.n, np.nan)
         self.quantile = quantiles(values, district, areas, self.n, qs)
-
-    def at_most(self, limit: float) -> np.ndarray:
-        """Each area's number of values of `limit` or less."""
-        return self._count(self.values <= limit)
-
-    def at_least(self, limit: float) -> np.ndarray:
-        """Each area's number of values of `limit` or more, as reals."""
-        return self._count(self.values >= limit).astype(np.float64)
-
-    def _count(self, flags: np.ndarray) -> np.ndarray:
-        from nd_sim.results.compiled import bincount_where  # numba: loaded only when needed
-
-        n_d = self.areas.matrix.shape[1]
-        return self.areas.counts(bincount_where(self.district, flags, n_d))
 
 
 def _pct(count: np.ndarray, n: np.ndarray) -> np.ndarray:

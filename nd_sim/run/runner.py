@@ -34,8 +34,10 @@ from nd_sim.run.chunks import (
 from nd_sim.run.executors import Executor
 from nd_sim.run.folder import RunFolder
 from nd_sim.run.pipeline import staged
+from nd_sim.run.prefetch import Prefetch
 from nd_sim.run.settings import RunSettings, rows_kept
 
+SUMMARY_MODULES = ("scipy.special",)  # `statistics.t_quantile`'s
 PACKAGES = ("nd-sim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
 SPREADSHEET_ROWS = 1_048_575  # what Excel opens: 1,048,576 rows, less the header
 
@@ -119,9 +121,19 @@ def run_into(
     chunks = plan_chunks(1, replications, size)
     kept = rows_kept(child_rows, replications)
     decoded: dict = {}
-    totals = run_chunks(
-        folder, layout, [model], chunks, seed, executor, kept, on_done, simulate, decoded
-    )
+    warm = Prefetch(*SUMMARY_MODULES)
+
+    def done(replications: int) -> None:  # a chunk is back: the workers are forked
+        warm.start()
+        if on_done:
+            on_done(replications)
+
+    try:
+        totals = run_chunks(
+            folder, layout, [model], chunks, seed, executor, kept, done, simulate, decoded
+        )
+    finally:
+        warm.wait()
     by_rep = read_kpi_table(folder, layout, chunks, decoded)
     decoded.clear()  # read: the table is all that is needed now
     as_csv = kpis_csv or by_rep.num_rows <= SPREADSHEET_ROWS
