@@ -197,6 +197,11 @@ def main() -> None:
             f"- `{name}`: **{got['seconds']:.1f} s** (min {got['min']:.1f}, max {got['max']:.1f};"
             f" target {TARGETS[name]:.0f} s); peak memory {got['tree_mb']:,.0f} MB in all, "
             f"{got['largest_mb']:,.0f} MB its largest worker"
+            + (
+                f", {got['forkserver_mb']:,.0f} MB the workers' forkserver"
+                if got["forkserver_mb"]
+                else ""
+            )
         )
     got = report_command(runs)
     say(

@@ -1,5 +1,5 @@
 """`python -m nd_sim` runs the command line."""
 
-from nd_sim.cli import main
+from nd_sim.launch import main
 
 main()

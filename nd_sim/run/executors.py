@@ -9,7 +9,7 @@ Dask is optional (``pip install "nd-sim[dask]"``) and imported only when asked f
 scheduler re-runs the tasks of a worker that dies, so a lost worker costs time, not results.
 
 Workers never outlive the process that started them: a parent killed outright (SIGKILL, the
-out-of-memory killer) cannot stop them, so each local worker watches its parent and exits
+out-of-memory killer) cannot stop them, so each local worker watches the command and exits
 when it is gone; Dask's worker processes already do the same (they exit when the pipe to
 their nanny, in the parent, closes).
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import threading
 import time
@@ -29,6 +30,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from nd_sim.errors import Problem, ScenarioError
+from nd_sim.run import workers
+from nd_sim.run.allocator import keep_freed_memory
 
 # A worker runs `fn(shared[task.shared_key], *task.args)`; `shared` holds the large objects
 # (models) that many tasks use, so that an executor can send each to a worker only once.
@@ -78,15 +81,21 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """Local worker processes. A bounded number of tasks is in flight at once, so the
-    shared objects are pickled only for the tasks being run, not for the whole queue."""
+    """Local worker processes, forked warm from a forkserver (`run.workers`). A bounded
+    number of tasks is in flight at once, so the shared objects are pickled only for the
+    tasks being run, not for the whole queue."""
 
     name = "processes"
 
     def __init__(self, jobs: int) -> None:
         self.workers = jobs
-        _system_allocator()  # before the workers fork: they start with it too
-        self._pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+        system_allocator()  # this process's own Arrow memory (the workers set theirs)
+        self._pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=workers.context(),
+            initializer=_ignore_interrupts,
+            initargs=(os.getpid(),),
+        )
         self._stopped = False
 
     def run(self, fn, shared, tasks):
@@ -229,49 +238,71 @@ def _import_distributed():
     return distributed
 
 
-def _ignore_interrupts() -> None:
-    """Set up a local worker: it leaves Ctrl-C to the parent, which stops it (no traceback
-    from each worker), and exits by itself if the parent dies without stopping it; its
-    Arrow memory as `_system_allocator` sets it (again: a spawned worker does not inherit
-    it)."""
+def _ignore_interrupts(command_pid: int) -> None:
+    """Set up a local worker: it leaves Ctrl-C to the command, which stops it (no
+    traceback from each worker), and exits by itself if the command (`command_pid`) dies
+    without stopping it (`watch_parent`); it keeps the memory it frees (`allocator`), and
+    Arrow takes its memory as `system_allocator` sets it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _system_allocator()
-    watch_parent()
+    keep_freed_memory()
+    system_allocator()
+    watch_parent(command_pid)
 
 
-def _system_allocator() -> None:
+def system_allocator() -> None:
     """Arrow takes its memory from the C library's allocator, in a process that starts
-    local workers (from then on) and in the workers. Arrow's own (mimalloc) kept a worker
-    some 14 MB larger over 100 replications, no quicker; in the parent it cost 0.5-0.7 s
-    more system time in a 1,000-replication run, and 3-5 MB more in each worker forked
-    from it (measured).
+    local workers (from then on), in their forkserver and in the workers. Arrow's own
+    (mimalloc) kept a worker some 14 MB larger over 100 replications, no quicker; in the
+    parent it cost 0.5-0.7 s more system time in a 1,000-replication run (measured).
 
-    Keeping freed memory for the next allocation (glibc's mmap and trim thresholds raised)
-    cut the workers' page faults by three quarters and a 1,000-replication run by 0.5 s,
-    but made each worker 5-8 MB larger: `options`' reached 299-303 MB, against the 300 MB
-    allowed. It is not done."""
+    The workers also keep the memory they free (`allocator.keep_freed_memory`)."""
     pa.set_memory_pool(pa.system_memory_pool())
 
 
-def watch_parent(poll_seconds: float = PARENT_POLL_SECONDS) -> threading.Thread:
-    """Exit this process soon after its parent dies (a daemon thread polls the parent's pid).
+def watch_parent(command_pid: int, poll_seconds: float = PARENT_POLL_SECONDS) -> threading.Thread:
+    """Exit this process soon after the command that started it dies (a daemon thread
+    watches the command's pid).
 
-    A killed parent leaves its pool workers blocked on a queue nobody will fill, each
-    holding its memory, for as long as the machine runs. The parent's pid is polled rather
-    than `PR_SET_PDEATHSIG` asked for: that signal follows the *thread* that forked the
-    worker, so a run started from another thread (a web app's) would lose its workers when
-    that thread ended. An orphan is adopted by another process, so its parent pid changes.
+    A killed command leaves its pool workers blocked on a queue nobody will fill, each
+    holding its memory, for as long as the machine runs. A worker's parent is the
+    forkserver (`run.workers`), not the command, and the server lives as long as any of
+    its workers does, so it is the command itself that is watched: where the system can
+    (Linux 5.3 and later) by a process file descriptor, which becomes readable the moment
+    it exits; elsewhere by polling whether it is still there, or whether this process has
+    been adopted (a worker forked from the command itself). `PR_SET_PDEATHSIG` is not
+    used: it follows the *thread* that forked the worker, so a run started from another
+    thread (a web app's) would lose its workers when that thread ended.
     """
     parent = os.getppid()
     thread = threading.Thread(
-        target=_exit_when_orphaned, args=(parent, poll_seconds), name="nd-sim-watch-parent"
+        target=_exit_when_gone,
+        args=(command_pid, parent, poll_seconds),
+        name="nd-sim-watch-command",
     )
     thread.daemon = True
     thread.start()
     return thread
 
 
-def _exit_when_orphaned(parent: int, poll_seconds: float) -> None:
-    while os.getppid() == parent:
-        time.sleep(poll_seconds)
+def _exit_when_gone(command_pid: int, parent: int, poll_seconds: float) -> None:
+    try:
+        handle = os.pidfd_open(command_pid)
+    except (AttributeError, OSError):  # no pidfd here, or the command is gone already
+        handle = None
+    if handle is not None:
+        select.select([handle], [], [])
+    else:
+        while os.getppid() == parent and _exists(command_pid):
+            time.sleep(poll_seconds)
     os._exit(ORPHAN_EXIT_CODE)  # no clean-up: nothing here is worth saving, memory may be short
+
+
+def _exists(pid: int) -> bool:
+    """Whether a process of this pid is there (a zombie counts until it is reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: ours is gone, its pid reused
+        return False
+    return True

@@ -1,0 +1,96 @@
+"""Where local worker processes come from: a forkserver that has loaded the engine.
+
+A worker forked from the command's own process still had to load numba and the compiled
+engine itself, 0.6-0.9 s each (both at once, after the command had read its scenario),
+and it carried the command's memory: 283-289 MB for a Lancashire run. A forkserver is a
+small process that loads the engine once (`worker_preload`) and forks every worker from
+itself, so workers start warm and smaller (204-206 MB for the same run).
+
+`start_early` starts it first thing, when the command line asks for local workers: it then
+loads on the core the command leaves idle while it imports its own modules and reads its
+scenario. Anything else (a test, the app, a library caller) starts it when its first pool
+of workers does. Where there is no forkserver (Windows), the platform's default is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Sequence
+from multiprocessing.context import BaseContext
+
+PRELOAD = "nd_sim.run.worker_preload"
+JOBS_FLAGS = ("--jobs", "-j")
+
+
+def context() -> BaseContext:
+    """The start method of local workers: a forkserver preloading the engine."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context()
+    forkserver = multiprocessing.get_context("forkserver")
+    forkserver.set_forkserver_preload([PRELOAD])  # no effect once it runs
+    return forkserver
+
+
+def start_early(argv: Sequence[str]) -> bool:
+    """Start the forkserver now if `argv` (the command line's arguments) asks for more
+    than one local worker; whether it did. Never fails: a forkserver that cannot start
+    here is started, or reported, when the workers are."""
+    if not wants_local_workers(argv):
+        return False
+    ctx = context()
+    if ctx.get_start_method() != "forkserver":
+        return False
+    try:
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def wants_local_workers(argv: Sequence[str]) -> bool:
+    """Whether a command line asks for more than one local worker (`--jobs N`, `-j N`,
+    `--jobs=N`, N > 1, and no `--dask` cluster); help and version requests never do."""
+    args = list(argv)
+    if any(a in ("--help", "-h", "--version") or a.startswith("--dask") for a in args):
+        return False
+    for k, arg in enumerate(args):
+        value = None
+        if arg in JOBS_FLAGS and k + 1 < len(args):
+            value = args[k + 1]
+        elif arg.startswith("--jobs="):
+            value = arg.removeprefix("--jobs=")
+        elif arg.startswith("-j") and len(arg) > 2:
+            value = arg[2:]
+        if value is not None and value.isdigit() and int(value) > 1:
+            return True
+    return False
+
+
+def stop() -> None:
+    """End this process's forkserver and its resource tracker, if they run, and reap them:
+    a command ends with nothing it started still running (each would exit by itself on
+    seeing the command gone, but later, and left for another process to reap). Each is
+    ended at once, not asked to stop and waited for: a command that ends early (bad input,
+    Ctrl-C) would otherwise wait for the server to finish loading the engine (seconds; on
+    a first run, its whole compile), and a wait must never hang on a process that another
+    one keeps alive. Their workers are gone by then (the pool is shut down first). Uses the
+    standard library's own way of stopping them (what its tests use)."""
+    from multiprocessing import forkserver, resource_tracker
+
+    for helper, pid_field in (
+        (getattr(forkserver, "_forkserver", None), "_forkserver_pid"),
+        (getattr(resource_tracker, "_resource_tracker", None), "_pid"),
+    ):
+        pid = getattr(helper, pid_field, None)
+        halt = getattr(helper, "_stop", None)
+        if not isinstance(pid, int) or not callable(halt):
+            continue
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(OSError, ChildProcessError):
+            halt()

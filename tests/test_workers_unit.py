@@ -1,0 +1,54 @@
+"""Where local workers come from (`run.workers`): which command lines start the forkserver
+early, and what the workers are forked from."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+
+from nd_sim.run import workers
+
+
+@pytest.mark.parametrize(
+    ("argv", "wanted"),
+    [
+        (["run", "--jobs", "2"], True),
+        (["run", "-j", "4", "-n", "100"], True),
+        (["run", "--jobs=3"], True),
+        (["run", "-j2"], True),
+        (["compare", "a.toml", "b.toml", "--jobs", "2"], True),
+        (["run"], False),
+        (["run", "--jobs", "1"], False),
+        (["run", "-j1"], False),
+        (["run", "--jobs", "two"], False),
+        (["run", "--jobs"], False),
+        (["run", "--jobs", "2", "--dask", "local"], False),
+        (["run", "--jobs", "2", "--dask=tcp://host:8786"], False),
+        (["run", "--jobs", "2", "--help"], False),
+        (["--version"], False),
+        ([], False),
+    ],
+)
+def test_which_command_lines_want_local_workers_unit(argv: list[str], wanted: bool) -> None:
+    assert workers.wants_local_workers(argv) is wanted
+
+
+def test_a_serial_command_starts_no_forkserver_unit() -> None:
+    assert workers.start_early(["run", "-n", "5"]) is False
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no forkserver here"
+)
+def test_workers_come_from_a_preloading_forkserver_unit() -> None:
+    context = workers.context()
+    assert context.get_start_method() == "forkserver"
+    from multiprocessing import forkserver
+
+    assert workers.PRELOAD in forkserver._forkserver._preload_modules
+
+
+def test_stopping_when_nothing_runs_is_harmless_unit() -> None:
+    workers.stop()
+    workers.stop()
