@@ -9,10 +9,10 @@ with the thresholds raised, 84,000 faults and 0.35 s, and the run 1-2 s quicker.
 
 Left to glibc's own (dynamic) thresholds, the faults also depend on what a process did
 before: workers forked from a forkserver that had run a small warm-up took from 18,000 to
-890,000 faults each. The memory kept costs a worker 5-8 MB, which workers forked from the
-forkserver (204-206 MB for Lancashire, against 283-289 MB forked from the command) can
-afford; the command's own process keeps glibc's defaults (raising them there changed
-nothing measurable).
+890,000 faults each; 11,000 with the thresholds raised. The memory kept costs a worker
+5-8 MB, which workers forked from the forkserver can afford (209 MB for Lancashire with
+it, 204-206 without; 283-289 MB when they were forked from the command). The command's own
+process keeps glibc's defaults (raising them there changed nothing measurable).
 """
 
 from __future__ import annotations

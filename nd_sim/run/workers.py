@@ -4,7 +4,7 @@ A worker forked from the command's own process still had to load numba and the c
 engine itself, 0.6-0.9 s each (both at once, after the command had read its scenario),
 and it carried the command's memory: 283-289 MB for a Lancashire run. A forkserver is a
 small process that loads the engine once (`worker_preload`) and forks every worker from
-itself, so workers start warm and smaller (204-206 MB for the same run).
+itself, so workers start warm and smaller (209 MB for the same run).
 
 `start_early` starts it first thing, when the command line asks for local workers: it then
 loads on the core the command leaves idle while it imports its own modules and reads its
