@@ -108,4 +108,5 @@ def test_ctrl_c_at_any_moment_ends_the_command_functional(tmp_path: Path, after_
         os.killpg(proc.pid, signal.SIGKILL)
         raise AssertionError(f"still running 30 s after Ctrl-C at {after_s} s") from None
     assert proc.returncode in (INTERRUPTED, -signal.SIGINT), output
+    assert "Traceback" not in output  # not from the command, nor from its forkserver
     assert _group_is_empty(proc.pid)

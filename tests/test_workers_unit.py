@@ -52,3 +52,8 @@ def test_workers_come_from_a_preloading_forkserver_unit() -> None:
 def test_stopping_when_nothing_runs_is_harmless_unit() -> None:
     workers.stop()
     workers.stop()
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "३"])  # digits, but not ASCII decimals
+def test_unusual_digits_never_fail_the_early_start_unit(value: str) -> None:
+    assert workers.wants_local_workers(["run", "--jobs", value]) is False

@@ -29,6 +29,7 @@ from nd_sim.run.settings import rows_kept
 # weekly row and per staff row as written (zstd); the parent's memory per replication for
 # each area's KPIs (kept to summarise at the end).
 PROCESS_BYTES = 350e6
+SERVER_BYTES = 160e6  # local workers' forkserver (`run.workers`): 154 MB measured (PSS)
 CHILD_BYTES = 1_200.0
 CHILD_ROW_DISK_BYTES = 16.0
 WEEKLY_ROW_DISK_BYTES = 12.0
@@ -142,7 +143,7 @@ def estimate(
     parent = PROCESS_BYTES + KPI_BYTES_PER_AREA_REPLICATION * areas * replications
     worker = max(replication_bytes(m) for m in models)
     if workers > 1:
-        memory = parent + min(workers, replications * len(models)) * worker
+        memory = parent + SERVER_BYTES + min(workers, replications * len(models)) * worker
     else:  # the parent runs the replications itself
         memory = parent + worker - PROCESS_BYTES
     disk = 0.0

@@ -12,6 +12,7 @@ report) as they would have without it.
 from __future__ import annotations
 
 import os
+import signal
 import tomllib
 
 WARM_UP_SEED = 1
@@ -133,6 +134,9 @@ def warm_up() -> None:
 
 
 def _preload() -> None:
+    # Ctrl-C is the command's to handle; the server ignores it only after its preload, and
+    # a traceback from it mid-load would reach the terminal (workers ignore it too)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
     try:
         import nd_sim.run.chunks  # noqa: F401 - what a worker's tasks import

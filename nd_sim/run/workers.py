@@ -18,6 +18,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Sequence
 from multiprocessing.context import BaseContext
 
@@ -26,8 +27,10 @@ JOBS_FLAGS = ("--jobs", "-j")
 
 
 def context() -> BaseContext:
-    """The start method of local workers: a forkserver preloading the engine."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    """The start method of local workers: a forkserver preloading the engine; the
+    platform's default where there is none, and on macOS, whose system libraries are not
+    safe to use in a process forked after they ran (Python spawns there for that)."""
+    if sys.platform == "darwin" or "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context()
     forkserver = multiprocessing.get_context("forkserver")
     forkserver.set_forkserver_preload([PRELOAD])  # no effect once it runs
@@ -66,31 +69,28 @@ def wants_local_workers(argv: Sequence[str]) -> bool:
             value = arg.removeprefix("--jobs=")
         elif arg.startswith("-j") and len(arg) > 2:
             value = arg[2:]
-        if value is not None and value.isdigit() and int(value) > 1:
+        if value is not None and value.isascii() and value.isdecimal() and int(value) > 1:
             return True
     return False
 
 
 def stop() -> None:
-    """End this process's forkserver and its resource tracker, if they run, and reap them:
-    a command ends with nothing it started still running (each would exit by itself on
-    seeing the command gone, but later, and left for another process to reap). Each is
-    ended at once, not asked to stop and waited for: a command that ends early (bad input,
-    Ctrl-C) would otherwise wait for the server to finish loading the engine (seconds; on
-    a first run, its whole compile), and a wait must never hang on a process that another
-    one keeps alive. Their workers are gone by then (the pool is shut down first). Uses the
-    standard library's own way of stopping them (what its tests use)."""
-    from multiprocessing import forkserver, resource_tracker
+    """End this process's forkserver, if it runs, and reap it: a command ends with nothing
+    it started still running. The server is ended at once, not asked to stop and waited
+    for: a command that ends early (bad input, Ctrl-C) would otherwise wait for it to
+    finish loading the engine (seconds; on a first run, its whole compile). Its workers are
+    gone by then (the pool is shut down first). The standard library's resource tracker is
+    left to exit by itself once every process holding it has (it ignores signals, and
+    waiting for it could wait on a worker that has not exited yet). Uses the standard
+    library's own way of stopping the server (what its tests use)."""
+    from multiprocessing import forkserver
 
-    for helper, pid_field in (
-        (getattr(forkserver, "_forkserver", None), "_forkserver_pid"),
-        (getattr(resource_tracker, "_resource_tracker", None), "_pid"),
-    ):
-        pid = getattr(helper, pid_field, None)
-        halt = getattr(helper, "_stop", None)
-        if not isinstance(pid, int) or not callable(halt):
-            continue
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
-        with contextlib.suppress(OSError, ChildProcessError):
-            halt()
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    halt = getattr(server, "_stop", None)
+    if not isinstance(pid, int) or not callable(halt):
+        return
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGTERM)
+    with contextlib.suppress(OSError, ChildProcessError):
+        halt()
