@@ -141,14 +141,14 @@ def simulate_chunk(
 ) -> ChunkResult:
     """Run a chunk's replications (in a worker) and encode their rows as Parquet; those
     numbered below `keep` also write their per-child rows."""
-    writers = {name: _ParquetBuffer(batched=name in BATCHED) for name in (*PARTS, "kpis")}
+    writers = {name: _ParquetBuffer(batched=name in BATCHED) for name in PARTS}
+    writers["kpis"] = _ParquetBuffer(batched=True, arrow_schema=False)  # labels read as text
     children = appointments = 0
     engine = {} if simulate is None else {"simulate": simulate}
     labels = kpi_labels(model)  # the same for every replication of the model
     coded = _CodedKpis(labels)
     for r in replications:
         out = run_one(model, r, seed, keep_children=r < keep, labels=labels, **engine)
-        writers["kpis"].write(_kpi_table(r, out.kpis))
         coded.add(r, out.kpis)
         writers["weekly"].write(weekly_table(r, out.weekly, model))
         writers["staff_weekly"].write(staff_table(r, out.hours_available, out.hours_used, model))
@@ -156,8 +156,11 @@ def simulate_chunk(
             writers["children"].write(to_arrow(out.children, model))
         children += out.n_children
         appointments += out.n_appointments
+    kpi_rows = coded.table()
+    for part in coded.by_replication(kpi_rows):  # the file's row groups: a few replications
+        writers["kpis"].write(part)
     files = {name: w.getvalue() for name, w in writers.items() if w.rows_written}
-    return ChunkResult(variant, index, files, children, appointments, coded.ipc())
+    return ChunkResult(variant, index, files, children, appointments, _ipc(kpi_rows))
 
 
 def run_chunks(
@@ -322,31 +325,12 @@ def fingerprint(models: Sequence[Model]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _kpi_table(replication: int, kpis: KpiValues) -> pa.Table:
-    """One replication's KPI rows: the model's label columns (made once) and its values."""
-    extra = list(zip(*kpis.extra, strict=True)) if kpis.extra else [(), (), ()]
-    labels = [
-        pa.concat_arrays([fixed, pa.array(list(more), pa.string())])
-        for fixed, more in zip(kpis.labels.arrow, extra, strict=True)
-    ]
-    n = kpis.values.size
-    return pa.table(
-        {
-            "replication": pa.array(np.full(n, replication, np.int32)),
-            "area_type": labels[0],
-            "area": labels[1],
-            "kpi": labels[2],
-            "value": pa.array(kpis.values, pa.float64()),
-        }
-    )
-
-
 class _CodedKpis:
-    """A chunk's KPI rows as `_kpi_rows` reads them back from the chunk's file, labels as
-    codes, made as the rows are: the parent takes them as they are, instead of decoding
-    the file (4-6 ms a chunk of its time, while both cores run workers). The model's
-    labels are coded once; each replication's few rows of its own (`KpiValues.extra`)
-    are coded as they come."""
+    """A chunk's KPI rows, labels as codes: written to the chunk's file, and sent as they
+    are to the parent, which then need not decode the file (4-6 ms a chunk of its time,
+    while both cores run workers); the file reads back the same rows (`_kpi_rows`). The
+    model's labels are coded once; each replication's few rows of its own
+    (`KpiValues.extra`) are coded as they come."""
 
     def __init__(self, labels: KpiLabels) -> None:
         encoded = [column.dictionary_encode() for column in labels.arrow]
@@ -366,10 +350,10 @@ class _CodedKpis:
         ]
         self._parts.append((replication, labels, kpis.values))
 
-    def ipc(self) -> bytes:
-        """The rows as an Arrow IPC stream (empty: none)."""
+    def table(self) -> pa.Table | None:
+        """Every replication's rows, in order (None: none)."""
         if not self._parts:
-            return b""
+            return None
         n = [values.size for _, _, values in self._parts]
         replication = np.repeat([r for r, _, _ in self._parts], n)
         columns = {"replication": pa.array(replication, pa.int32())}
@@ -378,11 +362,22 @@ class _CodedKpis:
             dictionary = pa.array(list(self._codes[k]), pa.string())
             columns[name] = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), dictionary)
         columns["value"] = pa.array(np.concatenate([v for _, _, v in self._parts]), pa.float64())
-        table = pa.table(columns)
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        return sink.getvalue().to_pybytes()
+        return pa.table(columns)
+
+    def by_replication(self, table: pa.Table | None) -> list[pa.Table]:
+        """`table` cut into each replication's rows (views, sharing the dictionaries)."""
+        ends = np.cumsum([values.size for _, _, values in self._parts]).tolist()
+        return [table.slice(a, b - a) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+def _ipc(table: pa.Table | None) -> bytes:
+    """A table as an Arrow IPC stream (empty: no table)."""
+    if table is None:
+        return b""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 def _encoding(schema: pa.Schema) -> dict:
@@ -414,7 +409,8 @@ class _ParquetBuffer:
     weekly rows cost 1.6x as much to encode; the statistics on `replication` still find
     one replication's rows, and a worker holds only a few replications' rows at once)."""
 
-    def __init__(self, batched: bool = False) -> None:
+    def __init__(self, batched: bool = False, arrow_schema: bool = True) -> None:
+        self._arrow_schema = arrow_schema  # False: dictionary columns read back as text
         self._sink = pa.BufferOutputStream()
         self._writer: pq.ParquetWriter | None = None
         self._held: list[pa.Table] = []
@@ -433,7 +429,12 @@ class _ParquetBuffer:
 
     def _encode(self, table: pa.Table) -> None:
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self._sink, table.schema, **_encoding(table.schema))
+            self._writer = pq.ParquetWriter(
+                self._sink,
+                table.schema,
+                store_schema=self._arrow_schema,
+                **_encoding(table.schema),
+            )
         self._writer.write_table(table)
 
     def getvalue(self) -> bytes:

@@ -93,7 +93,7 @@ class ProcessExecutor:
         self._pool = ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=workers.context(),
-            initializer=_ignore_interrupts,
+            initializer=_set_up_worker,
             initargs=(os.getpid(),),
         )
         self._stopped = False
@@ -238,7 +238,7 @@ def _import_distributed():
     return distributed
 
 
-def _ignore_interrupts(command_pid: int) -> None:
+def _set_up_worker(command_pid: int) -> None:
     """Set up a local worker: it leaves Ctrl-C to the command, which stops it (no
     traceback from each worker), and exits by itself if the command (`command_pid`) dies
     without stopping it (`watch_parent`); it keeps the memory it frees (`allocator`), and
