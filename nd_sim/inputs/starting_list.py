@@ -16,16 +16,18 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from nd_sim.engine.rng import stream
 from nd_sim.errors import Problem, ScenarioError
-from nd_sim.inputs.personal_data import refuse_personal_data
 from nd_sim.scenario.bounds import EARLIEST_DATE, LATEST_DATE
 from nd_sim.scenario.files import MAX_CSV_BYTES, read_input
 from nd_sim.scenario.models import Scenario
+
+if TYPE_CHECKING:  # pandas reads a list's CSV only: a worker never needs it
+    import pandas as pd
 
 STAGES = ("triage", "waiting_first", "in_assessment")
 PATHWAYS = ("asd", "adhd", "both")
@@ -106,6 +108,8 @@ def read_list_csv(path: Path, option: str) -> pd.DataFrame:
     cannot be read as a CSV, and for any personal data (`nd_sim.inputs.personal_data`), so that no
     list reader ever sees a frame holding it.
     """
+    from nd_sim.inputs.personal_data import refuse_personal_data  # pandas
+
     frame = _parse_csv(_decode(_read_bytes(path, option), path, option), path, option)
     refuse_personal_data(frame, str(path))
     return frame
@@ -163,6 +167,8 @@ def _utf8_or_cp1252(data: bytes) -> str:
 
 def _parse_csv(text: str, path: Path, option: str) -> pd.DataFrame:
     """Every cell as trimmed text ("" when empty); known headers matched without case."""
+    import pandas as pd
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from nd_sim.results import registry
 from nd_sim.results.kpis import kpi_units
+
+if TYPE_CHECKING:  # imported where used: workers import this module, never pandas
+    import pandas as pd
 
 CONFIDENCE = 0.95
 KEYS = ["area_type", "area", "kpi"]  # a KPI row's labels
@@ -196,6 +199,8 @@ def summarise_groups(groups: Groups, values: np.ndarray) -> pd.DataFrame:
         mean[g], low[g], high[g] = t_interval(values)
         sd[g] = float(values.std(ddof=1)) if values.size > 1 else np.nan
         valid[g] = values.size
+    import pandas as pd
+
     units = kpi_units()
     frame = pd.DataFrame(labels, columns=KEYS) if labels else pd.DataFrame(columns=KEYS)
     frame["unit"] = [units.get(k.split(".")[0], "") for k in frame["kpi"].tolist()]

@@ -18,9 +18,9 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -33,6 +33,9 @@ from nd_sim.results.tables import staff_table, weekly_table
 from nd_sim.run.executors import Executor, Task
 from nd_sim.run.folder import RunFolder
 from nd_sim.run.replicate import run_one
+
+if TYPE_CHECKING:  # the parent's side only: workers never import pandas
+    import pandas as pd
 
 CHUNK_MAX = 10  # replications a task: small enough for a smooth progress bar and low memory
 TASKS_PER_WORKER = 4  # at least this many chunks a worker, so the load balances
@@ -252,6 +255,8 @@ def kpi_groups(table: pa.Table) -> Groups:
     if block:  # each replication lists the same KPIs in the same order, once each
         codes, first = None, np.arange(block)
     else:
+        import pandas as pd
+
         found, uniques = pd.factorize(_label_key(labels), sort=False)  # as they first appear
         codes = found.astype(np.int64)
         first = np.zeros(len(uniques), np.int64)

@@ -30,14 +30,16 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from nd_sim.errors import Problem, ScenarioError
+
+if TYPE_CHECKING:  # frames are given, never made, here: workers import this module
+    import pandas as pd
 
 try:
     import fcntl

@@ -139,6 +139,10 @@ def _preload() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
     try:
+        from nd_sim.run.lean_imports import arrow_without_pandas, numba_without_scipy_blas
+
+        arrow_without_pandas()  # before anything makes an Arrow array
+        numba_without_scipy_blas()  # before anything compiles or loads a compiled function
         import nd_sim.run.chunks  # noqa: F401 - what a worker's tasks import
 
         if os.getppid() == parent:  # the command may have ended already (bad input)
