@@ -20,8 +20,10 @@ def main() -> None:
     the rest of a result whose worker was stopped while sending it.
     """
     from nd_sim.run import workers
+    from nd_sim.run.allocator import keep_freed_memory
 
     workers.start_early(sys.argv[1:])
+    keep_freed_memory()  # after the server started: it sets its own
     code: object = 0
     try:
         from nd_sim.cli import main as command_line

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes.util
+import ctypes
 import platform
 
 import pytest
@@ -18,7 +18,11 @@ def test_glibc_keeps_freed_memory_unit() -> None:
 
 
 def test_another_c_library_is_left_alone_unit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    class Musl:  # has a mallopt, but not glibc's
+        def __init__(self, name: str | None) -> None:
+            self.mallopt = lambda option, value: pytest.fail("mallopt called")
+
+    monkeypatch.setattr(ctypes, "CDLL", Musl)
     assert not allocator.keep_freed_memory()
 
 
