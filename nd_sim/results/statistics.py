@@ -47,11 +47,17 @@ def t_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's mean and t half-width, exactly as `t_interval` gives them for the row's
     values alone (numpy reduces each row of a C-ordered array as it reduces a 1-d one);
     for rows of at least 2 values, none missing."""
+    mean, half, _ = _t_rows_sd(rows)
+    return mean, half
+
+
+def _t_rows_sd(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`t_rows` and each row's standard deviation (worked out once for both)."""
     n = rows.shape[1]
     if not rows.size:
-        return np.empty(rows.shape[0]), np.empty(rows.shape[0])
-    half = t_quantile(n - 1) * rows.std(axis=1, ddof=1) / np.sqrt(n)
-    return rows.mean(axis=1), half
+        return np.empty(rows.shape[0]), np.empty(rows.shape[0]), np.empty(rows.shape[0])
+    sd = rows.std(axis=1, ddof=1)
+    return rows.mean(axis=1), t_quantile(n - 1) * sd / np.sqrt(n), sd
 
 
 def unit_range(unit: str) -> tuple[float, float]:
@@ -138,16 +144,16 @@ def grouped_rows(
 
 
 def grouped_arrays(
-    groups: Groups, columns: list[np.ndarray]
+    groups: Groups, columns: list[np.ndarray], with_members: bool = True
 ) -> tuple[list, np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """`grouped_rows` of rows whose groups are known: the columns are arrays, a value a
-    row."""
+    row; without `with_members`, no group's rows (an empty list)."""
     labels, k = groups.labels, len(groups.labels)
     if groups.repeated():  # every replication lists the same rows in the same order
         n = groups.n_rows // k
         whole = np.ones(k, bool)
         arrays = [np.ascontiguousarray(c.reshape(-1, k).T) for c in columns]
-        members = [np.arange(g, groups.n_rows, k) for g in range(k)]
+        members = [np.arange(g, groups.n_rows, k) for g in range(k)] if with_members else []
         return labels, _whole(whole, arrays, n), arrays, members
     codes = groups.codes
     sizes = np.bincount(codes, minlength=len(labels))
@@ -159,7 +165,7 @@ def grouped_arrays(
         table = np.full((len(labels), n), np.nan)
         table[codes[order], position] = column[order]
         arrays.append(table)
-    members = np.split(order, np.cumsum(sizes)[:-1])
+    members = np.split(order, np.cumsum(sizes)[:-1]) if with_members else []
     return labels, _whole(sizes == n, arrays, n), arrays, members
 
 
@@ -184,23 +190,21 @@ def summarise(by_replication: pd.DataFrame) -> pd.DataFrame:
 
 def summarise_groups(groups: Groups, values: np.ndarray) -> pd.DataFrame:
     """`summarise` of values whose groups by area and KPI are known (`Groups`)."""
-    labels, whole, (table,), _ = grouped_arrays(groups, [values])
+    import pandas as pd
+
+    labels, whole, (table,), _ = grouped_arrays(groups, [values], with_members=False)
     mean = np.full(len(labels), np.nan)
     low, high, sd = mean.copy(), mean.copy(), mean.copy()
     valid = np.zeros(len(labels), np.int64)
     rows = table[whole]
-    mean[whole], half = t_rows(rows)
+    mean[whole], half, sd[whole] = _t_rows_sd(rows)
     low[whole], high[whole] = mean[whole] - half, mean[whole] + half
-    if rows.size:
-        sd[whole] = rows.std(axis=1, ddof=1)
     valid[whole] = table.shape[1]
     for g in np.flatnonzero(~whole).tolist():
         values = table[g][~np.isnan(table[g])]
         mean[g], low[g], high[g] = t_interval(values)
         sd[g] = float(values.std(ddof=1)) if values.size > 1 else np.nan
         valid[g] = values.size
-    import pandas as pd
-
     units = kpi_units()
     frame = pd.DataFrame(labels, columns=KEYS) if labels else pd.DataFrame(columns=KEYS)
     frame["unit"] = [units.get(k.split(".")[0], "") for k in frame["kpi"].tolist()]
