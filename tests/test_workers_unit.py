@@ -1,13 +1,15 @@
 """Where local workers come from (`run.workers`): which command lines start the forkserver
-early, and what the workers are forked from."""
+early, and what the workers are forked from; what a task sends them."""
 
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 
 import pytest
 
 from nd_sim.run import workers
+from nd_sim.run.executors import _Pickled
 
 
 @pytest.mark.parametrize(
@@ -57,3 +59,24 @@ def test_stopping_when_nothing_runs_is_harmless_unit() -> None:
 @pytest.mark.parametrize("value", ["²", "٣", "३"])  # digits, but not ASCII decimals
 def test_unusual_digits_never_fail_the_early_start_unit(value: str) -> None:
     assert workers.wants_local_workers(["run", "--jobs", value]) is False
+
+
+class _Counted:
+    """Counts how often it is pickled."""
+
+    pickled = 0
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple:
+        type(self).pickled += 1
+        return _Counted, (self.value,)
+
+
+def test_a_shared_object_is_pickled_once_for_every_task_unit() -> None:
+    packed = _Pickled.of(_Counted(7))
+    sent = [pickle.loads(pickle.dumps(packed)) for _ in range(5)]  # five tasks' arguments
+    assert _Counted.pickled == 1
+    assert [type(s) for s in sent] == [_Counted] * 5  # a worker gets the object itself
+    assert {s.value for s in sent} == {7}
