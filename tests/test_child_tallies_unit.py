@@ -121,3 +121,58 @@ def test_in_stay_at_is_numpys_count_unit(rows: list[tuple], day: float) -> None:
         flags = (start <= day) & (end > day)
     got = c.in_stay_at(district, start, end, day, 3)
     assert got.tolist() == np.bincount(district[flags], minlength=3).tolist()
+
+
+QUARTER_STARTS = np.array([0.0, 61.0, 152.0, 244.0, 335.0, 425.0, 517.0, 609.0])
+WITHIN = 7.0 * np.array([18.0, 52.0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(CHILD, max_size=60))
+def test_quarter_tallies_are_the_numpy_counts_unit(children: list[tuple]) -> None:
+    """`compiled.quarter_tallies` against the masks, searchsorted and bincount it replaced
+    (`kpis._quarter_cohorts`)."""
+    a = _arrays(children)
+    codes = np.array([TRIAGE_SIGNPOSTED, ASSESSED], np.int64)
+    got = c.quarter_tallies(
+        a["district"], a["referral_day"], a["outcome_day"], a["start_stage"],
+        a["triage_result"], a["exit_code"], QUARTER_STARTS, HORIZON, WITHIN, codes, 4,
+    )  # fmt: skip
+    ref = a["referral_day"]
+    new = (a["start_stage"] < 0) & (a["triage_result"] != TRIAGE_SIGNPOSTED)
+    new &= (ref >= 0) & (ref < HORIZON)
+    quarter = np.searchsorted(QUARTER_STARTS, ref, side="right") - 1
+    n_q = QUARTER_STARTS.size
+
+    def counts(flags: np.ndarray) -> np.ndarray:
+        index = a["district"] * n_q + quarter
+        return np.bincount(index[flags], minlength=4 * n_q).reshape(4, n_q)
+
+    with np.errstate(invalid="ignore"):
+        wait = a["outcome_day"] - ref
+        want = [counts(new)]
+        want += [counts(new & (a["exit_code"] == ASSESSED) & (wait <= w)) for w in WITHIN]
+    assert np.array_equal(got, np.stack(want))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(CHILD, DAYS), max_size=60))
+def test_pathway_waits_are_the_numpy_masks_unit(rows: list[tuple]) -> None:
+    """`compiled.pathway_waits` against the masks it replaced (`equity.pathway_wait_medians`),
+    bit for bit and in child order."""
+    a = _arrays([child for child, _ in rows])
+    exit_day = np.array([day for _, day in rows], np.float64)
+    codes = np.array([TRIAGE_SIGNPOSTED, ASSESSED, WAITING], np.int64)
+    weeks, done, district = c.pathway_waits(
+        a["referral_day"], a["outcome_day"], exit_day, a["start_stage"], a["triage_result"],
+        a["exit_code"], a["district"].astype(np.int16), HORIZON, codes,
+    )  # fmt: skip
+    new = (a["start_stage"] < 0) & (a["triage_result"] != TRIAGE_SIGNPOSTED)
+    finished = (a["exit_code"] == ASSESSED) & (a["outcome_day"] >= 0)
+    end = np.where(finished, a["outcome_day"], exit_day)
+    end = np.where(a["exit_code"] == WAITING, HORIZON, end)
+    want_weeks = (end - a["referral_day"]) / 7.0
+    usable = new & ~np.isnan(want_weeks)
+    assert np.array_equal(weeks.view(np.int64), want_weeks[usable].view(np.int64))
+    assert np.array_equal(done, finished[usable])
+    assert np.array_equal(district, a["district"][usable])

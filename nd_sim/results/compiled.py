@@ -502,6 +502,84 @@ def _sift(values: np.ndarray, lo: int, pos: int, n: int) -> None:  # pragma: no 
 
 
 @numba.njit(cache=True, nogil=True)
+def pathway_waits(
+    referral_day: np.ndarray,
+    outcome_day: np.ndarray,
+    exit_day: np.ndarray,
+    start_stage: np.ndarray,
+    triage_result: np.ndarray,
+    exit_code: np.ndarray,
+    district: np.ndarray,
+    horizon_day: float,
+    codes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled (tests: numpy)
+    """Each child referred during the run and not signposted at triage, in child order:
+    weeks from referral to an outcome (assessed, `done`), to leaving (censored) or to the
+    horizon (still waiting, censored), and its district; children with no such time left
+    out. `codes`: the triage code for signposted, the exit codes for assessed and waiting."""
+    signposted, assessed, waiting = codes[0], codes[1], codes[2]
+    n = referral_day.size
+    weeks = np.empty(n)
+    done = np.empty(n, np.bool_)
+    where = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if start_stage[i] >= 0 or triage_result[i] == signposted:
+            continue
+        assessed_now = exit_code[i] == assessed and outcome_day[i] >= 0
+        end = outcome_day[i] if assessed_now else exit_day[i]
+        if exit_code[i] == waiting:
+            end = horizon_day
+        wait = (end - referral_day[i]) / 7.0
+        if wait != wait:  # NaN: no time to count
+            continue
+        weeks[k], done[k], where[k] = wait, assessed_now, district[i]
+        k += 1
+    return weeks[:k], done[:k], where[:k]
+
+
+@numba.njit(cache=True, nogil=True)
+def quarter_tallies(
+    district: np.ndarray,
+    referral_day: np.ndarray,
+    outcome_day: np.ndarray,
+    start_stage: np.ndarray,
+    triage_result: np.ndarray,
+    exit_code: np.ndarray,
+    bounds: np.ndarray,
+    horizon_day: float,
+    within_days: np.ndarray,
+    codes: np.ndarray,
+    n_districts: int,
+) -> np.ndarray:  # pragma: no cover - compiled (tests compare it with numpy)
+    """Per district and calendar quarter of referral (`bounds`: each quarter's first day,
+    the first 0), the children referred during the run and not signposted at triage, then
+    of them those assessed within each of `within_days` of referral: shape
+    (1 + len(within_days), districts, quarters), in one pass. `codes`: the triage code
+    for signposted, the exit code for assessed."""
+    signposted, assessed = codes[0], codes[1]
+    n_q = bounds.size
+    out = np.zeros((1 + within_days.size, n_districts, n_q), np.int64)
+    for i in range(referral_day.size):
+        ref = referral_day[i]
+        if start_stage[i] >= 0 or triage_result[i] == signposted:
+            continue
+        if not (ref >= 0.0 and ref < horizon_day):
+            continue
+        q = 0  # the last quarter begun by the referral (searchsorted's side="right", - 1)
+        while q + 1 < n_q and bounds[q + 1] <= ref:
+            q += 1
+        d = district[i]
+        out[0, d, q] += 1
+        if exit_code[i] == assessed:
+            wait = outcome_day[i] - ref
+            for j in range(within_days.size):
+                if wait <= within_days[j]:
+                    out[1 + j, d, q] += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
 def km_crossings(
     t: np.ndarray,
     event: np.ndarray,

@@ -30,16 +30,13 @@ from nd_sim.results.km import KM_TOLERANCE
 def pathway_wait_medians(raw: RawResults, model: Model, areas: Areas) -> np.ndarray:
     """Each area's median weeks from referral to an outcome (Kaplan–Meier; NaN with nobody
     referred; the longest follow-up, a lower bound, if the curve never reaches a half)."""
-    from nd_sim.results.compiled import km_crossings  # numba: loaded only when needed
+    from nd_sim.results.compiled import km_crossings, pathway_waits  # numba: when needed
 
-    horizon = float(model.days)
-    new = (raw.start_stage < 0) & (raw.triage_result != TRIAGE_SIGNPOSTED)
-    done = (raw.exit_code == ASSESSED) & (raw.outcome_day >= 0)
-    end = np.where(done, raw.outcome_day, raw.exit_day)
-    end = np.where(raw.exit_code == WAITING, horizon, end)
-    weeks = (end - raw.referral_day) / 7.0
-    usable = new & ~np.isnan(weeks)
-    weeks, done, district = weeks[usable], done[usable], raw.district[usable].astype(np.int64)
+    codes = np.array([TRIAGE_SIGNPOSTED, ASSESSED, WAITING], np.int64)
+    weeks, done, district = pathway_waits(
+        raw.referral_day, raw.outcome_day, raw.exit_day, raw.start_stage,
+        raw.triage_result, raw.exit_code, raw.district, float(model.days), codes,
+    )  # fmt: skip
     order = value_order(weeks)  # every area's curve from one pass in time order
     threshold = 1.0 - 0.5 + KM_TOLERANCE
     out = km_crossings(

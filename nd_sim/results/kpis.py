@@ -307,26 +307,22 @@ def _quarter_cohorts(
     and 52 weeks, from counts per district (any area's share is a ratio of sums); a
     quarter whose last referral has not had the full time by the end is not known yet
     (NaN). Then the share over the known quarters. Names and an (areas, k) block."""
-    from nd_sim.results.compiled import bincount_where  # numba: loaded only when needed
+    from nd_sim.results.compiled import quarter_tallies  # numba: loaded only when needed
 
     start, days = model.scenario.start_date, float(model.days)
     bounds, labels = quarter_bounds(start, days)
-    new = (raw.start_stage < 0) & (raw.triage_result != TRIAGE_SIGNPOSTED)
-    new &= (raw.referral_day >= 0) & (raw.referral_day < days)
-    quarter = np.searchsorted(bounds, raw.referral_day, side="right") - 1
-    n_d, n_q = len(model.districts), len(labels)
-    index = district * n_q + quarter  # in 0 .. n_d * n_q - 1 for the children counted (new)
-
-    def counts(flags: np.ndarray) -> np.ndarray:  # (areas, quarters)
-        return areas.matrix @ bincount_where(index, flags, n_d * n_q).reshape(n_d, n_q)
-
-    wait = raw.outcome_day - raw.referral_day
-    cohort = counts(new)
+    n_q = len(labels)
+    within = 7.0 * np.array(OUTCOME_WITHIN_WEEKS, np.float64)
+    codes = np.array([TRIAGE_SIGNPOSTED, ASSESSED], np.int64)
+    tallies = quarter_tallies(
+        district, raw.referral_day, raw.outcome_day, raw.start_stage, raw.triage_result,
+        raw.exit_code, bounds, days, within, codes, len(model.districts),
+    )  # fmt: skip
+    cohort = areas.matrix @ tallies[0]  # (areas, quarters)
     ends = np.append(bounds[1:], days)[:n_q]
     names, blocks = [], []
-    for weeks in OUTCOME_WITHIN_WEEKS:
-        with np.errstate(invalid="ignore"):
-            hits = counts(new & (raw.exit_code == ASSESSED) & (wait <= 7.0 * weeks))
+    for j, weeks in enumerate(OUTCOME_WITHIN_WEEKS):
+        hits = areas.matrix @ tallies[1 + j]
         known = ends + 7.0 * weeks <= days
         ok = known & (cohort != 0)
         with np.errstate(invalid="ignore", divide="ignore"):
