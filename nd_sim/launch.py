@@ -6,7 +6,7 @@ when the command ends.
 
 A command that has finished its work leaves without Python's own finalisation (every
 module torn down and every object freed one by one: 0.13-0.17 s at the end of each
-command, measured on a 20- and a 1,000-replication run); see `_leave`.
+command, measured on a 20- and a 1,000-replication run); see `_leave_finished`.
 """
 
 from __future__ import annotations
@@ -46,25 +46,39 @@ def main() -> None:
     finally:
         workers.stop()
     if code == INTERRUPTED:
-        _leave(INTERRUPTED)
-    if not _other_threads():  # a thread still at work would be cut short
-        _leave(SUCCESS, exit_handlers=True)
+        _flushed()
+        os._exit(INTERRUPTED)
+    if _may_leave_early():
+        _leave_finished()
     sys.exit(SUCCESS)
 
 
-def _other_threads() -> bool:
-    """Whether a thread other than this one, that Python would wait for, is alive."""
+def _may_leave_early() -> bool:
+    """Whether a finished command may skip Python's finalisation: not while a thread
+    Python would wait for is still at work (it would be cut short), nor under a tracer or
+    a profiler (cProfile, coverage and trace write what they found as Python exits)."""
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        return False
     this = threading.main_thread()
-    return any(t is not this and not t.daemon and t.is_alive() for t in threading.enumerate())
+    return not any(t is not this and not t.daemon and t.is_alive() for t in threading.enumerate())
 
 
-def _leave(code: int, exit_handlers: bool = False) -> None:
-    """Exit now, with `code`, once what was printed is out. With `exit_handlers`, the exit
-    handlers registered by the command and its libraries run first (logging's flush, a
-    temporary folder's removal, a Dask cluster's close); every result file is already
-    written, closed and committed by then."""
-    if exit_handlers:
-        atexit._run_exitfuncs()  # CPython's own, what a normal exit runs
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+def _flushed() -> bool:
+    """Flush what was printed; False when it could not be (a closed or broken stream)."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: the process was started without it
+                stream.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _leave_finished() -> None:
+    """Exit now, with success, once what was printed is out: the exit handlers registered
+    by the command and its libraries run first (logging's flush, a temporary folder's
+    removal, a Dask cluster's close); every result file is already written, closed and
+    committed by then. When the output cannot be flushed, Python's own exit reports it."""
+    atexit._run_exitfuncs()  # CPython's own, what a normal exit runs
+    if _flushed():
+        os._exit(SUCCESS)

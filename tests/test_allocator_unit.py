@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import platform
+import sys
 
 import pytest
 
@@ -36,3 +37,13 @@ def test_a_c_library_without_mallopt_is_left_alone_unit(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(ctypes, "CDLL", NoMallopt)
     assert not allocator.keep_freed_memory()
+
+
+def test_windows_and_macos_are_left_alone_unit(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_call(name: str | None) -> None:
+        raise TypeError("argument of type 'NoneType' is not iterable")  # Windows' CDLL(None)
+
+    monkeypatch.setattr(ctypes, "CDLL", no_call)
+    for platform_name in ("win32", "darwin", "linux"):
+        monkeypatch.setattr(sys, "platform", platform_name)
+        assert not allocator.keep_freed_memory()

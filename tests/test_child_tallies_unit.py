@@ -127,11 +127,29 @@ QUARTER_STARTS = np.array([0.0, 61.0, 152.0, 244.0, 335.0, 425.0, 517.0, 609.0])
 WITHIN = 7.0 * np.array([18.0, 52.0])
 
 
+EDGE_REFERRALS = st.sampled_from(
+    [np.nan, 0.0, -0.0, -1e-9, HORIZON, HORIZON - 1e-9, np.inf, -np.inf, *QUARTER_STARTS]
+)
+OUTCOME_AT_LIMIT = st.sampled_from([0.0, *WITHIN, *(WITHIN + 1e-9), np.nan])
+
+
+EDGE_ROWS = st.tuples(CHILD, st.none() | EDGE_REFERRALS, st.none() | OUTCOME_AT_LIMIT)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(CHILD, max_size=60))
-def test_quarter_tallies_are_the_numpy_counts_unit(children: list[tuple]) -> None:
+@given(st.lists(EDGE_ROWS, max_size=60))
+def test_quarter_tallies_are_the_numpy_counts_unit(rows: list[tuple]) -> None:
     """`compiled.quarter_tallies` against the masks, searchsorted and bincount it replaced
-    (`kpis._quarter_cohorts`)."""
+    (`kpis._quarter_cohorts`), with referrals on the quarters' and the horizon's edges
+    (and NaN) and outcomes exactly 18 or 52 weeks after referral."""
+    children = []
+    for child, referral, wait in rows:
+        child = list(child)
+        if referral is not None:
+            child[1] = referral
+        if wait is not None:
+            child[3] = child[1] + wait
+        children.append(tuple(child))
     a = _arrays(children)
     codes = np.array([TRIAGE_SIGNPOSTED, ASSESSED], np.int64)
     got = c.quarter_tallies(

@@ -51,3 +51,26 @@ def test_a_failed_command_keeps_its_exit_code_functional(tmp_path: Path) -> None
     done = _launch(tmp_path, "", ["run", str(tmp_path / "missing.toml")])
     assert done.returncode == 2
     assert "missing.toml" in done.stderr + done.stdout
+
+
+def test_a_closed_output_still_succeeds_functional(tmp_path: Path) -> None:
+    """Started without a standard output (closed: Python sets sys.stdout to None)."""
+    code = "import sys; sys.argv = ['nd-sim', '--help']; from nd_sim.launch import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, timeout=120, pass_fds=(), close_fds=True,
+        preexec_fn=lambda: __import__("os").close(1),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_profiler_gets_to_write_its_figures_functional(tmp_path: Path) -> None:
+    """cProfile (as coverage and trace) writes what it found as Python exits."""
+    profile = tmp_path / "profile.out"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "nd_sim", "--help"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert profile.stat().st_size > 0

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+from concurrent.futures import Future
 
 import pytest
 
 from nd_sim.run import workers
-from nd_sim.run.executors import _Pickled
+from nd_sim.run.executors import ProcessExecutor, Task
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,7 @@ def test_unusual_digits_never_fail_the_early_start_unit(value: str) -> None:
 
 
 class _Counted:
-    """Counts how often it is pickled."""
+    """Counts how often it is pickled (per test: `pickled` is reset)."""
 
     pickled = 0
 
@@ -74,9 +75,28 @@ class _Counted:
         return _Counted, (self.value,)
 
 
-def test_a_shared_object_is_pickled_once_for_every_task_unit() -> None:
-    packed = _Pickled.of(_Counted(7))
-    sent = [pickle.loads(pickle.dumps(packed)) for _ in range(5)]  # five tasks' arguments
-    assert _Counted.pickled == 1
-    assert [type(s) for s in sent] == [_Counted] * 5  # a worker gets the object itself
-    assert {s.value for s in sent} == {7}
+class _PicklingPool:
+    """Runs each task at once, its arguments pickled and unpickled as a process pool's are."""
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*pickle.loads(pickle.dumps(args))))
+        return future
+
+
+def _shared_value(shared: _Counted, x: int) -> tuple[str, int]:
+    return type(shared).__name__, shared.value + x
+
+
+def test_each_shared_object_is_pickled_once_for_its_tasks_unit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_Counted, "pickled", 0)
+    executor = object.__new__(ProcessExecutor)  # no processes: a pool that pickles
+    executor.workers, executor._pool, executor._stopped = 2, _PicklingPool(), False
+    tasks = [Task(0, (1,)), Task(0, (2,)), Task(0, (3,)), Task(1, (4,)), Task(1, (5,))]
+    done = dict(executor.run(_shared_value, [_Counted(10), _Counted(20)], tasks))
+    assert _Counted.pickled == 2  # once for each object, not once a task
+    assert [done[k] for k in range(5)] == [
+        ("_Counted", 11), ("_Counted", 12), ("_Counted", 13), ("_Counted", 24), ("_Counted", 25)
+    ]  # fmt: skip

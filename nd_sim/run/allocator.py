@@ -23,6 +23,7 @@ change (about 400 MB for 1,000 replications, 430 MB for 100 with `--jobs 1`).
 from __future__ import annotations
 
 import ctypes
+import sys
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
 MMAP_THRESHOLD_BYTES = 32 << 20  # glibc's largest on 64-bit systems
@@ -34,10 +35,12 @@ def keep_freed_memory() -> bool:
     later); False where the C library is not glibc (macOS, musl), which is left as it is.
     The C library is the one this process already runs on (finding it by name runs
     `ldconfig`: 7 ms at the start of every command)."""
+    if not sys.platform.startswith("linux"):  # glibc is Linux's; CDLL(None) fails on Windows
+        return False
     try:
         libc = ctypes.CDLL(None)
         mallopt = libc.mallopt if hasattr(libc, "gnu_get_libc_version") else None
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         mallopt = None
     if mallopt is None:
         return False

@@ -102,10 +102,11 @@ class ProcessExecutor:
     def run(self, fn, shared, tasks):
         pending: dict[Future, int] = {}
         queue = iter(enumerate(tasks))
-        pickled: dict[int, _Pickled] = {}
+        pickled: dict[int, _Pickled] = {}  # the current object's only: a sweep has thousands
 
         def submit(task: Task) -> Future:
             if task.shared_key not in pickled:
+                pickled.clear()
                 pickled[task.shared_key] = _Pickled.of(shared[task.shared_key])
             return self._pool.submit(fn, pickled[task.shared_key], *task.args)
 
@@ -201,9 +202,10 @@ class DaskExecutor:
 
 @dataclass(frozen=True)
 class _Pickled:
-    """A shared object pickled once by the command, for every task that uses it (a
-    Lancashire model is 880 kB and took 2.3 ms to pickle: 0.23 s of the command's time,
-    with both cores busy, in a 1,000-replication run); a worker gets the object itself."""
+    """A shared object pickled once by the command, for the consecutive tasks that use it
+    (a Lancashire model is 880 kB and took 2.3 ms to pickle: 0.23 s of the command's time,
+    with both cores busy, in a 1,000-replication run; tasks come variant by variant, so
+    only the current object's bytes are kept); a worker gets the object itself."""
 
     data: bytes
 

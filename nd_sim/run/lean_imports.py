@@ -3,7 +3,7 @@
 Every worker is forked from the server once it has loaded what a replication needs, so
 each import it makes is time before the first replication can start: the command's own
 start is ready about half a second before the server is. Two libraries are loaded only
-because another library looks for them once, and workers never use them:
+because another library looks for them once, and a run's workers never use them:
 
 * **pandas** (0.26 s): Arrow imports it the first time it makes an array, to recognise
   pandas' objects among its inputs. Workers give it numpy arrays and lists only.
@@ -11,8 +11,14 @@ because another library looks for them once, and workers never use them:
   BLAS for `np.correlate` and `np.convolve` (neither is compiled here); `np.dot` and
   `np.linalg` look for BLAS again when they compile, and find it.
 
-Each look is let to find nothing. Anything imported later is found as usual: Arrow
-imports pandas again when asked to convert to it, and a `import pandas` works.
+Each look is let to find nothing, and both libraries settle on doing without, in the
+server and every worker forked from it. A `import pandas` still works (the workers of
+`families`, `size` and `sensitivity` load it with their task's module), and Arrow's
+`to_pandas` and `from_pandas` import it again; but Arrow's `pa.array` then takes a pandas
+Series for a plain sequence (a NaN is not made null, a categorical is not a dictionary).
+Worker tasks give Arrow numpy arrays and lists only: a test runs each kind of task after
+the warm-up and compares its results with those of a process that never hid anything.
+numba in the workers likewise compiles `np.convolve` and `np.correlate` without BLAS.
 """
 
 from __future__ import annotations
