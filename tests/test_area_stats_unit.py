@@ -192,23 +192,3 @@ def test_selection_hands_non_finite_values_and_minus_zero_to_the_sort_unit() -> 
         got = quantiles(values, district, areas, n, (0.25, 0.5))
         want = np.quantile(values, (0.25, 0.5))  # the county's 1, inf, 3, sorted
     assert got[-1, 0] == want[0] == 2.0 and np.isnan(got[-1, 1]) and np.isnan(want[1])
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 6), st.booleans()), max_size=200))
-def test_bincount_where_is_numpys_count_of_the_flagged_unit(rows: list[tuple[int, bool]]) -> None:
-    from nd_sim.results.compiled import bincount_where
-
-    keys = np.array([k for k, _ in rows], np.int64)
-    flags = np.array([f for _, f in rows], np.bool_)
-    want = np.bincount(keys[flags], minlength=7)
-    assert np.array_equal(bincount_where(keys, flags, 7), want)
-
-
-@pytest.mark.parametrize("key", [-1, 7])
-def test_bincount_where_refuses_a_key_out_of_range_unit(key: int) -> None:
-    from nd_sim.results.compiled import bincount_where
-
-    with pytest.raises(ValueError, match="outside"):
-        bincount_where(np.array([0, key]), np.array([True, True]), 7)
-    assert bincount_where(np.array([0, key]), np.array([True, False]), 7)[0] == 1

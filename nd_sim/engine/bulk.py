@@ -6,9 +6,9 @@ temporary array per operation. Here each is one compiled loop.
 
 `uniforms` gives exactly what numpy's PCG64 gives for the same seeds (its algorithm, its
 128-bit state in two 64-bit halves, stepped as one 128-bit number); `seed_words` is numpy's
-SeedSequence. Only integer
-arithmetic, comparisons and IEEE sums and products are done here, never `log` or `exp`
-(numpy's own vectorised versions may round differently from the C library's).
+SeedSequence. Only integer arithmetic, comparisons and IEEE sums and products are done
+here, never `log` or `exp` (numpy's own vectorised versions may round differently from the
+C library's).
 
 Like `kernel.py`, everything compiled is in this one file: numba's on-disk cache of a
 function is keyed on its own file only. It is imported where children are drawn (inside
@@ -153,6 +153,24 @@ def _double(hi: np.uint64, lo: np.uint64) -> float:
     return np.float64(word >> _U11) * _DOUBLE_UNIT
 
 
+@inline
+def _fill(
+    out: np.ndarray,
+    at: int,
+    first: int,
+    stop: int,
+    hi: np.uint64,
+    lo: np.uint64,
+    inc_hi: np.uint64,
+    inc_lo: np.uint64,
+) -> None:
+    """A stream's doubles `first` .. `stop` - 1 into out[at + first:at + stop], from the
+    state before the first of them."""
+    for i in range(first, stop):
+        hi, lo = _step_wide(hi, lo, inc_hi, inc_lo)
+        out[at + i] = _double(hi, lo)
+
+
 @jit
 def uniforms(seeds: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Stream r's first counts[r] doubles from PCG64 seeded with row r of `seeds`
@@ -183,21 +201,13 @@ def uniforms(seeds: np.ndarray, counts: np.ndarray) -> np.ndarray:
             out[start[b] + i] = _double(bh, bl)
             out[start[c] + i] = _double(ch, cl)
             out[start[d] + i] = _double(dh, dl)
-        for i in range(counts[d], counts[a]):
-            ah, al = _step_wide(ah, al, aih, ail)
-            out[start[a] + i] = _double(ah, al)
-        for i in range(counts[d], counts[b]):
-            bh, bl = _step_wide(bh, bl, bih, bil)
-            out[start[b] + i] = _double(bh, bl)
-        for i in range(counts[d], counts[c]):
-            ch, cl = _step_wide(ch, cl, cih, cil)
-            out[start[c] + i] = _double(ch, cl)
+        _fill(out, start[a], counts[d], counts[a], ah, al, aih, ail)  # the rest of each
+        _fill(out, start[b], counts[d], counts[b], bh, bl, bih, bil)
+        _fill(out, start[c], counts[d], counts[c], ch, cl, cih, cil)
         g += 4
     for r in order[g:]:
         hi, lo, inc_hi, inc_lo = _seeded(seeds, r)
-        for i in range(counts[r]):
-            hi, lo = _step_wide(hi, lo, inc_hi, inc_lo)
-            out[start[r] + i] = _double(hi, lo)
+        _fill(out, start[r], 0, counts[r], hi, lo, inc_hi, inc_lo)
     return out
 
 

@@ -124,21 +124,6 @@ def _next_rank(low: np.ndarray, after: int) -> int:  # pragma: no cover - compil
     return best
 
 
-@numba.njit(cache=True, nogil=True)
-def bincount_where(keys: np.ndarray, flags: np.ndarray, size: int) -> np.ndarray:
-    """`np.bincount(keys[flags], minlength=size)` in one pass, nothing copied (a boolean
-    index and a count took 40 us over a replication's children; this, 8), for keys of the
-    flagged in 0 .. size - 1 (a key outside raises)."""
-    out = np.zeros(size, np.int64)
-    for i in range(keys.size):
-        if flags[i]:
-            key = keys[i]
-            if key < 0 or key >= size:
-                raise ValueError("bincount_where: a flagged key is outside 0 .. size - 1")
-            out[key] += 1
-    return out
-
-
 # the rows of `child_tallies`' counts, by district
 TALLY_REFERRALS, TALLY_COHORT, TALLY_IN_TIME, TALLY_NOT_SEEN, TALLY_IN_ASSESSMENT = range(5)
 TALLY_OUTSOURCED = 5
