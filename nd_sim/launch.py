@@ -27,13 +27,15 @@ def main() -> None:
     exit steps: they wait for the worker pool's reading thread, which waits for ever for
     the rest of a result whose worker was stopped while sending it.
     """
-    from nd_sim.run import workers
-    from nd_sim.run.allocator import keep_freed_memory
-
-    workers.start_early(sys.argv[1:])
-    keep_freed_memory()  # after the server started: it sets its own
     code: object = SUCCESS
-    try:
+    stop_workers = None
+    try:  # a Ctrl-C in the first imports too is the command's, with no traceback
+        from nd_sim.run import workers
+        from nd_sim.run.allocator import keep_freed_memory
+
+        stop_workers = workers.stop
+        workers.start_early(sys.argv[1:])
+        keep_freed_memory()  # after the server started: it sets its own
         from nd_sim.cli import main as command_line
 
         command_line()
@@ -44,7 +46,8 @@ def main() -> None:
         if code not in (INTERRUPTED, SUCCESS):
             raise
     finally:
-        workers.stop()
+        if stop_workers is not None:
+            stop_workers()
     if code == INTERRUPTED:
         _flushed()
         os._exit(INTERRUPTED)

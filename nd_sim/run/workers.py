@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from multiprocessing.context import BaseContext
 
 PRELOAD = "nd_sim.run.worker_preload"
@@ -40,7 +40,13 @@ def context() -> BaseContext:
 def start_early(argv: Sequence[str]) -> bool:
     """Start the forkserver now if `argv` (the command line's arguments) asks for more
     than one local worker; whether it did. Never fails: a forkserver that cannot start
-    here is started, or reported, when the workers are."""
+    here is started, or reported, when the workers are.
+
+    The server is started with Ctrl-C ignored, which it keeps from its first instruction
+    (Python leaves an ignored SIGINT ignored): Ctrl-C is the command's to handle, and one
+    that reached the server while its interpreter started printed a fatal error (4 times
+    in 30 interrupts in its first 0.35 s). The command ignores it only while it starts the
+    server."""
     if not wants_local_workers(argv):
         return False
     ctx = context()
@@ -49,10 +55,25 @@ def start_early(argv: Sequence[str]) -> bool:
     try:
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        with _interrupts_ignored():
+            forkserver.ensure_running()
     except (OSError, ValueError):
         return False
     return True
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """SIGINT ignored inside the block (in the main thread; elsewhere, left as it is)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are the main thread's
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def wants_local_workers(argv: Sequence[str]) -> bool:
